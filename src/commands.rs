@@ -1,0 +1,258 @@
+//! The CLI's commands: load the stack, connect, run, print. Results go to stdout, progress
+//! and logs to stderr.
+
+use crate::aws::{self, AwsOptions, Clients};
+use crate::cli::{AwsArgs, Cli, Command, OutputFormat};
+use crate::error::{Error, Result};
+use crate::provision::{self, Action, Ctx, RunSummary};
+use crate::spec::{self, Stack};
+use comfy_table::{presets, ContentArrangement, Table};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+
+pub async fn run(cli: Cli) -> Result<u8> {
+    let aws_args = cli.aws.clone();
+    match cli.command {
+        Command::Validate { stack } => {
+            let s = load_stack(&stack.stack)?;
+            println!(
+                "{}: ok: stack {} ({} logical resources, frameworks: {})",
+                s.source.path,
+                s.name,
+                provision::nodes(&s).len(),
+                s.spec.frameworks.join(", ")
+            );
+            Ok(0)
+        }
+        Command::Plan { stack, output } => {
+            let ctx = connect(&aws_args, &load_stack(&stack.stack)?).await?;
+            let summary = provision::plan(ctx, aws_args.concurrency as usize).await?;
+            match output {
+                OutputFormat::Json => println!("{}", to_json(&json!({"stack": summary.stack, "plan": summary.steps}))),
+                OutputFormat::Table => print_plan(&summary),
+            }
+            Ok(0)
+        }
+        Command::Provision { stack, output } => {
+            let s = load_stack(&stack.stack)?;
+            let ctx = connect(&aws_args, &s).await?;
+            eprintln!("provisioning stack {} in {} ({})", s.name, ctx.region, ctx.clients.endpoint);
+            let summary = provision::apply(ctx.clone(), aws_args.concurrency as usize, false).await;
+            let outputs = stack_outputs(&ctx);
+            report_run(&summary, "provision");
+            match output {
+                OutputFormat::Json => println!("{}", to_json(&json!({"stack": summary.stack, "outputs": outputs, "steps": summary.steps}))),
+                OutputFormat::Table => print_outputs(&outputs),
+            }
+            Ok(if summary.failed().is_empty() && summary.blocked.is_empty() { 0 } else { 1 })
+        }
+        Command::Outputs { stack, output } => {
+            let ctx = connect(&aws_args, &load_stack(&stack.stack)?).await?;
+            let summary = provision::plan(ctx.clone(), aws_args.concurrency as usize).await?;
+            let missing: Vec<&str> = summary.steps.iter().filter(|s| s.action == Action::Create).map(|s| s.logical_id.as_str()).collect();
+            let outputs = stack_outputs(&ctx);
+            match output {
+                OutputFormat::Json => println!("{}", to_json(&json!({"stack": summary.stack, "outputs": outputs, "missing": missing}))),
+                OutputFormat::Table => print_outputs(&outputs),
+            }
+            if !missing.is_empty() {
+                eprintln!("tapaudit: {} resource(s) of the stack do not exist: {}", missing.len(), missing.join(", "));
+                return Ok(1);
+            }
+            Ok(0)
+        }
+        Command::Destroy { stack, yes } => {
+            let s = load_stack(&stack.stack)?;
+            let ctx = connect(&aws_args, &s).await?;
+            if !yes {
+                confirm_destroy(&s, &ctx)?;
+            }
+            eprintln!("destroying stack {} in {} ({})", s.name, ctx.region, ctx.clients.endpoint);
+            let summary = provision::destroy(ctx, aws_args.concurrency as usize, false).await;
+            report_run(&summary, "destroy");
+            Ok(if summary.failed().is_empty() && summary.blocked.is_empty() { 0 } else { 1 })
+        }
+    }
+}
+
+fn load_stack(stack: &str) -> Result<Stack> {
+    spec::load(&spec::resolve_path(stack))
+}
+
+fn aws_options(args: &AwsArgs) -> AwsOptions {
+    AwsOptions {
+        region: args.region.clone(),
+        profile: args.profile.clone(),
+        endpoint_url: args.endpoint_url.clone(),
+        max_attempts: args.max_attempts,
+        attempt_timeout_secs: args.timeout,
+    }
+}
+
+/// Load AWS config (region: --region, else the stack file's, else the environment/profile),
+/// check who we are, discover the zones.
+async fn connect(args: &AwsArgs, stack: &Stack) -> Result<Arc<Ctx>> {
+    let mut opts = aws_options(args);
+    if opts.region.is_none() {
+        opts.region = stack.spec.region.clone();
+    }
+    let cfg = aws::load_config(&opts, None).await;
+    let clients = Clients::new(&cfg);
+    let ident = aws::identity(&clients).await?;
+    tracing::debug!("account {} as {} in {}", ident.account, ident.arn, clients.region);
+    Ok(Arc::new(Ctx::new(clients, stack.clone(), ident).await?))
+}
+
+fn confirm_destroy(stack: &Stack, ctx: &Ctx) -> Result<()> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::usage(format!(
+            "refusing to destroy stack {} without confirmation: stdin is not a terminal; pass --yes",
+            stack.name
+        )));
+    }
+    eprint!(
+        "This deletes every resource of stack {} (tag tapaudit:stack={}) in {}, including the database. Type the stack name to confirm: ",
+        stack.name, stack.name, ctx.region
+    );
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).map_err(|e| Error::usage(format!("cannot read confirmation: {e}")))?;
+    if answer.trim() != stack.name {
+        return Err(Error::usage("destroy cancelled"));
+    }
+    Ok(())
+}
+
+fn to_json(v: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
+fn table() -> Table {
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    if std::env::var_os("NO_COLOR").is_some() || !std::io::stdout().is_terminal() {
+        t.force_no_tty();
+    }
+    t
+}
+
+fn print_plan(summary: &RunSummary) {
+    let mut t = table();
+    t.set_header(vec!["logical id", "type", "action", "physical id", "changes"]);
+    for s in &summary.steps {
+        let changes: Vec<String> = s.changes.iter().map(|c| format!("{}: {} → {}", c.field, c.got, c.want)).collect();
+        t.add_row(vec![
+            s.logical_id.clone(),
+            s.kind.clone(),
+            s.action.as_str().to_string(),
+            s.physical_id.clone().unwrap_or_default(),
+            changes.join("\n"),
+        ]);
+    }
+    println!("{t}");
+    println!(
+        "plan for stack {}: {} to create, {} to update, {} unchanged",
+        summary.stack,
+        summary.count(Action::Create),
+        summary.count(Action::Update),
+        summary.count(Action::Unchanged)
+    );
+}
+
+/// Summary on stderr; on failure, what failed, what never ran, and what exists so far.
+fn report_run(summary: &RunSummary, verb: &str) {
+    let failed = summary.failed();
+    eprintln!(
+        "{verb} {}: {} created, {} updated, {} unchanged, {} deleted, {} failed, {} not started",
+        summary.stack,
+        summary.count(Action::Create),
+        summary.count(Action::Update),
+        summary.count(Action::Unchanged),
+        summary.count(Action::Delete),
+        failed.len(),
+        summary.blocked.len()
+    );
+    if failed.is_empty() && summary.blocked.is_empty() {
+        return;
+    }
+    for s in &failed {
+        eprintln!("  failed: {}: {}", s.logical_id, s.error.as_deref().unwrap_or_default());
+    }
+    if !summary.blocked.is_empty() {
+        eprintln!("  not started (a dependency failed): {}", summary.blocked.join(", "));
+    }
+    if verb == "provision" {
+        let existing: Vec<String> = summary
+            .steps
+            .iter()
+            .filter(|s| s.error.is_none())
+            .map(|s| format!("{} ({})", s.logical_id, s.physical_id.as_deref().unwrap_or("-")))
+            .collect();
+        eprintln!("  exist so far: {}", if existing.is_empty() { "none".to_string() } else { existing.join(", ") });
+        eprintln!("  fix the cause and run provision again: it resumes without duplicates");
+    }
+}
+
+/// The stack outputs: ids, ARNs and endpoints downstream automation needs.
+pub fn stack_outputs(ctx: &Ctx) -> BTreeMap<String, serde_json::Value> {
+    let outs = ctx.outputs();
+    let get = |node: &str, key: &str| outs.get(node).and_then(|a| a.get(key)).cloned();
+    let list = |prefix: &str| -> Vec<String> {
+        let mut ids: Vec<(String, String)> = outs
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .filter_map(|(k, a)| a.get("id").map(|id| (k.clone(), id.clone())))
+            .collect();
+        ids.sort();
+        ids.into_iter().map(|(_, id)| id).collect()
+    };
+    let mut m = BTreeMap::new();
+    let mut put = |k: &str, v: Option<String>| {
+        if let Some(v) = v.filter(|v| !v.is_empty()) {
+            m.insert(k.to_string(), json!(v));
+        }
+    };
+    put("vpc_id", get("vpc", "id"));
+    put("kms_key_id", get("data-key", "id"));
+    put("kms_key_arn", get("data-key", "arn"));
+    put("kms_key_alias", get("data-key-alias", "name"));
+    put("stream_name", get("stream", "name"));
+    put("stream_arn", get("stream", "arn"));
+    put("db_instance_id", get("database", "id"));
+    put("db_endpoint", get("database", "endpoint"));
+    put("db_port", get("database", "port"));
+    put("db_arn", get("database", "arn"));
+    put("db_secret_arn", get("db-credentials", "arn"));
+    put("ecs_cluster_arn", get("cluster", "arn"));
+    put("task_definition_arn", get("task-definition", "arn"));
+    put("ecs_service_arn", get("service", "arn"));
+    put("api_id", get("rest-api", "id"));
+    put("api_url", get("api-stage", "url"));
+    put("ecs_log_group", get("ecs-log-group", "name"));
+    put("api_log_group", get("api-log-group", "name"));
+    let public = list("public-subnet-");
+    let private = list("private-subnet-");
+    if !public.is_empty() {
+        m.insert("public_subnet_ids".into(), json!(public));
+    }
+    if !private.is_empty() {
+        m.insert("private_subnet_ids".into(), json!(private));
+    }
+    m
+}
+
+fn print_outputs(outputs: &BTreeMap<String, serde_json::Value>) {
+    let mut t = table();
+    t.set_header(vec!["output", "value"]);
+    for (k, v) in outputs {
+        let v = match v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Array(a) => a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", "),
+            other => other.to_string(),
+        };
+        t.add_row(vec![k.clone(), v]);
+    }
+    println!("{t}");
+}

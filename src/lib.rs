@@ -1,0 +1,11 @@
+//! tapaudit: provision hardened AWS data pipelines from a stack file and audit them.
+//! See ../shared/design.md for the layout; `run` is the CLI's entry point.
+
+pub mod aws;
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod provision;
+pub mod spec;
+
+pub use commands::run;

@@ -1,0 +1,36 @@
+use clap::Parser;
+use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = tapaudit::cli::Cli::parse();
+    let default = match cli.verbose {
+        0 => "warn,tapaudit=info",
+        1 => "warn,tapaudit=debug",
+        _ => "info,tapaudit=trace",
+    };
+    let filter = EnvFilter::try_from_env("TAPAUDIT_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .without_time()
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tapaudit: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(tapaudit::run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            for line in e.to_string().lines() {
+                eprintln!("tapaudit: error: {line}");
+            }
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -1,0 +1,428 @@
+//! `plan`, `provision` and `destroy`: the stack file's logical resources as a dependency
+//! graph. Every node finds its resource by tag or name before it creates anything, so a
+//! re-run creates nothing new and an interrupted run finishes without duplicates.
+
+mod api;
+mod compute;
+mod data;
+pub mod graph;
+mod iam;
+mod kms;
+mod logs;
+mod network;
+mod nodes;
+mod secret;
+pub mod policy;
+
+pub use nodes::{nodes, Kind, Node};
+
+use crate::aws::{Clients, Identity};
+use crate::error::{Error, Result};
+use crate::spec::{Stack, TAG_LOGICAL_ID, TAG_STACK};
+use graph::Order;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Attributes a node exposes to its dependents and to the stack outputs (ids, ARNs, names).
+pub type Attrs = BTreeMap<String, String>;
+
+/// One setting that differs between the stack file and AWS.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub field: String,
+    pub want: String,
+    pub got: String,
+}
+
+impl Change {
+    pub fn new(field: &str, want: impl ToString, got: impl ToString) -> Self {
+        Change { field: field.to_string(), want: want.to_string(), got: got.to_string() }
+    }
+}
+
+/// What a node found in AWS.
+#[derive(Debug, Clone)]
+pub enum Found {
+    Absent,
+    Present { attrs: Attrs, changes: Vec<Change> },
+}
+
+/// Push a change when `want != got`.
+pub fn diff<T: PartialEq + std::fmt::Debug>(changes: &mut Vec<Change>, field: &str, want: T, got: T) {
+    if want != got {
+        changes.push(Change::new(field, format!("{want:?}"), format!("{got:?}")));
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+    Unchanged,
+    Delete,
+    Absent,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Unchanged => "unchanged",
+            Action::Delete => "delete",
+            Action::Absent => "absent",
+        }
+    }
+}
+
+/// Everything a node needs: clients, the stack, who we are, the zones, and the attributes
+/// of the nodes that ran before it.
+pub struct Ctx {
+    pub clients: Clients,
+    pub stack: Stack,
+    pub account: String,
+    pub partition: String,
+    pub region: String,
+    pub azs: Vec<String>,
+    outs: Mutex<BTreeMap<String, Attrs>>,
+}
+
+impl Ctx {
+    pub async fn new(clients: Clients, stack: Stack, ident: Identity) -> Result<Self> {
+        let region = clients.region.clone();
+        let azs = network::discover_azs(&clients, stack.spec.network.az_count).await?;
+        Ok(Ctx {
+            clients,
+            stack,
+            account: ident.account,
+            partition: ident.partition,
+            region,
+            azs,
+            outs: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    /// `<project>-<stack>-<suffix>`
+    pub fn name(&self, suffix: &str) -> String {
+        format!("{}-{}", self.stack.prefix(), suffix)
+    }
+
+    /// Tags for a logical resource: the stack's tags, the logical id and a Name.
+    pub fn tags(&self, logical_id: &str, name: &str) -> BTreeMap<String, String> {
+        let mut tags = self.stack.base_tags();
+        tags.insert(TAG_LOGICAL_ID.to_string(), logical_id.to_string());
+        tags.entry("Name".to_string()).or_insert_with(|| name.to_string());
+        tags
+    }
+
+    pub fn stack_name(&self) -> &str {
+        &self.stack.name
+    }
+
+    /// True when the tags mark a resource as this stack's `logical_id`.
+    pub fn owns<'a>(&self, logical_id: &str, tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> bool {
+        let mut stack = false;
+        let mut logical = false;
+        for (k, v) in tags {
+            stack |= k == TAG_STACK && v == self.stack.name;
+            logical |= k == TAG_LOGICAL_ID && v == logical_id;
+        }
+        stack && logical
+    }
+
+    pub fn arn(&self, service: &str, resource: &str) -> String {
+        format!("arn:{}:{}:{}:{}:{}", self.partition, service, self.region, self.account, resource)
+    }
+
+    pub fn set(&self, node: &str, attrs: Attrs) {
+        self.outs.lock().expect("outputs lock").insert(node.to_string(), attrs);
+    }
+
+    /// An attribute of a node that already ran.
+    pub fn get(&self, node: &str, key: &str) -> Option<String> {
+        self.outs.lock().expect("outputs lock").get(node).and_then(|a| a.get(key)).cloned()
+    }
+
+    /// Like `get`, for attributes that must be there because the node depends on `node`.
+    pub fn need(&self, node: &str, key: &str) -> Result<String> {
+        self.get(node, key)
+            .ok_or_else(|| Error::usage(format!("internal: {node}.{key} is not known yet")))
+    }
+
+    pub fn outputs(&self) -> BTreeMap<String, Attrs> {
+        self.outs.lock().expect("outputs lock").clone()
+    }
+}
+
+/// One line of a plan or a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub logical_id: String,
+    pub kind: String,
+    pub action: Action,
+    pub changes: Vec<Change>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub physical_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub stack: String,
+    pub steps: Vec<Step>,
+    /// Nodes that never ran because a dependency failed.
+    pub blocked: Vec<String>,
+}
+
+impl RunSummary {
+    pub fn failed(&self) -> Vec<&Step> {
+        self.steps.iter().filter(|s| s.error.is_some()).collect()
+    }
+
+    pub fn count(&self, action: Action) -> usize {
+        self.steps.iter().filter(|s| s.error.is_none() && s.action == action).count()
+    }
+}
+
+fn edges(nodes: &[Node]) -> BTreeMap<String, Vec<String>> {
+    nodes.iter().map(|n| (n.id.clone(), n.deps.clone())).collect()
+}
+
+fn physical_id(attrs: &Attrs) -> Option<String> {
+    attrs.get("id").or_else(|| attrs.get("arn")).or_else(|| attrs.get("name")).cloned()
+}
+
+fn progress(quiet: bool, line: String) {
+    if !quiet {
+        eprintln!("{line}");
+    }
+}
+
+/// Inspect every node (no writes): what provision would create, change or leave alone.
+pub async fn plan(ctx: Arc<Ctx>, concurrency: usize) -> Result<RunSummary> {
+    let nodes = nodes(&ctx.stack);
+    let by_id: BTreeMap<String, Node> = nodes.iter().map(|n| (n.id.clone(), n.clone())).collect();
+    let e = edges(&nodes);
+    let result = graph::run(&e, Order::DepsFirst, concurrency, |id| {
+        let ctx = ctx.clone();
+        let node = by_id[&id].clone();
+        async move {
+            let found = node.kind.inspect(&ctx, &node.id).await?;
+            if let Found::Present { attrs, .. } = &found {
+                ctx.set(&node.id, attrs.clone());
+            }
+            Ok((node, found))
+        }
+    })
+    .await;
+    let mut steps = Vec::new();
+    for o in result.done {
+        let (node, found) = o.result?;
+        let (action, changes, pid) = match found {
+            Found::Absent => (Action::Create, vec![], None),
+            Found::Present { changes, attrs } if changes.is_empty() => (Action::Unchanged, vec![], physical_id(&attrs)),
+            Found::Present { changes, attrs } => (Action::Update, changes, physical_id(&attrs)),
+        };
+        steps.push(Step {
+            logical_id: node.id.clone(),
+            kind: node.kind.label().to_string(),
+            action,
+            changes,
+            physical_id: pid,
+            error: None,
+            seconds: o.elapsed.as_secs_f64(),
+        });
+    }
+    sort_steps(&mut steps, &nodes);
+    Ok(RunSummary { stack: ctx.stack.name.clone(), steps, blocked: result.blocked })
+}
+
+fn sort_steps(steps: &mut [Step], nodes: &[Node]) {
+    let pos: BTreeMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+    steps.sort_by_key(|s| pos.get(s.logical_id.as_str()).copied().unwrap_or(usize::MAX));
+}
+
+/// Build or converge every node along the dependency graph.
+pub async fn apply(ctx: Arc<Ctx>, concurrency: usize, quiet: bool) -> RunSummary {
+    let nodes = nodes(&ctx.stack);
+    let by_id: BTreeMap<String, Node> = nodes.iter().map(|n| (n.id.clone(), n.clone())).collect();
+    let e = edges(&nodes);
+    let total = nodes.len();
+    let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let result = graph::run(&e, Order::DepsFirst, concurrency, |id| {
+        let ctx = ctx.clone();
+        let node = by_id[&id].clone();
+        let counter = counter.clone();
+        async move {
+            let out = apply_node(&ctx, &node, quiet).await;
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            match &out {
+                Ok((attrs, action, _)) => progress(
+                    quiet,
+                    format!("[{n:>2}/{total}] {:<9} {:<24} {}", action.as_str(), node.id, physical_id(attrs).unwrap_or_default()),
+                ),
+                Err(e) => progress(quiet, format!("[{n:>2}/{total}] FAILED    {:<24} {e}", node.id)),
+            }
+            out.map(|(attrs, action, changes)| (node, attrs, action, changes))
+        }
+    })
+    .await;
+    let mut steps = Vec::new();
+    for o in result.done {
+        let kind_label = by_id[&o.id].kind.label().to_string();
+        match o.result {
+            Ok((node, attrs, action, changes)) => steps.push(Step {
+                logical_id: node.id.clone(),
+                kind: kind_label,
+                action,
+                changes,
+                physical_id: physical_id(&attrs),
+                error: None,
+                seconds: o.elapsed.as_secs_f64(),
+            }),
+            Err(e) => steps.push(Step {
+                logical_id: o.id.clone(),
+                kind: kind_label,
+                action: Action::Create,
+                changes: vec![],
+                physical_id: None,
+                error: Some(e.to_string()),
+                seconds: o.elapsed.as_secs_f64(),
+            }),
+        }
+    }
+    sort_steps(&mut steps, &nodes);
+    RunSummary { stack: ctx.stack.name.clone(), steps, blocked: result.blocked }
+}
+
+/// Errors that real AWS returns while a just-created IAM role or resource propagates.
+fn is_eventual_consistency(e: &Error) -> bool {
+    match e {
+        Error::Aws(a) => {
+            let m = a.message.to_ascii_lowercase();
+            matches!(
+                a.code.as_str(),
+                "InvalidParameterValueException" | "InvalidParameterException" | "BadRequestException" | "InvalidParameterValue" | "ClientException"
+            ) && (m.contains("role") || m.contains("assume") || m.contains("not authorized") || m.contains("propagat"))
+        }
+        _ => false,
+    }
+}
+
+async fn apply_node(ctx: &Ctx, node: &Node, quiet: bool) -> Result<(Attrs, Action, Vec<Change>)> {
+    let found = node.kind.inspect(ctx, &node.id).await?;
+    let (action, changes) = match &found {
+        Found::Absent => (Action::Create, vec![]),
+        Found::Present { changes, .. } if changes.is_empty() => (Action::Unchanged, vec![]),
+        Found::Present { changes, .. } => (Action::Update, changes.clone()),
+    };
+    let attrs = match found {
+        Found::Present { attrs, changes } if changes.is_empty() => attrs,
+        found => {
+            if action == Action::Create {
+                progress(quiet, format!("        creating  {}", node.id));
+            }
+            let mut attempt = 0;
+            loop {
+                match node.kind.apply(ctx, &node.id, &found).await {
+                    Ok(a) => break a,
+                    Err(e) if attempt < 4 && is_eventual_consistency(&e) => {
+                        attempt += 1;
+                        tracing::info!("{}: retrying after eventual-consistency error: {e}", node.id);
+                        tokio::time::sleep(Duration::from_secs(2 * attempt)).await;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    };
+    ctx.set(&node.id, attrs.clone());
+    Ok((attrs, action, changes))
+}
+
+/// Delete every node's resource that carries this stack's tag, dependents first.
+pub async fn destroy(ctx: Arc<Ctx>, concurrency: usize, quiet: bool) -> RunSummary {
+    let nodes = nodes(&ctx.stack);
+    let by_id: BTreeMap<String, Node> = nodes.iter().map(|n| (n.id.clone(), n.clone())).collect();
+    let e = edges(&nodes);
+    let result = graph::run(&e, Order::DependentsFirst, concurrency, |id| {
+        let ctx = ctx.clone();
+        let node = by_id[&id].clone();
+        async move {
+            let deleted = node.kind.delete(&ctx, &node.id).await;
+            match &deleted {
+                Ok(Some(pid)) => progress(quiet, format!("deleted   {:<24} {pid}", node.id)),
+                Ok(None) => progress(quiet, format!("absent    {:<24}", node.id)),
+                Err(e) => progress(quiet, format!("FAILED    {:<24} {e}", node.id)),
+            }
+            deleted
+        }
+    })
+    .await;
+    let mut steps: Vec<Step> = result
+        .done
+        .into_iter()
+        .map(|o| {
+            let kind = by_id[&o.id].kind.label().to_string();
+            match o.result {
+                Ok(pid) => Step {
+                    logical_id: o.id,
+                    kind,
+                    action: if pid.is_some() { Action::Delete } else { Action::Absent },
+                    changes: vec![],
+                    physical_id: pid,
+                    error: None,
+                    seconds: o.elapsed.as_secs_f64(),
+                },
+                Err(e) => Step {
+                    logical_id: o.id,
+                    kind,
+                    action: Action::Delete,
+                    changes: vec![],
+                    physical_id: None,
+                    error: Some(e.to_string()),
+                    seconds: o.elapsed.as_secs_f64(),
+                },
+            }
+        })
+        .collect();
+    sort_steps(&mut steps, &nodes);
+    steps.reverse();
+    RunSummary { stack: ctx.stack.name.clone(), steps, blocked: result.blocked }
+}
+
+/// Poll `check` until it yields `Some`, every `every`, for at most `limit`.
+pub async fn wait_for<T, F, Fut>(what: &str, every: Duration, limit: Duration, mut check: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>>>,
+{
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(v) = check().await? {
+            return Ok(v);
+        }
+        if start.elapsed() > limit {
+            return Err(Error::usage(format!("timed out after {}s waiting for {what}", limit.as_secs())));
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Changes for every wanted tag that is missing or different (extra live tags are fine).
+pub fn tag_changes<'a>(want: &BTreeMap<String, String>, got: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<Change> {
+    let got: BTreeMap<&str, &str> = got.into_iter().collect();
+    want.iter()
+        .filter(|(k, v)| got.get(k.as_str()) != Some(&v.as_str()))
+        .map(|(k, v)| Change::new(&format!("tags.{k}"), v, got.get(k.as_str()).copied().unwrap_or("(absent)")))
+        .collect()
+}
+
+pub fn attrs<const N: usize>(pairs: [(&str, String); N]) -> Attrs {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}

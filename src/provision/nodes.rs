@@ -1,0 +1,309 @@
+//! The logical resources of a stack and their dependencies, and the dispatch from a node
+//! kind to its service module.
+
+use super::{api, compute, data, iam, kms, logs, network, Attrs, Ctx, Found};
+use crate::error::Result;
+use crate::spec::{NatMode, Stack};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogPurpose {
+    Ecs,
+    Api,
+    FlowLogs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleKind {
+    ApiKinesis,
+    EcsExecution,
+    EcsTask,
+    ApiCloudWatch,
+    FlowLogs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SgKind {
+    EcsTasks,
+    Database,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Key,
+    KeyAlias,
+    Vpc,
+    InternetGateway,
+    Subnet { public: bool, index: usize },
+    Nat { index: usize },
+    PublicRoutes,
+    PrivateRoutes { index: usize },
+    LogGroup(LogPurpose),
+    Role(RoleKind),
+    FlowLog,
+    SecurityGroup(SgKind),
+    Stream,
+    DbSecret,
+    DbSubnetGroup,
+    DbParameterGroup,
+    Database,
+    DbSecretEndpoint,
+    Cluster,
+    TaskDefinition,
+    Service,
+    ApiAccount,
+    RestApi,
+    IngestMethod,
+    ApiStage,
+}
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub id: String,
+    pub kind: Kind,
+    pub deps: Vec<String>,
+}
+
+fn node(id: impl Into<String>, kind: Kind, deps: &[&str]) -> Node {
+    Node { id: id.into(), kind, deps: deps.iter().map(|d| d.to_string()).collect() }
+}
+
+pub fn public_subnet_id(i: usize) -> String {
+    format!("public-subnet-{}", i + 1)
+}
+pub fn private_subnet_id(i: usize) -> String {
+    format!("private-subnet-{}", i + 1)
+}
+pub fn nat_id(i: usize) -> String {
+    format!("nat-gateway-{}", i + 1)
+}
+pub fn private_routes_id(i: usize) -> String {
+    format!("private-route-table-{}", i + 1)
+}
+
+/// How many NAT gateways (and private route tables) the stack has.
+pub fn nat_count(stack: &Stack) -> usize {
+    match stack.spec.network.nat_gateways {
+        NatMode::Single => 1,
+        NatMode::PerAz => stack.spec.network.az_count,
+        NatMode::None => 0,
+    }
+}
+
+pub fn private_route_table_count(stack: &Stack) -> usize {
+    nat_count(stack).max(1)
+}
+
+/// Every logical resource of the stack, in a stable order, with its dependencies.
+pub fn nodes(stack: &Stack) -> Vec<Node> {
+    let azs = stack.spec.network.az_count;
+    let mut v = vec![
+        node("data-key", Kind::Key, &[]),
+        node("data-key-alias", Kind::KeyAlias, &["data-key"]),
+        node("vpc", Kind::Vpc, &[]),
+        node("internet-gateway", Kind::InternetGateway, &["vpc"]),
+    ];
+    for i in 0..azs {
+        v.push(node(public_subnet_id(i), Kind::Subnet { public: true, index: i }, &["vpc"]));
+    }
+    for i in 0..azs {
+        v.push(node(private_subnet_id(i), Kind::Subnet { public: false, index: i }, &["vpc"]));
+    }
+    for i in 0..nat_count(stack) {
+        let subnet = public_subnet_id(i);
+        v.push(node(nat_id(i), Kind::Nat { index: i }, &[subnet.as_str(), "internet-gateway"]));
+    }
+    let mut public_rt_deps: Vec<String> = vec!["vpc".into(), "internet-gateway".into()];
+    public_rt_deps.extend((0..azs).map(public_subnet_id));
+    v.push(Node { id: "public-route-table".into(), kind: Kind::PublicRoutes, deps: public_rt_deps });
+    let tables = private_route_table_count(stack);
+    for t in 0..tables {
+        let mut deps: Vec<String> = vec!["vpc".into()];
+        if nat_count(stack) > 0 {
+            deps.push(nat_id(t));
+        }
+        deps.extend((0..azs).filter(|i| i % tables == t).map(private_subnet_id));
+        v.push(Node { id: private_routes_id(t), kind: Kind::PrivateRoutes { index: t }, deps });
+    }
+    if stack.spec.network.flow_logs {
+        v.push(node("flow-log-group", Kind::LogGroup(LogPurpose::FlowLogs), &["data-key"]));
+        v.push(node("flow-log-role", Kind::Role(RoleKind::FlowLogs), &["flow-log-group"]));
+        v.push(node("vpc-flow-log", Kind::FlowLog, &["vpc", "flow-log-group", "flow-log-role"]));
+    }
+    v.push(node("ecs-tasks-sg", Kind::SecurityGroup(SgKind::EcsTasks), &["vpc"]));
+    v.push(node("db-sg", Kind::SecurityGroup(SgKind::Database), &["vpc", "ecs-tasks-sg"]));
+    v.push(node("stream", Kind::Stream, &["data-key"]));
+    v.push(node("db-credentials", Kind::DbSecret, &["data-key"]));
+    let mut sng_deps: Vec<String> = (0..azs).map(private_subnet_id).collect();
+    sng_deps.push("vpc".into());
+    v.push(Node { id: "db-subnet-group".into(), kind: Kind::DbSubnetGroup, deps: sng_deps });
+    v.push(node("db-parameter-group", Kind::DbParameterGroup, &[]));
+    v.push(node(
+        "database",
+        Kind::Database,
+        &["db-subnet-group", "db-parameter-group", "db-sg", "data-key", "db-credentials"],
+    ));
+    v.push(node("db-credentials-endpoint", Kind::DbSecretEndpoint, &["database", "db-credentials"]));
+    v.push(node("ecs-log-group", Kind::LogGroup(LogPurpose::Ecs), &["data-key"]));
+    v.push(node("ecs-execution-role", Kind::Role(RoleKind::EcsExecution), &[]));
+    v.push(node("ecs-task-role", Kind::Role(RoleKind::EcsTask), &["stream", "data-key", "db-credentials"]));
+    v.push(node("cluster", Kind::Cluster, &[]));
+    v.push(node(
+        "task-definition",
+        Kind::TaskDefinition,
+        &["ecs-execution-role", "ecs-task-role", "ecs-log-group", "stream", "db-credentials"],
+    ));
+    let mut svc_deps: Vec<String> = vec!["cluster".into(), "task-definition".into(), "ecs-tasks-sg".into()];
+    svc_deps.extend((0..azs).map(private_subnet_id));
+    v.push(Node { id: "service".into(), kind: Kind::Service, deps: svc_deps });
+    if stack.spec.api.enabled {
+        v.push(node("api-log-group", Kind::LogGroup(LogPurpose::Api), &["data-key"]));
+        v.push(node("api-kinesis-role", Kind::Role(RoleKind::ApiKinesis), &["stream", "data-key"]));
+        v.push(node("api-cloudwatch-role", Kind::Role(RoleKind::ApiCloudWatch), &[]));
+        v.push(node("api-account", Kind::ApiAccount, &["api-cloudwatch-role"]));
+        v.push(node("rest-api", Kind::RestApi, &[]));
+        v.push(node("ingest-method", Kind::IngestMethod, &["rest-api", "api-kinesis-role", "stream"]));
+        v.push(node("api-stage", Kind::ApiStage, &["rest-api", "ingest-method", "api-log-group", "api-account"]));
+    }
+    v
+}
+
+impl Kind {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Kind::Key => "kms:key",
+            Kind::KeyAlias => "kms:alias",
+            Kind::Vpc => "ec2:vpc",
+            Kind::InternetGateway => "ec2:internet-gateway",
+            Kind::Subnet { .. } => "ec2:subnet",
+            Kind::Nat { .. } => "ec2:nat-gateway",
+            Kind::PublicRoutes | Kind::PrivateRoutes { .. } => "ec2:route-table",
+            Kind::LogGroup(_) => "logs:log-group",
+            Kind::Role(_) => "iam:role",
+            Kind::FlowLog => "ec2:flow-log",
+            Kind::SecurityGroup(_) => "ec2:security-group",
+            Kind::Stream => "kinesis:stream",
+            Kind::DbSecret => "secretsmanager:secret",
+            Kind::DbSubnetGroup => "rds:subnet-group",
+            Kind::DbParameterGroup => "rds:parameter-group",
+            Kind::Database => "rds:db-instance",
+            Kind::DbSecretEndpoint => "secretsmanager:secret-value",
+            Kind::Cluster => "ecs:cluster",
+            Kind::TaskDefinition => "ecs:task-definition",
+            Kind::Service => "ecs:service",
+            Kind::ApiAccount => "apigateway:account",
+            Kind::RestApi => "apigateway:rest-api",
+            Kind::IngestMethod => "apigateway:method",
+            Kind::ApiStage => "apigateway:stage",
+        }
+    }
+
+    pub async fn inspect(&self, ctx: &Ctx, id: &str) -> Result<Found> {
+        match *self {
+            Kind::Key => kms::inspect_key(ctx, id).await,
+            Kind::KeyAlias => kms::inspect_alias(ctx).await,
+            Kind::Vpc => network::inspect_vpc(ctx, id).await,
+            Kind::InternetGateway => network::inspect_igw(ctx, id).await,
+            Kind::Subnet { public, index } => network::inspect_subnet(ctx, id, public, index).await,
+            Kind::Nat { index } => network::inspect_nat(ctx, id, index).await,
+            Kind::PublicRoutes => network::inspect_routes(ctx, id, None).await,
+            Kind::PrivateRoutes { index } => network::inspect_routes(ctx, id, Some(index)).await,
+            Kind::LogGroup(p) => logs::inspect(ctx, id, p).await,
+            Kind::Role(r) => iam::inspect(ctx, id, r).await,
+            Kind::FlowLog => network::inspect_flow_log(ctx, id).await,
+            Kind::SecurityGroup(k) => network::inspect_sg(ctx, id, k).await,
+            Kind::Stream => data::inspect_stream(ctx, id).await,
+            Kind::DbSecret => data::inspect_secret(ctx, id).await,
+            Kind::DbSubnetGroup => data::inspect_subnet_group(ctx, id).await,
+            Kind::DbParameterGroup => data::inspect_parameter_group(ctx, id).await,
+            Kind::Database => data::inspect_database(ctx, id).await,
+            Kind::DbSecretEndpoint => data::inspect_secret_endpoint(ctx).await,
+            Kind::Cluster => compute::inspect_cluster(ctx, id).await,
+            Kind::TaskDefinition => compute::inspect_task_definition(ctx, id).await,
+            Kind::Service => compute::inspect_service(ctx, id).await,
+            Kind::ApiAccount => api::inspect_account(ctx).await,
+            Kind::RestApi => api::inspect_rest_api(ctx, id).await,
+            Kind::IngestMethod => api::inspect_method(ctx).await,
+            Kind::ApiStage => api::inspect_stage(ctx).await,
+        }
+    }
+
+    /// Create the resource (`found` is Absent) or converge its settings (Present with changes).
+    pub async fn apply(&self, ctx: &Ctx, id: &str, found: &Found) -> Result<Attrs> {
+        match *self {
+            Kind::Key => kms::apply_key(ctx, id, found).await,
+            Kind::KeyAlias => kms::apply_alias(ctx, found).await,
+            Kind::Vpc => network::apply_vpc(ctx, id, found).await,
+            Kind::InternetGateway => network::apply_igw(ctx, id, found).await,
+            Kind::Subnet { public, index } => network::apply_subnet(ctx, id, public, index, found).await,
+            Kind::Nat { index } => network::apply_nat(ctx, id, index, found).await,
+            Kind::PublicRoutes => network::apply_routes(ctx, id, None, found).await,
+            Kind::PrivateRoutes { index } => network::apply_routes(ctx, id, Some(index), found).await,
+            Kind::LogGroup(p) => logs::apply(ctx, id, p, found).await,
+            Kind::Role(r) => iam::apply(ctx, id, r, found).await,
+            Kind::FlowLog => network::apply_flow_log(ctx, id, found).await,
+            Kind::SecurityGroup(k) => network::apply_sg(ctx, id, k, found).await,
+            Kind::Stream => data::apply_stream(ctx, id, found).await,
+            Kind::DbSecret => data::apply_secret(ctx, id, found).await,
+            Kind::DbSubnetGroup => data::apply_subnet_group(ctx, id, found).await,
+            Kind::DbParameterGroup => data::apply_parameter_group(ctx, id, found).await,
+            Kind::Database => data::apply_database(ctx, id, found).await,
+            Kind::DbSecretEndpoint => data::apply_secret_endpoint(ctx).await,
+            Kind::Cluster => compute::apply_cluster(ctx, id, found).await,
+            Kind::TaskDefinition => compute::apply_task_definition(ctx, id, found).await,
+            Kind::Service => compute::apply_service(ctx, id, found).await,
+            Kind::ApiAccount => api::apply_account(ctx).await,
+            Kind::RestApi => api::apply_rest_api(ctx, id, found).await,
+            Kind::IngestMethod => api::apply_method(ctx, found).await,
+            Kind::ApiStage => api::apply_stage(ctx, found).await,
+        }
+    }
+
+    /// Delete this stack's resource if it exists; returns its physical id when deleted.
+    pub async fn delete(&self, ctx: &Ctx, id: &str) -> Result<Option<String>> {
+        match *self {
+            Kind::Key => kms::delete_key(ctx, id).await,
+            Kind::KeyAlias => kms::delete_alias(ctx).await,
+            Kind::Vpc => network::delete_vpc(ctx, id).await,
+            Kind::InternetGateway => network::delete_igw(ctx, id).await,
+            Kind::Subnet { .. } => network::delete_subnet(ctx, id).await,
+            Kind::Nat { .. } => network::delete_nat(ctx, id).await,
+            Kind::PublicRoutes | Kind::PrivateRoutes { .. } => network::delete_routes(ctx, id).await,
+            Kind::LogGroup(p) => logs::delete(ctx, id, p).await,
+            Kind::Role(r) => iam::delete(ctx, id, r).await,
+            Kind::FlowLog => network::delete_flow_log(ctx, id).await,
+            Kind::SecurityGroup(k) => network::delete_sg(ctx, id, k).await,
+            Kind::Stream => data::delete_stream(ctx, id).await,
+            Kind::DbSecret => data::delete_secret(ctx, id).await,
+            Kind::DbSubnetGroup => data::delete_subnet_group(ctx, id).await,
+            Kind::DbParameterGroup => data::delete_parameter_group(ctx, id).await,
+            Kind::Database => data::delete_database(ctx, id).await,
+            Kind::DbSecretEndpoint => Ok(None),
+            Kind::Cluster => compute::delete_cluster(ctx, id).await,
+            Kind::TaskDefinition => compute::delete_task_definition(ctx, id).await,
+            Kind::Service => compute::delete_service(ctx, id).await,
+            Kind::ApiAccount => api::delete_account(ctx).await,
+            Kind::RestApi => api::delete_rest_api(ctx, id).await,
+            Kind::IngestMethod | Kind::ApiStage => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provision::graph::check_acyclic;
+
+    #[test]
+    fn default_stack_graph_is_acyclic_and_complete() {
+        let stack = crate::spec::parse(std::path::Path::new("stacks/dev.toml"), String::new()).unwrap();
+        let nodes = nodes(&stack);
+        let edges = nodes.iter().map(|n| (n.id.clone(), n.deps.clone())).collect();
+        let order = check_acyclic(&edges).unwrap();
+        assert_eq!(order.len(), nodes.len());
+        for id in ["data-key", "vpc", "nat-gateway-1", "database", "service", "api-stage", "vpc-flow-log"] {
+            assert!(order.iter().any(|o| o == id), "{id} missing");
+        }
+        let ids: std::collections::BTreeSet<_> = nodes.iter().map(|n| &n.id).collect();
+        assert_eq!(ids.len(), nodes.len(), "logical ids are unique");
+    }
+}

@@ -1,0 +1,358 @@
+//! Stack files: parse (TOML, unknown keys rejected) → validate (errors with file:line) → `Spec`.
+//! Every field has a safe default; see README "Stack file reference".
+
+mod source;
+pub mod validate;
+
+pub use source::Source;
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const FRAMEWORKS: &[&str] = &["fedramp-moderate", "ferpa", "lgpd"];
+
+/// A loaded, validated stack file.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    pub spec: Spec,
+    /// The stack name: `stack = ...` in the file, else the file stem.
+    pub name: String,
+    pub source: Source,
+}
+
+impl Stack {
+    /// `<project>-<stack>`: the prefix of every resource name.
+    pub fn prefix(&self) -> String {
+        format!("{}-{}", self.spec.project, self.name)
+    }
+
+    /// The tags every resource of this stack carries (without the logical id).
+    pub fn base_tags(&self) -> BTreeMap<String, String> {
+        let mut tags = BTreeMap::new();
+        tags.insert("Environment".to_string(), self.name.clone());
+        tags.insert("Compliance".to_string(), compliance_label(&self.spec.frameworks));
+        tags.insert("Project".to_string(), self.spec.project.clone());
+        for (k, v) in &self.spec.tags {
+            tags.insert(k.clone(), v.clone());
+        }
+        tags.insert(TAG_STACK.to_string(), self.name.clone());
+        tags
+    }
+
+    /// Line in the stack file of a dotted setting path (or of its nearest declared parent).
+    pub fn line_of(&self, path: &str) -> usize {
+        self.source.line_of(path)
+    }
+}
+
+pub const TAG_STACK: &str = "tapaudit:stack";
+pub const TAG_LOGICAL_ID: &str = "tapaudit:logical-id";
+
+fn compliance_label(frameworks: &[String]) -> String {
+    frameworks
+        .iter()
+        .map(|f| match f.as_str() {
+            "fedramp-moderate" => "FedRAMP-Moderate",
+            "ferpa" => "FERPA",
+            "lgpd" => "LGPD",
+            other => other,
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Resolve `--stack NAME` (→ `stacks/NAME.toml`) or a path to a stack file.
+pub fn resolve_path(stack: &str) -> PathBuf {
+    let p = Path::new(stack);
+    if stack.ends_with(".toml") || p.components().count() > 1 {
+        p.to_path_buf()
+    } else {
+        Path::new("stacks").join(format!("{stack}.toml"))
+    }
+}
+
+/// Read, parse and validate a stack file.
+pub fn load(path: &Path) -> Result<Stack> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    parse(path, text)
+}
+
+/// Parse and validate stack-file text (the path is used in messages and for the default name).
+pub fn parse(path: &Path, text: String) -> Result<Stack> {
+    let display = path.display().to_string();
+    let spec: Spec = toml::from_str(&text).map_err(|e| {
+        let line = e.span().map(|s| source::line_at(&text, s.start)).unwrap_or(1);
+        Error::Spec(vec![format!("{display}:{line}: {}", e.message().trim().replace('\n', " "))])
+    })?;
+    let source = Source::new(display.clone(), text).map_err(|e| Error::Spec(vec![e]))?;
+    let name = spec
+        .stack
+        .clone()
+        .unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default());
+    let stack = Stack { spec, name, source };
+    let problems = validate::validate(&stack);
+    if problems.is_empty() {
+        Ok(stack)
+    } else {
+        Err(Error::Spec(
+            problems
+                .into_iter()
+                .map(|p| format!("{}:{}: {}", display, stack.line_of(&p.path), p.message))
+                .collect(),
+        ))
+    }
+}
+
+/// The stack file's content. Field docs are the stack-file reference.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Project name: first part of every resource name. Lowercase letters, digits, hyphens.
+    #[serde(default = "d_project")]
+    pub project: String,
+    /// Stack name; defaults to the file stem (`stacks/dev.toml` → `dev`).
+    #[serde(default)]
+    pub stack: Option<String>,
+    /// AWS region to build in. `--region` overrides it; when absent, AWS_REGION or the
+    /// profile's region applies.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Frameworks the stack is audited against: fedramp-moderate, ferpa, lgpd.
+    #[serde(default = "d_frameworks")]
+    pub frameworks: Vec<String>,
+    /// Extra tags on every resource (Environment and Compliance are set by default).
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub kms: Kms,
+    #[serde(default)]
+    pub network: Network,
+    #[serde(default)]
+    pub kinesis: Kinesis,
+    #[serde(default)]
+    pub database: Database,
+    #[serde(default)]
+    pub logs: Logs,
+    #[serde(default)]
+    pub ecs: Ecs,
+    #[serde(default)]
+    pub api: Api,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Kms {
+    /// Automatic key rotation.
+    pub rotation: bool,
+    /// Rotation period in days (90–2560).
+    pub rotation_period_days: u32,
+    /// Waiting period before a destroyed key is deleted (7–30 days).
+    pub deletion_window_days: u32,
+}
+
+impl Default for Kms {
+    fn default() -> Self {
+        Kms { rotation: true, rotation_period_days: 365, deletion_window_days: 7 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NatMode {
+    /// One NAT gateway for all private subnets (cost-optimised).
+    Single,
+    /// One NAT gateway per availability zone (zone-independent egress).
+    PerAz,
+    /// No NAT gateway: private subnets have no route out.
+    None,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Network {
+    /// VPC CIDR block (/16 to /24... /28 is AWS's minimum).
+    pub cidr: String,
+    /// Availability zones to spread over (discovered at run time), 2–6.
+    pub az_count: usize,
+    /// Public subnet CIDRs, one per AZ; default: the first /24s of the VPC.
+    pub public_subnets: Option<Vec<String>>,
+    /// Private subnet CIDRs, one per AZ; default: the /24s from the 11th on.
+    pub private_subnets: Option<Vec<String>>,
+    /// NAT gateways: single | per-az | none.
+    pub nat_gateways: NatMode,
+    /// VPC flow logs to an encrypted log group.
+    pub flow_logs: bool,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network {
+            cidr: "10.0.0.0/16".into(),
+            az_count: 2,
+            public_subnets: None,
+            private_subnets: None,
+            nat_gateways: NatMode::Single,
+            flow_logs: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Kinesis {
+    pub shard_count: u32,
+    /// Data retention in hours (24–8760).
+    pub retention_hours: u32,
+}
+
+impl Default for Kinesis {
+    fn default() -> Self {
+        Kinesis { shard_count: 1, retention_hours: 24 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Engine {
+    Postgres,
+    AuroraPostgresql,
+}
+
+impl Engine {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Postgres => "postgres",
+            Engine::AuroraPostgresql => "aurora-postgresql",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Database {
+    /// postgres (RDS instance) or aurora-postgresql (Aurora Serverless v2).
+    pub engine: Engine,
+    pub engine_version: String,
+    pub instance_class: String,
+    pub allocated_storage_gb: u32,
+    pub storage_type: String,
+    pub db_name: String,
+    pub port: u16,
+    /// Master username; generated at run time when absent. Never a reserved name.
+    pub master_username: Option<String>,
+    /// Automated backup retention in days (1–35).
+    pub backup_retention_days: u32,
+    /// Daily backup window, UTC, `hh:mm-hh:mm`, at least 30 minutes.
+    pub backup_window: String,
+    /// CloudWatch Logs exports (postgresql, upgrade).
+    pub log_exports: Vec<String>,
+    pub multi_az: bool,
+    pub deletion_protection: bool,
+    /// Parameter group sets rds.force_ssl = 1.
+    pub force_ssl: bool,
+    /// Aurora Serverless v2 capacity range (ACUs).
+    pub min_capacity: f64,
+    pub max_capacity: f64,
+}
+
+impl Default for Database {
+    fn default() -> Self {
+        Database {
+            engine: Engine::Postgres,
+            engine_version: "16.3".into(),
+            instance_class: "db.t3.micro".into(),
+            allocated_storage_gb: 20,
+            storage_type: "gp3".into(),
+            db_name: "pipeline".into(),
+            port: 5432,
+            master_username: None,
+            backup_retention_days: 7,
+            backup_window: "03:00-04:00".into(),
+            log_exports: vec!["postgresql".into(), "upgrade".into()],
+            multi_az: true,
+            deletion_protection: true,
+            force_ssl: true,
+            min_capacity: 0.5,
+            max_capacity: 4.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Logs {
+    /// Retention of every log group, in days (a value CloudWatch Logs accepts).
+    pub retention_days: i32,
+}
+
+impl Default for Logs {
+    fn default() -> Self {
+        Logs { retention_days: 365 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Ecs {
+    /// Fargate task CPU units and memory (MiB): a valid Fargate combination.
+    pub cpu: u32,
+    pub memory: u32,
+    pub desired_count: i32,
+    pub image: String,
+    pub container_port: u16,
+    pub container_insights: bool,
+    pub readonly_root_filesystem: bool,
+}
+
+impl Default for Ecs {
+    fn default() -> Self {
+        Ecs {
+            cpu: 256,
+            memory: 512,
+            desired_count: 1,
+            image: "public.ecr.aws/docker/library/python:3.12-slim".into(),
+            container_port: 8080,
+            container_insights: true,
+            readonly_root_filesystem: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Api {
+    pub enabled: bool,
+    pub stage_name: String,
+    /// Execution logging level: OFF, ERROR or INFO.
+    pub logging_level: String,
+    /// Full request/response logging: off by default (it would log PII bodies).
+    pub data_trace: bool,
+    pub metrics: bool,
+    /// X-Ray tracing.
+    pub tracing: bool,
+}
+
+impl Default for Api {
+    fn default() -> Self {
+        Api {
+            enabled: true,
+            stage_name: "prod".into(),
+            logging_level: "INFO".into(),
+            data_trace: false,
+            metrics: true,
+            tracing: true,
+        }
+    }
+}
+
+fn d_project() -> String {
+    "tapaudit".into()
+}
+fn d_frameworks() -> Vec<String> {
+    vec!["fedramp-moderate".into()]
+}
