@@ -20,33 +20,65 @@ fn patch(path: &str, value: impl Into<String>) -> PatchOperation {
 
 // ---------- account ----------
 
+/// API Gateway's CloudWatch role is one setting per account and region, shared by every
+/// stack: a role that is set and exists is kept; only a missing or dangling one is replaced.
 pub async fn inspect_account(ctx: &Ctx) -> Result<Found> {
     let out = ctx.clients.apigw.get_account().send().await.ctx("apigateway", "GetAccount", "account")?;
     let got = out.cloudwatch_role_arn().unwrap_or_default().to_string();
     let mut changes = Vec::new();
-    match ctx.get("api-cloudwatch-role", "arn") {
-        Some(want) => diff(&mut changes, "api.cloudwatch_role", want.as_str(), got.as_str()),
-        None if got.is_empty() => changes.push(Change::new("api.cloudwatch_role", "stack role", "(none)")),
-        None => {}
+    if got.is_empty() {
+        changes.push(Change::new("api.cloudwatch_role", "a role API Gateway can log with", "(none)"));
+    } else if !role_exists(ctx, &got).await? {
+        changes.push(Change::new("api.cloudwatch_role", "a role API Gateway can log with", format!("{got} (deleted)")));
     }
     Ok(Found::Present { attrs: attrs([("cloudwatch_role_arn", got)]), changes })
 }
 
-pub async fn apply_account(ctx: &Ctx) -> Result<Attrs> {
-    let role = ctx.need("api-cloudwatch-role", "arn")?;
+fn role_name_of(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+async fn role_exists(ctx: &Ctx, arn: &str) -> Result<bool> {
+    let name = role_name_of(arn);
+    Ok(ctx.clients.iam.get_role().role_name(name).send().await.found("iam", "GetRole", name, &["NoSuchEntity"])?.is_some())
+}
+
+async fn set_account_role(ctx: &Ctx, role: &str) -> Result<()> {
     ctx.clients
         .apigw
         .update_account()
-        .patch_operations(patch("/cloudwatchRoleArn", &role))
+        .patch_operations(patch("/cloudwatchRoleArn", role))
         .send()
         .await
         .ctx("apigateway", "UpdateAccount", "account")?;
+    Ok(())
+}
+
+pub async fn apply_account(ctx: &Ctx) -> Result<Attrs> {
+    let role = ctx.need("api-cloudwatch-role", "arn")?;
+    set_account_role(ctx, &role).await?;
     Ok(attrs([("cloudwatch_role_arn", role)]))
 }
 
-/// The account setting is shared by every API in the region: destroy leaves it, unless it
-/// names this stack's role, in which case it is pointed at no role.
-pub async fn delete_account(_ctx: &Ctx) -> Result<Option<String>> {
+/// Destroy runs this before the stack's CloudWatch role is deleted: when the account setting
+/// names that role, it is handed over to another tapaudit stack's role so their logging
+/// keeps working. The setting itself is never removed.
+pub async fn delete_account(ctx: &Ctx) -> Result<Option<String>> {
+    let out = ctx.clients.apigw.get_account().send().await.ctx("apigateway", "GetAccount", "account")?;
+    let current = out.cloudwatch_role_arn().unwrap_or_default();
+    let ours = super::iam::role_name(ctx, super::nodes::RoleKind::ApiCloudWatch);
+    if role_name_of(current) != ours {
+        return Ok(None);
+    }
+    let mut pages = ctx.clients.iam.list_roles().into_paginator().items().send();
+    while let Some(role) = pages.next().await {
+        let role = role.ctx("iam", "ListRoles", "")?;
+        let name = role.role_name();
+        if name != ours && name.starts_with(&format!("{}-", ctx.stack.spec.project)) && name.ends_with("-api-cloudwatch") {
+            set_account_role(ctx, role.arn()).await?;
+            return Ok(Some(format!("account CloudWatch role handed to {name}")));
+        }
+    }
     Ok(None)
 }
 

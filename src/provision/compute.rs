@@ -256,7 +256,7 @@ pub async fn delete_task_definition(ctx: &Ctx, _id: &str) -> Result<Option<Strin
     let fam = family(ctx);
     let ecs = &ctx.clients.ecs;
     let mut arns = Vec::new();
-    let mut pages = ecs.list_task_definitions().family_prefix(&fam).into_paginator().send();
+    let mut pages = ecs.list_task_definitions().family_prefix(&fam).status(TaskDefinitionStatus::Active).into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.ctx("ecs", "ListTaskDefinitions", &fam)?;
         arns.extend(page.task_definition_arns().iter().filter(|a| a.contains(&format!("/{fam}:"))).cloned());
@@ -266,6 +266,10 @@ pub async fn delete_task_definition(ctx: &Ctx, _id: &str) -> Result<Option<Strin
     }
     for arn in &arns {
         ecs.deregister_task_definition().task_definition(arn).send().await.ctx("ecs", "DeregisterTaskDefinition", arn)?;
+    }
+    // deregistered revisions stay (INACTIVE, still tagged) until deleted
+    for chunk in arns.chunks(10) {
+        ecs.delete_task_definitions().set_task_definitions(Some(chunk.to_vec())).send().await.ctx("ecs", "DeleteTaskDefinitions", &fam)?;
     }
     Ok(Some(format!("{fam} ({} revision(s))", arns.len())))
 }

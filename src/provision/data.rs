@@ -329,7 +329,9 @@ pub async fn delete_subnet_group(ctx: &Ctx, _id: &str) -> Result<Option<String>>
     let Some(out) = rds.describe_db_subnet_groups().db_subnet_group_name(&name).send().await.found("rds", "DescribeDBSubnetGroups", &name, &["DBSubnetGroupNotFoundFault"])? else {
         return Ok(None);
     };
-    let arn = out.db_subnet_groups().first().and_then(|g| g.db_subnet_group_arn()).unwrap_or_default().to_string();
+    let Some(arn) = out.db_subnet_groups().first().and_then(|g| g.db_subnet_group_arn()).map(str::to_string) else {
+        return Ok(None);
+    };
     if !ctx.owns("db-subnet-group", rds_tag_pairs(&rds_tag_list(ctx, &arn).await?)) {
         return Ok(None);
     }
@@ -410,7 +412,9 @@ pub async fn delete_parameter_group(ctx: &Ctx, _id: &str) -> Result<Option<Strin
     let Some(out) = rds.describe_db_parameter_groups().db_parameter_group_name(&name).send().await.found("rds", "DescribeDBParameterGroups", &name, &["DBParameterGroupNotFound"])? else {
         return Ok(None);
     };
-    let arn = out.db_parameter_groups().first().and_then(|g| g.db_parameter_group_arn()).unwrap_or_default().to_string();
+    let Some(arn) = out.db_parameter_groups().first().and_then(|g| g.db_parameter_group_arn()).map(str::to_string) else {
+        return Ok(None);
+    };
     if !ctx.owns("db-parameter-group", rds_tag_pairs(&rds_tag_list(ctx, &arn).await?)) {
         return Ok(None);
     }

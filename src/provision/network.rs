@@ -72,7 +72,7 @@ fn immutable(changes: &[Change], fields: &[&str]) -> Result<()> {
 
 async fn find_vpc(ctx: &Ctx, id: &str) -> Result<Option<aws_sdk_ec2::types::Vpc>> {
     let out = ctx.clients.ec2.describe_vpcs().set_filters(Some(owner_filters(ctx, id))).send().await.ctx("ec2", "DescribeVpcs", id)?;
-    Ok(out.vpcs().first().cloned())
+    Ok(out.vpcs().iter().find(|v| ctx.owns(id, ec2_tags(v.tags()))).cloned())
 }
 
 async fn vpc_attr(ctx: &Ctx, vpc_id: &str, attr: VpcAttributeName) -> Result<bool> {
@@ -137,7 +137,7 @@ pub async fn delete_vpc(ctx: &Ctx, id: &str) -> Result<Option<String>> {
 
 async fn find_igw(ctx: &Ctx, id: &str) -> Result<Option<aws_sdk_ec2::types::InternetGateway>> {
     let out = ctx.clients.ec2.describe_internet_gateways().set_filters(Some(owner_filters(ctx, id))).send().await.ctx("ec2", "DescribeInternetGateways", id)?;
-    Ok(out.internet_gateways().first().cloned())
+    Ok(out.internet_gateways().iter().find(|g| ctx.owns(id, ec2_tags(g.tags()))).cloned())
 }
 
 pub async fn inspect_igw(ctx: &Ctx, id: &str) -> Result<Found> {
@@ -195,7 +195,7 @@ fn subnet_cidr(ctx: &Ctx, public: bool, index: usize) -> String {
 
 async fn find_subnet(ctx: &Ctx, id: &str) -> Result<Option<aws_sdk_ec2::types::Subnet>> {
     let out = ctx.clients.ec2.describe_subnets().set_filters(Some(owner_filters(ctx, id))).send().await.ctx("ec2", "DescribeSubnets", id)?;
-    Ok(out.subnets().first().cloned())
+    Ok(out.subnets().iter().find(|x| ctx.owns(id, ec2_tags(x.tags()))).cloned())
 }
 
 pub async fn inspect_subnet(ctx: &Ctx, id: &str, public: bool, index: usize) -> Result<Found> {
@@ -258,14 +258,19 @@ fn eip_id(index: usize) -> String {
 async fn find_eip(ctx: &Ctx, index: usize) -> Result<Option<aws_sdk_ec2::types::Address>> {
     let id = eip_id(index);
     let out = ctx.clients.ec2.describe_addresses().set_filters(Some(owner_filters(ctx, &id))).send().await.ctx("ec2", "DescribeAddresses", &id)?;
-    Ok(out.addresses().first().cloned())
+    Ok(out.addresses().iter().find(|a| ctx.owns(&id, ec2_tags(a.tags()))).cloned())
 }
 
 async fn find_nat(ctx: &Ctx, id: &str) -> Result<Option<aws_sdk_ec2::types::NatGateway>> {
     let mut filters = owner_filters(ctx, id);
     filters.push(Filter::builder().name("state").values("pending").values("available").build());
     let out = ctx.clients.ec2.describe_nat_gateways().set_filter(Some(filters)).send().await.ctx("ec2", "DescribeNatGateways", id)?;
-    Ok(out.nat_gateways().first().cloned())
+    Ok(out
+        .nat_gateways()
+        .iter()
+        .filter(|n| matches!(n.state().map(|s| s.as_str()), Some("pending") | Some("available")))
+        .find(|n| ctx.owns(id, ec2_tags(n.tags())))
+        .cloned())
 }
 
 pub async fn inspect_nat(ctx: &Ctx, id: &str, index: usize) -> Result<Found> {
@@ -368,7 +373,7 @@ fn route_plan(ctx: &Ctx, private: Option<usize>) -> (Option<String>, Vec<String>
 
 async fn find_rt(ctx: &Ctx, id: &str) -> Result<Option<aws_sdk_ec2::types::RouteTable>> {
     let out = ctx.clients.ec2.describe_route_tables().set_filters(Some(owner_filters(ctx, id))).send().await.ctx("ec2", "DescribeRouteTables", id)?;
-    Ok(out.route_tables().first().cloned())
+    Ok(out.route_tables().iter().find(|r| ctx.owns(id, ec2_tags(r.tags()))).cloned())
 }
 
 fn default_route_target(rt: &aws_sdk_ec2::types::RouteTable) -> Option<String> {
@@ -472,7 +477,7 @@ pub async fn delete_routes(ctx: &Ctx, id: &str) -> Result<Option<String>> {
 
 async fn find_flow_log(ctx: &Ctx, id: &str) -> Result<Option<aws_sdk_ec2::types::FlowLog>> {
     let out = ctx.clients.ec2.describe_flow_logs().set_filter(Some(owner_filters(ctx, id))).send().await.ctx("ec2", "DescribeFlowLogs", id)?;
-    Ok(out.flow_logs().first().cloned())
+    Ok(out.flow_logs().iter().find(|f| ctx.owns(id, ec2_tags(f.tags()))).cloned())
 }
 
 pub async fn inspect_flow_log(ctx: &Ctx, id: &str) -> Result<Found> {
@@ -608,7 +613,7 @@ pub fn desired_rules(ctx: &Ctx, kind: SgKind) -> (BTreeSet<Rule>, BTreeSet<Rule>
 
 async fn find_sg(ctx: &Ctx, id: &str) -> Result<Option<aws_sdk_ec2::types::SecurityGroup>> {
     let out = ctx.clients.ec2.describe_security_groups().set_filters(Some(owner_filters(ctx, id))).send().await.ctx("ec2", "DescribeSecurityGroups", id)?;
-    Ok(out.security_groups().first().cloned())
+    Ok(out.security_groups().iter().find(|g| ctx.owns(id, ec2_tags(g.tags()))).cloned())
 }
 
 fn rule_changes(field: &str, want: &BTreeSet<Rule>, got: &BTreeSet<Rule>) -> Vec<Change> {

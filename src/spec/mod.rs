@@ -85,11 +85,13 @@ pub fn load(path: &Path) -> Result<Stack> {
 /// Parse and validate stack-file text (the path is used in messages and for the default name).
 pub fn parse(path: &Path, text: String) -> Result<Stack> {
     let display = path.display().to_string();
+    let source = Source::new(display.clone(), text.clone()).map_err(|e| Error::Spec(vec![e]))?;
     let spec: Spec = toml::from_str(&text).map_err(|e| {
-        let line = e.span().map(|s| source::line_at(&text, s.start)).unwrap_or(1);
-        Error::Spec(vec![format!("{display}:{line}: {}", e.message().trim().replace('\n', " "))])
+        let offset = e.span().map(|s| s.start);
+        let line = offset.map(|o| source::line_at(&text, o)).unwrap_or(1);
+        let field = offset.and_then(|o| source.path_at(o)).map(|p| format!("{p}: ")).unwrap_or_default();
+        Error::Spec(vec![format!("{display}:{line}: {field}{}", e.message().trim().replace('\n', " "))])
     })?;
-    let source = Source::new(display.clone(), text).map_err(|e| Error::Spec(vec![e]))?;
     let name = spec
         .stack
         .clone()

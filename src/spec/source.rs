@@ -17,7 +17,7 @@ impl Source {
     pub fn new(path: String, text: String) -> Result<Self, String> {
         let doc = ImDocument::parse(text.clone()).map_err(|e| {
             let line = e.span().map(|s| line_at(&text, s.start)).unwrap_or(1);
-            format!("{path}:{line}: {}", e.message().trim())
+            format!("{path}:{line}: {}", e.message().trim().replace('\n', " "))
         })?;
         Ok(Source { path, doc })
     }
@@ -50,6 +50,30 @@ impl Source {
             }
         }
         best
+    }
+}
+
+impl Source {
+    /// The dotted path of the setting whose key or value covers byte `offset`.
+    pub fn path_at(&self, offset: usize) -> Option<String> {
+        fn walk(table: &dyn TableLike, offset: usize, prefix: &str) -> Option<String> {
+            for (key, item) in table.iter() {
+                let path = if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") };
+                if let Some(t) = item.as_table_like() {
+                    if let Some(found) = walk(t, offset, &path) {
+                        return Some(found);
+                    }
+                }
+                let (k, _) = table.get_key_value(key)?;
+                let covers = |span: Option<std::ops::Range<usize>>| span.is_some_and(|s| s.start <= offset && offset <= s.end);
+                let value_span = item.as_value().and_then(|v| v.span());
+                if covers(k.span()) || (item.as_table_like().is_none() && covers(value_span)) {
+                    return Some(path);
+                }
+            }
+            None
+        }
+        walk(self.doc.as_table(), offset, "")
     }
 }
 

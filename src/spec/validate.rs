@@ -83,9 +83,12 @@ fn check_names(stack: &Stack) -> Vec<Problem> {
         out.push(problem("project", format!("must be 1–20 lowercase letters, digits or single hyphens, starting with a letter (got {project:?})")));
     }
     let name = &stack.name;
-    if !is_name(name) || name.len() > 12 {
-        let path = if stack.spec.stack.is_some() { "stack" } else { "" };
-        out.push(problem(path, format!("stack name must be 1–12 lowercase letters, digits or single hyphens, starting with a letter (got {name:?})")));
+    let path = if stack.spec.stack.is_some() { "stack" } else { "" };
+    if !is_name(name) || name.len() > 16 {
+        out.push(problem(path, format!("stack name must be 1–16 lowercase letters, digits or single hyphens, starting with a letter (got {name:?}; set `stack = ...` or rename the file)")));
+    } else if project.len() + 1 + name.len() > 23 {
+        // the prefix of every name: ALB names allow 32 characters, `<prefix>-alb` among them
+        out.push(problem(path, format!("project and stack name together must be at most 23 characters (\"{project}-{name}\" is {})", project.len() + 1 + name.len())));
     }
     if let Some(region) = stack.spec.region.as_deref().filter(|r| !is_region(r)) {
         out.push(problem("region", format!("is not an AWS region name (got {region:?})")));

@@ -1,0 +1,112 @@
+//! Test harness: a private moto server per test (free loopback port, started and stopped by
+//! the project's own script), the built binary run against it, and SDK clients for checks.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const ACCOUNT: &str = "123456789012";
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A moto server on its own port, stopped when dropped.
+pub struct Emulator {
+    pub port: u16,
+}
+
+impl Emulator {
+    pub fn start() -> Emulator {
+        let port = free_port();
+        let status = Command::new(root().join("scripts/emulator.sh"))
+            .args(["start", &port.to_string()])
+            .stdout(Stdio::null())
+            .status()
+            .expect("run scripts/emulator.sh");
+        assert!(status.success(), "emulator did not start on port {port}");
+        Emulator { port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The tapaudit binary with this emulator as its AWS endpoint (the standard variables only).
+    pub fn tapaudit(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_tapaudit"));
+        c.args(args)
+            .current_dir(root())
+            .env("AWS_ENDPOINT_URL", self.url())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("NO_COLOR", "1")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out = self.tapaudit(args).output().expect("run tapaudit");
+        Run::from(out)
+    }
+
+    pub async fn sdk(&self) -> aws_config::SdkConfig {
+        let creds = aws_sdk_sts::config::Credentials::new("testing", "testing", None, None, "tests");
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(self.url())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(creds)
+            .load()
+            .await
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = Command::new(root().join("scripts/emulator.sh"))
+            .args(["stop", &self.port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    pub fn ok(self, what: &str) -> Run {
+        assert_eq!(self.code, 0, "{what} failed:\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert!(!self.stderr.contains("panicked"), "{what} panicked: {}", self.stderr);
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+pub fn exists(p: &Path) -> bool {
+    p.exists()
+}
