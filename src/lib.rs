@@ -3,8 +3,12 @@
 
 pub mod aws;
 pub mod cli;
+pub mod collect;
 pub mod commands;
+pub mod controls;
 pub mod error;
+pub mod finding;
+pub mod model;
 pub mod provision;
 pub mod spec;
 

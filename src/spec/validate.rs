@@ -249,6 +249,9 @@ fn check_database(stack: &Stack) -> Vec<Problem> {
     if !d.instance_class.starts_with("db.") || d.instance_class.len() < 6 {
         out.push(problem("database.instance_class", format!("is not an RDS instance class (got {:?})", d.instance_class)));
     }
+    if d.engine == Engine::AuroraPostgresql {
+        out.push(problem("database.engine", "aurora-postgresql (Aurora Serverless v2) is not provisioned by this version yet; use \"postgres\""));
+    }
     if d.engine == Engine::AuroraPostgresql && d.instance_class != "db.serverless" {
         out.push(problem("database.instance_class", "must be \"db.serverless\" for aurora-postgresql (Serverless v2)"));
     }

@@ -1,0 +1,220 @@
+//! Controls: the catalogue (data, `controls/`) plus one pure function per control id, grouped
+//! by service. A control reads only the State and returns a Verdict per resource it applies to.
+//! Fail-closed: evidence that could not be read yields `error`, never `pass`.
+
+pub mod catalogue;
+mod helpers;
+
+mod apigw;
+mod ec2;
+mod ecs;
+mod efs;
+mod elasticache;
+mod elbv2;
+mod iam;
+mod kinesis;
+mod kms;
+mod logs;
+mod rds;
+mod secrets;
+
+pub use catalogue::{Catalogue, ControlMeta};
+pub use helpers::*;
+
+use crate::finding::{Evidence, Finding, FindingResource, Kind, Status};
+use crate::model::{Collection, Meta, Resource, State};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Resolved thresholds for one control.
+#[derive(Debug, Clone, Default)]
+pub struct Params(pub BTreeMap<String, i64>);
+
+impl Params {
+    /// A threshold the catalogue declares for this control (the catalogue tests make sure
+    /// every name a control asks for exists).
+    pub fn get(&self, name: &str) -> i64 {
+        *self.0.get(name).unwrap_or_else(|| panic!("control parameter {name} is not in the catalogue"))
+    }
+}
+
+/// One control's judgement of one resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub resource: FindingResource,
+    pub status: Status,
+    pub message: String,
+    pub observed: Value,
+    pub expected: Value,
+}
+
+impl Verdict {
+    fn new(m: &Meta, status: Status, message: impl Into<String>, observed: Value, expected: Value) -> Self {
+        Verdict { resource: m.into(), status, message: message.into(), observed, expected }
+    }
+    pub fn pass(m: &Meta, message: impl Into<String>, observed: Value) -> Self {
+        Verdict::new(m, Status::Pass, message, observed.clone(), observed)
+    }
+    pub fn fail(m: &Meta, message: impl Into<String>, observed: Value, expected: Value) -> Self {
+        Verdict::new(m, Status::Fail, message, observed, expected)
+    }
+    /// The evidence could not be read.
+    pub fn error(m: &Meta, reason: impl Into<String>) -> Self {
+        let reason = reason.into();
+        Verdict::new(m, Status::Error, format!("evidence could not be read: {reason}"), Value::Null, Value::Null)
+    }
+    pub fn not_applicable(m: &Meta, message: impl Into<String>) -> Self {
+        Verdict::new(m, Status::NotApplicable, message, Value::Null, Value::Null)
+    }
+    /// A listing failed: every resource of this type in the region is unknown.
+    pub fn collection_error(resource_type: &str, region: &str, reason: &str) -> Self {
+        Verdict {
+            resource: FindingResource {
+                resource_type: resource_type.to_string(),
+                id: format!("{resource_type} in {region}"),
+                arn: String::new(),
+                region: region.to_string(),
+                logical_id: None,
+                name: None,
+            },
+            status: Status::Error,
+            message: format!("{resource_type} resources in {region} could not be listed: {reason}"),
+            observed: Value::Null,
+            expected: Value::Null,
+        }
+    }
+}
+
+/// Judge every item of a collection; a failed listing becomes an `error` verdict per region.
+pub fn each<T: Resource>(c: &Collection<T>, resource_type: &str, mut judge: impl FnMut(&T) -> Verdict) -> Vec<Verdict> {
+    let mut out: Vec<Verdict> = c.failures.iter().map(|f| Verdict::collection_error(resource_type, &f.region, &f.reason)).collect();
+    out.extend(c.iter().map(&mut judge));
+    out
+}
+
+pub type ControlFn = fn(&State, &Params) -> Vec<Verdict>;
+
+/// Every implemented control, by catalogue id.
+pub fn registry() -> BTreeMap<&'static str, ControlFn> {
+    let mut r = BTreeMap::new();
+    for list in [
+        kms::CONTROLS,
+        ec2::CONTROLS,
+        kinesis::CONTROLS,
+        rds::CONTROLS,
+        logs::CONTROLS,
+        secrets::CONTROLS,
+        ecs::CONTROLS,
+        apigw::CONTROLS,
+        elasticache::CONTROLS,
+        efs::CONTROLS,
+        elbv2::CONTROLS,
+        iam::CONTROLS,
+    ] {
+        for (id, f) in list {
+            r.insert(*id, *f);
+        }
+    }
+    r
+}
+
+/// What to evaluate.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// Frameworks in scope; a control runs when it maps to any of them.
+    pub frameworks: Vec<String>,
+    /// Stack-file parameter overrides.
+    pub overrides: BTreeMap<String, i64>,
+}
+
+/// Run every selected control over the State.
+pub fn evaluate(catalogue: &Catalogue, state: &State, selection: &Selection) -> Vec<Finding> {
+    let registry = registry();
+    let mut findings = Vec::new();
+    for (id, meta) in &catalogue.controls {
+        if meta.service == "drift" {
+            continue;
+        }
+        let frameworks: BTreeMap<String, Vec<String>> = meta
+            .frameworks
+            .iter()
+            .filter(|(f, _)| selection.frameworks.contains(f))
+            .map(|(f, r)| (f.clone(), r.clone()))
+            .collect();
+        if frameworks.is_empty() {
+            continue;
+        }
+        let Some(control) = registry.get(id.as_str()) else { continue };
+        let params = Params(catalogue.parameters(meta, &selection.frameworks, &selection.overrides));
+        for v in control(state, &params) {
+            findings.push(Finding {
+                control_id: id.clone(),
+                kind: Kind::Control,
+                status: v.status,
+                severity: meta.severity,
+                title: meta.title.clone(),
+                resource: v.resource,
+                frameworks: frameworks.clone(),
+                message: v.message,
+                evidence: Evidence { observed: v.observed, expected: v.expected },
+                location: None,
+            });
+        }
+    }
+    sort_findings(&mut findings);
+    findings
+}
+
+/// Stable order: status (fail, error, pass, n/a), severity, control, resource.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (a.status, a.severity, &a.control_id, &a.resource.arn, &a.resource.id).cmp(&(b.status, b.severity, &b.control_id, &b.resource.arn, &b.resource.id))
+    });
+}
+
+#[cfg(test)]
+mod catalogue_tests;
+
+#[cfg(test)]
+pub mod testing {
+    //! Fixtures for control tests: a compliant State (fixtures/state/compliant-*.json, one
+    //! resource of each kind) that every control passes; tests break one field to fail it.
+    use super::*;
+    use crate::finding::Status;
+
+    const PLATFORM: &str = include_str!("../../fixtures/state/compliant-platform.json");
+    const APPS: &str = include_str!("../../fixtures/state/compliant-apps.json");
+
+    /// kms, ec2, rds, kinesis, logs, secrets from compliant-platform.json; ecs, apigw,
+    /// elasticache, efs, elbv2, iam from compliant-apps.json.
+    pub fn fixture() -> State {
+        let platform: State = serde_json::from_str(PLATFORM).expect("fixtures/state/compliant-platform.json is a State");
+        let apps: State = serde_json::from_str(APPS).expect("fixtures/state/compliant-apps.json is a State");
+        State {
+            kms: platform.kms,
+            ec2: platform.ec2,
+            rds: platform.rds,
+            kinesis: platform.kinesis,
+            logs: platform.logs,
+            secrets: platform.secrets,
+            ecs: apps.ecs,
+            apigw: apps.apigw,
+            elasticache: apps.elasticache,
+            efs: apps.efs,
+            elbv2: apps.elbv2,
+            iam: apps.iam,
+        }
+    }
+
+    /// Statuses a control yields on `state` (thresholds for all frameworks), not_applicable left out.
+    pub fn eval(id: &str, state: &State) -> Vec<Status> {
+        let cat = Catalogue::load().unwrap();
+        let meta = cat.controls.get(id).unwrap_or_else(|| panic!("{id} not in catalogue"));
+        let control = registry().get(id).copied().unwrap_or_else(|| panic!("{id} not implemented"));
+        let fws: Vec<String> = cat.frameworks.keys().cloned().collect();
+        let params = Params(cat.parameters(meta, &fws, &BTreeMap::new()));
+        let mut s: Vec<Status> = control(state, &params).into_iter().map(|v| v.status).filter(|s| *s != Status::NotApplicable).collect();
+        s.sort();
+        s
+    }
+}

@@ -1,0 +1,42 @@
+use super::{resource, Collection, Meta, Observed};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Elbv2 {
+    pub load_balancers: Collection<LoadBalancer>,
+    pub listeners: Collection<Listener>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadBalancer {
+    pub meta: Meta,
+    /// `application`, `network`, `gateway`
+    pub lb_type: String,
+    /// `internet-facing` / `internal`
+    pub scheme: String,
+    pub vpc_id: Option<String>,
+    pub security_groups: Vec<String>,
+    /// Attributes as AWS names them (`access_logs.s3.enabled`, ...).
+    pub attributes: Observed<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Action {
+    /// `forward`, `redirect`, `fixed-response`, `authenticate-oidc`, ...
+    pub action_type: String,
+    pub redirect_protocol: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Listener {
+    pub meta: Meta,
+    pub load_balancer_arn: String,
+    pub protocol: String,
+    pub port: i32,
+    pub ssl_policy: Option<String>,
+    pub default_actions: Vec<Action>,
+}
+
+resource!(LoadBalancer, Listener);
