@@ -77,6 +77,13 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "table")]
         output: OutputFormat,
     },
+    /// Audit live resources (or a snapshot): controls mapped to FedRAMP Moderate, FERPA and LGPD.
+    Scan(ScanArgs),
+    /// The control catalogue.
+    Controls {
+        #[command(subcommand)]
+        command: ControlsCommand,
+    },
     /// Delete every resource carrying the stack's tag, in reverse dependency order.
     Destroy {
         #[command(flatten)]
@@ -85,4 +92,54 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Sarif,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ScanArgs {
+    /// Audit the resources of this stack (name → stacks/NAME.toml, or a path). Without it, the
+    /// whole account in the selected regions.
+    #[arg(long, short = 's')]
+    pub stack: Option<String>,
+    /// Regions to scan, comma-separated (default: the stack file's region, else AWS_REGION).
+    #[arg(long = "regions", value_delimiter = ',', value_name = "REGION,...")]
+    pub regions: Vec<String>,
+    /// Frameworks to evaluate (default: the stack file's, else all).
+    #[arg(long = "framework", value_delimiter = ',', value_name = "ID,...")]
+    pub frameworks: Vec<String>,
+    /// Report formats: the table goes to stdout, every format is written under --output-dir.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "table,json,sarif")]
+    pub format: Vec<ReportFormat>,
+    /// Where report files go (default: reports/<stack> or reports/account-<id>).
+    #[arg(long)]
+    pub output_dir: Option<std::path::PathBuf>,
+    /// Exit 1 when a failing finding has at least this severity.
+    #[arg(long, value_enum, default_value = "high")]
+    pub fail_on: crate::finding::Severity,
+    /// Write the collected State to this file (versioned JSON).
+    #[arg(long, value_name = "FILE")]
+    pub save_snapshot: Option<std::path::PathBuf>,
+    /// Evaluate a saved State instead of reading AWS (no AWS access).
+    #[arg(long, value_name = "FILE", conflicts_with = "save_snapshot")]
+    pub from_snapshot: Option<std::path::PathBuf>,
+    /// Terminal width for the table (default: the terminal's, else 120).
+    #[arg(long)]
+    pub width: Option<u16>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ControlsCommand {
+    /// List the controls (optionally only those mapped to one framework).
+    List {
+        #[arg(long)]
+        framework: Option<String>,
+    },
+    /// Show one control: rationale, remediation, framework requirements.
+    Show { id: String },
 }

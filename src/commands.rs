@@ -63,6 +63,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
+        Command::Scan(args) => crate::scan::run(&aws_args, &args).await,
+        Command::Controls { command } => crate::scan::controls(command),
         Command::Destroy { stack, yes } => {
             let s = load_stack(&stack.stack)?;
             let ctx = connect(&aws_args, &s).await?;
@@ -77,11 +79,11 @@ pub async fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-fn load_stack(stack: &str) -> Result<Stack> {
+pub fn load_stack(stack: &str) -> Result<Stack> {
     spec::load(&spec::resolve_path(stack))
 }
 
-fn aws_options(args: &AwsArgs) -> AwsOptions {
+pub fn aws_options(args: &AwsArgs) -> AwsOptions {
     AwsOptions {
         region: args.region.clone(),
         profile: args.profile.clone(),
@@ -129,7 +131,7 @@ fn to_json(v: &serde_json::Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
 }
 
-fn table() -> Table {
+pub fn table() -> Table {
     let mut t = Table::new();
     t.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
     if std::env::var_os("NO_COLOR").is_some() || !std::io::stdout().is_terminal() {

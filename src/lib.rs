@@ -10,6 +10,8 @@ pub mod error;
 pub mod finding;
 pub mod model;
 pub mod provision;
+pub mod report;
+pub mod scan;
 pub mod spec;
 
 pub use commands::run;

@@ -29,7 +29,7 @@ fn shipped_stacks_validate() {
     for (stack, name) in [("dev", "dev"), ("qa", "qa"), ("fixtures/stacks/minimal.toml", "minimal")] {
         let (code, stdout, stderr) = validate(stack);
         assert_eq!(code, 0, "{stack}: {stderr}");
-        assert!(stdout.contains(&format!("ok: stack {name} (35 logical resources")), "{stdout}");
+        assert!(stdout.contains(&format!("ok: stack {name} (36 logical resources")), "{stdout}");
     }
 }
 

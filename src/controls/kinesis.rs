@@ -1,11 +1,127 @@
-//! kinesis controls.
+//! Kinesis data stream controls.
 
-use super::{ControlFn, Params, Verdict};
+use super::{each, is_aws_managed_key, kms_key_by_ref, ControlFn, Params, Verdict};
 use crate::model::State;
+use serde_json::json;
 
-pub const CONTROLS: &[(&str, ControlFn)] = &[];
+pub const CONTROLS: &[(&str, ControlFn)] = &[
+    ("kinesis-stream-encrypted", encrypted),
+    ("kinesis-stream-cmk", customer_key),
+    ("kinesis-stream-retention", retention),
+];
 
-#[allow(dead_code)]
-fn _unused(_: &State, _: &Params) -> Vec<Verdict> {
-    vec![]
+fn encrypted(state: &State, _: &Params) -> Vec<Verdict> {
+    each(&state.kinesis.streams, "kinesis:stream", |s| {
+        let observed = json!({"encryption_type": s.encryption_type});
+        if s.encryption_type == "KMS" {
+            Verdict::pass(&s.meta, "server-side encryption with KMS is enabled", observed)
+        } else {
+            Verdict::fail(&s.meta, format!("stream {} is not encrypted at rest (encryption type {})", s.meta.id, s.encryption_type), observed, json!({"encryption_type": "KMS"}))
+        }
+    })
+}
+
+/// Encrypted with a key that is neither `alias/aws/kinesis` nor, when the State knows the key,
+/// one KMS lists as AWS-managed. An unencrypted stream fails too (it has no customer key).
+fn customer_key(state: &State, _: &Params) -> Vec<Verdict> {
+    each(&state.kinesis.streams, "kinesis:stream", |s| {
+        let observed = json!({"encryption_type": s.encryption_type, "key_id": s.key_id});
+        let expected = json!({"encryption_type": "KMS", "key_id": "a customer-managed KMS key"});
+        if s.encryption_type != "KMS" {
+            return Verdict::fail(&s.meta, format!("stream {} is not encrypted, so not with a customer-managed key", s.meta.id), observed, expected);
+        }
+        let key = s.key_id.as_deref();
+        let aws_managed = is_aws_managed_key(key) || key.and_then(|k| kms_key_by_ref(&state.kms, k)).is_some_and(|k| k.manager == "AWS");
+        if aws_managed {
+            return Verdict::fail(&s.meta, format!("stream {} is encrypted with the AWS-managed key {}", s.meta.id, key.unwrap_or("alias/aws/kinesis")), observed, expected);
+        }
+        Verdict::pass(&s.meta, format!("encrypted with customer-managed key {}", key.unwrap_or_default()), observed)
+    })
+}
+
+fn retention(state: &State, params: &Params) -> Vec<Verdict> {
+    let min = params.get("min_retention_hours");
+    each(&state.kinesis.streams, "kinesis:stream", |s| {
+        let observed = json!({"retention_hours": s.retention_hours});
+        if i64::from(s.retention_hours) >= min {
+            Verdict::pass(&s.meta, format!("records are kept {} hours (minimum {min})", s.retention_hours), observed)
+        } else {
+            Verdict::fail(
+                &s.meta,
+                format!("records are kept {} hours, below the {min}-hour minimum", s.retention_hours),
+                observed,
+                json!({"retention_hours": format!(">= {min}")}),
+            )
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::controls::testing::{eval, fixture};
+    use crate::finding::Status;
+    use crate::model::kinesis::Stream;
+    use crate::model::State;
+
+    fn stream(s: &mut State) -> &mut Stream {
+        s.kinesis.streams.items.values_mut().next().expect("stream in fixture")
+    }
+
+    fn unlisted() -> State {
+        let mut s = fixture();
+        s.kinesis.streams.items.clear();
+        s.kinesis.streams.fail("us-east-1", "AccessDenied");
+        s
+    }
+
+    #[test]
+    fn encrypted() {
+        assert_eq!(eval("kinesis-stream-encrypted", &fixture()), vec![Status::Pass]);
+        let mut bad = fixture();
+        stream(&mut bad).encryption_type = "NONE".into();
+        stream(&mut bad).key_id = None;
+        assert_eq!(eval("kinesis-stream-encrypted", &bad), vec![Status::Fail]);
+        assert_eq!(eval("kinesis-stream-encrypted", &unlisted()), vec![Status::Error]);
+    }
+
+    #[test]
+    fn customer_key() {
+        assert_eq!(eval("kinesis-stream-cmk", &fixture()), vec![Status::Pass]);
+
+        let mut aws = fixture();
+        stream(&mut aws).key_id = Some("alias/aws/kinesis".into());
+        assert_eq!(eval("kinesis-stream-cmk", &aws), vec![Status::Fail]);
+
+        let mut none = fixture();
+        stream(&mut none).encryption_type = "NONE".into();
+        stream(&mut none).key_id = None;
+        assert_eq!(eval("kinesis-stream-cmk", &none), vec![Status::Fail]);
+
+        // the alias of the customer key, by name and by ARN, is fine
+        let mut alias = fixture();
+        stream(&mut alias).key_id = Some("alias/tapaudit-dev-data-key".into());
+        assert_eq!(eval("kinesis-stream-cmk", &alias), vec![Status::Pass]);
+        stream(&mut alias).key_id = Some("arn:aws:kms:us-east-1:123456789012:alias/tapaudit-dev-data-key".into());
+        assert_eq!(eval("kinesis-stream-cmk", &alias), vec![Status::Pass]);
+
+        // a key ARN the State knows as AWS-managed fails even without the alias
+        let mut managed = fixture();
+        managed.kms.keys.items.values_mut().for_each(|k| k.manager = "AWS".into());
+        assert_eq!(eval("kinesis-stream-cmk", &managed), vec![Status::Fail]);
+
+        assert_eq!(eval("kinesis-stream-cmk", &unlisted()), vec![Status::Error]);
+    }
+
+    #[test]
+    fn retention() {
+        // the fixture keeps exactly the 24-hour minimum
+        assert_eq!(eval("kinesis-stream-retention", &fixture()), vec![Status::Pass]);
+        let mut longer = fixture();
+        stream(&mut longer).retention_hours = 168;
+        assert_eq!(eval("kinesis-stream-retention", &longer), vec![Status::Pass]);
+        let mut bad = fixture();
+        stream(&mut bad).retention_hours = 23;
+        assert_eq!(eval("kinesis-stream-retention", &bad), vec![Status::Fail]);
+        assert_eq!(eval("kinesis-stream-retention", &unlisted()), vec![Status::Error]);
+    }
 }

@@ -1,11 +1,102 @@
-//! logs controls.
+//! CloudWatch Logs controls.
 
-use super::{ControlFn, Params, Verdict};
+use super::{each, is_aws_managed_key, kms_key_by_ref, ControlFn, Params, Verdict};
 use crate::model::State;
+use serde_json::json;
 
-pub const CONTROLS: &[(&str, ControlFn)] = &[];
+pub const CONTROLS: &[(&str, ControlFn)] = &[("logs-log-group-cmk", customer_key), ("logs-log-group-retention", retention)];
 
-#[allow(dead_code)]
-fn _unused(_: &State, _: &Params) -> Vec<Verdict> {
-    vec![]
+/// No key = CloudWatch Logs' own service key. Logs only accepts customer keys, but a key the
+/// State lists as AWS-managed fails anyway.
+fn customer_key(state: &State, _: &Params) -> Vec<Verdict> {
+    each(&state.logs.log_groups, "logs:log-group", |g| {
+        let key = g.kms_key_id.as_deref();
+        let observed = json!({"kms_key_id": key});
+        let expected = json!({"kms_key_id": "a customer-managed KMS key"});
+        match key {
+            None => Verdict::fail(&g.meta, format!("log group {} has no KMS key: it is encrypted with the CloudWatch Logs service key", g.meta.id), observed, expected),
+            Some(k) if is_aws_managed_key(Some(k)) || kms_key_by_ref(&state.kms, k).is_some_and(|key| key.manager == "AWS") => {
+                Verdict::fail(&g.meta, format!("log group {} is encrypted with the AWS-managed key {k}", g.meta.id), observed, expected)
+            }
+            Some(k) => Verdict::pass(&g.meta, format!("encrypted with customer-managed key {k}"), observed),
+        }
+    })
+}
+
+/// `retention_days = None` means the events never expire, which meets a minimum (the parameter
+/// says "never-expire passes"); the rationale's upper bound has no parameter, so it is not checked.
+fn retention(state: &State, params: &Params) -> Vec<Verdict> {
+    let min = params.get("min_retention_days");
+    each(&state.logs.log_groups, "logs:log-group", |g| {
+        let observed = json!({"retention_days": g.retention_days});
+        match g.retention_days {
+            None => Verdict::pass(&g.meta, format!("events never expire (minimum {min} days)"), observed),
+            Some(d) if i64::from(d) >= min => Verdict::pass(&g.meta, format!("events are kept {d} days (minimum {min})"), observed),
+            Some(d) => Verdict::fail(
+                &g.meta,
+                format!("log group {} keeps events {d} days, below the {min}-day minimum", g.meta.id),
+                observed,
+                json!({"retention_days": format!(">= {min}")}),
+            ),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::controls::testing::{eval, fixture};
+    use crate::finding::Status;
+    use crate::model::logs::LogGroup;
+    use crate::model::State;
+
+    fn first(s: &mut State) -> &mut LogGroup {
+        s.logs.log_groups.items.values_mut().next().expect("log group in fixture")
+    }
+
+    fn unlisted() -> State {
+        let mut s = fixture();
+        s.logs.log_groups.items.clear();
+        s.logs.log_groups.fail("us-east-1", "AccessDenied");
+        s
+    }
+
+    #[test]
+    fn customer_key() {
+        assert_eq!(eval("logs-log-group-cmk", &fixture()), vec![Status::Pass; 3]);
+        let mut none = fixture();
+        first(&mut none).kms_key_id = None;
+        assert_eq!(eval("logs-log-group-cmk", &none), vec![Status::Fail, Status::Pass, Status::Pass]);
+        let mut managed = fixture();
+        managed.kms.keys.items.values_mut().for_each(|k| k.manager = "AWS".into());
+        assert_eq!(eval("logs-log-group-cmk", &managed), vec![Status::Fail; 3]);
+        assert_eq!(eval("logs-log-group-cmk", &unlisted()), vec![Status::Error]);
+    }
+
+    #[test]
+    fn retention() {
+        // 365 days meets the strictest framework (FedRAMP, 365)
+        assert_eq!(eval("logs-log-group-retention", &fixture()), vec![Status::Pass; 3]);
+        let mut short = fixture();
+        first(&mut short).retention_days = Some(180);
+        assert_eq!(eval("logs-log-group-retention", &short), vec![Status::Fail, Status::Pass, Status::Pass]);
+        let mut never = fixture();
+        first(&mut never).retention_days = None;
+        assert_eq!(eval("logs-log-group-retention", &never), vec![Status::Pass; 3]);
+        assert_eq!(eval("logs-log-group-retention", &unlisted()), vec![Status::Error]);
+    }
+
+    #[test]
+    fn retention_follows_the_frameworks_in_scope() {
+        use crate::controls::{evaluate, Catalogue, Selection};
+        use std::collections::BTreeMap;
+        let mut s = fixture();
+        first(&mut s).retention_days = Some(180);
+        let cat = Catalogue::load().unwrap();
+        let statuses = |fws: &[&str]| -> Vec<Status> {
+            let sel = Selection { frameworks: fws.iter().map(|f| f.to_string()).collect(), overrides: BTreeMap::new() };
+            evaluate(&cat, &s, &sel).into_iter().filter(|f| f.control_id == "logs-log-group-retention").map(|f| f.status).collect()
+        };
+        assert_eq!(statuses(&["lgpd"]), vec![Status::Pass; 3]);
+        assert_eq!(statuses(&["lgpd", "fedramp-moderate"]), vec![Status::Fail, Status::Pass, Status::Pass]);
+    }
 }

@@ -14,7 +14,7 @@ mod nodes;
 mod secret;
 pub mod policy;
 
-pub use nodes::{nodes, Kind, Node};
+pub use nodes::{declared_at, nodes, Kind, Node};
 
 use crate::aws::{Clients, Identity};
 use crate::error::{Error, Result};

@@ -691,3 +691,44 @@ pub async fn delete_sg(ctx: &Ctx, id: &str, _kind: SgKind) -> Result<Option<Stri
     ctx.clients.ec2.delete_security_group().group_id(&sg_id).send().await.ctx("ec2", "DeleteSecurityGroup", &sg_id)?;
     Ok(Some(sg_id))
 }
+
+// ---------- the VPC's default security group: closed ----------
+
+async fn find_default_sg(ctx: &Ctx) -> Result<Option<aws_sdk_ec2::types::SecurityGroup>> {
+    let Some(vpc) = ctx.get("vpc", "id") else { return Ok(None) };
+    let out = ctx
+        .clients
+        .ec2
+        .describe_security_groups()
+        .filters(Filter::builder().name("vpc-id").values(&vpc).build())
+        .filters(Filter::builder().name("group-name").values("default").build())
+        .send()
+        .await
+        .ctx("ec2", "DescribeSecurityGroups", &vpc)?;
+    Ok(out.security_groups().iter().find(|g| g.vpc_id() == Some(vpc.as_str()) && g.group_name() == Some("default")).cloned())
+}
+
+/// The default group must allow nothing: anything launched without a group lands in it.
+pub async fn inspect_default_sg(ctx: &Ctx, id: &str) -> Result<Found> {
+    let Some(sg) = find_default_sg(ctx).await? else { return Ok(Found::Absent) };
+    let mut changes = rule_changes("network.default_security_group.ingress", &BTreeSet::new(), &flatten(sg.ip_permissions()));
+    changes.extend(rule_changes("network.default_security_group.egress", &BTreeSet::new(), &flatten(sg.ip_permissions_egress())));
+    changes.extend(tag_changes(&ctx.tags(id, &ctx.name("default-sg")), ec2_tags(sg.tags())));
+    Ok(Found::Present { attrs: attrs([("id", sg.group_id().unwrap_or_default().to_string())]), changes })
+}
+
+pub async fn apply_default_sg(ctx: &Ctx, id: &str) -> Result<Attrs> {
+    let Some(sg) = find_default_sg(ctx).await? else {
+        return Err(Error::usage(format!("VPC {} has no default security group", ctx.get("vpc", "id").unwrap_or_default())));
+    };
+    let sg_id = sg.group_id().unwrap_or_default().to_string();
+    let ec2 = &ctx.clients.ec2;
+    if !sg.ip_permissions().is_empty() {
+        ec2.revoke_security_group_ingress().group_id(&sg_id).set_ip_permissions(Some(sg.ip_permissions().to_vec())).send().await.ctx("ec2", "RevokeSecurityGroupIngress", &sg_id)?;
+    }
+    if !sg.ip_permissions_egress().is_empty() {
+        ec2.revoke_security_group_egress().group_id(&sg_id).set_ip_permissions(Some(sg.ip_permissions_egress().to_vec())).send().await.ctx("ec2", "RevokeSecurityGroupEgress", &sg_id)?;
+    }
+    retag(ctx, &sg_id, id, &ctx.name("default-sg")).await?;
+    Ok(attrs([("id", sg_id)]))
+}

@@ -41,6 +41,7 @@ pub enum Kind {
     Role(RoleKind),
     FlowLog,
     SecurityGroup(SgKind),
+    DefaultSecurityGroup,
     Stream,
     DbSecret,
     DbSubnetGroup,
@@ -129,6 +130,7 @@ pub fn nodes(stack: &Stack) -> Vec<Node> {
         v.push(node("flow-log-role", Kind::Role(RoleKind::FlowLogs), &["flow-log-group"]));
         v.push(node("vpc-flow-log", Kind::FlowLog, &["vpc", "flow-log-group", "flow-log-role"]));
     }
+    v.push(node("default-sg", Kind::DefaultSecurityGroup, &["vpc"]));
     v.push(node("ecs-tasks-sg", Kind::SecurityGroup(SgKind::EcsTasks), &["vpc"]));
     v.push(node("db-sg", Kind::SecurityGroup(SgKind::Database), &["vpc", "ecs-tasks-sg"]));
     v.push(node("stream", Kind::Stream, &["data-key"]));
@@ -167,6 +169,34 @@ pub fn nodes(stack: &Stack) -> Vec<Node> {
     v
 }
 
+/// The stack-file setting that declares a logical resource (for report locations).
+pub fn declared_at(logical_id: &str) -> String {
+    let numbered = |prefix: &str| logical_id.strip_prefix(prefix).and_then(|n| n.parse::<usize>().ok()).map(|n| n.saturating_sub(1));
+    if let Some(i) = numbered("public-subnet-") {
+        return format!("network.public_subnets[{i}]");
+    }
+    if let Some(i) = numbered("private-subnet-") {
+        return format!("network.private_subnets[{i}]");
+    }
+    let section = match logical_id {
+        "data-key" | "data-key-alias" => "kms",
+        "vpc" | "internet-gateway" | "public-route-table" | "default-sg" => "network.cidr",
+        "flow-log-group" | "flow-log-role" | "vpc-flow-log" => "network.flow_logs",
+        "ecs-tasks-sg" => "ecs.container_port",
+        "db-sg" => "database.port",
+        "stream" => "kinesis",
+        "db-credentials" | "db-credentials-endpoint" | "db-subnet-group" | "database" => "database",
+        "db-parameter-group" => "database.force_ssl",
+        "ecs-log-group" | "api-log-group" => "logs.retention_days",
+        "ecs-execution-role" | "ecs-task-role" | "cluster" | "task-definition" | "service" => "ecs",
+        "api-kinesis-role" | "api-cloudwatch-role" | "api-account" | "rest-api" | "ingest-method" | "api-stage" => "api",
+        id if id.starts_with("nat-") => "network.nat_gateways",
+        id if id.starts_with("private-route-table") => "network.nat_gateways",
+        _ => "",
+    };
+    section.to_string()
+}
+
 impl Kind {
     pub fn label(&self) -> &'static str {
         match self {
@@ -180,7 +210,7 @@ impl Kind {
             Kind::LogGroup(_) => "logs:log-group",
             Kind::Role(_) => "iam:role",
             Kind::FlowLog => "ec2:flow-log",
-            Kind::SecurityGroup(_) => "ec2:security-group",
+            Kind::SecurityGroup(_) | Kind::DefaultSecurityGroup => "ec2:security-group",
             Kind::Stream => "kinesis:stream",
             Kind::DbSecret => "secretsmanager:secret",
             Kind::DbSubnetGroup => "rds:subnet-group",
@@ -211,6 +241,7 @@ impl Kind {
             Kind::Role(r) => iam::inspect(ctx, id, r).await,
             Kind::FlowLog => network::inspect_flow_log(ctx, id).await,
             Kind::SecurityGroup(k) => network::inspect_sg(ctx, id, k).await,
+            Kind::DefaultSecurityGroup => network::inspect_default_sg(ctx, id).await,
             Kind::Stream => data::inspect_stream(ctx, id).await,
             Kind::DbSecret => data::inspect_secret(ctx, id).await,
             Kind::DbSubnetGroup => data::inspect_subnet_group(ctx, id).await,
@@ -242,6 +273,7 @@ impl Kind {
             Kind::Role(r) => iam::apply(ctx, id, r, found).await,
             Kind::FlowLog => network::apply_flow_log(ctx, id, found).await,
             Kind::SecurityGroup(k) => network::apply_sg(ctx, id, k, found).await,
+            Kind::DefaultSecurityGroup => network::apply_default_sg(ctx, id).await,
             Kind::Stream => data::apply_stream(ctx, id, found).await,
             Kind::DbSecret => data::apply_secret(ctx, id, found).await,
             Kind::DbSubnetGroup => data::apply_subnet_group(ctx, id, found).await,
@@ -272,6 +304,8 @@ impl Kind {
             Kind::Role(r) => iam::delete(ctx, id, r).await,
             Kind::FlowLog => network::delete_flow_log(ctx, id).await,
             Kind::SecurityGroup(k) => network::delete_sg(ctx, id, k).await,
+            // deleted with its VPC
+            Kind::DefaultSecurityGroup => Ok(None),
             Kind::Stream => data::delete_stream(ctx, id).await,
             Kind::DbSecret => data::delete_secret(ctx, id).await,
             Kind::DbSubnetGroup => data::delete_subnet_group(ctx, id).await,

@@ -1,0 +1,36 @@
+//! CloudWatch Logs: log groups with KMS key and retention (both in DescribeLogGroups).
+
+use super::{fan_out, tag_map, Ctx};
+use crate::model::logs::{LogGroup, Logs};
+use crate::model::Observed;
+
+pub async fn collect(ctx: &Ctx) -> Logs {
+    let mut out = Logs::default();
+    let l = &ctx.clients.logs;
+    let groups = match ctx.pages("logs", "DescribeLogGroups", l.describe_log_groups().into_paginator().send()).await {
+        Ok(pages) => pages.iter().flat_map(|p| p.log_groups().to_vec()).collect::<Vec<_>>(),
+        Err(e) => {
+            out.log_groups.fail(&ctx.region, e);
+            return out;
+        }
+    };
+    let found = fan_out(ctx, groups, |g| async move {
+        let name = g.log_group_name().unwrap_or_default().to_string();
+        let arn = g.arn().unwrap_or_default().trim_end_matches(":*").to_string();
+        let tags: Observed<_> = ctx
+            .call("logs", "ListTagsForResource", Some(&name), l.list_tags_for_resource().resource_arn(&arn).send())
+            .await
+            .map(|t| t.tags().map(|m| tag_map(m.iter().map(|(k, v)| (k.as_str(), v.as_str())))).unwrap_or_default())
+            .into();
+        ctx.scope.wants(&tags).then(|| LogGroup {
+            meta: ctx.meta("logs:log-group", &name, arn, Some(name.clone()), tags),
+            kms_key_id: g.kms_key_id().map(str::to_string),
+            retention_days: g.retention_in_days(),
+        })
+    })
+    .await;
+    for g in found.into_iter().flatten() {
+        out.log_groups.insert(g);
+    }
+    out
+}

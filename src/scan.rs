@@ -1,0 +1,276 @@
+//! `tapaudit scan` and `tapaudit controls`: collect (or load a snapshot), evaluate the
+//! catalogue, build one Report, render it.
+
+use crate::cli::{AwsArgs, ControlsCommand, ReportFormat, ScanArgs};
+use crate::collect::{self, CollectionStats, Options, Scope as CollectScope};
+use crate::commands::{aws_options, load_stack, table};
+use crate::controls::{self, Catalogue, Selection};
+use crate::error::{Error, Result};
+use crate::finding::Finding;
+use crate::model::{Snapshot, SourceRef, State, SNAPSHOT_VERSION};
+use crate::report::{self, Report, Scope, Source};
+use crate::spec::Stack;
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+fn now() -> String {
+    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+fn catalogue() -> Result<Catalogue> {
+    Catalogue::load().map_err(|e| Error::usage(format!("internal: control catalogue: {e}")))
+}
+
+/// The frameworks to evaluate: --framework, else the stack's, else all; unknown ids refused.
+fn frameworks(cat: &Catalogue, args: &ScanArgs, stack: Option<&Stack>) -> Result<Vec<String>> {
+    let chosen: Vec<String> = if !args.frameworks.is_empty() {
+        args.frameworks.clone()
+    } else if let Some(s) = stack {
+        s.spec.frameworks.clone()
+    } else {
+        cat.frameworks.keys().cloned().collect()
+    };
+    for f in &chosen {
+        if !cat.frameworks.contains_key(f) {
+            return Err(Error::usage(format!("unknown framework {f:?} (known: {})", cat.framework_ids().join(", "))));
+        }
+    }
+    Ok(chosen)
+}
+
+pub async fn run(aws: &AwsArgs, args: &ScanArgs) -> Result<u8> {
+    let started = now();
+    let cat = catalogue()?;
+    let stack = args.stack.as_deref().map(load_stack).transpose()?;
+    let frameworks = frameworks(&cat, args, stack.as_ref())?;
+    let (state, mut scope, stats, errors) = match &args.from_snapshot {
+        Some(path) => {
+            let snap = read_snapshot(path)?;
+            let scope = Scope {
+                stack: stack.as_ref().map(|s| s.name.clone()).or(snap.stack.clone()),
+                stack_file: None,
+                account: snap.account.clone(),
+                regions: snap.regions.clone(),
+                endpoint: format!("snapshot {}", path.display()),
+                frameworks: frameworks.clone(),
+                source: Source::Snapshot,
+            };
+            let mut state = snap.state;
+            if let Some(s) = &stack {
+                retain_stack(&mut state, &s.name);
+            }
+            let mut stats = CollectionStats { resources: collect::count_resources(&state), ..Default::default() };
+            stats.wall_seconds = 0.0;
+            (state, scope, stats, vec![])
+        }
+        None => {
+            let mut regions = args.regions.clone();
+            if regions.is_empty() {
+                if let Some(r) = stack.as_ref().and_then(|s| s.spec.region.clone()) {
+                    regions.push(r);
+                }
+            }
+            let mut aws_opts = aws_options(aws);
+            if aws_opts.region.is_none() {
+                aws_opts.region = regions.first().cloned();
+            }
+            let opts = Options {
+                aws: aws_opts,
+                regions,
+                scope: CollectScope { stack: stack.as_ref().map(|s| s.name.clone()) },
+                concurrency: aws.concurrency as usize,
+            };
+            let c = collect::collect(&opts).await?;
+            if let Some(path) = &args.save_snapshot {
+                write_snapshot(path, &c, stack.as_ref().map(|s| s.name.clone()))?;
+            }
+            let scope = Scope {
+                stack: stack.as_ref().map(|s| s.name.clone()),
+                stack_file: None,
+                account: c.account.clone(),
+                regions: c.regions.clone(),
+                endpoint: c.endpoint.clone(),
+                frameworks: frameworks.clone(),
+                source: Source::Live,
+            };
+            (c.state, scope, c.stats, c.errors)
+        }
+    };
+    scope.stack_file = stack.as_ref().map(|s| s.source.path.clone());
+    let overrides = BTreeMap::new();
+    let mut findings = controls::evaluate(&cat, &state, &Selection { frameworks: frameworks.clone(), overrides });
+    if let Some(s) = &stack {
+        locate(&mut findings, s);
+    }
+    let report = Report::new(&cat, scope, findings, errors, stats, started, now());
+    emit(&report, &cat, args)?;
+    Ok(report.exit_code(args.fail_on))
+}
+
+/// Point each finding at the stack-file line that declared its resource (by logical id), or
+/// the file's first line.
+fn locate(findings: &mut [Finding], stack: &Stack) {
+    for f in findings.iter_mut() {
+        let line = f
+            .resource
+            .logical_id
+            .as_deref()
+            .map(crate::provision::declared_at)
+            .filter(|p| !p.is_empty())
+            .map(|p| stack.line_of(&p))
+            .unwrap_or(1);
+        f.location = Some(SourceRef { path: stack.source.path.clone(), line });
+    }
+}
+
+/// Keep only resources tagged for `stack` (for snapshots taken account-wide).
+fn retain_stack(state: &mut State, stack: &str) {
+    macro_rules! keep {
+        ($($c:expr),*) => { $( $c.retain(|r| crate::model::Resource::meta(r).stack().is_none_or(|s| s == stack)); )* };
+    }
+    keep!(
+        state.kms.keys, state.ec2.vpcs, state.ec2.subnets, state.ec2.route_tables, state.ec2.internet_gateways, state.ec2.nat_gateways,
+        state.ec2.security_groups, state.ec2.flow_logs, state.rds.instances, state.rds.clusters, state.kinesis.streams, state.logs.log_groups,
+        state.secrets.secrets, state.ecs.clusters, state.ecs.services, state.ecs.task_definitions, state.apigw.rest_apis, state.apigw.methods,
+        state.apigw.stages, state.elasticache.replication_groups, state.elasticache.clusters, state.efs.file_systems, state.elbv2.load_balancers,
+        state.elbv2.listeners, state.iam.roles
+    );
+}
+
+fn write_snapshot(path: &Path, c: &collect::Collected, stack: Option<String>) -> Result<()> {
+    let snap = Snapshot {
+        snapshot_version: SNAPSHOT_VERSION,
+        tool: "tapaudit".into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        collected_at: now(),
+        account: c.account.clone(),
+        regions: c.regions.clone(),
+        stack,
+        state: c.state.clone(),
+    };
+    let text = serde_json::to_string_pretty(&snap).map_err(|e| Error::usage(format!("cannot serialize the snapshot: {e}")))?;
+    write_file(path, &text)
+}
+
+/// Load a snapshot; corrupt or newer files get a one-line error naming the file.
+pub fn read_snapshot(path: &Path) -> Result<Snapshot> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::usage(format!("{}:{}: not a tapaudit snapshot: invalid JSON: {e}", path.display(), e.line())))?;
+    match value.get("snapshot_version").and_then(|v| v.as_u64()) {
+        None => return Err(Error::usage(format!("{}: not a tapaudit snapshot (no snapshot_version)", path.display()))),
+        Some(v) if v > SNAPSHOT_VERSION as u64 => {
+            return Err(Error::usage(format!(
+                "{}: snapshot version {v} is newer than this tapaudit understands ({SNAPSHOT_VERSION}); upgrade tapaudit",
+                path.display()
+            )))
+        }
+        Some(_) => {}
+    }
+    serde_json::from_str(&text).map_err(|e| Error::usage(format!("{}:{}: corrupt snapshot: {e}", path.display(), e.line())))
+}
+
+fn write_file(path: &Path, text: &str) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.display().to_string(), source })?;
+    }
+    std::fs::write(path, text).map_err(|source| Error::Io { path: path.display().to_string(), source })
+}
+
+fn output_dir(report: &Report, args: &ScanArgs) -> PathBuf {
+    if let Some(d) = &args.output_dir {
+        return d.clone();
+    }
+    let name = match (&report.scope.stack, &report.scope.account) {
+        (Some(s), _) => s.clone(),
+        (None, Some(a)) => format!("account-{a}"),
+        (None, None) => "account".into(),
+    };
+    Path::new("reports").join(name)
+}
+
+fn emit(report: &Report, cat: &Catalogue, args: &ScanArgs) -> Result<()> {
+    let dir = output_dir(report, args);
+    let color = std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+    let width = args.width.or_else(|| terminal_width()).or(Some(120));
+    let mut written = Vec::new();
+    for f in &args.format {
+        let (name, text) = match f {
+            ReportFormat::Table => ("tapaudit.txt", report::table::render(report, Some(120), false)),
+            ReportFormat::Json => ("tapaudit.json", report.to_json()),
+            ReportFormat::Sarif => ("tapaudit.sarif", report::sarif::to_sarif_string(report, cat)),
+        };
+        let path = dir.join(name);
+        write_file(&path, &text)?;
+        written.push(path.display().to_string());
+    }
+    if args.format.contains(&ReportFormat::Table) {
+        println!("{}", report::table::render(report, width, color));
+    } else if let [only] = args.format.as_slice() {
+        let text = match only {
+            ReportFormat::Json => report.to_json(),
+            _ => report::sarif::to_sarif_string(report, cat),
+        };
+        println!("{text}");
+    }
+    eprintln!("reports written: {}", written.join(", "));
+    Ok(())
+}
+
+fn terminal_width() -> Option<u16> {
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
+}
+
+pub fn controls(cmd: ControlsCommand) -> Result<u8> {
+    let cat = catalogue()?;
+    match cmd {
+        ControlsCommand::List { framework } => {
+            if let Some(f) = &framework {
+                if !cat.frameworks.contains_key(f) {
+                    return Err(Error::usage(format!("unknown framework {f:?} (known: {})", cat.framework_ids().join(", "))));
+                }
+            }
+            let mut t = table();
+            t.set_header(vec!["control", "severity", "resource", "title", "requirements"]);
+            let mut n = 0;
+            for c in cat.controls.values() {
+                let reqs: Vec<String> = match &framework {
+                    Some(f) => match c.frameworks.get(f) {
+                        Some(r) if !r.is_empty() => r.clone(),
+                        _ => continue,
+                    },
+                    None => c.frameworks.iter().map(|(f, r)| format!("{f}: {}", r.join(", "))).collect(),
+                };
+                n += 1;
+                t.add_row(vec![c.id.clone(), c.severity.as_str().to_string(), c.resource_type.clone(), c.title.clone(), reqs.join("\n")]);
+            }
+            println!("{t}");
+            println!("{n} controls");
+            Ok(0)
+        }
+        ControlsCommand::Show { id } => {
+            let Some(c) = cat.controls.get(&id) else {
+                return Err(Error::usage(format!("unknown control {id:?}; `tapaudit controls list` shows them")));
+            };
+            println!("{} — {}", c.id, c.title);
+            println!("severity: {}   service: {}   resource: {}", c.severity.as_str(), c.service, c.resource_type);
+            println!("\n{}\n", c.rationale.trim());
+            println!("Remediation\n  console: {}\n  cli:     {}\n  stack:   {}", c.remediation.console, c.remediation.cli, c.remediation.stack);
+            println!("\nRequirements");
+            for (f, reqs) in &c.frameworks {
+                for r in reqs {
+                    let title = cat.requirement(f, r).map(|q| q.title.as_str()).unwrap_or("");
+                    println!("  {f} {r}: {title}");
+                }
+            }
+            for (name, p) in &c.parameters {
+                println!("\nParameter {name} (default {}): {}", p.default, p.description);
+            }
+            Ok(0)
+        }
+    }
+}
