@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job end to end on this machine: start the local AWS emulator, build tapaudit,
-# provision the default stack (stacks/dev.toml) and print its outputs.
+# provision the default stack (stacks/dev.toml), print its outputs, scan it, print the table
+# and write the reports (reports/dev/tapaudit.{txt,json,sarif}).
 # The emulator keeps running afterwards; stop it with: scripts/emulator.sh stop
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,6 +23,11 @@ unset AWS_PROFILE
 "$bin" validate --stack "$stack"
 "$bin" provision --stack "$stack"
 echo
-echo "Stack $stack is up at $AWS_ENDPOINT_URL. Try:"
+status=0
+"$bin" scan --stack "$stack" || status=$?
+echo
+echo "Stack $stack is up at $AWS_ENDPOINT_URL; scan exit code $status (0 clean, 1 failing findings, 2 incomplete). Try:"
+echo "  AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing $bin scan --stack $stack --format sarif"
 echo "  AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing $bin plan --stack $stack"
 echo "  scripts/emulator.sh stop $port"
+exit "$status"

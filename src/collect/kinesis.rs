@@ -57,3 +57,60 @@ async fn stream(ctx: &Ctx, name: String) -> Option<Stream> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::testing::ctx;
+    use aws_sdk_kinesis::operation::describe_stream_summary::DescribeStreamSummaryOutput;
+    use aws_sdk_kinesis::operation::list_streams::ListStreamsOutput;
+    use aws_sdk_kinesis::operation::list_tags_for_stream::ListTagsForStreamOutput;
+    use aws_sdk_kinesis::types::{EncryptionType, StreamDescriptionSummary, StreamStatus, Tag};
+    use aws_sdk_kinesis::Client;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+    #[tokio::test]
+    async fn maps_encryption_key_retention_and_shards_and_honours_the_stack_scope() {
+        let list = mock!(Client::list_streams).then_output(|| {
+            ListStreamsOutput::builder().stream_names("mine").stream_names("theirs").has_more_streams(false).build().unwrap()
+        });
+        let tags_mine = mock!(Client::list_tags_for_stream).match_requests(|r| r.stream_name() == Some("mine")).then_output(|| {
+            ListTagsForStreamOutput::builder().tags(Tag::builder().key("tapaudit:stack").value("dev").build().unwrap()).has_more_tags(false).build().unwrap()
+        });
+        let tags_theirs = mock!(Client::list_tags_for_stream)
+            .match_requests(|r| r.stream_name() == Some("theirs"))
+            .then_output(|| ListTagsForStreamOutput::builder().set_tags(Some(vec![])).has_more_tags(false).build().unwrap());
+        let summary = mock!(Client::describe_stream_summary).match_requests(|r| r.stream_name() == Some("mine")).then_output(|| {
+            DescribeStreamSummaryOutput::builder()
+                .stream_description_summary(
+                    StreamDescriptionSummary::builder()
+                        .stream_name("mine")
+                        .stream_arn("arn:aws:kinesis:us-east-1:123456789012:stream/mine")
+                        .stream_status(StreamStatus::Active)
+                        .retention_period_hours(48)
+                        .stream_creation_timestamp(aws_smithy_types::DateTime::from_secs(0))
+                        .set_enhanced_monitoring(Some(vec![]))
+                        .encryption_type(EncryptionType::Kms)
+                        .key_id("arn:aws:kms:us-east-1:123456789012:key/k1")
+                        .open_shard_count(2)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+        });
+        let k = mock_client!(aws_sdk_kinesis, RuleMode::MatchAny, [&list, &tags_mine, &tags_theirs, &summary]);
+        let mut c = ctx(|cl| cl.kinesis = k);
+        c.scope = crate::collect::Scope { stack: Some("dev".into()) };
+        let out = collect(&c).await;
+        assert_eq!(out.streams.len(), 1, "the untagged stream is out of the stack's scope");
+        assert_eq!(summary.num_calls(), 1, "no describe call for out-of-scope streams");
+        let s = out.streams.iter().next().unwrap();
+        assert_eq!(s.meta.arn, "arn:aws:kinesis:us-east-1:123456789012:stream/mine");
+        assert_eq!(s.meta.resource_type, "kinesis:stream");
+        assert_eq!(s.encryption_type, "KMS");
+        assert_eq!(s.key_id.as_deref(), Some("arn:aws:kms:us-east-1:123456789012:key/k1"));
+        assert_eq!(s.retention_hours, 48);
+        assert_eq!(s.open_shards, Some(2));
+        assert_eq!(s.status, "ACTIVE");
+    }
+}

@@ -95,3 +95,111 @@ async fn key(ctx: &Ctx, id: String, aliases: &BTreeMap<String, Vec<String>>) -> 
         aliases: aliases.get(&id).cloned().unwrap_or_default(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::testing::{calls, ctx};
+    use aws_sdk_kms::operation::describe_key::DescribeKeyOutput;
+    use aws_sdk_kms::operation::get_key_policy::GetKeyPolicyOutput;
+    use aws_sdk_kms::operation::get_key_rotation_status::{GetKeyRotationStatusError, GetKeyRotationStatusOutput};
+    use aws_sdk_kms::operation::list_aliases::ListAliasesOutput;
+    use aws_sdk_kms::operation::list_keys::ListKeysOutput;
+    use aws_sdk_kms::operation::list_resource_tags::ListResourceTagsOutput;
+    use aws_sdk_kms::types::{AliasListEntry, KeyListEntry, KeyManagerType, KeyMetadata, KeySpec, KeyState, Tag};
+    use aws_sdk_kms::Client;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use std::time::Duration;
+
+    fn metadata(id: &str) -> KeyMetadata {
+        KeyMetadata::builder()
+            .key_id(id)
+            .arn(format!("arn:aws:kms:us-east-1:123456789012:key/{id}"))
+            .key_manager(KeyManagerType::Customer)
+            .key_state(KeyState::Enabled)
+            .key_spec(KeySpec::SymmetricDefault)
+            .build()
+            .unwrap()
+    }
+
+    fn client(rules: &[&aws_smithy_mocks::Rule]) -> Client {
+        mock_client!(aws_sdk_kms, RuleMode::MatchAny, rules, |c| c.retry_config(
+            aws_config::retry::RetryConfig::standard().with_max_attempts(4).with_initial_backoff(Duration::from_millis(1))
+        ))
+    }
+
+    #[tokio::test]
+    async fn follows_pagination_retries_throttling_and_maps_every_field() {
+        let page1 = mock!(Client::list_keys).match_requests(|r| r.marker().is_none()).then_output(|| {
+            ListKeysOutput::builder().keys(KeyListEntry::builder().key_id("k1").build()).truncated(true).next_marker("m1").build()
+        });
+        let page2 = mock!(Client::list_keys)
+            .match_requests(|r| r.marker() == Some("m1"))
+            .then_output(|| ListKeysOutput::builder().keys(KeyListEntry::builder().key_id("k2").build()).truncated(false).build());
+        let aliases = mock!(Client::list_aliases).then_output(|| {
+            ListAliasesOutput::builder().aliases(AliasListEntry::builder().alias_name("alias/data").target_key_id("k1").build()).build()
+        });
+        // throttled twice, then answered: the standard retry gets through
+        let describe_k1 = mock!(Client::describe_key)
+            .match_requests(|r| r.key_id() == Some("k1"))
+            .sequence()
+            .http_status(400, Some(r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.into()))
+            .times(2)
+            .output(|| DescribeKeyOutput::builder().key_metadata(metadata("k1")).build())
+            .build();
+        let describe_k2 = mock!(Client::describe_key)
+            .match_requests(|r| r.key_id() == Some("k2"))
+            .then_output(|| DescribeKeyOutput::builder().key_metadata(metadata("k2")).build());
+        let tags = mock!(Client::list_resource_tags).then_output(|| {
+            ListResourceTagsOutput::builder().tags(Tag::builder().tag_key("tapaudit:stack").tag_value("dev").build().unwrap()).build()
+        });
+        let rotation_k1 = mock!(Client::get_key_rotation_status)
+            .match_requests(|r| r.key_id() == Some("k1"))
+            .then_output(|| GetKeyRotationStatusOutput::builder().key_rotation_enabled(true).build());
+        let rotation_k2 = mock!(Client::get_key_rotation_status).match_requests(|r| r.key_id() == Some("k2")).then_error(|| {
+            GetKeyRotationStatusError::generic(aws_smithy_types::error::ErrorMetadata::builder().code("AccessDeniedException").message("not allowed").build())
+        });
+        let policy = mock!(Client::get_key_policy)
+            .match_requests(|r| r.policy_name() == Some("default"))
+            .then_output(|| GetKeyPolicyOutput::builder().policy(r#"{"Version":"2012-10-17","Statement":[]}"#).build());
+        let kms = client(&[&page1, &page2, &aliases, &describe_k1, &describe_k2, &tags, &rotation_k1, &rotation_k2, &policy]);
+        let c = ctx(|cl| cl.kms = kms);
+        let out = collect(&c).await;
+
+        assert_eq!(out.keys.len(), 2, "both pages collected");
+        assert!(out.keys.failures.is_empty());
+        assert_eq!(calls(&c, "kms", "ListKeys"), 2, "one counted call per page");
+        assert_eq!(describe_k1.num_calls(), 3, "two throttled attempts, one success");
+        let k1 = &out.keys.items["arn:aws:kms:us-east-1:123456789012:key/k1"];
+        assert_eq!(k1.manager, "CUSTOMER");
+        assert_eq!(k1.state, "Enabled");
+        assert_eq!(k1.key_spec, "SYMMETRIC_DEFAULT");
+        assert_eq!(k1.rotation_enabled, Observed::Known(true));
+        assert_eq!(k1.aliases, vec!["alias/data".to_string()]);
+        assert_eq!(k1.meta.name.as_deref(), Some("alias/data"));
+        assert_eq!(k1.meta.stack(), Some("dev"));
+        assert_eq!(k1.policy, Observed::Known(serde_json::json!({"Version":"2012-10-17","Statement":[]})));
+        // an unreadable field is Unknown with the reason, never a default
+        let k2 = &out.keys.items["arn:aws:kms:us-east-1:123456789012:key/k2"];
+        match &k2.rotation_enabled {
+            Observed::Unknown(reason) => assert!(reason.contains("AccessDeniedException"), "{reason}"),
+            other => panic!("rotation must be Unknown, got {other:?}"),
+        }
+        let (_, errors) = c.rec.finish(Default::default(), Default::default());
+        assert_eq!(errors.len(), 1);
+        assert_eq!((errors[0].operation.as_str(), errors[0].code.as_str()), ("GetKeyRotationStatus", "AccessDeniedException"));
+    }
+
+    #[tokio::test]
+    async fn a_failed_listing_is_a_collection_failure() {
+        let denied = mock!(Client::list_keys).then_error(|| {
+            aws_sdk_kms::operation::list_keys::ListKeysError::generic(aws_smithy_types::error::ErrorMetadata::builder().code("AccessDeniedException").build())
+        });
+        let kms = client(&[&denied]);
+        let c = ctx(|cl| cl.kms = kms);
+        let out = collect(&c).await;
+        assert!(out.keys.is_empty());
+        assert_eq!(out.keys.failures.len(), 1);
+        assert!(out.keys.failed_in("us-east-1").unwrap().contains("AccessDeniedException"));
+    }
+}

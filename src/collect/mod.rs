@@ -355,3 +355,34 @@ pub fn count_resources(s: &State) -> BTreeMap<String, usize> {
     add("iam:policy", s.iam.policies.len());
     m
 }
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// A collection context for unit tests: real clients that go nowhere, replaced per test by
+    /// aws-smithy-mocks clients for the service under test.
+    pub fn ctx(edit: impl FnOnce(&mut Clients)) -> Ctx {
+        let cfg = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        let mut clients = Clients::new(&cfg);
+        edit(&mut clients);
+        Ctx {
+            clients,
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+            partition: "aws".into(),
+            scope: Scope::default(),
+            rec: Arc::new(Recorder::default()),
+            sem: Arc::new(Semaphore::new(4)),
+            fan_out: 4,
+        }
+    }
+
+    pub fn calls(ctx: &Ctx, service: &str, op: &str) -> u64 {
+        let (stats, _) = ctx.rec.finish(Default::default(), Default::default());
+        stats.api_calls.get(service).and_then(|m| m.get(op)).copied().unwrap_or(0)
+    }
+}

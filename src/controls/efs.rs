@@ -1,8 +1,7 @@
 //! EFS controls: CMK encryption, automatic backups, TLS-only file system policy.
 
-use super::{arn_account, denies_insecure_transport, each, is_aws_managed_key, ControlFn, Params, Verdict};
+use super::{arn_account, denies_insecure_transport, each, is_aws_managed_key, kms_key_by_ref, ControlFn, Params, Verdict};
 use crate::model::efs::FileSystem;
-use crate::model::kms::Key;
 use crate::model::State;
 use serde_json::json;
 
@@ -11,16 +10,6 @@ pub const CONTROLS: &[(&str, ControlFn)] = &[
     ("efs-backups-enabled", backups_enabled),
     ("efs-tls-enforced", tls_enforced),
 ];
-
-/// The State's KMS key a reference (key ARN, key id, alias name or alias ARN) names.
-fn find_key<'a>(state: &'a State, reference: &str) -> Option<&'a Key> {
-    let alias_name = reference.find(":alias/").map(|i| &reference[i + 1..]);
-    state.kms.keys.iter().find(|k| {
-        k.meta.arn == reference
-            || k.meta.id == reference
-            || k.aliases.iter().any(|a| a == reference || Some(a.as_str()) == alias_name || a.ends_with(&format!(":{reference}")))
-    })
-}
 
 /// Encrypted under a customer-managed key. The key must be in the State to tell: a key the
 /// State does not hold (a stack-scoped scan lists only the stack's keys, or the KMS listing
@@ -42,7 +31,7 @@ fn encrypted_cmk(state: &State, _: &Params) -> Vec<Verdict> {
             );
         }
         let key_ref = key_ref.unwrap_or_default();
-        match find_key(state, key_ref) {
+        match kms_key_by_ref(&state.kms, key_ref) {
             Some(k) if k.manager.eq_ignore_ascii_case("CUSTOMER") => {
                 Verdict::pass(&fs.meta, format!("encrypted with customer-managed key {}", k.meta.arn), json!({"encrypted": true, "kms_key_id": key_ref, "manager": k.manager}))
             }
@@ -107,24 +96,25 @@ mod tests {
     use super::*;
     use crate::controls::testing::eval;
     use crate::finding::Status;
+    use crate::model::kms::Key;
     use crate::model::Observed;
-
-    const CMK: &str = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
 
     fn fs(s: &mut State) -> &mut FileSystem {
         s.efs.file_systems.items.values_mut().next().expect("fixture has a file system")
     }
 
-    /// The fixture, with the EFS key present even if compliant-platform.json (another module's
-    /// fixture) does not hold it yet; the catalogue test checks the two fixtures agree.
+    /// The fixture, with the file system's key present (customer-managed) even if
+    /// compliant-platform.json, another module's fixture, does not hold it: these tests do not
+    /// depend on the two fixtures agreeing (the catalogue test checks that they do).
     fn fixture() -> State {
         let mut s = crate::controls::testing::fixture();
-        if !s.kms.keys.items.contains_key(CMK) {
+        let arn = fs(&mut s).kms_key_id.clone().expect("the fixture file system names its key");
+        if kms_key_by_ref(&s.kms, &arn).is_none() {
             s.kms.keys.insert(Key {
                 meta: crate::model::Meta {
                     resource_type: "kms:key".into(),
-                    id: "11111111-2222-3333-4444-555555555555".into(),
-                    arn: CMK.into(),
+                    id: arn.rsplit('/').next().unwrap_or_default().into(),
+                    arn: arn.clone(),
                     region: "us-east-1".into(),
                     account: "123456789012".into(),
                     name: None,
@@ -140,11 +130,6 @@ mod tests {
             });
         }
         s
-    }
-
-    #[test]
-    fn the_fixture_file_system_uses_the_shared_key() {
-        assert_eq!(fs(&mut fixture()).kms_key_id.as_deref(), Some(CMK));
     }
 
     #[test]
@@ -182,14 +167,15 @@ mod tests {
 
     #[test]
     fn key_found_by_id_or_alias() {
-        let s = fixture();
-        let key = s.kms.keys.items.get(CMK).expect("platform fixture key").clone();
-        assert!(find_key(&s, &key.meta.id).is_some());
+        let mut s = fixture();
+        let arn = fs(&mut s).kms_key_id.clone().unwrap();
+        let key = kms_key_by_ref(&s.kms, &arn).expect("the file system's key").clone();
+        assert!(kms_key_by_ref(&s.kms, &key.meta.id).is_some());
         let mut aliased = fixture();
         aliased.kms.keys.items.values_mut().for_each(|k| k.aliases = vec!["alias/tapaudit-dev-data".into()]);
-        assert!(find_key(&aliased, "alias/tapaudit-dev-data").is_some());
-        assert!(find_key(&aliased, "arn:aws:kms:us-east-1:123456789012:alias/tapaudit-dev-data").is_some());
-        assert!(find_key(&aliased, "alias/other").is_none());
+        assert!(kms_key_by_ref(&aliased.kms, "alias/tapaudit-dev-data").is_some());
+        assert!(kms_key_by_ref(&aliased.kms, "arn:aws:kms:us-east-1:123456789012:alias/tapaudit-dev-data").is_some());
+        assert!(kms_key_by_ref(&aliased.kms, "alias/other").is_none());
     }
 
     #[test]

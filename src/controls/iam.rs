@@ -309,7 +309,7 @@ mod tests {
         assert_eq!(eval("iam-no-service-wildcard-on-data-services", &missing), vec![Status::Error, Status::Pass]);
         let mut failed = fixture();
         failed.iam.roles.items.clear();
-        failed.iam.roles.fail("us-east-1", "AccessDenied");
+        failed.iam.roles.fail("global", "AccessDenied");
         for id in ["iam-no-admin-wildcard", "iam-no-service-wildcard-on-data-services", "iam-trust-policy-expected-principals"] {
             assert_eq!(eval(id, &failed), vec![Status::Error], "{id}");
         }

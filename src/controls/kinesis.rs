@@ -1,6 +1,7 @@
 //! Kinesis data stream controls.
 
 use super::{each, is_aws_managed_key, kms_key_by_ref, ControlFn, Params, Verdict};
+use crate::model::kinesis::Stream;
 use crate::model::State;
 use serde_json::json;
 
@@ -10,8 +11,20 @@ pub const CONTROLS: &[(&str, ControlFn)] = &[
     ("kinesis-stream-retention", retention),
 ];
 
+/// A stream that was listed but could not be described: the collector keeps it with status
+/// `UNKNOWN` and sentinel values (encryption `UNKNOWN`, retention -1), which must not be judged.
+fn undescribed(s: &Stream) -> Option<Verdict> {
+    (s.status == "UNKNOWN" || s.encryption_type == "UNKNOWN").then(|| {
+        let why = s.meta.tags.get().err().unwrap_or("DescribeStreamSummary failed");
+        Verdict::error(&s.meta, format!("stream {} could not be described: {why}", s.meta.id))
+    })
+}
+
 fn encrypted(state: &State, _: &Params) -> Vec<Verdict> {
     each(&state.kinesis.streams, "kinesis:stream", |s| {
+        if let Some(v) = undescribed(s) {
+            return v;
+        }
         let observed = json!({"encryption_type": s.encryption_type});
         if s.encryption_type == "KMS" {
             Verdict::pass(&s.meta, "server-side encryption with KMS is enabled", observed)
@@ -25,23 +38,34 @@ fn encrypted(state: &State, _: &Params) -> Vec<Verdict> {
 /// one KMS lists as AWS-managed. An unencrypted stream fails too (it has no customer key).
 fn customer_key(state: &State, _: &Params) -> Vec<Verdict> {
     each(&state.kinesis.streams, "kinesis:stream", |s| {
+        if let Some(v) = undescribed(s) {
+            return v;
+        }
         let observed = json!({"encryption_type": s.encryption_type, "key_id": s.key_id});
         let expected = json!({"encryption_type": "KMS", "key_id": "a customer-managed KMS key"});
         if s.encryption_type != "KMS" {
             return Verdict::fail(&s.meta, format!("stream {} is not encrypted, so not with a customer-managed key", s.meta.id), observed, expected);
         }
         let key = s.key_id.as_deref();
-        let aws_managed = is_aws_managed_key(key) || key.and_then(|k| kms_key_by_ref(&state.kms, k)).is_some_and(|k| k.manager == "AWS");
-        if aws_managed {
-            return Verdict::fail(&s.meta, format!("stream {} is encrypted with the AWS-managed key {}", s.meta.id, key.unwrap_or("alias/aws/kinesis")), observed, expected);
+        let aws_managed = |k: &str| Verdict::fail(&s.meta, format!("stream {} is encrypted with the AWS-managed key {k}", s.meta.id), observed.clone(), expected.clone());
+        let Some(k) = key.filter(|k| !is_aws_managed_key(Some(k))) else {
+            return aws_managed(key.unwrap_or("alias/aws/kinesis"));
+        };
+        // Kinesis names the AWS-managed key by its alias; a key the State holds is checked too.
+        match kms_key_by_ref(&state.kms, k).map(|key| key.manager.as_str()) {
+            Some("AWS") => aws_managed(k),
+            Some("CUSTOMER") | None => Verdict::pass(&s.meta, format!("encrypted with customer-managed key {k}"), observed),
+            Some(other) => Verdict::error(&s.meta, format!("the manager of KMS key {k} is unknown ({other})")),
         }
-        Verdict::pass(&s.meta, format!("encrypted with customer-managed key {}", key.unwrap_or_default()), observed)
     })
 }
 
 fn retention(state: &State, params: &Params) -> Vec<Verdict> {
     let min = params.get("min_retention_hours");
     each(&state.kinesis.streams, "kinesis:stream", |s| {
+        if let Some(v) = undescribed(s) {
+            return v;
+        }
         let observed = json!({"retention_hours": s.retention_hours});
         if i64::from(s.retention_hours) >= min {
             Verdict::pass(&s.meta, format!("records are kept {} hours (minimum {min})", s.retention_hours), observed)
@@ -72,6 +96,25 @@ mod tests {
         s.kinesis.streams.items.clear();
         s.kinesis.streams.fail("us-east-1", "AccessDenied");
         s
+    }
+
+    /// What the collector records for a stream it listed but could not describe.
+    fn undescribed() -> State {
+        let mut s = fixture();
+        let st = stream(&mut s);
+        st.meta.tags = crate::model::Observed::Unknown("kinesis:DescribeStreamSummary AccessDeniedException".into());
+        st.status = "UNKNOWN".into();
+        st.encryption_type = "UNKNOWN".into();
+        st.key_id = None;
+        st.retention_hours = -1;
+        s
+    }
+
+    #[test]
+    fn an_undescribed_stream_is_an_error_not_a_fail() {
+        for id in ["kinesis-stream-encrypted", "kinesis-stream-cmk", "kinesis-stream-retention"] {
+            assert_eq!(eval(id, &undescribed()), vec![Status::Error], "{id}");
+        }
     }
 
     #[test]
@@ -108,6 +151,11 @@ mod tests {
         let mut managed = fixture();
         managed.kms.keys.items.values_mut().for_each(|k| k.manager = "AWS".into());
         assert_eq!(eval("kinesis-stream-cmk", &managed), vec![Status::Fail]);
+
+        // a key whose DescribeKey failed: its manager is unknown
+        let mut unread = fixture();
+        unread.kms.keys.items.values_mut().for_each(|k| k.manager = "UNKNOWN".into());
+        assert_eq!(eval("kinesis-stream-cmk", &unread), vec![Status::Error]);
 
         assert_eq!(eval("kinesis-stream-cmk", &unlisted()), vec![Status::Error]);
     }

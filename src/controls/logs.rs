@@ -15,12 +15,18 @@ fn customer_key(state: &State, _: &Params) -> Vec<Verdict> {
         let expected = json!({"kms_key_id": "a customer-managed KMS key"});
         match key {
             None => Verdict::fail(&g.meta, format!("log group {} has no KMS key: it is encrypted with the CloudWatch Logs service key", g.meta.id), observed, expected),
-            Some(k) if is_aws_managed_key(Some(k)) || kms_key_by_ref(&state.kms, k).is_some_and(|key| key.manager == "AWS") => {
-                Verdict::fail(&g.meta, format!("log group {} is encrypted with the AWS-managed key {k}", g.meta.id), observed, expected)
-            }
-            Some(k) => Verdict::pass(&g.meta, format!("encrypted with customer-managed key {k}"), observed),
+            Some(k) => match kms_key_by_ref(&state.kms, k).map(|key| key.manager.as_str()) {
+                _ if is_aws_managed_key(Some(k)) => aws_managed(g, k, observed, expected),
+                Some("AWS") => aws_managed(g, k, observed, expected),
+                Some("CUSTOMER") | None => Verdict::pass(&g.meta, format!("encrypted with customer-managed key {k}"), observed),
+                Some(other) => Verdict::error(&g.meta, format!("the manager of KMS key {k} is unknown ({other})")),
+            },
         }
     })
+}
+
+fn aws_managed(g: &crate::model::logs::LogGroup, key: &str, observed: serde_json::Value, expected: serde_json::Value) -> Verdict {
+    Verdict::fail(&g.meta, format!("log group {} is encrypted with the AWS-managed key {key}", g.meta.id), observed, expected)
 }
 
 /// `retention_days = None` means the events never expire, which meets a minimum (the parameter
@@ -69,6 +75,9 @@ mod tests {
         let mut managed = fixture();
         managed.kms.keys.items.values_mut().for_each(|k| k.manager = "AWS".into());
         assert_eq!(eval("logs-log-group-cmk", &managed), vec![Status::Fail; 3]);
+        let mut unread = fixture();
+        unread.kms.keys.items.values_mut().for_each(|k| k.manager = "UNKNOWN".into());
+        assert_eq!(eval("logs-log-group-cmk", &unread), vec![Status::Error; 3]);
         assert_eq!(eval("logs-log-group-cmk", &unlisted()), vec![Status::Error]);
     }
 

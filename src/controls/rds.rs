@@ -111,7 +111,11 @@ fn storage_encrypted_cmk(state: &State, _: &Params) -> Vec<Verdict> {
         }
         match kms_key_by_ref(&state.kms, key) {
             Some(k) if k.manager == "CUSTOMER" => Verdict::pass(db.meta, format!("storage is encrypted with customer-managed key {}", k.meta.id), observed),
-            Some(k) => Verdict::fail(db.meta, format!("storage is encrypted with the {}-managed key {} ({})", k.manager, k.meta.id, k.aliases.join(", ")), observed, expected),
+            Some(k) if k.manager == "AWS" => {
+                let alias = k.aliases.first().map(|a| format!(" ({a})")).unwrap_or_default();
+                Verdict::fail(db.meta, format!("storage is encrypted with the AWS-managed key {}{alias}", k.meta.id), observed, expected)
+            }
+            Some(k) => Verdict::error(db.meta, format!("the manager of KMS key {key} is unknown ({})", k.manager)),
             None => {
                 let why = match state.kms.keys.failed_in(&db.meta.region) {
                     Some(reason) => format!("KMS keys could not be listed in {}: {reason}", db.meta.region),
@@ -378,9 +382,13 @@ mod tests {
         });
         assert_eq!(eval("rds-storage-encrypted-cmk", &managed), vec![Status::Fail]);
 
+        let mut unread = fixture();
+        unread.kms.keys.items.values_mut().for_each(|k| k.manager = "UNKNOWN".into());
+        assert_eq!(eval("rds-storage-encrypted-cmk", &unread), vec![Status::Error]);
+
         // a key ARN the State does not hold cannot be judged
         let mut unknown = fixture();
-        db(&mut unknown).kms_key_id = Some("arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555".into());
+        db(&mut unknown).kms_key_id = Some("arn:aws:kms:us-east-1:123456789012:key/99999999-8888-7777-6666-555555555555".into());
         assert_eq!(eval("rds-storage-encrypted-cmk", &unknown), vec![Status::Error]);
 
         let mut keys_unlisted = fixture();
@@ -569,7 +577,8 @@ mod tests {
 
     #[test]
     fn aurora_cluster_settings_fail_on_the_cluster() {
-        let breakers: &[(&str, fn(&mut DbCluster))] = &[
+        type Breaker = (&'static str, fn(&mut DbCluster));
+        let breakers: &[Breaker] = &[
             ("rds-storage-encrypted-cmk", |c| c.storage_encrypted = false),
             ("rds-backup-retention", |c| c.backup_retention_days = 1),
             ("rds-log-exports-enabled", |c| c.log_exports.clear()),

@@ -23,16 +23,16 @@ fn customer_key(state: &State, _: &Params) -> Vec<Verdict> {
         let key = s.kms_key_id.as_deref();
         let observed = json!({"kms_key_id": key});
         let expected = json!({"kms_key_id": "a customer-managed KMS key"});
-        match key {
-            Some(k) if !is_aws_managed_key(Some(k)) && !kms_key_by_ref(&state.kms, k).is_some_and(|key| key.manager == "AWS") => {
-                Verdict::pass(&s.meta, format!("encrypted with customer-managed key {k}"), observed)
-            }
-            _ => Verdict::fail(
-                &s.meta,
-                format!("secret {} is encrypted with the AWS-managed key {}", s.meta.display_name(), key.unwrap_or("aws/secretsmanager")),
-                observed,
-                expected,
-            ),
+        let aws_managed = |k: &str| {
+            Verdict::fail(&s.meta, format!("secret {} is encrypted with the AWS-managed key {k}", s.meta.display_name()), observed.clone(), expected.clone())
+        };
+        let Some(k) = key.filter(|k| !is_aws_managed_key(Some(k))) else {
+            return aws_managed(key.unwrap_or("aws/secretsmanager"));
+        };
+        match kms_key_by_ref(&state.kms, k).map(|key| key.manager.as_str()) {
+            Some("AWS") => aws_managed(k),
+            Some("CUSTOMER") | None => Verdict::pass(&s.meta, format!("encrypted with customer-managed key {k}"), observed),
+            Some(other) => Verdict::error(&s.meta, format!("the manager of KMS key {k} is unknown ({other})")),
         }
     })
 }
@@ -135,6 +135,12 @@ mod tests {
         let mut alias = fixture();
         secret(&mut alias).kms_key_id = Some("alias/aws/secretsmanager".into());
         assert_eq!(eval("secrets-cmk", &alias), vec![Status::Fail]);
+        let mut managed = fixture();
+        managed.kms.keys.items.values_mut().for_each(|k| k.manager = "AWS".into());
+        assert_eq!(eval("secrets-cmk", &managed), vec![Status::Fail]);
+        let mut unread = fixture();
+        unread.kms.keys.items.values_mut().for_each(|k| k.manager = "UNKNOWN".into());
+        assert_eq!(eval("secrets-cmk", &unread), vec![Status::Error]);
         let mut deleted = fixture();
         secret(&mut deleted).kms_key_id = None;
         secret(&mut deleted).deleted = true;

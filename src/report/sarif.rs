@@ -205,10 +205,11 @@ fn rule_from_meta(catalogue: &Catalogue, c: &ControlMeta, in_scope: &[String]) -
         help_text.push_str("\nFramework requirements\n");
         help_md.push_str("\n**Framework requirements**\n");
         for (_, name, list) in &reqs {
+            help_text.push_str(&format!("{name}\n"));
             help_md.push_str(&format!("\n- {}\n", md(name)));
             for (id, title) in list {
                 let sep = if title.is_empty() { "" } else { ": " };
-                help_text.push_str(&format!("- {name} {id}{sep}{title}\n"));
+                help_text.push_str(&format!("- {id}{sep}{title}\n"));
                 help_md.push_str(&format!("  - **{}**{sep}{}\n", md(id), md(title)));
             }
         }

@@ -1,10 +1,10 @@
 //! The terminal table: a per-framework summary (requirement family → pass / fail / error), the
 //! failing and errored findings grouped by severity (critical first), collection errors, and a
-//! one-line totals sentence. Deterministic (no times, no version) so it can be snapshotted.
+//! totals sentence (one line unless a width makes it wrap). Deterministic (no times, no version) so it can be snapshotted.
 
 use super::{one_line, resource_label, resource_phrase, Report};
 use crate::finding::{Finding, Severity, Status};
-use comfy_table::{presets, Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
+use comfy_table::{presets, Attribute, Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table, Width};
 
 /// Render the report. `width`: the terminal width to fit (cells wrap); None = no limit (for
 /// pipes and files). `color`: ANSI styling; pass false when `NO_COLOR` is set or stdout is not
@@ -38,8 +38,9 @@ pub fn render(report: &Report, width: Option<u16>, color: bool) -> String {
         }
     };
 
+    let prose = |s: &str| wrap(s, width);
     let mut out = String::new();
-    out.push_str(&scope_line(report));
+    out.push_str(&prose(&scope_line(report)));
     out.push_str("\n\n");
 
     for fw in &report.summary.frameworks {
@@ -58,11 +59,17 @@ pub fn render(report: &Report, width: Option<u16>, color: bool) -> String {
         (a.severity, a.status, &a.control_id, resource_label(&a.resource), &a.resource.arn).cmp(&(b.severity, b.status, &b.control_id, resource_label(&b.resource), &b.resource.arn))
     });
     if problems.is_empty() {
-        out.push_str("No failing or errored findings.\n\n");
+        out.push_str(&prose("No failing or errored findings."));
+        out.push_str("\n\n");
     } else {
-        out.push_str("Failing and errored findings, most severe first:\n");
+        out.push_str(&prose("Failing and errored findings, most severe first:"));
+        out.push('\n');
         let mut t = new_table();
         t.set_header(vec![head("Severity"), head("Status"), head("Control"), head("Resource"), head("Reason")]);
+        let control_w = problems.iter().map(|f| f.control_id.chars().count()).max().unwrap_or(0);
+        keep_width(&mut t, 0, 8, width, 1);
+        keep_width(&mut t, 1, 6, width, 1);
+        keep_width(&mut t, 2, control_w, width, 3);
         for f in problems {
             let sev = Cell::new(f.severity.as_str());
             let sev = if color { sev.fg(severity_color(f.severity)).add_attribute(Attribute::Bold) } else { sev };
@@ -75,26 +82,66 @@ pub fn render(report: &Report, width: Option<u16>, color: bool) -> String {
     }
 
     if !report.errors.is_empty() {
-        out.push_str("Collection errors (what these calls would have read was not checked):\n");
+        out.push_str(&prose("Collection errors (what these calls would have read was not checked):"));
+        out.push('\n');
         let mut t = new_table();
-        t.set_header(vec![head("Service"), head("Operation"), head("Region"), head("Resource"), head("Code"), head("Message")]);
+        t.set_header(vec![head("Call"), head("Region"), head("Resource"), head("Error")]);
+        let call = |e: &crate::collect::stats::CollectionError| format!("{} {}", e.service, e.operation);
+        keep_width(&mut t, 0, report.errors.iter().map(|e| call(e).chars().count()).max().unwrap_or(0), width, 4);
+        keep_width(&mut t, 1, report.errors.iter().map(|e| e.region.chars().count()).max().unwrap_or(0).max(6), width, 8);
         for e in &report.errors {
             t.add_row(vec![
-                Cell::new(&e.service),
-                Cell::new(&e.operation),
+                Cell::new(call(e)),
                 Cell::new(&e.region),
                 Cell::new(e.resource.as_deref().unwrap_or("-")),
-                Cell::new(&e.code),
-                Cell::new(one_line(&e.message)),
+                Cell::new(format!("{}: {}", e.code, one_line(&e.message))),
             ]);
         }
         out.push_str(&t.to_string());
         out.push_str("\n\n");
     }
 
-    out.push_str(&totals(report));
+    if report.incomplete() {
+        out.push_str(&prose(&format!(
+            "The scan is incomplete ({}, {}): what could not be read was not judged.",
+            plural(report.summary.findings.error, "errored finding", "errored findings"),
+            plural(report.errors.len(), "collection error", "collection errors")
+        )));
+        out.push('\n');
+    }
+    out.push_str(&prose(&totals(report)));
     out.push('\n');
     out
+}
+
+/// Word-wrap prose to `width` columns (no wrapping without a width).
+fn wrap(text: &str, width: Option<u16>) -> String {
+    let Some(width) = width.map(usize::from).filter(|w| *w > 0) else { return text.to_string() };
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines.join("\n")
+}
+
+/// Keep column `col` at least as wide as its content (`content` characters, header included by
+/// the caller), but no wider than 1/`share` of the table width, so short identifiers are not
+/// broken mid-word while long text columns take the wrapping.
+fn keep_width(t: &mut Table, col: usize, content: usize, width: Option<u16>, share: usize) {
+    let Some(w) = width else { return };
+    let cap = (usize::from(w) / share).saturating_sub(3).max(4);
+    let min = content.min(cap) as u16 + 2; // + padding
+    if let Some(c) = t.column_mut(col) {
+        c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(min)));
+    }
 }
 
 fn severity_color(s: Severity) -> Color {
@@ -134,21 +181,17 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// E.g. "8 findings: 4 failing (1 critical, 2 high, 1 medium), 2 errored, 1 passing, 1 not applicable; 1 collection error. The scan is incomplete."
+/// E.g. "8 findings: 4 failing (1 critical, 2 high, 1 medium), 2 errored, 1 passing, 1 not applicable; 1 collection error."
 pub fn totals(report: &Report) -> String {
     let c = &report.summary.findings;
     let by_sev: Vec<String> = report.summary.failing_by_severity.iter().filter(|(_, n)| **n > 0).map(|(s, n)| format!("{n} {}", s.as_str())).collect();
     let failing = if by_sev.is_empty() { format!("{} failing", c.fail) } else { format!("{} failing ({})", c.fail, by_sev.join(", ")) };
-    let mut s = format!(
+    format!(
         "{}: {failing}, {} errored, {} passing, {} not applicable; {}.",
         plural(c.total, "finding", "findings"),
         c.error,
         c.pass,
         c.not_applicable,
         plural(report.errors.len(), "collection error", "collection errors")
-    );
-    if report.incomplete() {
-        s.push_str(" The scan is incomplete: what could not be read was not judged.");
-    }
-    s
+    )
 }

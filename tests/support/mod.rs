@@ -110,3 +110,21 @@ impl Run {
 pub fn exists(p: &Path) -> bool {
     p.exists()
 }
+
+impl Emulator {
+    /// tapaudit with no AWS endpoint reachable at all (for offline commands).
+    pub fn offline_run(args: &[&str]) -> Run {
+        let out = Command::new(env!("CARGO_BIN_EXE_tapaudit"))
+            .args(args)
+            .current_dir(root())
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run tapaudit");
+        Run::from(out)
+    }
+}

@@ -1,0 +1,188 @@
+//! End to end: `tapaudit scan` against the emulator through the built binary.
+
+mod support;
+
+use aws_sdk_ec2::types::{Filter, IpPermission, IpRange};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use support::{Emulator, Run};
+
+fn scan(emu: &Emulator, args: &[&str], dir: &std::path::Path) -> Run {
+    let mut a = vec!["scan", "--format", "json", "--output-dir", dir.to_str().unwrap()];
+    a.extend_from_slice(args);
+    emu.run(&a)
+}
+
+fn report(dir: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("tapaudit.json")).unwrap()).unwrap()
+}
+
+/// (control id, logical id or resource id) of every finding with this status.
+fn with_status(report: &Value, status: &str) -> BTreeSet<(String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == status)
+        .map(|f| {
+            let r = &f["resource"];
+            let who = r["logical_id"].as_str().or(r["id"].as_str()).unwrap_or_default().to_string();
+            (f["control_id"].as_str().unwrap().to_string(), who)
+        })
+        .collect()
+}
+
+fn set(items: &[(&str, &str)]) -> BTreeSet<(String, String)> {
+    items.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+}
+
+/// The one gap the default stack knowingly has: rotating the database secret needs a rotation
+/// Lambda, which provision does not build (see README).
+const KNOWN: &[(&str, &str)] = &[("secrets-rotation-enabled", "db-credentials")];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn provisioned_stack_scans_clean_then_changes_behind_our_back_fail_exactly() {
+    let emu = Emulator::start();
+    let prov = emu.run(&["provision", "--stack", "dev", "--output", "json"]).ok("provision");
+    let outputs = prov.json()["outputs"].clone();
+    let tmp = tempfile::tempdir().unwrap();
+
+    // ---- clean: nothing failing at or above high, no errors, exit 0
+    let clean_dir = tmp.path().join("clean");
+    let clean = scan(&emu, &["--stack", "dev", "--format", "table,sarif"], &clean_dir);
+    assert!(clean.stdout.contains("FedRAMP Moderate"), "the table goes to stdout: {}", clean.stdout);
+    assert_eq!(clean.code, 0, "{}", clean.stderr);
+    let r = report(&clean_dir);
+    assert_eq!(with_status(&r, "fail"), set(KNOWN), "only the known gap fails");
+    assert!(with_status(&r, "error").is_empty(), "{:?}", with_status(&r, "error"));
+    assert!(r["errors"].as_array().unwrap().is_empty(), "{}", r["errors"]);
+    assert_eq!(r["scope"]["stack"], "dev");
+    assert!(r["stats"]["total_api_calls"].as_u64().unwrap() > 10);
+    let passing = with_status(&r, "pass");
+    for control in ["kms-key-rotation-enabled", "rds-storage-encrypted-cmk", "rds-force-ssl", "sg-no-internet-ingress-data-ports", "vpc-flow-logs-enabled", "apigw-method-authorization", "ecs-service-no-public-ip", "logs-log-group-cmk", "vpc-default-security-group-closed"] {
+        assert!(passing.iter().any(|(c, _)| c == control), "{control} passes on the provisioned stack");
+    }
+    // every finding carries the minimum JSON contract
+    for f in r["findings"].as_array().unwrap() {
+        for key in ["control_id", "kind", "status", "severity", "resource", "frameworks", "message", "evidence"] {
+            assert!(f.get(key).is_some(), "finding lacks {key}: {f}");
+        }
+        for key in ["type", "id", "arn", "region", "logical_id"] {
+            assert!(f["resource"].get(key).is_some(), "resource lacks {key}: {f}");
+        }
+    }
+
+    // ---- the password never reaches a report
+    let cfg = emu.sdk().await;
+    let sm = aws_sdk_secretsmanager::Client::new(&cfg);
+    let secret: Value = serde_json::from_str(sm.get_secret_value().secret_id(outputs["db_secret_arn"].as_str().unwrap()).send().await.unwrap().secret_string().unwrap()).unwrap();
+    let password = secret["password"].as_str().unwrap();
+    for f in ["tapaudit.json", "tapaudit.sarif", "tapaudit.txt"] {
+        assert!(!std::fs::read_to_string(clean_dir.join(f)).unwrap().contains(password), "{f}");
+    }
+
+    // ---- behind tapaudit's back
+    let kms = aws_sdk_kms::Client::new(&cfg);
+    kms.disable_key_rotation().key_id(outputs["kms_key_id"].as_str().unwrap()).send().await.unwrap();
+    let ec2 = aws_sdk_ec2::Client::new(&cfg);
+    let sgs = ec2.describe_security_groups().filters(Filter::builder().name("group-name").values("tapaudit-dev-db-sg").build()).send().await.unwrap();
+    let db_sg = sgs.security_groups()[0].group_id().unwrap().to_string();
+    ec2.authorize_security_group_ingress()
+        .group_id(&db_sg)
+        .ip_permissions(IpPermission::builder().ip_protocol("tcp").from_port(5432).to_port(5432).ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build()).build())
+        .send()
+        .await
+        .unwrap();
+    let rds = aws_sdk_rds::Client::new(&cfg);
+    rds.modify_db_instance().db_instance_identifier("tapaudit-dev-db").publicly_accessible(true).apply_immediately(true).send().await.unwrap();
+    let kinesis = aws_sdk_kinesis::Client::new(&cfg);
+    kinesis
+        .stop_stream_encryption()
+        .stream_name("tapaudit-dev-ingest")
+        .encryption_type(aws_sdk_kinesis::types::EncryptionType::Kms)
+        .key_id(outputs["kms_key_arn"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&cfg);
+    logs.delete_retention_policy().log_group_name("/tapaudit/dev/ecs").send().await.unwrap();
+
+    let bad_dir = tmp.path().join("bad");
+    let bad = scan(&emu, &["--stack", "dev"], &bad_dir);
+    assert_eq!(bad.code, 1, "failing findings at or above high exit 1: {}", bad.stderr);
+    let r = report(&bad_dir);
+    let mut want = set(KNOWN);
+    want.extend(set(&[
+        ("kms-key-rotation-enabled", "data-key"),
+        ("sg-no-internet-ingress-data-ports", "db-sg"),
+        ("rds-not-publicly-accessible", "database"),
+        ("kinesis-stream-encrypted", "stream"),
+        ("kinesis-stream-cmk", "stream"),
+        ("logs-log-group-retention", "ecs-log-group"),
+    ]));
+    assert_eq!(with_status(&r, "fail"), want);
+    assert!(with_status(&r, "error").is_empty());
+    // located at the stack-file line of the declaring section
+    let sg_finding = r["findings"].as_array().unwrap().iter().find(|f| f["control_id"] == "sg-no-internet-ingress-data-ports" && f["status"] == "fail").unwrap();
+    let line = sg_finding["location"]["line"].as_u64().unwrap() as usize;
+    let dev = std::fs::read_to_string(support::root().join("stacks/dev.toml")).unwrap();
+    assert!(dev.lines().nth(line - 1).unwrap().starts_with("port = 5432"), "line {line}");
+
+    // ---- the SARIF of a live scan passes both validators
+    let status = std::process::Command::new(support::root().join("scripts/validate-sarif.sh")).arg(bad_dir.join("tapaudit.sarif")).status().unwrap();
+    assert!(status.success(), "SARIF of a live scan validates");
+    let sarif: Value = serde_json::from_str(&std::fs::read_to_string(bad_dir.join("tapaudit.sarif")).unwrap()).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), want.len());
+    assert!(results.iter().all(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "stacks/dev.toml"));
+
+    // ---- snapshot round trip: same verdicts offline, no AWS access
+    let snap = tmp.path().join("state.json");
+    let live_dir = tmp.path().join("live");
+    scan(&emu, &["--stack", "dev", "--save-snapshot", snap.to_str().unwrap()], &live_dir);
+    assert!(!std::fs::read_to_string(&snap).unwrap().contains(password), "no secret in the snapshot");
+    let off_dir = tmp.path().join("offline");
+    let offline = support::Emulator::offline_run(&["scan", "--stack", "dev", "--from-snapshot", snap.to_str().unwrap(), "--format", "json", "--output-dir", off_dir.to_str().unwrap()]);
+    assert_eq!(offline.code, 1, "{}", offline.stderr);
+    assert_eq!(with_status(&report(&off_dir), "fail"), want);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_service_errors_its_controls_and_exits_2() {
+    let emu = Emulator::start();
+    emu.run(&["provision", "--stack", "dev"]).ok("provision");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = emu
+        .tapaudit(&["scan", "--stack", "dev", "--format", "json", "--output-dir", tmp.path().to_str().unwrap(), "--max-attempts", "1", "--timeout", "3"])
+        .env("AWS_ENDPOINT_URL_KINESIS", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    let run = Run::from(out);
+    assert_eq!(run.code, 2, "incomplete scan exits 2: {}", run.stderr);
+    let r = report(tmp.path());
+    let errors = with_status(&r, "error");
+    let errored: BTreeSet<&str> = errors.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(errored, BTreeSet::from(["kinesis-stream-cmk", "kinesis-stream-encrypted", "kinesis-stream-retention"]));
+    assert!(r["errors"].as_array().unwrap().iter().any(|e| e["service"] == "kinesis" && e["code"] == "ConnectionError"), "{}", r["errors"]);
+    // the other services were still evaluated
+    assert!(with_status(&r, "pass").iter().any(|(c, _)| c == "rds-storage-encrypted-cmk"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn corrupt_and_future_snapshots_are_refused_with_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corrupt = tmp.path().join("corrupt.json");
+    std::fs::write(&corrupt, "{\"snapshot_version\": 1, \"state\": [").unwrap();
+    let r = support::Emulator::offline_run(&["scan", "--from-snapshot", corrupt.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("corrupt.json:1: not a tapaudit snapshot: invalid JSON"), "{}", r.stderr);
+    let future = tmp.path().join("future.json");
+    std::fs::write(&future, "{\"snapshot_version\": 99}").unwrap();
+    let r = support::Emulator::offline_run(&["scan", "--from-snapshot", future.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("snapshot version 99 is newer than this tapaudit understands"), "{}", r.stderr);
+    let r = support::Emulator::offline_run(&["scan", "--framework", "hipaa", "--from-snapshot", future.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("unknown framework \"hipaa\""), "{}", r.stderr);
+}
