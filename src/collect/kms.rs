@@ -63,7 +63,9 @@ async fn key(ctx: &Ctx, id: String, aliases: &BTreeMap<String, Vec<String>>) -> 
     } else {
         Observed::Known(BTreeMap::new()) // AWS-managed keys cannot carry tags
     };
-    if !ctx.scope.wants(&tags) {
+    // AWS-managed keys stay in scope: resources of the stack may be encrypted with them, and
+    // controls must see that (fail), not miss the key (error)
+    if customer && !ctx.scope.wants(&tags) {
         return None;
     }
     let state = m.key_state().map(|s| s.as_str().to_string()).unwrap_or_default();

@@ -17,6 +17,7 @@ mod rds;
 mod secrets;
 pub mod stats;
 
+pub use ecs::env_var;
 pub use stats::{CollectionError, CollectionStats, Recorder};
 
 use crate::aws::{self, AwsOptions, Clients};

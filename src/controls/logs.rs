@@ -29,14 +29,21 @@ fn aws_managed(g: &crate::model::logs::LogGroup, key: &str, observed: serde_json
     Verdict::fail(&g.meta, format!("log group {} is encrypted with the AWS-managed key {key}", g.meta.id), observed, expected)
 }
 
-/// `retention_days = None` means the events never expire, which meets a minimum (the parameter
-/// says "never-expire passes"); the rationale's upper bound has no parameter, so it is not checked.
+/// A retention must be set and at least the minimum: `None` (never expire) fails.
 fn retention(state: &State, params: &Params) -> Vec<Verdict> {
     let min = params.get("min_retention_days");
     each(&state.logs.log_groups, "logs:log-group", |g| {
         let observed = json!({"retention_days": g.retention_days});
         match g.retention_days {
-            None => Verdict::pass(&g.meta, format!("events never expire (minimum {min} days)"), observed),
+            // the requirement is a retention that is SET and long enough: "never expire" keeps
+            // personal data in logs without limit (LGPD Art. 6 III, FERPA 99.35(b)) and is not a
+            // decided retention period (AU-11)
+            None => Verdict::fail(
+                &g.meta,
+                format!("log group {} has no retention policy: events never expire", g.meta.id),
+                observed,
+                json!({"retention_days": format!(">= {min}")}),
+            ),
             Some(d) if i64::from(d) >= min => Verdict::pass(&g.meta, format!("events are kept {d} days (minimum {min})"), observed),
             Some(d) => Verdict::fail(
                 &g.meta,
@@ -90,7 +97,7 @@ mod tests {
         assert_eq!(eval("logs-log-group-retention", &short), vec![Status::Fail, Status::Pass, Status::Pass]);
         let mut never = fixture();
         first(&mut never).retention_days = None;
-        assert_eq!(eval("logs-log-group-retention", &never), vec![Status::Pass; 3]);
+        assert_eq!(eval("logs-log-group-retention", &never), vec![Status::Fail, Status::Pass, Status::Pass]);
         assert_eq!(eval("logs-log-group-retention", &unlisted()), vec![Status::Error]);
     }
 

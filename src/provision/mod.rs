@@ -10,10 +10,11 @@ mod iam;
 mod kms;
 mod logs;
 mod network;
-mod nodes;
+pub mod nodes;
 mod secret;
 pub mod policy;
 
+pub use api::ACCESS_LOG_FORMAT;
 pub use nodes::{declared_at, nodes, Kind, Node};
 
 use crate::aws::{Clients, Identity};

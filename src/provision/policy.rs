@@ -50,12 +50,14 @@ pub fn same(raw: &str, want: &Value) -> bool {
 /// this stack's log groups; Secrets Manager, RDS and Kinesis may use it on behalf of
 /// principals of this account only. No wildcard principal.
 pub fn key_policy(ctx: &Ctx) -> Value {
-    let p = &ctx.partition;
-    let acct = &ctx.account;
-    let region = &ctx.region;
+    key_policy_for(&ctx.stack.prefix(), &log_group_prefix(ctx), &ctx.partition, &ctx.region, &ctx.account)
+}
+
+/// `key_policy` from plain values (also used for the desired State and drift).
+pub fn key_policy_for(prefix: &str, log_prefix: &str, p: &str, region: &str, acct: &str) -> Value {
     json!({
         "Version": "2012-10-17",
-        "Id": format!("{}-data-key-policy", ctx.stack.prefix()),
+        "Id": format!("{prefix}-data-key-policy"),
         "Statement": [
             {
                 "Sid": "AccountRootAdministers",
@@ -70,7 +72,7 @@ pub fn key_policy(ctx: &Ctx) -> Value {
                 "Principal": {"Service": format!("logs.{region}.amazonaws.com")},
                 "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
                 "Resource": "*",
-                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": format!("arn:{p}:logs:{region}:{acct}:log-group:{}*", log_group_prefix(ctx))}}
+                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": format!("arn:{p}:logs:{region}:{acct}:log-group:{log_prefix}*")}}
             },
             {
                 "Sid": "DataServicesUseKeyForThisAccount",
@@ -100,13 +102,17 @@ pub fn log_group_prefix(ctx: &Ctx) -> String {
 
 /// Trust policy for a service principal, limited to this account (confused-deputy guard).
 pub fn trust_policy(ctx: &Ctx, service: &str) -> Value {
+    trust_policy_for(&ctx.account, service)
+}
+
+pub fn trust_policy_for(account: &str, service: &str) -> Value {
     json!({
         "Version": "2012-10-17",
         "Statement": [{
             "Effect": "Allow",
             "Principal": {"Service": service},
             "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account}}
+            "Condition": {"StringEquals": {"aws:SourceAccount": account}}
         }]
     })
 }

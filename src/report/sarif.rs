@@ -100,7 +100,7 @@ pub fn fingerprint(f: &Finding) -> String {
 }
 
 /// Cut to at most `max` characters (on a char boundary), ending with "…" when cut.
-fn truncate(s: &str, max: usize) -> String {
+pub(crate) fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_string();
     }
@@ -171,8 +171,11 @@ fn properties(map: BTreeMap<String, Value>, tags: Option<Vec<String>>) -> Proper
     bag
 }
 
-/// The in-scope requirement list of a control: (framework id, framework name, [(req id, title)]).
-fn requirements(catalogue: &Catalogue, frameworks: &BTreeMap<String, Vec<String>>, in_scope: &[String]) -> Vec<(String, String, Vec<(String, String)>)> {
+/// (framework id, framework name, [(requirement id, requirement title)])
+type FrameworkRequirements = (String, String, Vec<(String, String)>);
+
+/// The in-scope requirements of a control, per framework.
+fn requirements(catalogue: &Catalogue, frameworks: &BTreeMap<String, Vec<String>>, in_scope: &[String]) -> Vec<FrameworkRequirements> {
     in_scope
         .iter()
         .filter_map(|fw| {

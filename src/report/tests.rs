@@ -209,6 +209,15 @@ fn severity_to_level() {
 }
 
 #[test]
+fn long_descriptions_are_cut_on_char_boundaries() {
+    let long = "çã ".repeat(600);
+    let cut = super::sarif::truncate(&long, 1024);
+    assert!(cut.chars().count() <= 1024);
+    assert!(cut.ends_with('…'));
+    assert_eq!(super::sarif::truncate("short", 1024), "short");
+}
+
+#[test]
 fn pascal_case_of_ids() {
     assert_eq!(pascal_case("kms-key-rotation-enabled"), "KmsKeyRotationEnabled");
     assert_eq!(pascal_case("sg-no-internet-ingress-all-ports"), "SgNoInternetIngressAllPorts");

@@ -1,6 +1,7 @@
 //! Stack files: parse (TOML, unknown keys rejected) → validate (errors with file:line) → `Spec`.
 //! Every field has a safe default; see README "Stack file reference".
 
+pub mod desired;
 mod source;
 pub mod validate;
 

@@ -1,0 +1,362 @@
+//! The stack file as a desired State: the same types the collectors fill, so the same
+//! controls judge a stack file before anything exists, and drift is a diff of two States.
+//!
+//! Desired resources carry AWS-shaped ids built from their logical ids (`vpc-vpc`,
+//! `sg-db-sg`, `igw-internet-gateway`, key id `data-key`), every cross-reference uses those
+//! ids, and every resource is tagged like provision tags it. `drift::diff` resolves desired
+//! ids to live ones through the `tapaudit:logical-id` tag.
+
+use super::{NatMode, Stack, TAG_LOGICAL_ID};
+use crate::model::apigw::{Method, MethodSetting, RestApi, Stage};
+use crate::model::ec2::*;
+use crate::model::ecs::{Cluster, Container, EnvVar, Service, TaskDefinition};
+use crate::model::iam::Role;
+use crate::model::kinesis::Stream;
+use crate::model::kms::Key;
+use crate::model::logs::LogGroup;
+use crate::model::rds::{DbInstance, ParameterGroup, SubnetGroup};
+use crate::model::secrets::Secret;
+use crate::model::{Meta, Observed, SourceRef, State};
+use crate::provision::declared_at;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+/// The account of desired resources (the real one is unknown before deployment).
+pub const DESIRED_ACCOUNT: &str = "000000000000";
+
+struct B<'a> {
+    stack: &'a Stack,
+    region: String,
+    prefix: String,
+}
+
+impl B<'_> {
+    fn meta(&self, resource_type: &str, logical: &str, id: &str, arn: String, name: &str) -> Meta {
+        let mut tags = self.stack.base_tags();
+        tags.insert(TAG_LOGICAL_ID.to_string(), logical.to_string());
+        tags.entry("Name".into()).or_insert_with(|| name.to_string());
+        let path = declared_at(logical);
+        Meta {
+            resource_type: resource_type.to_string(),
+            id: id.to_string(),
+            arn,
+            region: self.region.clone(),
+            account: DESIRED_ACCOUNT.to_string(),
+            name: Some(name.to_string()),
+            tags: Observed::Known(tags),
+            source: Some(SourceRef { path: self.stack.source.path.clone(), line: if path.is_empty() { 1 } else { self.stack.line_of(&path) } }),
+        }
+    }
+    fn arn(&self, service: &str, resource: &str) -> String {
+        format!("arn:aws:{service}:{}:{DESIRED_ACCOUNT}:{resource}", self.region)
+    }
+    fn name(&self, suffix: &str) -> String {
+        format!("{}-{suffix}", self.prefix)
+    }
+}
+
+pub fn key_arn(region: &str) -> String {
+    format!("arn:aws:kms:{region}:{DESIRED_ACCOUNT}:key/data-key")
+}
+
+/// Everything the stack declares, as a State.
+pub fn desired(stack: &Stack) -> State {
+    let b = B { stack, region: stack.spec.region.clone().unwrap_or_else(|| "us-east-1".into()), prefix: stack.prefix() };
+    let s = &stack.spec;
+    let mut st = State::default();
+    let key = key_arn(&b.region);
+    let logs_prefix = format!("/{}/{}/", s.project, stack.name);
+
+    // KMS
+    st.kms.keys.insert(Key {
+        meta: b.meta("kms:key", "data-key", "data-key", key.clone(), &format!("alias/{}", b.name("data-key"))),
+        manager: "CUSTOMER".into(),
+        state: "Enabled".into(),
+        key_spec: "SYMMETRIC_DEFAULT".into(),
+        rotation_enabled: Observed::Known(s.kms.rotation),
+        policy: Observed::Known(key_policy(stack, &b.region, DESIRED_ACCOUNT)),
+        aliases: vec![format!("alias/{}", b.name("data-key"))],
+    });
+
+    // network
+    let n = &s.network;
+    st.ec2.vpcs.insert(Vpc {
+        meta: b.meta("ec2:vpc", "vpc", "vpc-vpc", b.arn("ec2", "vpc/vpc-vpc"), &b.name("vpc")),
+        cidr: n.cidr.clone(),
+        is_default: false,
+        dns_support: Observed::Known(true),
+        dns_hostnames: Observed::Known(true),
+    });
+    st.ec2.internet_gateways.insert(InternetGateway {
+        meta: b.meta("ec2:internet-gateway", "internet-gateway", "igw-internet-gateway", b.arn("ec2", "internet-gateway/igw-internet-gateway"), &b.name("igw")),
+        vpc_ids: vec!["vpc-vpc".into()],
+    });
+    let vpc_net = ipnet::Ipv4Net::from_str(&n.cidr).unwrap_or_default();
+    for (public, field, offset) in [(true, &n.public_subnets, 0), (false, &n.private_subnets, 10)] {
+        for (i, cidr) in super::validate::subnet_cidrs(vpc_net, n.az_count, field.as_ref(), offset).into_iter().enumerate() {
+            let logical = if public { crate::provision::nodes::public_subnet_id(i) } else { crate::provision::nodes::private_subnet_id(i) };
+            let id = format!("subnet-{logical}");
+            st.ec2.subnets.insert(Subnet {
+                meta: b.meta("ec2:subnet", &logical, &id, b.arn("ec2", &format!("subnet/{id}")), &b.name(&logical)),
+                vpc_id: "vpc-vpc".into(),
+                cidr,
+                availability_zone: String::new(),
+                map_public_ip_on_launch: false,
+            });
+        }
+    }
+    let nats = match n.nat_gateways {
+        NatMode::Single => 1,
+        NatMode::PerAz => n.az_count,
+        NatMode::None => 0,
+    };
+    for i in 0..nats {
+        let logical = crate::provision::nodes::nat_id(i);
+        let id = format!("nat-{logical}");
+        st.ec2.nat_gateways.insert(NatGateway {
+            meta: b.meta("ec2:nat-gateway", &logical, &id, b.arn("ec2", &format!("natgateway/{id}")), &b.name(&logical)),
+            vpc_id: "vpc-vpc".into(),
+            subnet_id: format!("subnet-{}", crate::provision::nodes::public_subnet_id(i)),
+            state: "available".into(),
+            allocation_ids: vec![],
+        });
+    }
+    let default_route = |target: &str| Route { destination: "0.0.0.0/0".into(), target: target.into() };
+    st.ec2.route_tables.insert(RouteTable {
+        meta: b.meta("ec2:route-table", "public-route-table", "rtb-public-route-table", b.arn("ec2", "route-table/rtb-public-route-table"), &b.name("public-route-table")),
+        vpc_id: "vpc-vpc".into(),
+        main: false,
+        subnet_ids: (0..n.az_count).map(|i| format!("subnet-{}", crate::provision::nodes::public_subnet_id(i))).collect(),
+        routes: vec![default_route("igw-internet-gateway")],
+    });
+    let tables = nats.max(1);
+    for t in 0..tables {
+        let logical = crate::provision::nodes::private_routes_id(t);
+        let id = format!("rtb-{logical}");
+        st.ec2.route_tables.insert(RouteTable {
+            meta: b.meta("ec2:route-table", &logical, &id, b.arn("ec2", &format!("route-table/{id}")), &b.name(&logical)),
+            vpc_id: "vpc-vpc".into(),
+            main: false,
+            subnet_ids: (0..n.az_count).filter(|i| i % tables == t).map(|i| format!("subnet-{}", crate::provision::nodes::private_subnet_id(i))).collect(),
+            routes: if nats > 0 { vec![default_route(&format!("nat-{}", crate::provision::nodes::nat_id(t)))] } else { vec![] },
+        });
+    }
+    let rule = |protocol: &str, port: Option<i32>, peer: String| Rule { protocol: protocol.into(), from_port: port, to_port: port, peer };
+    let app = s.ecs.container_port as i32;
+    let db = s.database.port as i32;
+    for (logical, group_name, ingress, egress) in [
+        ("default-sg", "default".to_string(), vec![], vec![]),
+        ("ecs-tasks-sg", b.name("ecs-tasks-sg"), vec![rule("tcp", Some(app), format!("cidr:{}", n.cidr))], vec![rule("-1", None, "cidr:0.0.0.0/0".into())]),
+        ("db-sg", b.name("db-sg"), vec![rule("tcp", Some(db), "sg:sg-ecs-tasks-sg".into())], vec![]),
+    ] {
+        let id = format!("sg-{logical}");
+        st.ec2.security_groups.insert(SecurityGroup {
+            meta: b.meta("ec2:security-group", logical, &id, b.arn("ec2", &format!("security-group/{id}")), &group_name),
+            group_name,
+            vpc_id: "vpc-vpc".into(),
+            ingress,
+            egress,
+        });
+    }
+    if n.flow_logs {
+        st.ec2.flow_logs.insert(FlowLog {
+            meta: b.meta("ec2:flow-log", "vpc-flow-log", "fl-vpc-flow-log", b.arn("ec2", "vpc-flow-log/fl-vpc-flow-log"), &b.name("vpc-flow-log")),
+            resource_id: "vpc-vpc".into(),
+            traffic_type: "ALL".into(),
+            destination_type: "cloud-watch-logs".into(),
+            destination: format!("{logs_prefix}vpc-flow-logs"),
+            status: "ACTIVE".into(),
+        });
+    }
+
+    // log groups
+    let mut groups = vec![("ecs-log-group", "ecs")];
+    if s.api.enabled {
+        groups.push(("api-log-group", "api-gateway"));
+    }
+    if n.flow_logs {
+        groups.push(("flow-log-group", "vpc-flow-logs"));
+    }
+    for (logical, leaf) in groups {
+        let name = format!("{logs_prefix}{leaf}");
+        st.logs.log_groups.insert(LogGroup {
+            meta: b.meta("logs:log-group", logical, &name, b.arn("logs", &format!("log-group:{name}")), &name),
+            kms_key_id: Some(key.clone()),
+            retention_days: Some(s.logs.retention_days),
+        });
+    }
+
+    // data
+    let stream = b.name("ingest");
+    st.kinesis.streams.insert(Stream {
+        meta: b.meta("kinesis:stream", "stream", &stream, b.arn("kinesis", &format!("stream/{stream}")), &stream),
+        status: "ACTIVE".into(),
+        encryption_type: "KMS".into(),
+        key_id: Some(key.clone()),
+        retention_hours: s.kinesis.retention_hours as i32,
+        open_shards: Some(s.kinesis.shard_count as i32),
+    });
+    let secret = b.name("db-credentials");
+    st.secrets.secrets.insert(Secret {
+        meta: b.meta("secretsmanager:secret", "db-credentials", &secret, b.arn("secretsmanager", &format!("secret:{secret}")), &secret),
+        kms_key_id: Some(key.clone()),
+        rotation_enabled: false,
+        rotation_interval_days: None,
+        last_rotated: None,
+        created: None,
+        deleted: false,
+    });
+    let d = &s.database;
+    let major = d.engine_version.split('.').next().unwrap_or("16");
+    let pg = b.name(&format!("{}{major}", d.engine.as_str()));
+    st.rds.parameter_groups.insert(ParameterGroup {
+        meta: b.meta("rds:parameter-group", "db-parameter-group", &pg, b.arn("rds", &format!("pg:{pg}")), &pg),
+        family: format!("{}{major}", d.engine.as_str()),
+        scope: "instance".into(),
+        force_ssl: Observed::Known(Some(if d.force_ssl { "1" } else { "0" }.into())),
+    });
+    let private: Vec<String> = (0..n.az_count).map(|i| format!("subnet-{}", crate::provision::nodes::private_subnet_id(i))).collect();
+    let sng = b.name("db-subnets");
+    st.rds.subnet_groups.insert(SubnetGroup {
+        meta: b.meta("rds:subnet-group", "db-subnet-group", &sng, b.arn("rds", &format!("subgrp:{sng}")), &sng),
+        vpc_id: "vpc-vpc".into(),
+        subnet_ids: private.clone(),
+    });
+    let dbid = b.name("db");
+    st.rds.instances.insert(DbInstance {
+        meta: b.meta("rds:db-instance", "database", &dbid, b.arn("rds", &format!("db:{dbid}")), &dbid),
+        engine: d.engine.as_str().into(),
+        engine_version: d.engine_version.clone(),
+        instance_class: d.instance_class.clone(),
+        status: "available".into(),
+        storage_encrypted: true,
+        kms_key_id: Some(key.clone()),
+        publicly_accessible: false,
+        backup_retention_days: d.backup_retention_days as i32,
+        backup_window: Some(d.backup_window.clone()),
+        log_exports: d.log_exports.clone(),
+        multi_az: d.multi_az,
+        deletion_protection: d.deletion_protection,
+        master_username: d.master_username.clone(),
+        subnet_group: Some(sng.clone()),
+        subnet_ids: private.clone(),
+        vpc_id: Some("vpc-vpc".into()),
+        security_groups: vec!["sg-db-sg".into()],
+        parameter_groups: vec![pg],
+        cluster_id: None,
+    });
+
+    // ECS
+    let cluster = b.name("cluster");
+    let cluster_arn = b.arn("ecs", &format!("cluster/{cluster}"));
+    st.ecs.clusters.insert(Cluster {
+        meta: b.meta("ecs:cluster", "cluster", &cluster, cluster_arn.clone(), &cluster),
+        status: "ACTIVE".into(),
+        container_insights: Observed::Known(if s.ecs.container_insights { "enabled" } else { "disabled" }.into()),
+    });
+    let family = b.name("data-processor");
+    let td_arn = b.arn("ecs", &format!("task-definition/{family}"));
+    let env = |name: &str, value: &str| crate::collect::env_var(name, value);
+    st.ecs.task_definitions.insert(TaskDefinition {
+        meta: b.meta("ecs:task-definition", "task-definition", &family, td_arn.clone(), &family),
+        family: family.clone(),
+        revision: 0,
+        status: "ACTIVE".into(),
+        network_mode: Some("awsvpc".into()),
+        cpu: Some(s.ecs.cpu.to_string()),
+        memory: Some(s.ecs.memory.to_string()),
+        task_role_arn: Some(format!("arn:aws:iam::{DESIRED_ACCOUNT}:role/{}", b.name("ecs-task"))),
+        execution_role_arn: Some(format!("arn:aws:iam::{DESIRED_ACCOUNT}:role/{}", b.name("ecs-execution"))),
+        containers: vec![Container {
+            name: "data-processor".into(),
+            image: s.ecs.image.clone(),
+            privileged: Some(false),
+            readonly_root_filesystem: Some(s.ecs.readonly_root_filesystem),
+            log_driver: Some("awslogs".into()),
+            log_group: Some(format!("{logs_prefix}ecs")),
+            environment: vec![
+                env("STREAM_NAME", &stream),
+                env("DB_SECRET_ARN", &b.arn("secretsmanager", &format!("secret:{secret}"))),
+                env("AWS_REGION", &b.region),
+            ] as Vec<EnvVar>,
+            secret_names: vec![],
+        }],
+    });
+    let svc = b.name("data-processor");
+    st.ecs.services.insert(Service {
+        meta: b.meta("ecs:service", "service", &svc, b.arn("ecs", &format!("service/{cluster}/{svc}")), &svc),
+        cluster_arn,
+        status: "ACTIVE".into(),
+        task_definition: td_arn,
+        launch_type: Some("FARGATE".into()),
+        desired_count: s.ecs.desired_count,
+        assign_public_ip: Some("DISABLED".into()),
+        subnets: private,
+        security_groups: vec!["sg-ecs-tasks-sg".into()],
+    });
+
+    // API Gateway
+    if s.api.enabled {
+        let api = b.name("ingest-api");
+        let api_arn = format!("arn:aws:apigateway:{}::/restapis/rest-api", b.region);
+        st.apigw.rest_apis.insert(RestApi { meta: b.meta("apigateway:rest-api", "rest-api", "rest-api", api_arn.clone(), &api), endpoint_types: vec!["REGIONAL".into()] });
+        st.apigw.methods.insert(Method {
+            meta: b.meta("apigateway:method", "ingest-method", "rest-api POST /ingest", format!("{api_arn}/resources/ingest/methods/POST"), &format!("{api} POST /ingest")),
+            api_id: "rest-api".into(),
+            path: "/ingest".into(),
+            http_method: "POST".into(),
+            authorization_type: "AWS_IAM".into(),
+            api_key_required: false,
+            integration_type: Some("AWS".into()),
+            integration_uri: Some(format!("arn:aws:apigateway:{}:kinesis:action/PutRecord", b.region)),
+        });
+        let a = &s.api;
+        st.apigw.stages.insert(Stage {
+            meta: b.meta("apigateway:stage", "api-stage", &format!("rest-api/{}", a.stage_name), format!("{api_arn}/stages/{}", a.stage_name), &format!("{api}/{}", a.stage_name)),
+            api_id: "rest-api".into(),
+            stage_name: a.stage_name.clone(),
+            deployment_id: Some("deployment".into()),
+            tracing_enabled: a.tracing,
+            access_log_destination: Some(b.arn("logs", &format!("log-group:{logs_prefix}api-gateway"))),
+            access_log_format: Some(crate::provision::ACCESS_LOG_FORMAT.to_string()),
+            method_settings: BTreeMap::from([(
+                "*/*".to_string(),
+                MethodSetting { logging_level: Some(a.logging_level.clone()), data_trace: a.data_trace, metrics: a.metrics },
+            )]),
+            client_certificate_id: None,
+            web_acl_arn: None,
+        });
+    }
+
+    // IAM roles (trust policies; permissions are judged on the live roles)
+    let mut roles = vec![("ecs-execution-role", "ecs-execution", "ecs-tasks.amazonaws.com"), ("ecs-task-role", "ecs-task", "ecs-tasks.amazonaws.com")];
+    if s.api.enabled {
+        roles.push(("api-kinesis-role", "api-kinesis", "apigateway.amazonaws.com"));
+        roles.push(("api-cloudwatch-role", "api-cloudwatch", "apigateway.amazonaws.com"));
+    }
+    if n.flow_logs {
+        roles.push(("flow-log-role", "flow-logs", "vpc-flow-logs.amazonaws.com"));
+    }
+    for (logical, suffix, service) in roles {
+        let name = b.name(suffix);
+        let mut meta = b.meta("iam:role", logical, &name, format!("arn:aws:iam::{DESIRED_ACCOUNT}:role/{name}"), &name);
+        meta.region = "global".into();
+        st.iam.roles.insert(Role {
+            meta,
+            path: "/".into(),
+            trust_policy: Observed::Known(trust_policy(DESIRED_ACCOUNT, service)),
+            inline_policies: Observed::Unknown("declared by provision at apply time".into()),
+            attached_policies: Observed::Unknown("declared by provision at apply time".into()),
+        });
+    }
+    st
+}
+
+/// The data key's policy for `account` (see provision::policy::key_policy, which this mirrors).
+pub fn key_policy(stack: &Stack, region: &str, account: &str) -> serde_json::Value {
+    crate::provision::policy::key_policy_for(&stack.prefix(), &format!("/{}/{}/", stack.spec.project, stack.name), "aws", region, account)
+}
+
+pub fn trust_policy(account: &str, service: &str) -> serde_json::Value {
+    crate::provision::policy::trust_policy_for(account, service)
+}
