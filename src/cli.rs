@@ -69,6 +69,12 @@ pub enum Command {
         stack: StackArg,
         #[arg(long, value_enum, default_value = "table")]
         output: OutputFormat,
+        /// Refuse a stack file whose desired State fails a control at or above this severity.
+        #[arg(long, value_enum, default_value = "high")]
+        fail_on: crate::finding::Severity,
+        /// Build it anyway.
+        #[arg(long)]
+        allow_noncompliant: bool,
     },
     /// Print the stack outputs (ids, ARNs, endpoints) of an existing stack.
     Outputs {
@@ -128,6 +134,9 @@ pub struct ScanArgs {
     /// Evaluate a saved State instead of reading AWS (no AWS access).
     #[arg(long, value_name = "FILE", conflicts_with = "save_snapshot")]
     pub from_snapshot: Option<std::path::PathBuf>,
+    /// Check the stack file's desired State before deployment (no AWS access; needs --stack).
+    #[arg(long, requires = "stack", conflicts_with_all = ["from_snapshot", "save_snapshot"])]
+    pub desired: bool,
     /// Terminal width for the table (default: the terminal's, else 120).
     #[arg(long)]
     pub width: Option<u16>,

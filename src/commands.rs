@@ -35,8 +35,24 @@ pub async fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Provision { stack, output } => {
+        Command::Provision { stack, output, fail_on, allow_noncompliant } => {
             let s = load_stack(&stack.stack)?;
+            let failing = crate::scan::desired_failures(&s, fail_on)?;
+            if !failing.is_empty() {
+                for f in &failing {
+                    let line = f.location.as_ref().map(|l| l.line).unwrap_or(1);
+                    eprintln!("{}:{line}: {} {}: {}", s.source.path, f.severity.as_str(), f.control_id, f.message);
+                }
+                if !allow_noncompliant {
+                    return Err(Error::usage(format!(
+                        "{}: the stack file fails {} control(s) at or above {} before deployment; fix it or pass --allow-noncompliant",
+                        s.source.path,
+                        failing.len(),
+                        fail_on.as_str()
+                    )));
+                }
+                eprintln!("provisioning anyway (--allow-noncompliant)");
+            }
             let ctx = connect(&aws_args, &s).await?;
             eprintln!("provisioning stack {} in {} ({})", s.name, ctx.region, ctx.clients.endpoint);
             let summary = provision::apply(ctx.clone(), aws_args.concurrency as usize, false).await;

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod collect;
 pub mod commands;
 pub mod controls;
+pub mod drift;
 pub mod error;
 pub mod finding;
 pub mod model;

@@ -44,6 +44,12 @@ pub async fn run(aws: &AwsArgs, args: &ScanArgs) -> Result<u8> {
     let cat = catalogue()?;
     let stack = args.stack.as_deref().map(load_stack).transpose()?;
     let frameworks = frameworks(&cat, args, stack.as_ref())?;
+    if args.desired {
+        let Some(stack) = &stack else {
+            return Err(Error::usage("--desired needs --stack: it checks a stack file before deployment"));
+        };
+        return check_desired(stack, &cat, &frameworks, args, started);
+    }
     let (state, mut scope, stats, errors) = match &args.from_snapshot {
         Some(path) => {
             let snap = read_snapshot(path)?;
@@ -101,27 +107,57 @@ pub async fn run(aws: &AwsArgs, args: &ScanArgs) -> Result<u8> {
     let overrides = BTreeMap::new();
     let mut findings = controls::evaluate(&cat, &state, &Selection { frameworks: frameworks.clone(), overrides });
     if let Some(s) = &stack {
-        locate(&mut findings, s);
+        locate(&mut findings, s, &cat);
+        // drift from the same State: no second round of API calls
+        findings.extend(crate::drift::diff(&crate::spec::desired::desired(s), &state, s, &cat, &frameworks));
     }
     let report = Report::new(&cat, scope, findings, errors, stats, started, now());
     emit(&report, &cat, args)?;
     Ok(report.exit_code(args.fail_on))
 }
 
-/// Point each finding at the stack-file line that declared its resource (by logical id), or
-/// the file's first line.
-fn locate(findings: &mut [Finding], stack: &Stack) {
-    for f in findings.iter_mut() {
-        let line = f
-            .resource
-            .logical_id
-            .as_deref()
-            .map(crate::provision::declared_at)
-            .filter(|p| !p.is_empty())
-            .map(|p| stack.line_of(&p))
-            .unwrap_or(1);
+/// Point each control finding at the stack-file line to fix: the setting the control judges
+/// when the resource is the stack's, else the line that declared the resource, else line 1.
+fn locate(findings: &mut [Finding], stack: &Stack, cat: &Catalogue) {
+    for f in findings.iter_mut().filter(|f| f.location.is_none()) {
+        let declared = f.resource.logical_id.as_deref().map(crate::provision::declared_at).filter(|p| !p.is_empty());
+        let setting = cat.controls.get(&f.control_id).and_then(|c| c.setting.clone());
+        let path = match (&declared, setting) {
+            (Some(_), Some(s)) => Some(s),
+            (d, _) => d.clone(),
+        };
+        let line = path.map(|p| stack.line_of(&p)).unwrap_or(1);
         f.location = Some(SourceRef { path: stack.source.path.clone(), line });
     }
+}
+
+/// `scan --stack X --desired`: the catalogue over the stack file's desired State, no AWS.
+fn check_desired(stack: &Stack, cat: &Catalogue, frameworks: &[String], args: &ScanArgs, started: String) -> Result<u8> {
+    let state = crate::spec::desired::desired(stack);
+    let mut findings = controls::evaluate(cat, &state, &Selection { frameworks: frameworks.to_vec(), overrides: BTreeMap::new() });
+    locate(&mut findings, stack, cat);
+    let scope = Scope {
+        stack: Some(stack.name.clone()),
+        stack_file: Some(stack.source.path.clone()),
+        account: None,
+        regions: stack.spec.region.clone().into_iter().collect(),
+        endpoint: "none (stack file only)".into(),
+        frameworks: frameworks.to_vec(),
+        source: Source::Desired,
+    };
+    let stats = CollectionStats { resources: collect::count_resources(&state), ..Default::default() };
+    let report = Report::new(cat, scope, findings, vec![], stats, started, now());
+    emit(&report, cat, args)?;
+    Ok(report.exit_code(args.fail_on))
+}
+
+/// Failing findings of the stack file's desired State at or above `fail_on` (for provision).
+pub fn desired_failures(stack: &Stack, fail_on: crate::finding::Severity) -> Result<Vec<Finding>> {
+    let cat = catalogue()?;
+    let state = crate::spec::desired::desired(stack);
+    let mut findings = controls::evaluate(&cat, &state, &Selection { frameworks: stack.spec.frameworks.clone(), overrides: BTreeMap::new() });
+    locate(&mut findings, stack, &cat);
+    Ok(findings.into_iter().filter(|f| f.status == crate::finding::Status::Fail && f.severity.at_least(fail_on)).collect())
 }
 
 /// Keep only resources tagged for `stack` (for snapshots taken account-wide).

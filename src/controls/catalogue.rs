@@ -38,6 +38,9 @@ pub struct ControlMeta {
     pub frameworks: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub parameters: BTreeMap<String, Parameter>,
+    /// The stack-file setting this control judges (dotted path), for result locations.
+    #[serde(default)]
+    pub setting: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -7,21 +7,49 @@ use aws_sdk_iam::types::Tag;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-const INLINE_POLICY: &str = "tapaudit-least-privilege";
+pub const INLINE_POLICY: &str = "tapaudit-least-privilege";
 
-struct RoleDef {
-    suffix: &'static str,
-    service: &'static str,
-    description: &'static str,
-    managed: Vec<String>,
-    inline: Option<Value>,
+pub struct RoleDef {
+    pub suffix: &'static str,
+    pub service: &'static str,
+    pub description: &'static str,
+    pub managed: Vec<String>,
+    pub inline: Option<Value>,
 }
 
-fn managed_arn(ctx: &Ctx, path_name: &str) -> String {
-    format!("arn:{}:iam::aws:policy/{path_name}", ctx.partition)
+/// The ARNs a role's permissions name (live ARNs for provision, desired ones for checks).
+pub struct RoleInputs {
+    pub partition: String,
+    pub stream: Option<String>,
+    pub key: Option<String>,
+    pub secret: Option<String>,
+    pub flow_group: Option<String>,
+}
+
+fn need(v: &Option<String>, what: &str) -> Result<String> {
+    v.clone().ok_or_else(|| crate::error::Error::usage(format!("internal: {what} is not known yet")))
+}
+
+fn managed_arn(partition: &str, path_name: &str) -> String {
+    format!("arn:{partition}:iam::aws:policy/{path_name}")
 }
 
 fn definition(ctx: &Ctx, kind: RoleKind) -> Result<RoleDef> {
+    role_definition(
+        kind,
+        &RoleInputs {
+            partition: ctx.partition.clone(),
+            stream: ctx.get("stream", "arn"),
+            key: ctx.get("data-key", "arn"),
+            secret: ctx.get("db-credentials", "arn"),
+            flow_group: ctx.get("flow-log-group", "arn"),
+        },
+    )
+}
+
+/// Each role's trust service, managed policies and least-privilege inline policy.
+pub fn role_definition(kind: RoleKind, i: &RoleInputs) -> Result<RoleDef> {
+    let p = &i.partition;
     Ok(match kind {
         RoleKind::ApiKinesis => RoleDef {
             suffix: "api-kinesis",
@@ -29,15 +57,15 @@ fn definition(ctx: &Ctx, kind: RoleKind) -> Result<RoleDef> {
             description: "API Gateway puts records into the ingest stream",
             managed: vec![],
             inline: Some(policy::document(vec![
-                policy::allow("PutIntoStream", &["kinesis:PutRecord", "kinesis:PutRecords"], &[ctx.need("stream", "arn")?]),
-                policy::allow("EncryptForStream", &["kms:GenerateDataKey"], &[ctx.need("data-key", "arn")?]),
+                policy::allow("PutIntoStream", &["kinesis:PutRecord", "kinesis:PutRecords"], &[need(&i.stream, "stream.arn")?]),
+                policy::allow("EncryptForStream", &["kms:GenerateDataKey"], &[need(&i.key, "data-key.arn")?]),
             ])),
         },
         RoleKind::EcsExecution => RoleDef {
             suffix: "ecs-execution",
             service: "ecs-tasks.amazonaws.com",
             description: "ECS pulls the image and writes container logs",
-            managed: vec![managed_arn(ctx, "service-role/AmazonECSTaskExecutionRolePolicy")],
+            managed: vec![managed_arn(p, "service-role/AmazonECSTaskExecutionRolePolicy")],
             inline: None,
         },
         RoleKind::EcsTask => RoleDef {
@@ -49,21 +77,21 @@ fn definition(ctx: &Ctx, kind: RoleKind) -> Result<RoleDef> {
                 policy::allow(
                     "ReadStream",
                     &["kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:ListShards"],
-                    &[ctx.need("stream", "arn")?],
+                    &[need(&i.stream, "stream.arn")?],
                 ),
-                policy::allow("DecryptWithDataKey", &["kms:Decrypt"], &[ctx.need("data-key", "arn")?]),
-                policy::allow("ReadDbSecret", &["secretsmanager:GetSecretValue"], &[ctx.need("db-credentials", "arn")?]),
+                policy::allow("DecryptWithDataKey", &["kms:Decrypt"], &[need(&i.key, "data-key.arn")?]),
+                policy::allow("ReadDbSecret", &["secretsmanager:GetSecretValue"], &[need(&i.secret, "db-credentials.arn")?]),
             ])),
         },
         RoleKind::ApiCloudWatch => RoleDef {
             suffix: "api-cloudwatch",
             service: "apigateway.amazonaws.com",
             description: "API Gateway writes execution and access logs",
-            managed: vec![managed_arn(ctx, "service-role/AmazonAPIGatewayPushToCloudWatchLogs")],
+            managed: vec![managed_arn(p, "service-role/AmazonAPIGatewayPushToCloudWatchLogs")],
             inline: None,
         },
         RoleKind::FlowLogs => {
-            let group = ctx.need("flow-log-group", "arn")?;
+            let group = need(&i.flow_group, "flow-log-group.arn")?;
             RoleDef {
                 suffix: "flow-logs",
                 service: "vpc-flow-logs.amazonaws.com",

@@ -6,7 +6,7 @@ mod api;
 mod compute;
 mod data;
 pub mod graph;
-mod iam;
+pub mod iam;
 mod kms;
 mod logs;
 mod network;

@@ -605,8 +605,11 @@ pub fn desired_rules(ctx: &Ctx, kind: SgKind) -> (BTreeSet<Rule>, BTreeSet<Rule>
         SgKind::Database => {
             let port = ctx.stack.spec.database.port as i32;
             let ecs = ctx.get("ecs-tasks-sg", "id").unwrap_or_else(|| "(ecs-tasks-sg)".into());
-            let ingress = Rule { protocol: "tcp".into(), ports: Some((port, port)), peer: format!("sg:{ecs}") };
-            (BTreeSet::from([ingress]), BTreeSet::new())
+            let mut ingress = BTreeSet::from([Rule { protocol: "tcp".into(), ports: Some((port, port)), peer: format!("sg:{ecs}") }]);
+            for cidr in &ctx.stack.spec.database.allowed_cidrs {
+                ingress.insert(Rule { protocol: "tcp".into(), ports: Some((port, port)), peer: format!("cidr:{cidr}") });
+            }
+            (ingress, BTreeSet::new())
         }
     }
 }

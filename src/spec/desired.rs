@@ -24,6 +24,9 @@ use std::str::FromStr;
 /// The account of desired resources (the real one is unknown before deployment).
 pub const DESIRED_ACCOUNT: &str = "000000000000";
 
+/// Stands for the username provision generates (`u` + 11 random characters).
+pub const GENERATED_USERNAME: &str = "generated-at-provision";
+
 struct B<'a> {
     stack: &'a Stack,
     region: String,
@@ -144,10 +147,12 @@ pub fn desired(stack: &Stack) -> State {
     let rule = |protocol: &str, port: Option<i32>, peer: String| Rule { protocol: protocol.into(), from_port: port, to_port: port, peer };
     let app = s.ecs.container_port as i32;
     let db = s.database.port as i32;
+    let mut db_ingress = vec![rule("tcp", Some(db), "sg:sg-ecs-tasks-sg".into())];
+    db_ingress.extend(s.database.allowed_cidrs.iter().map(|c| rule("tcp", Some(db), format!("cidr:{c}"))));
     for (logical, group_name, ingress, egress) in [
         ("default-sg", "default".to_string(), vec![], vec![]),
         ("ecs-tasks-sg", b.name("ecs-tasks-sg"), vec![rule("tcp", Some(app), format!("cidr:{}", n.cidr))], vec![rule("-1", None, "cidr:0.0.0.0/0".into())]),
-        ("db-sg", b.name("db-sg"), vec![rule("tcp", Some(db), "sg:sg-ecs-tasks-sg".into())], vec![]),
+        ("db-sg", b.name("db-sg"), db_ingress, vec![]),
     ] {
         let id = format!("sg-{logical}");
         st.ec2.security_groups.insert(SecurityGroup {
@@ -203,7 +208,8 @@ pub fn desired(stack: &Stack) -> State {
         rotation_enabled: false,
         rotation_interval_days: None,
         last_rotated: None,
-        created: None,
+        // about to be created: as fresh as a secret can be
+        created: time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).ok(),
         deleted: false,
     });
     let d = &s.database;
@@ -237,7 +243,8 @@ pub fn desired(stack: &Stack) -> State {
         log_exports: d.log_exports.clone(),
         multi_az: d.multi_az,
         deletion_protection: d.deletion_protection,
-        master_username: d.master_username.clone(),
+        // generated at provision time, never a reserved name, when the stack does not set one
+        master_username: Some(d.master_username.clone().unwrap_or_else(|| GENERATED_USERNAME.to_string())),
         subnet_group: Some(sng.clone()),
         subnet_ids: private.clone(),
         vpc_id: Some("vpc-vpc".into()),
@@ -328,25 +335,44 @@ pub fn desired(stack: &Stack) -> State {
         });
     }
 
-    // IAM roles (trust policies; permissions are judged on the live roles)
-    let mut roles = vec![("ecs-execution-role", "ecs-execution", "ecs-tasks.amazonaws.com"), ("ecs-task-role", "ecs-task", "ecs-tasks.amazonaws.com")];
+    // IAM roles: the provisioner's own definitions over the desired ARNs
+    use crate::provision::nodes::RoleKind;
+    let inputs = crate::provision::iam::RoleInputs {
+        partition: "aws".into(),
+        stream: Some(b.arn("kinesis", &format!("stream/{stream}"))),
+        key: Some(key.clone()),
+        secret: Some(b.arn("secretsmanager", &format!("secret:{secret}"))),
+        flow_group: Some(b.arn("logs", &format!("log-group:{logs_prefix}vpc-flow-logs"))),
+    };
+    let mut roles = vec![("ecs-execution-role", RoleKind::EcsExecution), ("ecs-task-role", RoleKind::EcsTask)];
     if s.api.enabled {
-        roles.push(("api-kinesis-role", "api-kinesis", "apigateway.amazonaws.com"));
-        roles.push(("api-cloudwatch-role", "api-cloudwatch", "apigateway.amazonaws.com"));
+        roles.push(("api-kinesis-role", RoleKind::ApiKinesis));
+        roles.push(("api-cloudwatch-role", RoleKind::ApiCloudWatch));
     }
     if n.flow_logs {
-        roles.push(("flow-log-role", "flow-logs", "vpc-flow-logs.amazonaws.com"));
+        roles.push(("flow-log-role", RoleKind::FlowLogs));
     }
-    for (logical, suffix, service) in roles {
-        let name = b.name(suffix);
+    for (logical, kind) in roles {
+        let Ok(def) = crate::provision::iam::role_definition(kind, &inputs) else { continue };
+        let name = b.name(def.suffix);
         let mut meta = b.meta("iam:role", logical, &name, format!("arn:aws:iam::{DESIRED_ACCOUNT}:role/{name}"), &name);
         meta.region = "global".into();
+        for arn in &def.managed {
+            if let Some(doc) = aws_managed_policy(arn) {
+                let pname = arn.rsplit('/').next().unwrap_or(arn).to_string();
+                let mut pm = b.meta("iam:policy", "", &pname, arn.clone(), &pname);
+                pm.region = "global".into();
+                pm.tags = Observed::Known(BTreeMap::new());
+                pm.source = None;
+                st.iam.policies.insert(crate::model::iam::Policy { meta: pm, aws_managed: true, document: Observed::Known(doc) });
+            }
+        }
         st.iam.roles.insert(Role {
             meta,
             path: "/".into(),
-            trust_policy: Observed::Known(trust_policy(DESIRED_ACCOUNT, service)),
-            inline_policies: Observed::Unknown("declared by provision at apply time".into()),
-            attached_policies: Observed::Unknown("declared by provision at apply time".into()),
+            trust_policy: Observed::Known(trust_policy(DESIRED_ACCOUNT, def.service)),
+            inline_policies: Observed::Known(def.inline.map(|p| BTreeMap::from([(crate::provision::iam::INLINE_POLICY.to_string(), p)])).unwrap_or_default()),
+            attached_policies: Observed::Known(def.managed.clone()),
         });
     }
     st
@@ -359,4 +385,21 @@ pub fn key_policy(stack: &Stack, region: &str, account: &str) -> serde_json::Val
 
 pub fn trust_policy(account: &str, service: &str) -> serde_json::Value {
     crate::provision::policy::trust_policy_for(account, service)
+}
+
+/// The AWS-managed policies the blueprint attaches, as AWS publishes them (so the pre-deployment
+/// check can judge the roles' full permissions).
+fn aws_managed_policy(arn: &str) -> Option<serde_json::Value> {
+    let doc = if arn.ends_with("/AmazonECSTaskExecutionRolePolicy") {
+        serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
+            "ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage",
+            "logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "*"}]})
+    } else if arn.ends_with("/AmazonAPIGatewayPushToCloudWatchLogs") {
+        serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
+            "logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
+            "logs:PutLogEvents", "logs:GetLogEvents", "logs:FilterLogEvents"], "Resource": "*"}]})
+    } else {
+        return None;
+    };
+    Some(doc)
 }

@@ -258,6 +258,9 @@ pub struct Database {
     pub deletion_protection: bool,
     /// Parameter group sets rds.force_ssl = 1.
     pub force_ssl: bool,
+    /// Extra CIDR blocks allowed to reach the database port (default: none; the ECS tasks'
+    /// group always is). A public range here fails the network controls before deployment.
+    pub allowed_cidrs: Vec<String>,
     /// Aurora Serverless v2 capacity range (ACUs).
     pub min_capacity: f64,
     pub max_capacity: f64,
@@ -280,6 +283,7 @@ impl Default for Database {
             multi_az: true,
             deletion_protection: true,
             force_ssl: true,
+            allowed_cidrs: vec![],
             min_capacity: 0.5,
             max_capacity: 4.0,
         }

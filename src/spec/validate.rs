@@ -277,6 +277,13 @@ fn check_database(stack: &Stack) -> Vec<Problem> {
         }
         None => out.push(problem("database.backup_window", format!("must be hh:mm-hh:mm in UTC (got {:?})", d.backup_window))),
     }
+    for (i, c) in d.allowed_cidrs.iter().enumerate() {
+        match Ipv4Net::from_str(c) {
+            Ok(net) if net.network() != net.addr() => out.push(problem(format!("database.allowed_cidrs[{i}]"), format!("has host bits set: {c}"))),
+            Ok(_) => {}
+            Err(_) => out.push(problem(format!("database.allowed_cidrs[{i}]"), format!("is not an IPv4 CIDR block (got {c:?})"))),
+        }
+    }
     for (i, e) in d.log_exports.iter().enumerate() {
         if !LOG_EXPORTS.contains(&e.as_str()) {
             out.push(problem(format!("database.log_exports[{i}]"), format!("{e:?} is not a PostgreSQL log type (valid: {})", LOG_EXPORTS.join(", "))));

@@ -1,0 +1,372 @@
+//! Drift: the stack file's desired State against the live State, from the same collection
+//! pass as the controls. Findings of kind `drift`:
+//! - `drift-missing`: a declared resource that does not exist (or lost its tags);
+//! - `drift-changed`: a declared setting that differs, per field, with want and got;
+//! - `drift-unmanaged`: a resource carrying the stack's tag that the stack does not declare,
+//!   and an ingress rule on a managed security group that the stack does not declare.
+//! Desired ids are resolved to live ids through the `tapaudit:logical-id` tag; only declared
+//! settings are compared, lists as sets, so AWS-assigned values never count as drift.
+
+mod resolve;
+
+use crate::controls::Catalogue;
+use crate::finding::{Evidence, Finding, FindingResource, Kind, Status};
+use crate::model::{Meta, Resource, SourceRef, State};
+use crate::spec::Stack;
+use resolve::Resolver;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Collects drift findings for one stack.
+struct Drift<'a> {
+    stack: &'a Stack,
+    catalogue: &'a Catalogue,
+    frameworks: &'a [String],
+    r: Resolver,
+    out: Vec<Finding>,
+}
+
+impl Drift<'_> {
+    fn finding(&mut self, control: &str, status: Status, resource: FindingResource, message: String, field: &str, want: Value, got: Value, setting: &str) {
+        let Some(meta) = self.catalogue.controls.get(control) else { return };
+        let frameworks = meta.frameworks.iter().filter(|(f, _)| self.frameworks.contains(f)).map(|(f, r)| (f.clone(), r.clone())).collect();
+        let line = if setting.is_empty() { 1 } else { self.stack.line_of(setting) };
+        self.out.push(Finding {
+            control_id: control.to_string(),
+            kind: Kind::Drift,
+            status,
+            severity: meta.severity,
+            title: meta.title.clone(),
+            resource,
+            frameworks,
+            message,
+            evidence: Evidence { observed: json!({"field": field, "value": got}), expected: json!({"field": field, "value": want}) },
+            location: Some(SourceRef { path: self.stack.source.path.clone(), line }),
+        });
+    }
+
+    fn missing(&mut self, d: &Meta) {
+        let logical = d.logical_id().unwrap_or_default().to_string();
+        let resource = FindingResource {
+            resource_type: d.resource_type.clone(),
+            id: d.display_name().to_string(),
+            arn: String::new(),
+            region: d.region.clone(),
+            logical_id: Some(logical.clone()),
+            name: d.name.clone(),
+        };
+        let setting = crate::provision::declared_at(&logical);
+        self.finding(
+            "drift-missing",
+            Status::Fail,
+            resource,
+            format!("{} {} ({logical}) is declared but does not exist (or lost its tapaudit tags)", d.resource_type, d.display_name()),
+            "resource",
+            json!("present"),
+            json!("absent"),
+            &setting,
+        );
+    }
+
+    fn unmanaged(&mut self, l: &Meta, what: String, field: &str, got: Value, setting: &str) {
+        self.finding("drift-unmanaged", Status::Fail, l.into(), what, field, json!("(not declared)"), got, setting);
+    }
+
+    /// Compare one declared setting; values are JSON so lists can be compared as sets first.
+    fn field(&mut self, live: &Meta, field: &str, setting: &str, want: Value, got: Value) {
+        if want == got {
+            return;
+        }
+        let msg = format!("{} {}: {field} is {} but the stack file declares {}", live.resource_type, live.display_name(), short(&got), short(&want));
+        self.finding("drift-changed", Status::Fail, live.into(), msg, field, want, got, setting);
+    }
+
+    /// A live field that could not be read: drift cannot be judged, which is an error, not a pass.
+    fn unknown(&mut self, live: &Meta, field: &str, setting: &str, reason: &str) {
+        let msg = format!("{} {}: {field} could not be read: {reason}", live.resource_type, live.display_name());
+        self.finding("drift-changed", Status::Error, live.into(), msg, field, Value::Null, Value::Null, setting);
+    }
+
+    fn tags(&mut self, d: &Meta, l: &Meta) {
+        let (Some(want), Some(got)) = (d.tags.known(), l.tags.known()) else { return };
+        let setting = crate::provision::declared_at(d.logical_id().unwrap_or_default());
+        for (k, v) in want {
+            // the Name tag is informational and often edited by hand in the console
+            if k == "Name" {
+                continue;
+            }
+            let g = got.get(k);
+            if g != Some(v) {
+                let field = format!("tags.{k}");
+                let setting = if k.starts_with("tapaudit:") || !self.stack.spec.tags.contains_key(k) { setting.clone() } else { format!("tags.{k}") };
+                self.field(l, &field, &setting, json!(v), g.map(|g| json!(g)).unwrap_or(Value::Null));
+            }
+        }
+    }
+}
+
+fn short(v: &Value) -> String {
+    let s = match v {
+        Value::Null => "(absent)".to_string(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if s.chars().count() > 120 {
+        format!("{}…", s.chars().take(120).collect::<String>())
+    } else {
+        s
+    }
+}
+
+fn set<T: serde::Serialize + Ord + Clone>(items: impl IntoIterator<Item = T>) -> Value {
+    json!(items.into_iter().collect::<BTreeSet<T>>())
+}
+
+/// Pairs (desired, live) of one resource type, matched by logical id, else by name; plus the
+/// unmatched live resources that carry the stack's tag.
+fn pair<'a, T: Resource>(stack: &str, desired: impl Iterator<Item = &'a T>, live: impl Iterator<Item = &'a T>) -> (Vec<(&'a T, Option<&'a T>)>, Vec<&'a T>)
+where
+    T: 'a,
+{
+    let live: Vec<&T> = live.collect();
+    let mut used = BTreeSet::new();
+    let mut pairs = Vec::new();
+    for d in desired {
+        let logical = d.meta().logical_id();
+        let by_logical = live.iter().position(|l| l.meta().logical_id() == logical && l.meta().stack() == Some(stack));
+        let by_name = || live.iter().position(|l| l.meta().logical_id().is_none() && l.meta().name.is_some() && l.meta().name == d.meta().name);
+        let hit = by_logical.or_else(by_name);
+        if let Some(i) = hit {
+            used.insert(i);
+        }
+        pairs.push((d, hit.map(|i| live[i])));
+    }
+    let extra = live.iter().enumerate().filter(|(i, l)| !used.contains(i) && l.meta().stack() == Some(stack)).map(|(_, l)| *l).collect();
+    (pairs, extra)
+}
+
+/// Drift of every declared resource and setting, and every unmanaged resource of the stack.
+pub fn diff(desired: &State, live: &State, stack: &Stack, catalogue: &Catalogue, frameworks: &[String]) -> Vec<Finding> {
+    let mut d = Drift { stack, catalogue, frameworks, r: Resolver::new(desired, live), out: Vec::new() };
+    let name = stack.name.clone();
+    macro_rules! each {
+        ($coll:ident . $field:ident, $cmp:expr) => {{
+            let (pairs, extra) = pair(&name, desired.$coll.$field.iter(), live.$coll.$field.iter());
+            for (want, got) in pairs {
+                match got {
+                    None => d.missing(&want.meta),
+                    Some(got) => {
+                        d.tags(&want.meta, &got.meta);
+                        #[allow(clippy::redundant_closure_call)]
+                        ($cmp)(&mut d, want, got);
+                    }
+                }
+            }
+            for l in extra {
+                let m = &l.meta;
+                d.unmanaged(m, format!("{} {} carries tapaudit:stack={} but the stack file does not declare it", m.resource_type, m.display_name(), name), "resource", json!(m.id), "");
+            }
+        }};
+    }
+    each!(kms.keys, |d: &mut Drift, w: &crate::model::kms::Key, g: &crate::model::kms::Key| {
+        match g.rotation_enabled.get() {
+            Ok(v) => d.field(&g.meta, "rotation_enabled", "kms.rotation", json!(w.rotation_enabled.known()), json!(v)),
+            Err(e) => d.unknown(&g.meta, "rotation_enabled", "kms.rotation", e),
+        }
+        let want = crate::spec::desired::key_policy(d.stack, &g.meta.region, &g.meta.account);
+        match g.policy.get() {
+            Ok(p) if crate::provision::policy::normalize(p) != crate::provision::policy::normalize(&want) => {
+                d.field(&g.meta, "policy", "kms", json!("the stack's key policy"), json!("a different policy"))
+            }
+            Ok(_) => {}
+            Err(e) => d.unknown(&g.meta, "policy", "kms", e),
+        }
+    });
+    each!(ec2.vpcs, |d: &mut Drift, w: &crate::model::ec2::Vpc, g: &crate::model::ec2::Vpc| {
+        d.field(&g.meta, "cidr", "network.cidr", json!(w.cidr), json!(g.cidr));
+        for (f, wv, gv) in [("dns_support", &w.dns_support, &g.dns_support), ("dns_hostnames", &w.dns_hostnames, &g.dns_hostnames)] {
+            match gv.get() {
+                Ok(v) => d.field(&g.meta, f, "network.cidr", json!(wv.known()), json!(v)),
+                Err(e) => d.unknown(&g.meta, f, "network.cidr", e),
+            }
+        }
+    });
+    each!(ec2.subnets, |d: &mut Drift, w: &crate::model::ec2::Subnet, g: &crate::model::ec2::Subnet| {
+        let setting = crate::provision::declared_at(w.meta.logical_id().unwrap_or_default());
+        d.field(&g.meta, "cidr", &setting, json!(w.cidr), json!(g.cidr));
+        d.field(&g.meta, "vpc_id", &setting, json!(d.r.res(&w.vpc_id)), json!(g.vpc_id));
+        d.field(&g.meta, "map_public_ip_on_launch", &setting, json!(w.map_public_ip_on_launch), json!(g.map_public_ip_on_launch));
+    });
+    each!(ec2.internet_gateways, |d: &mut Drift, w: &crate::model::ec2::InternetGateway, g: &crate::model::ec2::InternetGateway| {
+        d.field(&g.meta, "vpc_ids", "network.cidr", set(w.vpc_ids.iter().map(|v| d.r.res(v))), set(g.vpc_ids.clone()));
+    });
+    each!(ec2.nat_gateways, |d: &mut Drift, w: &crate::model::ec2::NatGateway, g: &crate::model::ec2::NatGateway| {
+        d.field(&g.meta, "subnet_id", "network.nat_gateways", json!(d.r.res(&w.subnet_id)), json!(g.subnet_id));
+    });
+    each!(ec2.route_tables, |d: &mut Drift, w: &crate::model::ec2::RouteTable, g: &crate::model::ec2::RouteTable| {
+        let setting = crate::provision::declared_at(w.meta.logical_id().unwrap_or_default());
+        let default_route = |rt: &crate::model::ec2::RouteTable| rt.routes.iter().find(|r| r.destination == "0.0.0.0/0").map(|r| r.target.clone());
+        d.field(&g.meta, "routes.0.0.0.0/0", &setting, json!(default_route(w).map(|t| d.r.res(&t))), json!(default_route(g)));
+        d.field(&g.meta, "subnet_ids", &setting, set(w.subnet_ids.iter().map(|s| d.r.res(s))), set(g.subnet_ids.clone()));
+    });
+    each!(ec2.security_groups, |d: &mut Drift, w: &crate::model::ec2::SecurityGroup, g: &crate::model::ec2::SecurityGroup| {
+        let setting = crate::provision::declared_at(w.meta.logical_id().unwrap_or_default());
+        let resolve = |d: &Drift, r: &crate::model::ec2::Rule| {
+            let mut r = r.clone();
+            if let Some(sg) = r.peer.strip_prefix("sg:") {
+                r.peer = format!("sg:{}", d.r.res(sg));
+            }
+            r
+        };
+        let want_in: BTreeSet<_> = w.ingress.iter().map(|r| resolve(d, r)).collect();
+        let got_in: BTreeSet<_> = g.ingress.iter().cloned().collect();
+        for r in want_in.difference(&got_in) {
+            d.field(&g.meta, "ingress", &setting, json!(r.to_string()), Value::Null);
+        }
+        for r in got_in.difference(&want_in) {
+            let what = format!("ingress rule {r} on security group {} is not declared by the stack file", g.meta.display_name());
+            d.unmanaged(&g.meta, what, "ingress", json!(r.to_string()), &setting);
+        }
+        let want_out: BTreeSet<_> = w.egress.iter().map(|r| resolve(d, r)).collect();
+        let got_out: BTreeSet<_> = g.egress.iter().cloned().collect();
+        if want_out != got_out {
+            let show = |s: &BTreeSet<crate::model::ec2::Rule>| json!(s.iter().map(|r| r.to_string()).collect::<Vec<_>>());
+            d.field(&g.meta, "egress", &setting, show(&want_out), show(&got_out));
+        }
+    });
+    each!(ec2.flow_logs, |d: &mut Drift, w: &crate::model::ec2::FlowLog, g: &crate::model::ec2::FlowLog| {
+        d.field(&g.meta, "resource_id", "network.flow_logs", json!(d.r.res(&w.resource_id)), json!(g.resource_id));
+        d.field(&g.meta, "traffic_type", "network.flow_logs", json!(w.traffic_type), json!(g.traffic_type));
+        let to_group = g.destination.ends_with(&w.destination) || g.destination.contains(&format!(":log-group:{}", w.destination));
+        d.field(&g.meta, "destination", "network.flow_logs", json!(w.destination), json!(if to_group { w.destination.clone() } else { g.destination.clone() }));
+    });
+    each!(logs.log_groups, |d: &mut Drift, w: &crate::model::logs::LogGroup, g: &crate::model::logs::LogGroup| {
+        d.field(&g.meta, "kms_key_id", "kms", json!(w.kms_key_id.as_deref().map(|k| d.r.res(k))), json!(g.kms_key_id));
+        d.field(&g.meta, "retention_days", "logs.retention_days", json!(w.retention_days), json!(g.retention_days));
+    });
+    each!(kinesis.streams, |d: &mut Drift, w: &crate::model::kinesis::Stream, g: &crate::model::kinesis::Stream| {
+        d.field(&g.meta, "encryption_type", "kinesis", json!(w.encryption_type), json!(g.encryption_type));
+        d.field(&g.meta, "key_id", "kinesis", json!(w.key_id.as_deref().map(|k| d.r.res(k))), json!(g.key_id));
+        d.field(&g.meta, "retention_hours", "kinesis.retention_hours", json!(w.retention_hours), json!(g.retention_hours));
+        d.field(&g.meta, "open_shards", "kinesis.shard_count", json!(w.open_shards), json!(g.open_shards));
+    });
+    each!(secrets.secrets, |d: &mut Drift, w: &crate::model::secrets::Secret, g: &crate::model::secrets::Secret| {
+        d.field(&g.meta, "kms_key_id", "database", json!(w.kms_key_id.as_deref().map(|k| d.r.res(k))), json!(g.kms_key_id));
+    });
+    each!(rds.parameter_groups, |d: &mut Drift, w: &crate::model::rds::ParameterGroup, g: &crate::model::rds::ParameterGroup| {
+        match g.force_ssl.get() {
+            Ok(v) => d.field(&g.meta, "rds.force_ssl", "database.force_ssl", json!(w.force_ssl.known()), json!(v)),
+            Err(e) => d.unknown(&g.meta, "rds.force_ssl", "database.force_ssl", e),
+        }
+    });
+    each!(rds.subnet_groups, |d: &mut Drift, w: &crate::model::rds::SubnetGroup, g: &crate::model::rds::SubnetGroup| {
+        d.field(&g.meta, "subnet_ids", "database", set(w.subnet_ids.iter().map(|s| d.r.res(s))), set(g.subnet_ids.clone()));
+    });
+    each!(rds.instances, |d: &mut Drift, w: &crate::model::rds::DbInstance, g: &crate::model::rds::DbInstance| {
+        let m = &g.meta;
+        d.field(m, "storage_encrypted", "database", json!(w.storage_encrypted), json!(g.storage_encrypted));
+        d.field(m, "kms_key_id", "database", json!(w.kms_key_id.as_deref().map(|k| d.r.res(k))), json!(g.kms_key_id));
+        d.field(m, "publicly_accessible", "database", json!(w.publicly_accessible), json!(g.publicly_accessible));
+        d.field(m, "backup_retention_days", "database.backup_retention_days", json!(w.backup_retention_days), json!(g.backup_retention_days));
+        d.field(m, "backup_window", "database.backup_window", json!(w.backup_window), json!(g.backup_window));
+        d.field(m, "log_exports", "database.log_exports", set(w.log_exports.clone()), set(g.log_exports.clone()));
+        d.field(m, "multi_az", "database.multi_az", json!(w.multi_az), json!(g.multi_az));
+        d.field(m, "deletion_protection", "database.deletion_protection", json!(w.deletion_protection), json!(g.deletion_protection));
+        d.field(m, "instance_class", "database.instance_class", json!(w.instance_class), json!(g.instance_class));
+        d.field(m, "engine_version", "database.engine_version", json!(w.engine_version), json!(g.engine_version));
+        d.field(m, "subnet_group", "database", json!(w.subnet_group), json!(g.subnet_group));
+        d.field(m, "security_groups", "database.port", set(w.security_groups.iter().map(|s| d.r.res(s))), set(g.security_groups.clone()));
+        d.field(m, "parameter_groups", "database.force_ssl", set(w.parameter_groups.clone()), set(g.parameter_groups.clone()));
+        if d.stack.spec.database.master_username.is_some() {
+            d.field(m, "master_username", "database.master_username", json!(w.master_username), json!(g.master_username));
+        }
+    });
+    each!(ecs.clusters, |d: &mut Drift, w: &crate::model::ecs::Cluster, g: &crate::model::ecs::Cluster| {
+        let norm = |v: &str| if v == "enhanced" { "enabled".to_string() } else { v.to_string() };
+        match g.container_insights.get() {
+            Ok(v) => d.field(&g.meta, "container_insights", "ecs.container_insights", json!(w.container_insights.known().map(|s| norm(s))), json!(norm(v))),
+            Err(e) => d.unknown(&g.meta, "container_insights", "ecs.container_insights", e),
+        }
+    });
+    each!(ecs.services, |d: &mut Drift, w: &crate::model::ecs::Service, g: &crate::model::ecs::Service| {
+        let m = &g.meta;
+        d.field(m, "desired_count", "ecs.desired_count", json!(w.desired_count), json!(g.desired_count));
+        d.field(m, "assign_public_ip", "ecs", json!(w.assign_public_ip), json!(g.assign_public_ip));
+        d.field(m, "launch_type", "ecs", json!(w.launch_type), json!(g.launch_type));
+        d.field(m, "subnets", "network.private_subnets", set(w.subnets.iter().map(|s| d.r.res(s))), set(g.subnets.clone()));
+        d.field(m, "security_groups", "ecs.container_port", set(w.security_groups.iter().map(|s| d.r.res(s))), set(g.security_groups.clone()));
+    });
+    each!(ecs.task_definitions, |d: &mut Drift, w: &crate::model::ecs::TaskDefinition, g: &crate::model::ecs::TaskDefinition| {
+        let m = &g.meta;
+        d.field(m, "cpu", "ecs.cpu", json!(w.cpu), json!(g.cpu));
+        d.field(m, "memory", "ecs.memory", json!(w.memory), json!(g.memory));
+        let (wc, gc) = (w.containers.first(), g.containers.first());
+        d.field(m, "image", "ecs.image", json!(wc.map(|c| &c.image)), json!(gc.map(|c| &c.image)));
+        d.field(m, "readonly_root_filesystem", "ecs.readonly_root_filesystem", json!(wc.and_then(|c| c.readonly_root_filesystem)), json!(gc.and_then(|c| c.readonly_root_filesystem)));
+        d.field(m, "privileged", "ecs", json!(wc.and_then(|c| c.privileged).unwrap_or(false)), json!(gc.and_then(|c| c.privileged).unwrap_or(false)));
+        d.field(m, "log_group", "ecs", json!(wc.and_then(|c| c.log_group.clone())), json!(gc.and_then(|c| c.log_group.clone())));
+        let names = |c: Option<&crate::model::ecs::Container>| set(c.map(|c| c.environment.iter().map(|e| e.name.clone()).collect::<Vec<_>>()).unwrap_or_default());
+        d.field(m, "environment", "ecs", names(wc), names(gc));
+    });
+    each!(apigw.rest_apis, |d: &mut Drift, w: &crate::model::apigw::RestApi, g: &crate::model::apigw::RestApi| {
+        d.field(&g.meta, "endpoint_types", "api", set(w.endpoint_types.clone()), set(g.endpoint_types.clone()));
+    });
+    methods(&mut d, desired, live);
+    stages(&mut d, desired, live);
+    each!(iam.roles, |d: &mut Drift, w: &crate::model::iam::Role, g: &crate::model::iam::Role| {
+        let setting = crate::provision::declared_at(w.meta.logical_id().unwrap_or_default());
+        let service = w.trust_policy.known().and_then(|p| p["Statement"][0]["Principal"]["Service"].as_str()).unwrap_or_default().to_string();
+        let want = crate::spec::desired::trust_policy(&g.meta.account, &service);
+        match g.trust_policy.get() {
+            Ok(p) if crate::provision::policy::normalize(p) != crate::provision::policy::normalize(&want) => {
+                d.field(&g.meta, "trust_policy", &setting, json!(format!("trusts {service} of this account only")), json!("a different trust policy"))
+            }
+            Ok(_) => {}
+            Err(e) => d.unknown(&g.meta, "trust_policy", &setting, e),
+        }
+    });
+    crate::controls::sort_findings(&mut d.out);
+    d.out
+}
+
+/// Methods of the stack's API, matched by (api, verb, path); undeclared methods on it are unmanaged.
+fn methods(d: &mut Drift, desired: &State, live: &State) {
+    let key = |api: &str, m: &crate::model::apigw::Method| (api.to_string(), m.http_method.clone(), m.path.clone());
+    let want: BTreeMap<_, _> = desired.apigw.methods.iter().map(|m| (key(&d.r.res(&m.api_id), m), m)).collect();
+    let apis: BTreeSet<String> = want.keys().map(|k| k.0.clone()).collect();
+    let got: BTreeMap<_, _> = live.apigw.methods.iter().filter(|m| apis.contains(&m.api_id)).map(|m| (key(&m.api_id, m), m)).collect();
+    for (k, w) in &want {
+        match got.get(k) {
+            None => d.missing(&w.meta),
+            Some(g) => {
+                d.field(&g.meta, "authorization_type", "api", json!(w.authorization_type), json!(g.authorization_type));
+                d.field(&g.meta, "integration_uri", "api", json!(w.integration_uri), json!(g.integration_uri));
+            }
+        }
+    }
+    for (k, g) in got.iter().filter(|(k, _)| !want.contains_key(*k)) {
+        let what = format!("method {} {} on the stack's API is not declared by the stack file", k.1, k.2);
+        d.unmanaged(&g.meta, what, "resource", json!(format!("{} {}", k.1, k.2)), "api");
+    }
+}
+
+/// Stages of the stack's API, matched by (api, stage name).
+fn stages(d: &mut Drift, desired: &State, live: &State) {
+    for w in desired.apigw.stages.iter() {
+        let api = d.r.res(&w.api_id);
+        let Some(g) = live.apigw.stages.iter().find(|s| s.api_id == api && s.stage_name == w.stage_name) else {
+            d.missing(&w.meta);
+            continue;
+        };
+        let ws = w.method_settings.get("*/*");
+        let gs = g.method_settings.get("*/*");
+        d.field(&g.meta, "logging_level", "api.logging_level", json!(ws.and_then(|s| s.logging_level.clone())), json!(gs.and_then(|s| s.logging_level.clone())));
+        d.field(&g.meta, "data_trace", "api.data_trace", json!(ws.map(|s| s.data_trace)), json!(gs.map(|s| s.data_trace)));
+        d.field(&g.meta, "metrics", "api.metrics", json!(ws.map(|s| s.metrics)), json!(gs.map(|s| s.metrics)));
+        d.field(&g.meta, "tracing_enabled", "api.tracing", json!(w.tracing_enabled), json!(g.tracing_enabled));
+        d.field(&g.meta, "access_log_destination", "api", json!(w.access_log_destination.as_deref().map(|a| d.r.res(a))), json!(g.access_log_destination));
+    }
+}
+
+#[cfg(test)]
+mod tests;
