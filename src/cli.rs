@@ -134,6 +134,12 @@ pub struct ScanArgs {
     /// Evaluate a saved State instead of reading AWS (no AWS access).
     #[arg(long, value_name = "FILE", conflicts_with = "save_snapshot")]
     pub from_snapshot: Option<std::path::PathBuf>,
+    /// A previous JSON report: mark findings new / unchanged / absent (fixed).
+    #[arg(long, value_name = "REPORT.json")]
+    pub baseline: Option<std::path::PathBuf>,
+    /// With --baseline: exit 1 only for failing findings that are new.
+    #[arg(long, requires = "baseline")]
+    pub fail_on_new: bool,
     /// Check the stack file's desired State before deployment (no AWS access; needs --stack).
     #[arg(long, requires = "stack", conflicts_with_all = ["from_snapshot", "save_snapshot"])]
     pub desired: bool,

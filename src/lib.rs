@@ -14,5 +14,6 @@ pub mod provision;
 pub mod report;
 pub mod scan;
 pub mod spec;
+pub mod suppress;
 
 pub use commands::run;

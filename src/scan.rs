@@ -111,9 +111,27 @@ pub async fn run(aws: &AwsArgs, args: &ScanArgs) -> Result<u8> {
         // drift from the same State: no second round of API calls
         findings.extend(crate::drift::diff(&crate::spec::desired::desired(s), &state, s, &cat, &frameworks));
     }
-    let report = Report::new(&cat, scope, findings, errors, stats, started, now());
-    emit(&report, &cat, args)?;
-    Ok(report.exit_code(args.fail_on))
+    finish(&cat, stack.as_ref(), Report::new(&cat, scope, findings, errors, stats, started, now()), args)
+}
+
+/// Apply suppressions and the baseline, render, and compute the exit code.
+fn finish(cat: &Catalogue, stack: Option<&Stack>, mut report: Report, args: &ScanArgs) -> Result<u8> {
+    if let Some(s) = stack {
+        let suppressions = crate::suppress::load(s, cat)?;
+        let today = time::OffsetDateTime::now_utc().date();
+        report.expired_suppressions = crate::suppress::apply(&mut report.findings, &suppressions, today);
+        for e in &report.expired_suppressions {
+            eprintln!("{}:{}: suppression of {} on {} expired on {}: it no longer applies", e.source.path, e.source.line, e.control, e.resource, e.expired);
+        }
+    }
+    if let Some(path) = &args.baseline {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
+        let previous: Report = serde_json::from_str(&text)
+            .map_err(|e| Error::usage(format!("{}:{}: not a tapaudit JSON report: {e}", path.display(), e.line())))?;
+        report.apply_baseline(&previous);
+    }
+    emit(&report, cat, args)?;
+    Ok(report.exit_code_with(args.fail_on, args.fail_on_new))
 }
 
 /// Point each control finding at the stack-file line to fix: the setting the control judges
@@ -146,9 +164,7 @@ fn check_desired(stack: &Stack, cat: &Catalogue, frameworks: &[String], args: &S
         source: Source::Desired,
     };
     let stats = CollectionStats { resources: collect::count_resources(&state), ..Default::default() };
-    let report = Report::new(cat, scope, findings, vec![], stats, started, now());
-    emit(&report, cat, args)?;
-    Ok(report.exit_code(args.fail_on))
+    finish(cat, Some(stack), Report::new(cat, scope, findings, vec![], stats, started, now()), args)
 }
 
 /// Failing findings of the stack file's desired State at or above `fail_on` (for provision).

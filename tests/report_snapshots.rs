@@ -51,6 +51,8 @@ fn finding(cat: &Catalogue, control: &str, status: Status, resource: FindingReso
         message: message.to_string(),
         evidence: Evidence { observed, expected },
         location: None,
+        suppression: None,
+        baseline_state: None,
     }
 }
 

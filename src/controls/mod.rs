@@ -158,6 +158,8 @@ pub fn evaluate(catalogue: &Catalogue, state: &State, selection: &Selection) -> 
                 message: v.message,
                 evidence: Evidence { observed: v.observed, expected: v.expected },
                 location: None,
+                suppression: None,
+                baseline_state: None,
             });
         }
     }

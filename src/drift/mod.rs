@@ -42,6 +42,8 @@ impl Drift<'_> {
             message,
             evidence: Evidence { observed: json!({"field": field, "value": got}), expected: json!({"field": field, "value": want}) },
             location: Some(SourceRef { path: self.stack.source.path.clone(), line }),
+            suppression: None,
+            baseline_state: None,
         });
     }
 
@@ -74,7 +76,9 @@ impl Drift<'_> {
 
     /// Compare one declared setting; values are JSON so lists can be compared as sets first.
     fn field(&mut self, live: &Meta, field: &str, setting: &str, want: Value, got: Value) {
-        if want == got {
+        // a reference to a resource that is missing is reported once, as that resource's
+        // drift-missing, not again on everything that refers to it
+        if want == got || want.to_string().contains(resolve::MISSING) {
             return;
         }
         let msg = format!("{} {}: {field} is {} but the stack file declares {}", live.resource_type, live.display_name(), short(&got), short(&want));

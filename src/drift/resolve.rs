@@ -3,6 +3,9 @@
 use crate::model::{Resource, State};
 use std::collections::BTreeMap;
 
+/// Marks a reference whose target does not exist live.
+pub const MISSING: &str = "(missing ";
+
 pub struct Resolver {
     /// desired id or ARN → (logical id, was it the ARN)
     desired: BTreeMap<String, (String, bool)>,
@@ -48,7 +51,7 @@ impl Resolver {
             None => v.to_string(),
             Some((logical, is_arn)) => match self.live.get(logical) {
                 Some((id, arn)) => if *is_arn { arn.clone() } else { id.clone() },
-                None => format!("(missing {logical})"),
+                None => format!("{MISSING}{logical})"),
             },
         }
     }

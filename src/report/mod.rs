@@ -159,6 +159,12 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub errors: Vec<CollectionError>,
     pub stats: CollectionStats,
+    /// Suppressions past their expiry: they no longer apply.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expired_suppressions: Vec<crate::suppress::Expired>,
+    /// With `--baseline`: failing/errored findings of the baseline that are gone (fixed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub absent: Vec<Finding>,
 }
 
 impl Report {
@@ -182,12 +188,43 @@ impl Report {
             (&a.service, &a.region, &a.operation, &a.resource, &a.code, &a.message).cmp(&(&b.service, &b.region, &b.operation, &b.resource, &b.code, &b.message))
         });
         let summary = summarize(catalogue, &scope, &findings, &errors);
-        Report { tool: ToolInfo::default(), scope, started_at, finished_at, summary, findings, errors, stats }
+        Report { tool: ToolInfo::default(), scope, started_at, finished_at, summary, findings, errors, stats, expired_suppressions: vec![], absent: vec![] }
     }
 
     /// Failing findings at or above `threshold` (`Severity::Info` counts every failure).
     pub fn failing(&self, threshold: Severity) -> usize {
-        self.findings.iter().filter(|f| f.status == Status::Fail && f.severity.at_least(threshold)).count()
+        self.findings.iter().filter(|f| f.status == Status::Fail && f.suppression.is_none() && f.severity.at_least(threshold)).count()
+    }
+
+    /// Like `failing`, counting only findings that are new against the baseline.
+    pub fn failing_new(&self, threshold: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.status == Status::Fail && f.suppression.is_none() && f.severity.at_least(threshold))
+            .filter(|f| f.baseline_state != Some(crate::finding::BaselineState::Unchanged))
+            .count()
+    }
+
+    /// Mark failing and errored findings `new` or `unchanged` against a previous report (same
+    /// fingerprint as SARIF's), and collect the previous ones that are gone as `absent`.
+    pub fn apply_baseline(&mut self, previous: &Report) {
+        let judged = |f: &&Finding| matches!(f.status, Status::Fail | Status::Error);
+        let before: std::collections::BTreeMap<String, &Finding> = previous.findings.iter().filter(judged).map(|f| (sarif::fingerprint(f), f)).collect();
+        let mut now = BTreeSet::new();
+        for f in self.findings.iter_mut().filter(|f| matches!(f.status, Status::Fail | Status::Error)) {
+            let fp = sarif::fingerprint(f);
+            f.baseline_state = Some(if before.contains_key(&fp) { crate::finding::BaselineState::Unchanged } else { crate::finding::BaselineState::New });
+            now.insert(fp);
+        }
+        self.absent = before
+            .into_iter()
+            .filter(|(fp, _)| !now.contains(fp))
+            .map(|(_, f)| {
+                let mut f = f.clone();
+                f.baseline_state = Some(crate::finding::BaselineState::Absent);
+                f
+            })
+            .collect();
     }
 
     /// True when any finding is `error` (evidence could not be read) or any collection call
@@ -202,9 +239,15 @@ impl Report {
     /// - 1 when any finding fails at or above `fail_on`;
     /// - 0 otherwise.
     pub fn exit_code(&self, fail_on: Severity) -> u8 {
+        self.exit_code_with(fail_on, false)
+    }
+
+    /// `exit_code`, optionally failing only on findings new against the baseline.
+    pub fn exit_code_with(&self, fail_on: Severity, only_new: bool) -> u8 {
+        let failing = if only_new { self.failing_new(fail_on) } else { self.failing(fail_on) };
         if self.incomplete() {
             2
-        } else if self.failing(fail_on) > 0 {
+        } else if failing > 0 {
             1
         } else {
             0

@@ -29,7 +29,7 @@ use crate::finding::{Finding, Kind, Severity, Status};
 use serde_json::{json, Map, Value};
 use serde_sarif::sarif::{
     ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString, Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
-    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, RunAutomationDetails, Sarif, Tool, ToolComponent,
+    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, RunAutomationDetails, Sarif, Suppression, Tool, ToolComponent,
 };
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -360,7 +360,7 @@ pub fn to_sarif(report: &Report, catalogue: &Catalogue) -> Sarif {
 
     let mut results = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for f in report.findings.iter().filter(|f| matches!(f.status, Status::Fail | Status::Error)) {
+    for f in report.findings.iter().filter(|f| matches!(f.status, Status::Fail | Status::Error)).chain(report.absent.iter()) {
         let rule_index = match index.get(&f.control_id) {
             Some(i) => *i,
             None => {
@@ -418,6 +418,21 @@ pub fn to_sarif(report: &Report, catalogue: &Catalogue) -> Sarif {
                 .properties(properties(props, None))
                 .build(),
         );
+        let last = results.last_mut().expect("just pushed");
+        if let Some(s) = &f.suppression {
+            let mut justification = s.reason.clone();
+            if let Some(until) = &s.expires {
+                justification.push_str(&format!(" (until {until})"));
+            }
+            last.suppressions = Some(vec![Suppression::builder()
+                .kind(json!("external"))
+                .status(json!("accepted"))
+                .justification(format!("{justification} [{}:{}]", s.source.path, s.source.line))
+                .build()]);
+        }
+        if let Some(b) = f.baseline_state {
+            last.baseline_state = Some(json!(b.as_str()));
+        }
     }
 
     let mut driver = ToolComponent::builder().name(report.tool.name.clone()).version(report.tool.version.clone()).semantic_version(report.tool.version.clone()).rules(rules).build();

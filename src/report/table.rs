@@ -73,9 +73,18 @@ pub fn render(report: &Report, width: Option<u16>, color: bool) -> String {
         for f in problems {
             let sev = Cell::new(f.severity.as_str());
             let sev = if color { sev.fg(severity_color(f.severity)).add_attribute(Attribute::Bold) } else { sev };
-            let status = Cell::new(f.status.as_str());
-            let status = if color { status.fg(if f.status == Status::Fail { Color::Red } else { Color::Yellow }) } else { status };
-            t.add_row(vec![sev, status, Cell::new(&f.control_id), Cell::new(resource_phrase(&f.resource)), Cell::new(one_line(&f.message))]);
+            let mut status_text = f.status.as_str().to_string();
+            if let Some(b) = f.baseline_state {
+                status_text = format!("{status_text} ({})", b.as_str());
+            }
+            let mut reason = one_line(&f.message);
+            if let Some(s) = &f.suppression {
+                status_text = format!("{status_text}, suppressed");
+                reason = format!("{reason} [suppressed: {}]", one_line(&s.reason));
+            }
+            let status = Cell::new(status_text);
+            let status = if color && f.suppression.is_none() { status.fg(if f.status == Status::Fail { Color::Red } else { Color::Yellow }) } else { status };
+            t.add_row(vec![sev, status, Cell::new(&f.control_id), Cell::new(resource_phrase(&f.resource)), Cell::new(reason)]);
         }
         out.push_str(&t.to_string());
         out.push_str("\n\n");
@@ -101,6 +110,25 @@ pub fn render(report: &Report, width: Option<u16>, color: bool) -> String {
         out.push_str("\n\n");
     }
 
+    let suppressed = report.findings.iter().filter(|f| f.suppression.is_some()).count();
+    if suppressed > 0 {
+        out.push_str(&prose(&format!("{} accepted by suppressions (kept in the reports, not in the exit code).", plural(suppressed, "failing finding is", "failing findings are"))));
+        out.push('\n');
+    }
+    for e in &report.expired_suppressions {
+        out.push_str(&prose(&format!("Expired suppression ({}:{}): {} on {} ended {}; it no longer applies.", e.source.path, e.source.line, e.control, e.resource, e.expired)));
+        out.push('\n');
+    }
+    if report.findings.iter().any(|f| f.baseline_state.is_some()) || !report.absent.is_empty() {
+        let new = report.findings.iter().filter(|f| f.baseline_state == Some(crate::finding::BaselineState::New)).count();
+        let same = report.findings.iter().filter(|f| f.baseline_state == Some(crate::finding::BaselineState::Unchanged)).count();
+        out.push_str(&prose(&format!("Against the baseline: {new} new, {same} unchanged, {} absent (fixed).", report.absent.len())));
+        out.push('\n');
+        for f in &report.absent {
+            out.push_str(&prose(&format!("  fixed: {} on {}", f.control_id, resource_phrase(&f.resource))));
+            out.push('\n');
+        }
+    }
     if report.incomplete() {
         out.push_str(&prose(&format!(
             "The scan is incomplete ({}, {}): what could not be read was not judged.",

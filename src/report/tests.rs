@@ -31,6 +31,8 @@ fn finding(control: &str, status: Status, severity: Severity, frameworks: &[(&st
         message: format!("{control} says {}", status.as_str()),
         evidence: Evidence { observed: json!(false), expected: json!(true) },
         location: None,
+        suppression: None,
+        baseline_state: None,
     }
 }
 

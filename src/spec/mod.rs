@@ -3,6 +3,7 @@
 
 pub mod desired;
 mod source;
+pub use source::line_at;
 pub mod validate;
 
 pub use source::Source;
@@ -145,6 +146,29 @@ pub struct Spec {
     pub ecs: Ecs,
     #[serde(default)]
     pub api: Api,
+    /// Accepted findings: `[[suppressions]]` with control, resource, reason, optional expires.
+    #[serde(default)]
+    pub suppressions: Vec<SuppressionSpec>,
+}
+
+/// One accepted finding. Also read from `tapaudit.ignore.toml` beside the stack file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuppressionSpec {
+    /// Control id (e.g. `secrets-rotation-enabled`, `drift-changed`).
+    pub control: String,
+    /// Logical id, resource id, name or ARN; `*` for every resource; a trailing `*` matches a prefix.
+    #[serde(default = "any_resource")]
+    pub resource: String,
+    /// Why this is accepted (required; shown in reports and SARIF).
+    pub reason: String,
+    /// Last day it applies (YYYY-MM-DD); afterwards the finding counts again and the expiry is reported.
+    #[serde(default)]
+    pub expires: Option<String>,
+}
+
+fn any_resource() -> String {
+    "*".into()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

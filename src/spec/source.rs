@@ -42,6 +42,13 @@ impl Source {
                 if let Some(span) = item.as_array().and_then(|a| a.get(i)).and_then(|v| v.span()) {
                     best = line_at(text, span.start);
                 }
+                if let Some(t) = item.as_array_of_tables().and_then(|a| a.get(i)) {
+                    if let Some(span) = t.span() {
+                        best = line_at(text, span.start);
+                    }
+                    table = t;
+                    continue;
+                }
                 break;
             }
             match item_table(item) {
