@@ -36,7 +36,7 @@ async fn provision_builds_the_hardened_pipeline_idempotently_and_destroy_removes
     let run = emu.run(&["provision", "--stack", "dev", "--output", "json"]).ok("provision dev");
     let out = run.json();
     let outputs = &out["outputs"];
-    assert_eq!(out["steps"].as_array().unwrap().len(), 35);
+    assert_eq!(out["steps"].as_array().unwrap().len(), 36);
     assert!(run.stderr.contains("provision dev: 33 created"), "{}", run.stderr);
 
     let cfg = emu.sdk().await;
@@ -392,6 +392,8 @@ async fn inventory(cfg: &aws_config::SdkConfig, stack: &str) -> Vec<(&'static st
     ]
 }
 
+/// Per stack; the security groups are the tasks', the database's and the VPC's default one
+/// (closed and tagged by provision).
 const EXPECTED: [(&str, usize); 11] = [
     ("kms keys", 1),
     ("vpcs", 1),
@@ -400,7 +402,7 @@ const EXPECTED: [(&str, usize); 11] = [
     ("elastic ips", 1),
     ("nat gateways", 1),
     ("route tables", 2),
-    ("security groups", 2),
+    ("security groups", 3),
     ("flow logs", 1),
     ("rest apis", 1),
     ("task definitions", 1),

@@ -32,6 +32,21 @@ fn with_status(report: &Value, status: &str) -> BTreeSet<(String, String)> {
         .collect()
 }
 
+/// Like `with_status`, for control findings only.
+fn controls_with_status(report: &Value, status: &str) -> BTreeSet<(String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == status && f["kind"] == "control")
+        .map(|f| {
+            let r = &f["resource"];
+            let who = r["logical_id"].as_str().or(r["id"].as_str()).unwrap_or_default().to_string();
+            (f["control_id"].as_str().unwrap().to_string(), who)
+        })
+        .collect()
+}
+
 fn set(items: &[(&str, &str)]) -> BTreeSet<(String, String)> {
     items.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
 }
@@ -108,11 +123,11 @@ async fn provisioned_stack_scans_clean_then_changes_behind_our_back_fail_exactly
     logs.delete_retention_policy().log_group_name("/tapaudit/dev/ecs").send().await.unwrap();
 
     let bad_dir = tmp.path().join("bad");
-    let bad = scan(&emu, &["--stack", "dev"], &bad_dir);
+    let bad = scan(&emu, &["--stack", "dev", "--format", "sarif"], &bad_dir);
     assert_eq!(bad.code, 1, "failing findings at or above high exit 1: {}", bad.stderr);
     let r = report(&bad_dir);
-    let mut want = set(KNOWN);
-    want.extend(set(&[
+    let mut want_controls = set(KNOWN);
+    want_controls.extend(set(&[
         ("kms-key-rotation-enabled", "data-key"),
         ("sg-no-internet-ingress-data-ports", "db-sg"),
         ("rds-not-publicly-accessible", "database"),
@@ -120,20 +135,31 @@ async fn provisioned_stack_scans_clean_then_changes_behind_our_back_fail_exactly
         ("kinesis-stream-cmk", "stream"),
         ("logs-log-group-retention", "ecs-log-group"),
     ]));
+    assert_eq!(controls_with_status(&r, "fail"), want_controls);
+    // the same changes, seen as drift from the stack file in the same report
+    let mut want = want_controls.clone();
+    want.extend(set(&[
+        ("drift-changed", "data-key"),
+        ("drift-unmanaged", "db-sg"),
+        ("drift-changed", "database"),
+        ("drift-changed", "stream"),
+        ("drift-changed", "ecs-log-group"),
+    ]));
     assert_eq!(with_status(&r, "fail"), want);
     assert!(with_status(&r, "error").is_empty());
     // located at the stack-file line of the declaring section
     let sg_finding = r["findings"].as_array().unwrap().iter().find(|f| f["control_id"] == "sg-no-internet-ingress-data-ports" && f["status"] == "fail").unwrap();
     let line = sg_finding["location"]["line"].as_u64().unwrap() as usize;
     let dev = std::fs::read_to_string(support::root().join("stacks/dev.toml")).unwrap();
-    assert!(dev.lines().nth(line - 1).unwrap().starts_with("port = 5432"), "line {line}");
+    assert!(dev.lines().nth(line - 1).unwrap().starts_with("allowed_cidrs"), "line {line}");
 
     // ---- the SARIF of a live scan passes both validators
     let status = std::process::Command::new(support::root().join("scripts/validate-sarif.sh")).arg(bad_dir.join("tapaudit.sarif")).status().unwrap();
     assert!(status.success(), "SARIF of a live scan validates");
     let sarif: Value = serde_json::from_str(&std::fs::read_to_string(bad_dir.join("tapaudit.sarif")).unwrap()).unwrap();
     let results = sarif["runs"][0]["results"].as_array().unwrap();
-    assert_eq!(results.len(), want.len());
+    let failing = r["findings"].as_array().unwrap().iter().filter(|f| f["status"] == "fail" || f["status"] == "error").count();
+    assert_eq!(results.len(), failing, "one SARIF result per failing or errored finding");
     assert!(results.iter().all(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "stacks/dev.toml"));
 
     // ---- snapshot round trip: same verdicts offline, no AWS access
