@@ -72,13 +72,19 @@ pub async fn run(aws: &AwsArgs, args: &ScanArgs) -> Result<u8> {
         }
         None => {
             let mut regions = args.regions.clone();
+            // `--region a,b` (the global flag) works as well as `--regions a,b`
+            if regions.is_empty() {
+                if let Some(r) = aws.region.as_deref().filter(|r| r.contains(',')) {
+                    regions = r.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect();
+                }
+            }
             if regions.is_empty() {
                 if let Some(r) = stack.as_ref().and_then(|s| s.spec.region.clone()) {
                     regions.push(r);
                 }
             }
             let mut aws_opts = aws_options(aws);
-            if aws_opts.region.is_none() {
+            if aws_opts.region.is_none() || aws_opts.region.as_deref().is_some_and(|r| r.contains(',')) {
                 aws_opts.region = regions.first().cloned();
             }
             let opts = Options {
@@ -245,7 +251,7 @@ fn output_dir(report: &Report, args: &ScanArgs) -> PathBuf {
 fn emit(report: &Report, cat: &Catalogue, args: &ScanArgs) -> Result<()> {
     let dir = output_dir(report, args);
     let color = std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
-    let width = args.width.or_else(|| terminal_width()).or(Some(120));
+    let width = args.width.or_else(terminal_width).or(Some(120));
     let mut written = Vec::new();
     for f in &args.format {
         let (name, text) = match f {
@@ -270,11 +276,12 @@ fn emit(report: &Report, cat: &Catalogue, args: &ScanArgs) -> Result<()> {
     Ok(())
 }
 
+/// The terminal's width when stdout is one (COLUMNS wins, as shells set it for this).
 fn terminal_width() -> Option<u16> {
     if !std::io::stdout().is_terminal() {
         return None;
     }
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).or_else(|| comfy_table::Table::new().width())
 }
 
 pub fn controls(cmd: ControlsCommand) -> Result<u8> {

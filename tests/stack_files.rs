@@ -155,3 +155,60 @@ fn unreachable_endpoint_is_one_line_naming_the_endpoint() {
     assert!(errors[0].contains("sts GetCallerIdentity failed for http://127.0.0.1:9: ConnectionError"), "{stderr}");
     assert!(!stderr.contains("panicked"));
 }
+
+#[test]
+fn a_noncompliant_stack_fails_before_deployment_with_sarif_on_the_offending_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stack = "fixtures/stacks/noncompliant.toml";
+    let out = Command::new(env!("CARGO_BIN_EXE_tapaudit"))
+        .args(["scan", "--stack", stack, "--desired", "--format", "json,sarif", "--output-dir", tmp.path().to_str().unwrap()])
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9") // nothing may be called
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(stack)).unwrap();
+    let line = |needle: &str| text.lines().position(|l| l.starts_with(needle)).unwrap() as i64 + 1;
+    let sarif: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(tmp.path().join("tapaudit.sarif")).unwrap()).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let at = |rule: &str| -> Vec<(String, i64)> {
+        results
+            .iter()
+            .filter(|r| r["ruleId"] == rule)
+            .map(|r| {
+                let p = &r["locations"][0]["physicalLocation"];
+                (p["artifactLocation"]["uri"].as_str().unwrap().to_string(), p["region"]["startLine"].as_i64().unwrap())
+            })
+            .collect()
+    };
+    assert_eq!(at("kms-key-rotation-enabled"), vec![(stack.to_string(), line("rotation = false"))]);
+    assert_eq!(at("rds-backup-retention"), vec![(stack.to_string(), line("backup_retention_days"))]);
+    assert_eq!(at("sg-no-internet-ingress-data-ports"), vec![(stack.to_string(), line("allowed_cidrs"))]);
+    assert!(sarif["runs"][0]["automationDetails"]["id"].as_str().unwrap().contains("desired"));
+    let valid = Command::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/validate-sarif.sh")).arg(tmp.path().join("tapaudit.sarif")).status().unwrap();
+    assert!(valid.success(), "pre-deployment SARIF validates");
+
+    // provision refuses it before any AWS call (the endpoint is dead on purpose)
+    let out = Command::new(env!("CARGO_BIN_EXE_tapaudit"))
+        .args(["provision", "--stack", stack])
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("{stack}:{}: high sg-no-internet-ingress-data-ports", line("allowed_cidrs"))), "{stderr}");
+    assert!(stderr.contains("fix it or pass --allow-noncompliant"), "{stderr}");
+    assert!(!stderr.contains("GetCallerIdentity"), "no AWS call was made: {stderr}");
+    // the shipped stacks pass their own pre-deployment check
+    for stack in ["dev", "qa"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_tapaudit"))
+            .args(["scan", "--stack", stack, "--desired", "--format", "json", "--output-dir", tmp.path().join(stack).to_str().unwrap()])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{stack}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}

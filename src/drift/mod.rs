@@ -4,6 +4,7 @@
 //! - `drift-changed`: a declared setting that differs, per field, with want and got;
 //! - `drift-unmanaged`: a resource carrying the stack's tag that the stack does not declare,
 //!   and an ingress rule on a managed security group that the stack does not declare.
+//!
 //! Desired ids are resolved to live ids through the `tapaudit:logical-id` tag; only declared
 //! settings are compared, lists as sets, so AWS-assigned values never count as drift.
 
@@ -27,6 +28,7 @@ struct Drift<'a> {
 }
 
 impl Drift<'_> {
+    #[allow(clippy::too_many_arguments)] // one call site per kind; a struct would only rename these
     fn finding(&mut self, control: &str, status: Status, resource: FindingResource, message: String, field: &str, want: Value, got: Value, setting: &str) {
         let Some(meta) = self.catalogue.controls.get(control) else { return };
         let frameworks = meta.frameworks.iter().filter(|(f, _)| self.frameworks.contains(f)).map(|(f, r)| (f.clone(), r.clone())).collect();
@@ -128,10 +130,7 @@ fn set<T: serde::Serialize + Ord + Clone>(items: impl IntoIterator<Item = T>) ->
 
 /// Pairs (desired, live) of one resource type, matched by logical id, else by name; plus the
 /// unmatched live resources that carry the stack's tag.
-fn pair<'a, T: Resource>(stack: &str, desired: impl Iterator<Item = &'a T>, live: impl Iterator<Item = &'a T>) -> (Vec<(&'a T, Option<&'a T>)>, Vec<&'a T>)
-where
-    T: 'a,
-{
+fn pair<'a, T: Resource + 'a>(stack: &str, desired: impl Iterator<Item = &'a T>, live: impl Iterator<Item = &'a T>) -> (Vec<(&'a T, Option<&'a T>)>, Vec<&'a T>) {
     let live: Vec<&T> = live.collect();
     let mut used = BTreeSet::new();
     let mut pairs = Vec::new();
