@@ -49,8 +49,8 @@ impl fmt::Display for AwsError {
         if !self.message.is_empty() {
             write!(f, ": {}", one_line(&self.message))?;
         }
-        if let Some(endpoint) = &self.endpoint_hint {
-            write!(f, " (endpoint {endpoint})")?;
+        if let Some(hint) = &self.endpoint_hint {
+            write!(f, " ({hint})")?;
         }
         if let Some(id) = &self.request_id {
             write!(f, " [request id {id}]")?;
@@ -116,18 +116,20 @@ where
             (code, msg, rid, None)
         }
         SdkError::DispatchFailure(df) => {
-            let class = if df.is_timeout() {
-                "Timeout"
-            } else if df.is_io() {
-                "ConnectionError"
-            } else {
-                "DispatchFailure"
-            };
             let detail = df
                 .as_connector_error()
                 .map(|c| source_chain(c))
                 .unwrap_or_else(|| format!("{df:?}"));
-            (class.to_string(), detail, None, Some("check --endpoint-url / AWS_ENDPOINT_URL and network".to_string()))
+            let (class, hint) = if detail.contains("credential") {
+                ("CredentialsError", "configure credentials: AWS_PROFILE (SSO or keys), AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or an instance role")
+            } else if df.is_timeout() {
+                ("Timeout", "check --endpoint-url / AWS_ENDPOINT_URL and network")
+            } else if df.is_io() {
+                ("ConnectionError", "check --endpoint-url / AWS_ENDPOINT_URL and network")
+            } else {
+                ("DispatchFailure", "check --endpoint-url / AWS_ENDPOINT_URL and network")
+            };
+            (class.to_string(), detail, None, Some(hint.to_string()))
         }
         SdkError::TimeoutError(_) => ("Timeout".to_string(), "the call timed out".to_string(), None, None),
         SdkError::ResponseError(re) => (
@@ -213,9 +215,11 @@ impl From<aws_smithy_types::error::operation::BuildError> for Error {
 }
 
 impl Error {
-    /// 2 for bad input (usage, stack file, files); 1 for failed AWS operations.
+    /// 2 for bad input (usage, stack file, files) and for an AWS endpoint that cannot be used
+    /// at all (no credentials, unreachable, timing out); 1 for AWS operations that failed.
     pub fn exit_code(&self) -> u8 {
         match self {
+            Error::Aws(a) if matches!(a.code.as_str(), "CredentialsError" | "ConnectionError" | "Timeout" | "DispatchFailure") => 2,
             Error::Aws(_) => 1,
             Error::Spec(_) | Error::Usage(_) | Error::Io { .. } => 2,
         }

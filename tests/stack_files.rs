@@ -212,3 +212,26 @@ fn a_noncompliant_stack_fails_before_deployment_with_sarif_on_the_offending_line
         assert_eq!(out.status.code(), Some(0), "{stack}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
+
+#[test]
+fn missing_credentials_are_one_line_naming_the_cause() {
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tapaudit"))
+        .args(["plan", "--stack", "dev", "--endpoint-url", "http://127.0.0.1:9", "--max-attempts", "1", "--timeout", "3"])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", home.path().join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("credentials"))
+        .env("HOME", home.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("tapaudit: error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("CredentialsError") && errors[0].contains("configure credentials"), "{stderr}");
+}
