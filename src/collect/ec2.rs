@@ -200,3 +200,38 @@ fn fill<P, I, T: crate::model::Resource>(ctx: &Ctx, coll: &mut Collection<T>, pa
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ec2::types::{IpRange, Ipv6Range, PrefixListId, UserIdGroupPair};
+
+    #[test]
+    fn rules_flatten_one_per_peer_and_keep_ports_and_protocols() {
+        let perms = vec![
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(5432)
+                .to_port(5432)
+                .ip_ranges(IpRange::builder().cidr_ip("10.0.0.0/16").build())
+                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                .ipv6_ranges(Ipv6Range::builder().cidr_ipv6("::/0").build())
+                .user_id_group_pairs(UserIdGroupPair::builder().group_id("sg-1").build())
+                .prefix_list_ids(PrefixListId::builder().prefix_list_id("pl-1").build())
+                .build(),
+            // all protocols: AWS sends -1 and sometimes stray ports, which mean nothing here
+            IpPermission::builder().ip_protocol("-1").from_port(-1).to_port(-1).ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build()).build(),
+        ];
+        let r = rules(&perms);
+        let peers: Vec<String> = r.iter().map(|x| x.peer.clone()).collect();
+        assert_eq!(peers.len(), 6);
+        for p in ["cidr:10.0.0.0/16", "cidr:0.0.0.0/0", "cidr6:::/0", "sg:sg-1", "pl:pl-1"] {
+            assert!(peers.contains(&p.to_string()), "{p}");
+        }
+        let all = r.iter().find(|x| x.protocol == "-1").unwrap();
+        assert_eq!((all.from_port, all.to_port), (None, None));
+        assert!(all.is_internet() && all.all_ports() && all.covers_port(22));
+        let pg = r.iter().find(|x| x.peer == "cidr6:::/0").unwrap();
+        assert!(pg.is_internet() && pg.covers_port(5432) && !pg.covers_port(22));
+    }
+}

@@ -179,3 +179,24 @@ pub async fn collect(ctx: &Ctx) -> Ecs {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_values_are_measured_never_kept() {
+        let secret = env_var("DB_PASSWORD", "Xk9#mQ2!vLr8$Tz4");
+        assert_eq!(secret.name, "DB_PASSWORD");
+        assert_eq!(secret.length, 16);
+        assert!(!secret.is_reference);
+        assert!(secret.entropy > 3.5, "{}", secret.entropy);
+        let json = serde_json::to_string(&secret).unwrap();
+        assert!(!json.contains("Xk9#mQ2"), "the value itself never enters the State: {json}");
+        let arn = env_var("DB_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf");
+        assert!(arn.is_reference);
+        assert_eq!(env_var("EMPTY", "").entropy, 0.0);
+        assert_eq!(entropy("aaaa"), 0.0);
+        assert!((entropy("ab") - 1.0).abs() < 1e-9);
+    }
+}
