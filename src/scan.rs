@@ -110,7 +110,7 @@ pub async fn run(aws: &AwsArgs, args: &ScanArgs) -> Result<u8> {
         }
     };
     scope.stack_file = stack.as_ref().map(|s| s.source.path.clone());
-    let overrides = BTreeMap::new();
+    let overrides = stack.as_ref().map(|s| s.spec.parameters.clone()).unwrap_or_default();
     let mut findings = controls::evaluate(&cat, &state, &Selection { frameworks: frameworks.clone(), overrides });
     if let Some(s) = &stack {
         locate(&mut findings, s, &cat);
@@ -158,7 +158,7 @@ fn locate(findings: &mut [Finding], stack: &Stack, cat: &Catalogue) {
 /// `scan --stack X --desired`: the catalogue over the stack file's desired State, no AWS.
 fn check_desired(stack: &Stack, cat: &Catalogue, frameworks: &[String], args: &ScanArgs, started: String) -> Result<u8> {
     let state = crate::spec::desired::desired(stack);
-    let mut findings = controls::evaluate(cat, &state, &Selection { frameworks: frameworks.to_vec(), overrides: BTreeMap::new() });
+    let mut findings = controls::evaluate(cat, &state, &Selection { frameworks: frameworks.to_vec(), overrides: stack.spec.parameters.clone() });
     locate(&mut findings, stack, cat);
     let scope = Scope {
         stack: Some(stack.name.clone()),
@@ -177,7 +177,7 @@ fn check_desired(stack: &Stack, cat: &Catalogue, frameworks: &[String], args: &S
 pub fn desired_failures(stack: &Stack, fail_on: crate::finding::Severity) -> Result<Vec<Finding>> {
     let cat = catalogue()?;
     let state = crate::spec::desired::desired(stack);
-    let mut findings = controls::evaluate(&cat, &state, &Selection { frameworks: stack.spec.frameworks.clone(), overrides: BTreeMap::new() });
+    let mut findings = controls::evaluate(&cat, &state, &Selection { frameworks: stack.spec.frameworks.clone(), overrides: stack.spec.parameters.clone() });
     locate(&mut findings, stack, &cat);
     Ok(findings.into_iter().filter(|f| f.status == crate::finding::Status::Fail && f.severity.at_least(fail_on)).collect())
 }

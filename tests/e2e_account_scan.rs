@@ -159,4 +159,25 @@ async fn account_wide_scan_judges_resources_it_did_not_create() {
     assert!(r["findings"].as_array().unwrap().iter().any(|f| f["control_id"] == "alb-https-only" && f["status"] == "fail"));
     let status = std::process::Command::new(support::root().join("scripts/validate-sarif.sh")).arg(tmp.path().join("tapaudit.sarif")).status().unwrap();
     assert!(status.success(), "account-wide SARIF validates");
+
+    // baseline: fix one finding, add another → exactly one absent and one new
+    kms.enable_key_rotation().key_id(&bad_key).send().await.unwrap();
+    ec2.authorize_security_group_ingress().group_id(&internal_db).ip_permissions(rule(3389, "0.0.0.0/0")).send().await.unwrap();
+    let next = tempfile::tempdir().unwrap();
+    let baseline = tmp.path().join("tapaudit.json");
+    let run = emu.run(&["scan", "--regions", "us-east-1", "--format", "json", "--output-dir", next.path().to_str().unwrap(), "--baseline", baseline.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(next.path().join("tapaudit.json")).unwrap()).unwrap();
+    let absent: Vec<(String, String)> = r["absent"].as_array().unwrap().iter().map(|f| (f["control_id"].as_str().unwrap().into(), f["resource"]["id"].as_str().unwrap().into())).collect();
+    let new: Vec<(String, String)> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["baseline_state"] == "new")
+        .map(|f| (f["control_id"].as_str().unwrap().into(), f["resource"]["id"].as_str().unwrap().into()))
+        .collect();
+    assert_eq!(absent, vec![("kms-key-rotation-enabled".to_string(), bad_key.clone())]);
+    assert_eq!(new, vec![("sg-no-internet-ingress-admin-ports".to_string(), internal_db.clone())]);
+    let unchanged = r["findings"].as_array().unwrap().iter().filter(|f| f["baseline_state"] == "unchanged").count();
+    assert!(unchanged > 10, "everything else is unchanged ({unchanged})");
 }

@@ -235,3 +235,22 @@ fn missing_credentials_are_one_line_naming_the_cause() {
     assert_eq!(errors.len(), 1, "{stderr}");
     assert!(errors[0].contains("CredentialsError") && errors[0].contains("configure credentials"), "{stderr}");
 }
+
+#[test]
+fn parameters_may_only_tighten_the_frameworks() {
+    assert_rejected(
+        "fixtures/stacks/bad-parameter.toml",
+        "fixtures/stacks/bad-parameter.toml:5: parameters.min_retention_days 30 is weaker than 365, which fedramp-moderate requires for logs-log-group-retention",
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tapaudit"))
+        .args(["scan", "--stack", "fixtures/stacks/strict.toml", "--desired", "--format", "json", "--fail-on", "medium", "--output-dir", tmp.path().to_str().unwrap()])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(tmp.path().join("tapaudit.json")).unwrap()).unwrap();
+    let retention: Vec<&serde_json::Value> = r["findings"].as_array().unwrap().iter().filter(|f| f["control_id"] == "logs-log-group-retention").collect();
+    assert!(!retention.is_empty());
+    assert!(retention.iter().all(|f| f["status"] == "fail" && f["message"].as_str().unwrap().contains("731")), "{retention:#?}");
+}

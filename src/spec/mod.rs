@@ -146,6 +146,10 @@ pub struct Spec {
     pub ecs: Ecs,
     #[serde(default)]
     pub api: Api,
+    /// Control thresholds overriding the frameworks' values (e.g. `min_retention_days = 731`).
+    /// An override may only tighten: a value weaker than the frameworks' is rejected.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, i64>,
     /// Accepted findings: `[[suppressions]]` with control, resource, reason, optional expires.
     #[serde(default)]
     pub suppressions: Vec<SuppressionSpec>,

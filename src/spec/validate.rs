@@ -66,6 +66,38 @@ pub fn validate(stack: &Stack) -> Vec<Problem> {
     out.extend(check_logs(stack));
     out.extend(check_ecs(stack));
     out.extend(check_api(stack));
+    out.extend(check_parameters(stack));
+    out
+}
+
+/// `[parameters]`: every name must be a catalogue threshold, and may only be stricter than
+/// what the stack's frameworks already demand (a stack file cannot lower the bar).
+fn check_parameters(stack: &Stack) -> Vec<Problem> {
+    if stack.spec.parameters.is_empty() {
+        return vec![];
+    }
+    let Ok(cat) = crate::controls::Catalogue::load() else { return vec![] };
+    let mut out = Vec::new();
+    for (name, value) in &stack.spec.parameters {
+        let path = format!("parameters.{name}");
+        let defs: Vec<_> = cat.controls.values().filter_map(|c| c.parameters.get(name).map(|p| (c, p))).collect();
+        if defs.is_empty() {
+            let mut known: Vec<&str> = cat.controls.values().flat_map(|c| c.parameters.keys().map(String::as_str)).collect();
+            known.sort();
+            known.dedup();
+            out.push(problem(&path, format!("is not a control parameter (known: {})", known.join(", "))));
+            continue;
+        }
+        for (c, _) in defs {
+            let base = cat.parameters(c, &stack.spec.frameworks, &std::collections::BTreeMap::new());
+            let floor = base[name];
+            let weaker = if name.starts_with("max_") { *value > floor } else { *value < floor };
+            if weaker {
+                out.push(problem(&path, format!("{value} is weaker than {floor}, which {} requires for {}", stack.spec.frameworks.join(", "), c.id)));
+                break;
+            }
+        }
+    }
     out
 }
 
