@@ -10,7 +10,6 @@ use crate::finding::Finding;
 use crate::model::{Snapshot, SourceRef, State, SNAPSHOT_VERSION};
 use crate::report::{self, Report, Scope, Source};
 use crate::spec::Stack;
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 

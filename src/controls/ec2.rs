@@ -188,14 +188,10 @@ mod tests {
 
     #[test]
     fn flow_logs_unlistable_is_an_error() {
-        let mut s = fixture();
-        s.ec2.flow_logs.items.clear();
-        s.ec2.flow_logs.fail("us-east-1", "AccessDenied");
+        let s = crate::controls::testing::unlisted(|s| &mut s.ec2.flow_logs);
         assert_eq!(eval("vpc-flow-logs-enabled", &s), vec![Status::Error]);
 
-        let mut vpcs = fixture();
-        vpcs.ec2.vpcs.items.clear();
-        vpcs.ec2.vpcs.fail("us-east-1", "AccessDenied");
+        let vpcs = crate::controls::testing::unlisted(|s| &mut s.ec2.vpcs);
         assert_eq!(eval("vpc-flow-logs-enabled", &vpcs), vec![Status::Error]);
     }
 
@@ -254,9 +250,7 @@ mod tests {
 
     #[test]
     fn subnet_route_tables_unknown_is_an_error() {
-        let mut s = fixture();
-        s.ec2.route_tables.items.clear();
-        s.ec2.route_tables.fail("us-east-1", "AccessDenied");
+        let s = crate::controls::testing::unlisted(|s| &mut s.ec2.route_tables);
         assert_eq!(eval("subnet-private-no-auto-public-ip", &s), vec![Status::Error; 4]);
 
         let mut no_main = fixture();
@@ -284,9 +278,7 @@ mod tests {
         assert_eq!(eval("sg-no-internet-ingress-data-ports", &with_db_ingress(rule("tcp", Some(443), Some(443), "cidr:0.0.0.0/0"))), vec![Status::Pass; 3]);
         assert_eq!(eval("sg-no-internet-ingress-data-ports", &with_db_ingress(rule("icmp", Some(-1), Some(-1), "cidr:0.0.0.0/0"))), vec![Status::Pass; 3]);
 
-        let mut unlisted = fixture();
-        unlisted.ec2.security_groups.items.clear();
-        unlisted.ec2.security_groups.fail("us-east-1", "AccessDenied");
+        let unlisted = crate::controls::testing::unlisted(|s| &mut s.ec2.security_groups);
         assert_eq!(eval("sg-no-internet-ingress-data-ports", &unlisted), vec![Status::Error]);
     }
 
@@ -319,9 +311,7 @@ mod tests {
         assert_eq!(eval("sg-no-internet-ingress-all-ports", &with_db_ingress(rule("-1", None, None, "cidr:10.0.0.0/16"))), vec![Status::Pass; 3]);
         assert_eq!(eval("sg-no-internet-ingress-all-ports", &with_db_ingress(rule("icmp", None, None, "cidr:0.0.0.0/0"))), vec![Status::Pass; 3]);
 
-        let mut unlisted = fixture();
-        unlisted.ec2.security_groups.items.clear();
-        unlisted.ec2.security_groups.fail("us-east-1", "AccessDenied");
+        let unlisted = crate::controls::testing::unlisted(|s| &mut s.ec2.security_groups);
         assert_eq!(eval("sg-no-internet-ingress-all-ports", &unlisted), vec![Status::Error]);
     }
 

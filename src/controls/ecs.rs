@@ -237,9 +237,7 @@ mod tests {
         let mut unknown = fixture();
         unknown.ecs.clusters.items.values_mut().for_each(|c| c.container_insights = Observed::Unknown("AccessDenied".into()));
         assert_eq!(eval("ecs-cluster-container-insights", &unknown), vec![Status::Error]);
-        let mut failed = fixture();
-        failed.ecs.clusters.items.clear();
-        failed.ecs.clusters.fail("us-east-1", "AccessDenied");
+        let failed = crate::controls::testing::unlisted(|s| &mut s.ecs.clusters);
         assert_eq!(eval("ecs-cluster-container-insights", &failed), vec![Status::Error]);
     }
 
@@ -270,9 +268,7 @@ mod tests {
         c.log_driver = None;
         td(&mut sidecar).containers.push(c);
         assert_eq!(eval("ecs-task-logging", &sidecar), vec![Status::Fail]);
-        let mut failed = fixture();
-        failed.ecs.task_definitions.items.clear();
-        failed.ecs.task_definitions.fail("us-east-1", "AccessDenied");
+        let failed = crate::controls::testing::unlisted(|s| &mut s.ecs.task_definitions);
         assert_eq!(eval("ecs-task-logging", &failed), vec![Status::Error]);
     }
 
@@ -326,9 +322,7 @@ mod tests {
         let mut random = fixture();
         container(&mut random).environment.push(env("UPSTREAM", 40, 4.66, false));
         assert_eq!(eval("ecs-task-no-plaintext-secrets", &random), vec![Status::Fail]);
-        let mut failed = fixture();
-        failed.ecs.task_definitions.items.clear();
-        failed.ecs.task_definitions.fail("us-east-1", "AccessDenied");
+        let failed = crate::controls::testing::unlisted(|s| &mut s.ecs.task_definitions);
         assert_eq!(eval("ecs-task-no-plaintext-secrets", &failed), vec![Status::Error]);
     }
 

@@ -145,9 +145,7 @@ mod tests {
         let mut aws_key = fixture();
         aws_key.kms.keys.items.values_mut().for_each(|k| k.manager = "AWS".into());
         assert_eq!(eval("efs-encrypted-cmk", &aws_key), vec![Status::Fail], "a key the State knows is AWS-managed");
-        let mut failed = fixture();
-        failed.efs.file_systems.items.clear();
-        failed.efs.file_systems.fail("us-east-1", "AccessDenied");
+        let failed = crate::controls::testing::unlisted(|s| &mut s.efs.file_systems);
         assert_eq!(eval("efs-encrypted-cmk", &failed), vec![Status::Error]);
     }
 
@@ -156,9 +154,7 @@ mod tests {
         let mut missing = fixture();
         missing.kms.keys.items.clear();
         assert_eq!(eval("efs-encrypted-cmk", &missing), vec![Status::Error]);
-        let mut kms_failed = fixture();
-        kms_failed.kms.keys.items.clear();
-        kms_failed.kms.keys.fail("us-east-1", "AccessDenied");
+        let kms_failed = crate::controls::testing::unlisted(|s| &mut s.kms.keys);
         assert_eq!(eval("efs-encrypted-cmk", &kms_failed), vec![Status::Error]);
         let mut other_account = fixture();
         fs(&mut other_account).kms_key_id = Some("arn:aws:kms:us-east-1:999999999999:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee".into());
@@ -190,9 +186,7 @@ mod tests {
         let mut unknown = fixture();
         fs(&mut unknown).backup_policy = Observed::Unknown("AccessDenied".into());
         assert_eq!(eval("efs-backups-enabled", &unknown), vec![Status::Error]);
-        let mut failed = fixture();
-        failed.efs.file_systems.items.clear();
-        failed.efs.file_systems.fail("us-east-1", "AccessDenied");
+        let failed = crate::controls::testing::unlisted(|s| &mut s.efs.file_systems);
         assert_eq!(eval("efs-backups-enabled", &failed), vec![Status::Error]);
     }
 
@@ -205,9 +199,7 @@ mod tests {
         let mut unknown = fixture();
         fs(&mut unknown).policy = Observed::Unknown("AccessDenied".into());
         assert_eq!(eval("efs-tls-enforced", &unknown), vec![Status::Error]);
-        let mut failed = fixture();
-        failed.efs.file_systems.items.clear();
-        failed.efs.file_systems.fail("us-east-1", "AccessDenied");
+        let failed = crate::controls::testing::unlisted(|s| &mut s.efs.file_systems);
         assert_eq!(eval("efs-tls-enforced", &failed), vec![Status::Error]);
     }
 

@@ -201,9 +201,7 @@ mod tests {
     }
 
     fn failed_listing() -> State {
-        let mut s = fixture();
-        s.elasticache.replication_groups.items.clear();
-        s.elasticache.replication_groups.fail("us-east-1", "AccessDenied");
+        let mut s = crate::controls::testing::unlisted(|s| &mut s.elasticache.replication_groups);
         s.elasticache.clusters.fail("us-east-1", "AccessDenied");
         s
     }

@@ -144,9 +144,7 @@ mod tests {
         let mut no_action = fixture();
         listener(&mut no_action, "HTTP").default_actions.clear();
         assert_eq!(eval("alb-https-only", &no_action), vec![Status::Fail, Status::Pass]);
-        let mut failed = fixture();
-        failed.elbv2.listeners.items.clear();
-        failed.elbv2.listeners.fail("us-east-1", "AccessDenied");
+        let failed = crate::controls::testing::unlisted(|s| &mut s.elbv2.listeners);
         assert_eq!(eval("alb-https-only", &failed), vec![Status::Error]);
     }
 
@@ -178,9 +176,7 @@ mod tests {
         let mut none = fixture();
         listener(&mut none, "HTTPS").ssl_policy = None;
         assert_eq!(eval("alb-modern-tls-policy", &none), vec![Status::Fail]);
-        let mut failed = fixture();
-        failed.elbv2.listeners.items.clear();
-        failed.elbv2.listeners.fail("us-east-1", "AccessDenied");
+        let failed = crate::controls::testing::unlisted(|s| &mut s.elbv2.listeners);
         assert_eq!(eval("alb-modern-tls-policy", &failed), vec![Status::Error]);
     }
 
@@ -231,9 +227,7 @@ mod tests {
         let mut unknown = fixture();
         lb(&mut unknown).attributes = Observed::Unknown("AccessDenied".into());
         assert_eq!(eval("alb-access-logs", &unknown), vec![Status::Error]);
-        let mut failed = fixture();
-        failed.elbv2.load_balancers.items.clear();
-        failed.elbv2.load_balancers.fail("us-east-1", "AccessDenied");
+        let failed = crate::controls::testing::unlisted(|s| &mut s.elbv2.load_balancers);
         assert_eq!(eval("alb-access-logs", &failed), vec![Status::Error]);
     }
 
@@ -248,9 +242,7 @@ mod tests {
         let mut unknown = fixture();
         lb(&mut unknown).attributes = Observed::Unknown("AccessDenied".into());
         assert_eq!(eval("alb-drop-invalid-headers", &unknown), vec![Status::Error]);
-        let mut failed = fixture();
-        failed.elbv2.load_balancers.items.clear();
-        failed.elbv2.load_balancers.fail("us-east-1", "AccessDenied");
+        let failed = crate::controls::testing::unlisted(|s| &mut s.elbv2.load_balancers);
         assert_eq!(eval("alb-drop-invalid-headers", &failed), vec![Status::Error]);
     }
 }

@@ -92,10 +92,7 @@ mod tests {
     }
 
     fn unlisted() -> State {
-        let mut s = fixture();
-        s.kinesis.streams.items.clear();
-        s.kinesis.streams.fail("us-east-1", "AccessDenied");
-        s
+        crate::controls::testing::unlisted(|s| &mut s.kinesis.streams)
     }
 
     /// What the collector records for a stream it listed but could not describe.

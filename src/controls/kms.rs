@@ -109,9 +109,7 @@ mod tests {
 
     #[test]
     fn failed_listing_is_an_error_not_a_pass() {
-        let mut s = fixture();
-        s.kms.keys.items.clear();
-        s.kms.keys.fail("us-east-1", "AccessDenied");
+        let s = crate::controls::testing::unlisted(|s| &mut s.kms.keys);
         assert_eq!(eval("kms-key-rotation-enabled", &s), vec![Status::Error]);
     }
 }

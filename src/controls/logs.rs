@@ -67,10 +67,7 @@ mod tests {
     }
 
     fn unlisted() -> State {
-        let mut s = fixture();
-        s.logs.log_groups.items.clear();
-        s.logs.log_groups.fail("us-east-1", "AccessDenied");
-        s
+        crate::controls::testing::unlisted(|s| &mut s.logs.log_groups)
     }
 
     #[test]

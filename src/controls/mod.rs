@@ -208,6 +208,16 @@ pub mod testing {
         }
     }
 
+    /// The fixture with one collection's listing failed in us-east-1: nothing of that type is
+    /// known there, so controls over it must say `error`.
+    pub fn unlisted<T: crate::model::Resource>(pick: impl FnOnce(&mut State) -> &mut Collection<T>) -> State {
+        let mut s = fixture();
+        let c = pick(&mut s);
+        c.items.clear();
+        c.fail("us-east-1", "AccessDenied");
+        s
+    }
+
     /// Statuses a control yields on `state` (thresholds for all frameworks), not_applicable left out.
     pub fn eval(id: &str, state: &State) -> Vec<Status> {
         let cat = Catalogue::load().unwrap();

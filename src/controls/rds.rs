@@ -301,10 +301,7 @@ mod tests {
     }
 
     fn unlisted() -> State {
-        let mut s = fixture();
-        s.rds.instances.items.clear();
-        s.rds.instances.fail("us-east-1", "AccessDenied");
-        s
+        crate::controls::testing::unlisted(|s| &mut s.rds.instances)
     }
 
     /// The fixture with its instance turned into the only member of an Aurora cluster, whose
@@ -391,9 +388,7 @@ mod tests {
         db(&mut unknown).kms_key_id = Some("arn:aws:kms:us-east-1:123456789012:key/99999999-8888-7777-6666-555555555555".into());
         assert_eq!(eval("rds-storage-encrypted-cmk", &unknown), vec![Status::Error]);
 
-        let mut keys_unlisted = fixture();
-        keys_unlisted.kms.keys.items.clear();
-        keys_unlisted.kms.keys.fail("us-east-1", "AccessDenied");
+        let keys_unlisted = crate::controls::testing::unlisted(|s| &mut s.kms.keys);
         assert_eq!(eval("rds-storage-encrypted-cmk", &keys_unlisted), vec![Status::Error]);
 
         assert_eq!(eval("rds-storage-encrypted-cmk", &unlisted()), vec![Status::Error]);
@@ -437,9 +432,7 @@ mod tests {
         db(&mut from_group).subnet_ids.clear();
         assert_eq!(eval("rds-private-subnets-only", &from_group), vec![Status::Pass]);
 
-        let mut tables_unlisted = fixture();
-        tables_unlisted.ec2.route_tables.items.clear();
-        tables_unlisted.ec2.route_tables.fail("us-east-1", "AccessDenied");
+        let tables_unlisted = crate::controls::testing::unlisted(|s| &mut s.ec2.route_tables);
         assert_eq!(eval("rds-private-subnets-only", &tables_unlisted), vec![Status::Error]);
 
         let mut nothing = fixture();

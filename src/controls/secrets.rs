@@ -120,10 +120,7 @@ mod tests {
     }
 
     fn unlisted() -> State {
-        let mut s = fixture();
-        s.secrets.secrets.items.clear();
-        s.secrets.secrets.fail("us-east-1", "AccessDenied");
-        s
+        crate::controls::testing::unlisted(|s| &mut s.secrets.secrets)
     }
 
     #[test]

@@ -11,7 +11,7 @@ const PATH: &str = "/ingest";
 const METHOD: &str = "POST";
 
 pub fn api_name(ctx: &Ctx) -> String {
-    ctx.name("ingest-api")
+    super::names::rest_api(&ctx.stack)
 }
 
 fn patch(path: &str, value: impl Into<String>) -> PatchOperation {

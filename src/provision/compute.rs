@@ -13,7 +13,7 @@ use aws_sdk_ecs::types::{
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-const CONTAINER: &str = "data-processor";
+use super::names::CONTAINER;
 
 fn ecs_tags(tags: std::collections::BTreeMap<String, String>) -> Vec<aws_sdk_ecs::types::Tag> {
     tags.into_iter().map(|(k, v)| aws_sdk_ecs::types::Tag::builder().key(k).value(v).build()).collect()
@@ -24,7 +24,7 @@ fn ecs_tag_pairs(tags: &[aws_sdk_ecs::types::Tag]) -> impl Iterator<Item = (&str
 }
 
 pub fn cluster_name(ctx: &Ctx) -> String {
-    ctx.name("cluster")
+    super::names::cluster(&ctx.stack)
 }
 
 fn insights_value(ctx: &Ctx) -> &'static str {
@@ -103,7 +103,7 @@ pub async fn delete_cluster(ctx: &Ctx, id: &str) -> Result<Option<String>> {
 }
 
 pub fn family(ctx: &Ctx) -> String {
-    ctx.name(CONTAINER)
+    super::names::task_family(&ctx.stack)
 }
 
 /// The settings of a task definition that matter, as comparable text.
@@ -275,7 +275,7 @@ pub async fn delete_task_definition(ctx: &Ctx, _id: &str) -> Result<Option<Strin
 }
 
 pub fn service_name(ctx: &Ctx) -> String {
-    ctx.name(CONTAINER)
+    super::names::service(&ctx.stack)
 }
 
 async fn describe_service(ctx: &Ctx) -> Result<Option<aws_sdk_ecs::types::Service>> {

@@ -15,7 +15,7 @@ use std::time::Duration;
 // ---------- Kinesis ----------
 
 pub fn stream_name(ctx: &Ctx) -> String {
-    ctx.name("ingest")
+    super::names::stream(&ctx.stack)
 }
 
 async fn stream_tags(ctx: &Ctx, name: &str) -> Result<Vec<(String, String)>> {
@@ -122,7 +122,7 @@ pub async fn delete_stream(ctx: &Ctx, id: &str) -> Result<Option<String>> {
 // ---------- Secrets Manager ----------
 
 pub fn secret_name(ctx: &Ctx) -> String {
-    ctx.name("db-credentials")
+    super::names::secret(&ctx.stack)
 }
 
 pub async fn inspect_secret(ctx: &Ctx, id: &str) -> Result<Found> {
@@ -259,7 +259,7 @@ pub async fn apply_secret_endpoint(ctx: &Ctx) -> Result<Attrs> {
 // ---------- RDS ----------
 
 pub fn subnet_group_name(ctx: &Ctx) -> String {
-    ctx.name("db-subnets")
+    super::names::db_subnet_group(&ctx.stack)
 }
 
 fn rds_tags(tags: std::collections::BTreeMap<String, String>) -> Vec<aws_sdk_rds::types::Tag> {
@@ -340,12 +340,11 @@ pub async fn delete_subnet_group(ctx: &Ctx, _id: &str) -> Result<Option<String>>
 }
 
 pub fn parameter_family(ctx: &Ctx) -> String {
-    let major = ctx.stack.spec.database.engine_version.split('.').next().unwrap_or("16").to_string();
-    format!("{}{major}", ctx.stack.spec.database.engine.as_str())
+    super::names::parameter_family(&ctx.stack)
 }
 
 pub fn parameter_group_name(ctx: &Ctx) -> String {
-    ctx.name(&parameter_family(ctx).replace('.', "-"))
+    super::names::parameter_group(&ctx.stack)
 }
 
 async fn force_ssl_value(ctx: &Ctx, name: &str) -> Result<Option<String>> {
@@ -423,7 +422,7 @@ pub async fn delete_parameter_group(ctx: &Ctx, _id: &str) -> Result<Option<Strin
 }
 
 pub fn db_identifier(ctx: &Ctx) -> String {
-    ctx.name("db")
+    super::names::db_instance(&ctx.stack)
 }
 
 async fn describe_db(ctx: &Ctx) -> Result<Option<aws_sdk_rds::types::DbInstance>> {

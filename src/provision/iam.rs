@@ -10,7 +10,6 @@ use std::collections::BTreeSet;
 pub const INLINE_POLICY: &str = "tapaudit-least-privilege";
 
 pub struct RoleDef {
-    pub suffix: &'static str,
     pub service: &'static str,
     pub description: &'static str,
     pub managed: Vec<String>,
@@ -52,7 +51,6 @@ pub fn role_definition(kind: RoleKind, i: &RoleInputs) -> Result<RoleDef> {
     let p = &i.partition;
     Ok(match kind {
         RoleKind::ApiKinesis => RoleDef {
-            suffix: "api-kinesis",
             service: "apigateway.amazonaws.com",
             description: "API Gateway puts records into the ingest stream",
             managed: vec![],
@@ -62,14 +60,12 @@ pub fn role_definition(kind: RoleKind, i: &RoleInputs) -> Result<RoleDef> {
             ])),
         },
         RoleKind::EcsExecution => RoleDef {
-            suffix: "ecs-execution",
             service: "ecs-tasks.amazonaws.com",
             description: "ECS pulls the image and writes container logs",
             managed: vec![managed_arn(p, "service-role/AmazonECSTaskExecutionRolePolicy")],
             inline: None,
         },
         RoleKind::EcsTask => RoleDef {
-            suffix: "ecs-task",
             service: "ecs-tasks.amazonaws.com",
             description: "The data processor reads the stream and its database secret",
             managed: vec![],
@@ -84,7 +80,6 @@ pub fn role_definition(kind: RoleKind, i: &RoleInputs) -> Result<RoleDef> {
             ])),
         },
         RoleKind::ApiCloudWatch => RoleDef {
-            suffix: "api-cloudwatch",
             service: "apigateway.amazonaws.com",
             description: "API Gateway writes execution and access logs",
             managed: vec![managed_arn(p, "service-role/AmazonAPIGatewayPushToCloudWatchLogs")],
@@ -93,7 +88,6 @@ pub fn role_definition(kind: RoleKind, i: &RoleInputs) -> Result<RoleDef> {
         RoleKind::FlowLogs => {
             let group = need(&i.flow_group, "flow-log-group.arn")?;
             RoleDef {
-                suffix: "flow-logs",
                 service: "vpc-flow-logs.amazonaws.com",
                 description: "VPC flow logs deliver to their log group",
                 managed: vec![],
@@ -112,14 +106,7 @@ fn iam_tags(tags: std::collections::BTreeMap<String, String>) -> Result<Vec<Tag>
 }
 
 pub fn role_name(ctx: &Ctx, kind: RoleKind) -> String {
-    let suffix = match kind {
-        RoleKind::ApiKinesis => "api-kinesis",
-        RoleKind::EcsExecution => "ecs-execution",
-        RoleKind::EcsTask => "ecs-task",
-        RoleKind::ApiCloudWatch => "api-cloudwatch",
-        RoleKind::FlowLogs => "flow-logs",
-    };
-    ctx.name(suffix)
+    super::names::role(&ctx.stack, kind)
 }
 
 pub async fn inspect(ctx: &Ctx, id: &str, kind: RoleKind) -> Result<Found> {
@@ -184,7 +171,7 @@ async fn attached_policies(ctx: &Ctx, name: &str) -> Result<BTreeSet<String>> {
 pub async fn apply(ctx: &Ctx, id: &str, kind: RoleKind, found: &Found) -> Result<Attrs> {
     let iam = &ctx.clients.iam;
     let def = definition(ctx, kind)?;
-    let name = ctx.name(def.suffix);
+    let name = role_name(ctx, kind);
     let trust = policy::trust_policy(ctx, def.service).to_string();
     let arn = match found {
         Found::Absent => iam

@@ -6,7 +6,7 @@ use aws_sdk_kms::types::{KeySpec, KeyState, KeyUsageType, Tag};
 use std::collections::BTreeMap;
 
 pub fn alias_name(ctx: &Ctx) -> String {
-    format!("alias/{}", ctx.name("data-key"))
+    super::names::key_alias(&ctx.stack)
 }
 
 fn kms_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>> {

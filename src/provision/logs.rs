@@ -1,17 +1,12 @@
 //! CloudWatch log groups, encrypted with the data key, with the stack's retention.
 
 use super::nodes::LogPurpose;
-use super::{attrs, diff, policy, tag_changes, Attrs, Ctx, Found};
+use super::{attrs, diff, tag_changes, Attrs, Ctx, Found};
 use crate::error::{Result, SdkResultExt};
 use aws_sdk_cloudwatchlogs::types::LogGroup;
 
 pub fn group_name(ctx: &Ctx, purpose: LogPurpose) -> String {
-    let leaf = match purpose {
-        LogPurpose::Ecs => "ecs",
-        LogPurpose::Api => "api-gateway",
-        LogPurpose::FlowLogs => "vpc-flow-logs",
-    };
-    format!("{}{leaf}", policy::log_group_prefix(ctx))
+    super::names::log_group(&ctx.stack, purpose)
 }
 
 async fn find(ctx: &Ctx, name: &str) -> Result<Option<LogGroup>> {

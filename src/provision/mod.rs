@@ -10,6 +10,7 @@ pub mod iam;
 mod kms;
 mod logs;
 mod network;
+pub mod names;
 pub mod nodes;
 mod secret;
 pub mod policy;
@@ -108,7 +109,7 @@ impl Ctx {
 
     /// `<project>-<stack>-<suffix>`
     pub fn name(&self, suffix: &str) -> String {
-        format!("{}-{}", self.stack.prefix(), suffix)
+        names::prefixed(&self.stack, suffix)
     }
 
     /// Tags for a logical resource: the stack's tags, the logical id and a Name.

@@ -586,12 +586,6 @@ fn to_permission(rule: &Rule, description: &str) -> IpPermission {
     b.build()
 }
 
-fn sg_suffix(kind: SgKind) -> &'static str {
-    match kind {
-        SgKind::EcsTasks => "ecs-tasks-sg",
-        SgKind::Database => "db-sg",
-    }
-}
 
 /// The exact rules each group must have: (ingress, egress).
 pub fn desired_rules(ctx: &Ctx, kind: SgKind) -> (BTreeSet<Rule>, BTreeSet<Rule>) {
@@ -633,16 +627,16 @@ fn rule_changes(field: &str, want: &BTreeSet<Rule>, got: &BTreeSet<Rule>) -> Vec
 pub async fn inspect_sg(ctx: &Ctx, id: &str, kind: SgKind) -> Result<Found> {
     let Some(sg) = find_sg(ctx, id).await? else { return Ok(Found::Absent) };
     let (want_in, want_out) = desired_rules(ctx, kind);
-    let mut changes = rule_changes(&format!("security.{}.ingress", sg_suffix(kind)), &want_in, &flatten(sg.ip_permissions()));
-    changes.extend(rule_changes(&format!("security.{}.egress", sg_suffix(kind)), &want_out, &flatten(sg.ip_permissions_egress())));
-    changes.extend(tag_changes(&ctx.tags(id, &ctx.name(sg_suffix(kind))), ec2_tags(sg.tags())));
+    let mut changes = rule_changes(&format!("security.{}.ingress", super::names::security_group_suffix(kind)), &want_in, &flatten(sg.ip_permissions()));
+    changes.extend(rule_changes(&format!("security.{}.egress", super::names::security_group_suffix(kind)), &want_out, &flatten(sg.ip_permissions_egress())));
+    changes.extend(tag_changes(&ctx.tags(id, &super::names::security_group(&ctx.stack, kind)), ec2_tags(sg.tags())));
     let sg_id = sg.group_id().unwrap_or_default().to_string();
     Ok(Found::Present { attrs: attrs([("id", sg_id)]), changes })
 }
 
 pub async fn apply_sg(ctx: &Ctx, id: &str, kind: SgKind, found: &Found) -> Result<Attrs> {
     let ec2 = &ctx.clients.ec2;
-    let name = ctx.name(sg_suffix(kind));
+    let name = super::names::security_group(&ctx.stack, kind);
     let sg_id = match found {
         Found::Present { attrs, .. } => attrs["id"].clone(),
         Found::Absent => {

@@ -97,7 +97,7 @@ pub fn key_policy_for(prefix: &str, log_prefix: &str, p: &str, region: &str, acc
 
 /// `/<project>/<stack>/`: every log group of the stack lives under it.
 pub fn log_group_prefix(ctx: &Ctx) -> String {
-    format!("/{}/{}/", ctx.stack.spec.project, ctx.stack.name)
+    super::names::log_group_prefix(&ctx.stack)
 }
 
 /// Trust policy for a service principal, limited to this account (confused-deputy guard).

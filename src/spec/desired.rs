@@ -18,6 +18,8 @@ use crate::model::rds::{DbInstance, ParameterGroup, SubnetGroup};
 use crate::model::secrets::Secret;
 use crate::model::{Meta, Observed, SourceRef, State};
 use crate::provision::declared_at;
+use crate::provision::names;
+use crate::provision::nodes::{LogPurpose, RoleKind, SgKind};
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
@@ -30,7 +32,6 @@ pub const GENERATED_USERNAME: &str = "generated-at-provision";
 struct B<'a> {
     stack: &'a Stack,
     region: String,
-    prefix: String,
 }
 
 impl B<'_> {
@@ -54,7 +55,7 @@ impl B<'_> {
         format!("arn:aws:{service}:{}:{DESIRED_ACCOUNT}:{resource}", self.region)
     }
     fn name(&self, suffix: &str) -> String {
-        format!("{}-{suffix}", self.prefix)
+        names::prefixed(self.stack, suffix)
     }
 }
 
@@ -64,21 +65,20 @@ pub fn key_arn(region: &str) -> String {
 
 /// Everything the stack declares, as a State.
 pub fn desired(stack: &Stack) -> State {
-    let b = B { stack, region: stack.spec.region.clone().unwrap_or_else(|| "us-east-1".into()), prefix: stack.prefix() };
+    let b = B { stack, region: stack.spec.region.clone().unwrap_or_else(|| "us-east-1".into()) };
     let s = &stack.spec;
     let mut st = State::default();
     let key = key_arn(&b.region);
-    let logs_prefix = format!("/{}/{}/", s.project, stack.name);
 
     // KMS
     st.kms.keys.insert(Key {
-        meta: b.meta("kms:key", "data-key", "data-key", key.clone(), &format!("alias/{}", b.name("data-key"))),
+        meta: b.meta("kms:key", "data-key", "data-key", key.clone(), &names::key_alias(stack)),
         manager: "CUSTOMER".into(),
         state: "Enabled".into(),
         key_spec: "SYMMETRIC_DEFAULT".into(),
         rotation_enabled: Observed::Known(s.kms.rotation),
         policy: Observed::Known(key_policy(stack, &b.region, DESIRED_ACCOUNT)),
-        aliases: vec![format!("alias/{}", b.name("data-key"))],
+        aliases: vec![names::key_alias(stack)],
     });
 
     // network
@@ -151,8 +151,8 @@ pub fn desired(stack: &Stack) -> State {
     db_ingress.extend(s.database.allowed_cidrs.iter().map(|c| rule("tcp", Some(db), format!("cidr:{c}"))));
     for (logical, group_name, ingress, egress) in [
         ("default-sg", "default".to_string(), vec![], vec![]),
-        ("ecs-tasks-sg", b.name("ecs-tasks-sg"), vec![rule("tcp", Some(app), format!("cidr:{}", n.cidr))], vec![rule("-1", None, "cidr:0.0.0.0/0".into())]),
-        ("db-sg", b.name("db-sg"), db_ingress, vec![]),
+        ("ecs-tasks-sg", names::security_group(stack, SgKind::EcsTasks), vec![rule("tcp", Some(app), format!("cidr:{}", n.cidr))], vec![rule("-1", None, "cidr:0.0.0.0/0".into())]),
+        ("db-sg", names::security_group(stack, SgKind::Database), db_ingress, vec![]),
     ] {
         let id = format!("sg-{logical}");
         st.ec2.security_groups.insert(SecurityGroup {
@@ -169,21 +169,21 @@ pub fn desired(stack: &Stack) -> State {
             resource_id: "vpc-vpc".into(),
             traffic_type: "ALL".into(),
             destination_type: "cloud-watch-logs".into(),
-            destination: format!("{logs_prefix}vpc-flow-logs"),
+            destination: names::log_group(stack, LogPurpose::FlowLogs),
             status: "ACTIVE".into(),
         });
     }
 
     // log groups
-    let mut groups = vec![("ecs-log-group", "ecs")];
+    let mut groups = vec![("ecs-log-group", LogPurpose::Ecs)];
     if s.api.enabled {
-        groups.push(("api-log-group", "api-gateway"));
+        groups.push(("api-log-group", LogPurpose::Api));
     }
     if n.flow_logs {
-        groups.push(("flow-log-group", "vpc-flow-logs"));
+        groups.push(("flow-log-group", LogPurpose::FlowLogs));
     }
-    for (logical, leaf) in groups {
-        let name = format!("{logs_prefix}{leaf}");
+    for (logical, purpose) in groups {
+        let name = names::log_group(stack, purpose);
         st.logs.log_groups.insert(LogGroup {
             meta: b.meta("logs:log-group", logical, &name, b.arn("logs", &format!("log-group:{name}")), &name),
             kms_key_id: Some(key.clone()),
@@ -192,7 +192,7 @@ pub fn desired(stack: &Stack) -> State {
     }
 
     // data
-    let stream = b.name("ingest");
+    let stream = names::stream(stack);
     st.kinesis.streams.insert(Stream {
         meta: b.meta("kinesis:stream", "stream", &stream, b.arn("kinesis", &format!("stream/{stream}")), &stream),
         status: "ACTIVE".into(),
@@ -201,7 +201,7 @@ pub fn desired(stack: &Stack) -> State {
         retention_hours: s.kinesis.retention_hours as i32,
         open_shards: Some(s.kinesis.shard_count as i32),
     });
-    let secret = b.name("db-credentials");
+    let secret = names::secret(stack);
     st.secrets.secrets.insert(Secret {
         meta: b.meta("secretsmanager:secret", "db-credentials", &secret, b.arn("secretsmanager", &format!("secret:{secret}")), &secret),
         kms_key_id: Some(key.clone()),
@@ -213,22 +213,21 @@ pub fn desired(stack: &Stack) -> State {
         deleted: false,
     });
     let d = &s.database;
-    let major = d.engine_version.split('.').next().unwrap_or("16");
-    let pg = b.name(&format!("{}{major}", d.engine.as_str()));
+    let pg = names::parameter_group(stack);
     st.rds.parameter_groups.insert(ParameterGroup {
         meta: b.meta("rds:parameter-group", "db-parameter-group", &pg, b.arn("rds", &format!("pg:{pg}")), &pg),
-        family: format!("{}{major}", d.engine.as_str()),
+        family: names::parameter_family(stack),
         scope: "instance".into(),
         force_ssl: Observed::Known(Some(if d.force_ssl { "1" } else { "0" }.into())),
     });
     let private: Vec<String> = (0..n.az_count).map(|i| format!("subnet-{}", crate::provision::nodes::private_subnet_id(i))).collect();
-    let sng = b.name("db-subnets");
+    let sng = names::db_subnet_group(stack);
     st.rds.subnet_groups.insert(SubnetGroup {
         meta: b.meta("rds:subnet-group", "db-subnet-group", &sng, b.arn("rds", &format!("subgrp:{sng}")), &sng),
         vpc_id: "vpc-vpc".into(),
         subnet_ids: private.clone(),
     });
-    let dbid = b.name("db");
+    let dbid = names::db_instance(stack);
     st.rds.instances.insert(DbInstance {
         meta: b.meta("rds:db-instance", "database", &dbid, b.arn("rds", &format!("db:{dbid}")), &dbid),
         engine: d.engine.as_str().into(),
@@ -254,14 +253,14 @@ pub fn desired(stack: &Stack) -> State {
     });
 
     // ECS
-    let cluster = b.name("cluster");
+    let cluster = names::cluster(stack);
     let cluster_arn = b.arn("ecs", &format!("cluster/{cluster}"));
     st.ecs.clusters.insert(Cluster {
         meta: b.meta("ecs:cluster", "cluster", &cluster, cluster_arn.clone(), &cluster),
         status: "ACTIVE".into(),
         container_insights: Observed::Known(if s.ecs.container_insights { "enabled" } else { "disabled" }.into()),
     });
-    let family = b.name("data-processor");
+    let family = names::task_family(stack);
     let td_arn = b.arn("ecs", &format!("task-definition/{family}"));
     let env = |name: &str, value: &str| crate::collect::env_var(name, value);
     st.ecs.task_definitions.insert(TaskDefinition {
@@ -272,15 +271,15 @@ pub fn desired(stack: &Stack) -> State {
         network_mode: Some("awsvpc".into()),
         cpu: Some(s.ecs.cpu.to_string()),
         memory: Some(s.ecs.memory.to_string()),
-        task_role_arn: Some(format!("arn:aws:iam::{DESIRED_ACCOUNT}:role/{}", b.name("ecs-task"))),
-        execution_role_arn: Some(format!("arn:aws:iam::{DESIRED_ACCOUNT}:role/{}", b.name("ecs-execution"))),
+        task_role_arn: Some(format!("arn:aws:iam::{DESIRED_ACCOUNT}:role/{}", names::role(stack, RoleKind::EcsTask))),
+        execution_role_arn: Some(format!("arn:aws:iam::{DESIRED_ACCOUNT}:role/{}", names::role(stack, RoleKind::EcsExecution))),
         containers: vec![Container {
-            name: "data-processor".into(),
+            name: names::CONTAINER.into(),
             image: s.ecs.image.clone(),
             privileged: Some(false),
             readonly_root_filesystem: Some(s.ecs.readonly_root_filesystem),
             log_driver: Some("awslogs".into()),
-            log_group: Some(format!("{logs_prefix}ecs")),
+            log_group: Some(names::log_group(stack, LogPurpose::Ecs)),
             environment: vec![
                 env("STREAM_NAME", &stream),
                 env("DB_SECRET_ARN", &b.arn("secretsmanager", &format!("secret:{secret}"))),
@@ -289,7 +288,7 @@ pub fn desired(stack: &Stack) -> State {
             secret_names: vec![],
         }],
     });
-    let svc = b.name("data-processor");
+    let svc = names::service(stack);
     st.ecs.services.insert(Service {
         meta: b.meta("ecs:service", "service", &svc, b.arn("ecs", &format!("service/{cluster}/{svc}")), &svc),
         cluster_arn,
@@ -304,7 +303,7 @@ pub fn desired(stack: &Stack) -> State {
 
     // API Gateway
     if s.api.enabled {
-        let api = b.name("ingest-api");
+        let api = names::rest_api(stack);
         let api_arn = format!("arn:aws:apigateway:{}::/restapis/rest-api", b.region);
         st.apigw.rest_apis.insert(RestApi { meta: b.meta("apigateway:rest-api", "rest-api", "rest-api", api_arn.clone(), &api), endpoint_types: vec!["REGIONAL".into()] });
         st.apigw.methods.insert(Method {
@@ -324,7 +323,7 @@ pub fn desired(stack: &Stack) -> State {
             stage_name: a.stage_name.clone(),
             deployment_id: Some("deployment".into()),
             tracing_enabled: a.tracing,
-            access_log_destination: Some(b.arn("logs", &format!("log-group:{logs_prefix}api-gateway"))),
+            access_log_destination: Some(b.arn("logs", &format!("log-group:{}", names::log_group(stack, LogPurpose::Api)))),
             access_log_format: Some(crate::provision::ACCESS_LOG_FORMAT.to_string()),
             method_settings: BTreeMap::from([(
                 "*/*".to_string(),
@@ -336,13 +335,12 @@ pub fn desired(stack: &Stack) -> State {
     }
 
     // IAM roles: the provisioner's own definitions over the desired ARNs
-    use crate::provision::nodes::RoleKind;
     let inputs = crate::provision::iam::RoleInputs {
         partition: "aws".into(),
         stream: Some(b.arn("kinesis", &format!("stream/{stream}"))),
         key: Some(key.clone()),
         secret: Some(b.arn("secretsmanager", &format!("secret:{secret}"))),
-        flow_group: Some(b.arn("logs", &format!("log-group:{logs_prefix}vpc-flow-logs"))),
+        flow_group: Some(b.arn("logs", &format!("log-group:{}", names::log_group(stack, LogPurpose::FlowLogs)))),
     };
     let mut roles = vec![("ecs-execution-role", RoleKind::EcsExecution), ("ecs-task-role", RoleKind::EcsTask)];
     if s.api.enabled {
@@ -354,7 +352,7 @@ pub fn desired(stack: &Stack) -> State {
     }
     for (logical, kind) in roles {
         let Ok(def) = crate::provision::iam::role_definition(kind, &inputs) else { continue };
-        let name = b.name(def.suffix);
+        let name = names::role(stack, kind);
         let mut meta = b.meta("iam:role", logical, &name, format!("arn:aws:iam::{DESIRED_ACCOUNT}:role/{name}"), &name);
         meta.region = "global".into();
         for arn in &def.managed {
@@ -380,7 +378,7 @@ pub fn desired(stack: &Stack) -> State {
 
 /// The data key's policy for `account` (see provision::policy::key_policy, which this mirrors).
 pub fn key_policy(stack: &Stack, region: &str, account: &str) -> serde_json::Value {
-    crate::provision::policy::key_policy_for(&stack.prefix(), &format!("/{}/{}/", stack.spec.project, stack.name), "aws", region, account)
+    crate::provision::policy::key_policy_for(&stack.prefix(), &names::log_group_prefix(stack), "aws", region, account)
 }
 
 pub fn trust_policy(account: &str, service: &str) -> serde_json::Value {
