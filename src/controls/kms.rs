@@ -1,6 +1,8 @@
 //! KMS key controls.
 
-use super::{each, has_condition, has_wildcard_principal, is_allow, statements, ControlFn, Params, Verdict};
+use super::{each, ControlFn, Params, Verdict};
+use crate::semantics::policy::public_grants;
+use crate::model::kms::{Key, Manager};
 use crate::model::State;
 use serde_json::json;
 
@@ -10,18 +12,31 @@ pub const CONTROLS: &[(&str, ControlFn)] = &[
     ("kms-key-policy-no-wildcard-principal", no_wildcard_principal),
 ];
 
+/// The key's manager, state and spec, or the `error` verdict when DescribeKey could not read
+/// them: an unreadable key is never taken for an AWS-managed one.
+fn described(k: &Key) -> Result<(Manager, &str, &str), Verdict> {
+    match (k.manager.get(), k.state.get(), k.key_spec.get()) {
+        (Ok(m), Ok(st), Ok(spec)) => Ok((*m, st.as_str(), spec.as_str())),
+        (Err(r), _, _) | (_, Err(r), _) | (_, _, Err(r)) => Err(Verdict::error(&k.meta, format!("key {} could not be described: {r}", k.meta.id))),
+    }
+}
+
 /// Applies to customer-managed symmetric keys (AWS rotates its own; asymmetric and HMAC keys
 /// cannot rotate automatically).
 fn rotation_enabled(state: &State, _: &Params) -> Vec<Verdict> {
     each(&state.kms.keys, "kms:key", |k| {
-        if k.manager != "CUSTOMER" {
+        let (manager, key_state, spec) = match described(k) {
+            Ok(d) => d,
+            Err(v) => return v,
+        };
+        if manager != Manager::Customer {
             return Verdict::not_applicable(&k.meta, "AWS-managed key: AWS rotates it");
         }
-        if k.key_spec != "SYMMETRIC_DEFAULT" {
-            return Verdict::not_applicable(&k.meta, format!("{} keys do not support automatic rotation", k.key_spec));
+        if spec != "SYMMETRIC_DEFAULT" {
+            return Verdict::not_applicable(&k.meta, format!("{spec} keys do not support automatic rotation"));
         }
-        if k.state == "PendingDeletion" || k.state == "PendingReplicaDeletion" {
-            return Verdict::not_applicable(&k.meta, "key is pending deletion");
+        if k.is_pending_deletion() == Some(true) {
+            return Verdict::not_applicable(&k.meta, format!("key is {key_state}"));
         }
         match k.rotation_enabled.get() {
             Err(reason) => Verdict::error(&k.meta, reason),
@@ -33,38 +48,50 @@ fn rotation_enabled(state: &State, _: &Params) -> Vec<Verdict> {
 
 fn not_pending_deletion(state: &State, _: &Params) -> Vec<Verdict> {
     each(&state.kms.keys, "kms:key", |k| {
-        if k.manager != "CUSTOMER" {
+        let (manager, key_state, _) = match described(k) {
+            Ok(d) => d,
+            Err(v) => return v,
+        };
+        if manager != Manager::Customer {
             return Verdict::not_applicable(&k.meta, "AWS-managed key");
         }
-        if k.state == "PendingDeletion" || k.state == "PendingReplicaDeletion" {
-            Verdict::fail(&k.meta, format!("key is {}: data encrypted under it becomes unrecoverable", k.state), json!({"state": k.state}), json!({"state": "Enabled"}))
+        if k.is_pending_deletion() == Some(true) {
+            Verdict::fail(&k.meta, format!("key is {key_state}: data encrypted under it becomes unrecoverable"), json!({"state": key_state}), json!({"state": "Enabled"}))
         } else {
-            Verdict::pass(&k.meta, format!("key state is {}", k.state), json!({"state": k.state}))
+            Verdict::pass(&k.meta, format!("key state is {key_state}"), json!({"state": key_state}))
         }
     })
 }
 
 fn no_wildcard_principal(state: &State, _: &Params) -> Vec<Verdict> {
     each(&state.kms.keys, "kms:key", |k| {
-        if k.manager != "CUSTOMER" {
+        let manager = match k.manager.get() {
+            Ok(m) => *m,
+            Err(r) => return Verdict::error(&k.meta, format!("key {} could not be described: {r}", k.meta.id)),
+        };
+        if manager != Manager::Customer {
             return Verdict::not_applicable(&k.meta, "AWS-managed key: AWS owns its policy");
         }
         let policy = match k.policy.get() {
             Ok(p) => p,
             Err(reason) => return Verdict::error(&k.meta, reason),
         };
-        let open: Vec<String> = statements(policy)
-            .into_iter()
-            .filter(|s| is_allow(s) && has_wildcard_principal(s) && !has_condition(s))
-            .map(|s| s.get("Sid").and_then(|v| v.as_str()).unwrap_or("(no Sid)").to_string())
-            .collect();
+        // public: Principal "*", {"AWS": "*"}, an account wildcard or NotPrincipal, not
+        // restricted to concrete accounts / organizations / VPCs / source ARNs by a condition
+        // (aws:SecureTransport, kms:ViaService alone, wildcard values, ...IfExists, negated
+        // operators do not restrict) nor by a Deny for everyone outside them
+        let open = match public_grants(policy) {
+            Ok(g) => g,
+            Err(e) => return Verdict::error(&k.meta, format!("key policy: {e}")),
+        };
         if open.is_empty() {
-            Verdict::pass(&k.meta, "no statement allows an unconditioned wildcard principal", json!({"wildcard_statements": []}))
+            Verdict::pass(&k.meta, "no statement grants the key to every principal", json!({"wildcard_statements": []}))
         } else {
+            let described: Vec<String> = open.iter().map(|g| g.describe()).collect();
             Verdict::fail(
                 &k.meta,
-                format!("key policy allows any principal without a condition (statements: {})", open.join(", ")),
-                json!({"wildcard_statements": open}),
+                format!("key policy grants the key to any principal: {}", described.join("; ")),
+                json!({"wildcard_statements": open.iter().map(|g| g.sid.clone()).collect::<Vec<_>>(), "why": described}),
                 json!({"wildcard_statements": []}),
             )
         }
@@ -93,18 +120,66 @@ mod tests {
     fn pending_deletion() {
         assert_eq!(eval("kms-key-not-pending-deletion", &fixture()), vec![Status::Pass]);
         let mut bad = fixture();
-        bad.kms.keys.items.values_mut().for_each(|k| k.state = "PendingDeletion".into());
+        bad.kms.keys.items.values_mut().for_each(|k| k.state = crate::model::Observed::Known("PendingDeletion".into()));
         assert_eq!(eval("kms-key-not-pending-deletion", &bad), vec![Status::Fail]);
+    }
+
+    fn with_policy(statements: serde_json::Value) -> State {
+        let mut s = fixture();
+        s.kms.keys.items.values_mut().for_each(|k| k.policy = crate::model::Observed::Known(json!({"Version": "2012-10-17", "Statement": statements})));
+        s
     }
 
     #[test]
     fn wildcard_principal() {
         assert_eq!(eval("kms-key-policy-no-wildcard-principal", &fixture()), vec![Status::Pass]);
-        let mut bad = fixture();
-        bad.kms.keys.items.values_mut().for_each(|k| {
-            k.policy = crate::model::Observed::Known(json!({"Statement": [{"Sid": "Open", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}]}))
-        });
-        assert_eq!(eval("kms-key-policy-no-wildcard-principal", &bad), vec![Status::Fail]);
+        let open = |condition: serde_json::Value| {
+            let mut st = json!({"Sid": "Open", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*"});
+            if !condition.is_null() {
+                st["Condition"] = condition;
+            }
+            with_policy(json!([st]))
+        };
+        let cases = [
+            (serde_json::Value::Null, Status::Fail),
+            // from the KMS developer guide: any principal of one account, through one service
+            (json!({"StringEquals": {"kms:CallerAccount": "123456789012", "kms:ViaService": "ec2.us-east-1.amazonaws.com"}}), Status::Pass),
+            (json!({"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}), Status::Pass),
+            // conditions that do not say who calls
+            (json!({"Bool": {"aws:SecureTransport": "true"}}), Status::Fail),
+            (json!({"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}), Status::Fail),
+            (json!({"StringLike": {"kms:CallerAccount": "*"}}), Status::Fail),
+            (json!({"StringEqualsIfExists": {"kms:CallerAccount": "123456789012"}}), Status::Fail),
+            (json!({"StringNotEquals": {"kms:CallerAccount": "999999999999"}}), Status::Fail),
+            (json!({"ForAllValues:StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}), Status::Fail),
+            (json!({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/*"}}), Status::Fail),
+        ];
+        for (condition, want) in cases {
+            assert_eq!(eval("kms-key-policy-no-wildcard-principal", &open(condition.clone())), vec![want], "{condition}");
+        }
+        let root_of_any = with_policy(json!([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::*:root"}, "Action": "kms:*", "Resource": "*"}]));
+        assert_eq!(eval("kms-key-policy-no-wildcard-principal", &root_of_any), vec![Status::Fail]);
+        let not_principal = with_policy(json!([{"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"}]));
+        assert_eq!(eval("kms-key-policy-no-wildcard-principal", &not_principal), vec![Status::Fail]);
+        // a Deny for every caller outside the account restricts the open statement
+        let fenced = with_policy(json!([
+            {"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"},
+            {"Sid": "Fence", "Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*", "Condition": {"StringNotEquals": {"aws:PrincipalAccount": "123456789012"}}}
+        ]));
+        assert_eq!(eval("kms-key-policy-no-wildcard-principal", &fenced), vec![Status::Pass]);
+        // the dev stack's own key policy passes (service principal with an encryption-context
+        // condition, account root, CallerAccount + ViaService)
+        let dev = crate::provision::policy::key_policy_for("tapaudit-dev", "/tapaudit/dev/", "aws", "us-east-1", "123456789012");
+        let mut s = fixture();
+        s.kms.keys.items.values_mut().for_each(|k| k.policy = crate::model::Observed::Known(dev.clone()));
+        assert_eq!(eval("kms-key-policy-no-wildcard-principal", &s), vec![Status::Pass]);
+        // unreadable or not a policy: error
+        let mut unknown = fixture();
+        unknown.kms.keys.items.values_mut().for_each(|k| k.policy = crate::model::Observed::Unknown("AccessDenied".into()));
+        assert_eq!(eval("kms-key-policy-no-wildcard-principal", &unknown), vec![Status::Error]);
+        let mut garbage = fixture();
+        garbage.kms.keys.items.values_mut().for_each(|k| k.policy = crate::model::Observed::Known(json!({"Version": "2012-10-17"})));
+        assert_eq!(eval("kms-key-policy-no-wildcard-principal", &garbage), vec![Status::Error]);
     }
 
     #[test]
