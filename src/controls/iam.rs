@@ -430,4 +430,19 @@ mod tests {
         add_inline(&mut write_only, allow(json!(["logs:CreateLogStream", "logs:PutLogEvents", "kms:GenerateDataKey"]), json!("*")));
         assert_eq!(eval("iam-no-service-wildcard-on-data-services", &write_only), vec![Status::Pass, Status::Pass]);
     }
+
+    /// The stacks' own roles and key policy, as the pre-deployment check sees them (provision
+    /// refuses a stack that fails them): every policy control passes.
+    #[test]
+    fn shipped_stacks_pass_the_policy_controls() {
+        for stack in ["stacks/dev.toml", "stacks/qa.toml"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(stack);
+            let desired = crate::spec::desired::desired(&crate::spec::load(&path).unwrap());
+            assert!(desired.iam.roles.len() >= 3, "{stack}");
+            for id in ["iam-no-admin-wildcard", "iam-no-service-wildcard-on-data-services", "iam-trust-policy-expected-principals", "kms-key-policy-no-wildcard-principal"] {
+                let got = eval(id, &desired);
+                assert!(!got.is_empty() && got.iter().all(|s| *s == Status::Pass), "{stack} {id}: {got:?}");
+            }
+        }
+    }
 }

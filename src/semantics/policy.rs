@@ -764,12 +764,12 @@ pub const DATA_SERVICES: &[DataService] = &[
         resource_shapes: &["replicationgroup:*", "cluster:*", "user:*"],
         sensitive: &["elasticache:Connect", "elasticache:ModifyReplicationGroup", "elasticache:DeleteReplicationGroup", "elasticache:DeleteCacheCluster"],
     },
-    DataService {
-        prefix: "logs",
-        arn_service: "logs",
-        resource_shapes: &["log-group:*"],
-        sensitive: &["logs:GetLogEvents", "logs:FilterLogEvents", "logs:StartQuery", "logs:GetLogRecord", "logs:StartLiveTail", "logs:DeleteLogGroup"],
-    },
+    // Reading log events (logs:GetLogEvents, FilterLogEvents, StartQuery, ...) on every log
+    // group is deliberately not counted: AWS's AmazonAPIGatewayPushToCloudWatchLogs, the policy
+    // API Gateway's account-level logging role needs, grants logs:GetLogEvents and
+    // logs:FilterLogEvents on "*" (only the API Gateway service can use that role). The audit
+    // trail is guarded against destruction here; logs:* on "*" still fails as a whole.
+    DataService { prefix: "logs", arn_service: "logs", resource_shapes: &["log-group:*"], sensitive: &["logs:DeleteLogGroup", "logs:DeleteLogStream", "logs:DisassociateKmsKey"] },
     DataService { prefix: "backup", arn_service: "backup", resource_shapes: &["backup-vault:*", "recovery-point:*"], sensitive: &["backup:DeleteRecoveryPoint", "backup:DeleteBackupVault", "backup:StartRestoreJob"] },
 ];
 
