@@ -246,12 +246,33 @@ pub fn parse_snapshot(label: &str, text: &str) -> Result<Snapshot> {
         }
         Some(_) => {}
     }
-    let snap: Snapshot = serde_path_to_error::deserialize(value).map_err(|e| Error::usage(format!("{label}: {}", snapshot_problem(&e))))?;
+    let snap: Snapshot = serde_path_to_error::deserialize(&value).map_err(|e| Error::usage(format!("{label}: {}", snapshot_problem(&e))))?;
+    // serde reads a missing Option field as None: every field the model writes must be in the
+    // file, or the snapshot claims "none" where it says nothing
+    let written = serde_json::to_value(&snap).map_err(|e| Error::usage(format!("{label}: cannot re-serialize the snapshot: {e}")))?;
+    if let Some(path) = first_missing(&value, &written, String::new()) {
+        return Err(Error::usage(format!("{label}: {path}: missing")));
+    }
     let services: Vec<&str> = snap.services.iter().map(String::as_str).collect();
     if let Some(missing) = crate::model::SERVICES.iter().find(|s| !services.contains(s)) {
         return Err(Error::usage(format!("{label}: services: {missing} was not collected in this snapshot, so nothing about it is known")));
     }
     Ok(snap)
+}
+
+/// The path of the first field that `written` (the parsed snapshot, serialized again) has and
+/// `given` (the file) lacks.
+fn first_missing(given: &serde_json::Value, written: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    let join = |k: &str| if path.is_empty() { k.to_string() } else { format!("{path}.{k}") };
+    match (given, written) {
+        (Value::Object(g), Value::Object(w)) => w.iter().find_map(|(k, wv)| match g.get(k) {
+            None => Some(join(k)),
+            Some(gv) => first_missing(gv, wv, join(k)),
+        }),
+        (Value::Array(g), Value::Array(w)) => g.iter().zip(w).enumerate().find_map(|(i, (gv, wv))| first_missing(gv, wv, join(&i.to_string()))),
+        _ => None,
+    }
 }
 
 /// `state.rds: missing`, `state.kms.keys.items.arn:…: unknown field ...`: the JSON path first.
