@@ -5,7 +5,6 @@
 //! schema instead of stopping at the first byte. Each target runs a bounded number of cases
 //! (`TAPAUDIT_FUZZ_CASES`, default 200) so CI time stays fixed; raise it locally for a longer run.
 
-use crate::model::{Snapshot, SERVICES, SNAPSHOT_VERSION};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::Value;
@@ -149,19 +148,7 @@ fn stack_file_parser_survives_arbitrary_text() {
 }
 
 fn snapshot_value() -> Value {
-    serde_json::to_value(Snapshot {
-        snapshot_version: SNAPSHOT_VERSION,
-        tool: "tapaudit".into(),
-        tool_version: "fuzz".into(),
-        collected_at: "2026-12-01T00:00:00Z".into(),
-        account: Some("123456789012".into()),
-        regions: vec!["us-east-1".into()],
-        stack: Some("dev".into()),
-        services: SERVICES.iter().map(|s| s.to_string()).collect(),
-        errors: vec![],
-        state: crate::controls::testing::fixture(),
-    })
-    .unwrap()
+    crate::scan::snapshot_tests::snapshot_json()
 }
 
 /// One edit of a JSON document at the `at`-th node (pre-order).

@@ -398,11 +398,12 @@ pub fn controls(cmd: ControlsCommand) -> Result<u8> {
 }
 
 #[cfg(test)]
-mod snapshot_tests {
+pub(crate) mod snapshot_tests {
     use super::*;
     use serde_json::{json, Value};
 
-    fn snapshot_json() -> Value {
+    /// A snapshot of the compliant fixture State, as `--save-snapshot` would write it.
+    pub(crate) fn snapshot_json() -> Value {
         let snap = Snapshot {
             snapshot_version: SNAPSHOT_VERSION,
             tool: "tapaudit".into(),
