@@ -1,0 +1,3 @@
+//! Pure semantic modules: how AWS evaluates policies, networks and settings.
+
+pub mod network;
