@@ -29,6 +29,11 @@ fn need<'a>(v: Option<&'a str>, what: &str) -> Result<&'a str, String> {
     v.ok_or_else(|| format!("no {what}"))
 }
 
+/// [`need`] for a resource whose id is known: the error names it.
+fn need_of<'a>(id: &str, v: Option<&'a str>, what: &str) -> Result<&'a str, String> {
+    v.ok_or_else(|| format!("{id}: no {what}"))
+}
+
 /// An evidence flag: Unknown (with what and where) when AWS did not return it.
 fn flag(v: Option<bool>, operation: &str, field: &str, id: &str) -> Observed<bool> {
     match v {
@@ -113,7 +118,7 @@ fn main_flag(rt: &aws_sdk_ec2::types::RouteTable, id: &str) -> Observed<bool> {
 fn flow_log(ctx: &Ctx, f: &aws_sdk_ec2::types::FlowLog, scoped_vpcs: &BTreeSet<String>) -> Result<Option<FlowLog>, String> {
     let t = tags(f.tags());
     let id = need(f.flow_log_id(), "FlowLogId")?;
-    let target = need(f.resource_id(), "ResourceId")?;
+    let target = need_of(id, f.resource_id(), "ResourceId")?;
     if !(ctx.scope.wants(&t) || scoped_vpcs.contains(target)) {
         return Ok(None);
     }
@@ -122,7 +127,7 @@ fn flow_log(ctx: &Ctx, f: &aws_sdk_ec2::types::FlowLog, scoped_vpcs: &BTreeSet<S
         // "TrafficType ... not applicable to transit gateway flow logs" (EC2 API reference,
         // FlowLog): those watch no VPC, subnet or ENI, so no VPC control needs them.
         None if target.starts_with("tgw-") => return Ok(None),
-        None => return Err(format!("flow log {id}: no TrafficType")),
+        None => return Err(format!("{id}: no TrafficType")),
     };
     let log_group_name = f.log_group_name().map(str::to_string);
     let destination_type = match (f.log_destination_type(), &log_group_name) {
@@ -130,16 +135,16 @@ fn flow_log(ctx: &Ctx, f: &aws_sdk_ec2::types::FlowLog, scoped_vpcs: &BTreeSet<S
         // CreateFlowLogs: "LogDestinationType ... Default: cloud-watch-logs"; flow logs created
         // before the field existed name only their LogGroupName.
         (None, Some(_)) => "cloud-watch-logs".to_string(),
-        (None, None) => return Err(format!("flow log {id}: no LogDestinationType and no LogGroupName")),
+        (None, None) => return Err(format!("{id}: no LogDestinationType and no LogGroupName")),
     };
-    let destination = f.log_destination().or(log_group_name.as_deref()).ok_or_else(|| format!("flow log {id}: no LogDestination"))?.to_string();
+    let destination = f.log_destination().or(log_group_name.as_deref()).ok_or_else(|| format!("{id}: no LogDestination"))?.to_string();
     Ok(Some(FlowLog {
         meta: ctx.meta("ec2:flow-log", id, ctx.arn("ec2", &format!("vpc-flow-log/{id}")), name_of(f.tags()), t),
         resource_id: target.to_string(),
         traffic_type,
         destination_type,
         destination,
-        status: need(f.flow_log_status(), "FlowLogStatus").map_err(|e| format!("flow log {id}: {e}"))?.to_string(),
+        status: need_of(id, f.flow_log_status(), "FlowLogStatus")?.to_string(),
         deliver_logs_status: match f.deliver_logs_status() {
             Some(s) => Observed::Known(s.to_string()),
             None => Observed::Unknown(format!("ec2:DescribeFlowLogs returned no DeliverLogsStatus for {id}")),
@@ -205,7 +210,7 @@ pub async fn collect(ctx: &Ctx) -> Ec2 {
     fill(ctx, &mut out.subnets, subnets, "DescribeSubnets", |p| p.subnets().to_vec(), |s| {
         let t = tags(s.tags());
         let id = need(s.subnet_id(), "SubnetId")?;
-        let vpc = need(s.vpc_id(), "VpcId")?;
+        let vpc = need_of(id, s.vpc_id(), "VpcId")?;
         if !in_scope(ctx, &t, vpc, &scoped_vpcs, false) {
             return Ok(None);
         }
@@ -214,15 +219,15 @@ pub async fn collect(ctx: &Ctx) -> Ec2 {
         Ok(Some(Subnet {
             meta: ctx.meta("ec2:subnet", id, s.subnet_arn().map(str::to_string).unwrap_or_else(|| ctx.arn("ec2", &format!("subnet/{id}"))), name_of(s.tags()), t),
             vpc_id: vpc.to_string(),
-            cidr: need(cidr, "CidrBlock")?.to_string(),
-            availability_zone: need(s.availability_zone(), "AvailabilityZone")?.to_string(),
+            cidr: need_of(id, cidr, "CidrBlock")?.to_string(),
+            availability_zone: need_of(id, s.availability_zone(), "AvailabilityZone")?.to_string(),
             map_public_ip_on_launch: flag(s.map_public_ip_on_launch(), "DescribeSubnets", "MapPublicIpOnLaunch", id),
         }))
     });
     fill(ctx, &mut out.route_tables, rts, "DescribeRouteTables", |p| p.route_tables().to_vec(), |rt| {
         let t = tags(rt.tags());
         let id = need(rt.route_table_id(), "RouteTableId")?;
-        let vpc = need(rt.vpc_id(), "VpcId")?;
+        let vpc = need_of(id, rt.vpc_id(), "VpcId")?;
         if !in_scope(ctx, &t, vpc, &scoped_vpcs, true) {
             return Ok(None);
         }
@@ -231,7 +236,7 @@ pub async fn collect(ctx: &Ctx) -> Ec2 {
             .iter()
             .map(|r| {
                 let destination = r.destination_cidr_block().or(r.destination_ipv6_cidr_block()).or(r.destination_prefix_list_id());
-                Ok(Route { destination: need(destination, "route destination")?.to_string(), target: route_target(r)? })
+                Ok(Route { destination: need_of(id, destination, "route destination")?.to_string(), target: route_target(r).map_err(|e| format!("{id}: {e}"))? })
             })
             .collect::<Result<Vec<_>, String>>()?;
         Ok(Some(RouteTable {
@@ -248,20 +253,20 @@ pub async fn collect(ctx: &Ctx) -> Ec2 {
         if !ctx.scope.wants(&t) {
             return Ok(None);
         }
-        let vpcs = g.attachments().iter().map(|a| need(a.vpc_id(), "VpcId on an attachment").map(str::to_string)).collect::<Result<Vec<_>, _>>()?;
+        let vpcs = g.attachments().iter().map(|a| need_of(id, a.vpc_id(), "VpcId on an attachment").map(str::to_string)).collect::<Result<Vec<_>, _>>()?;
         Ok(Some(InternetGateway { meta: ctx.meta("ec2:internet-gateway", id, ctx.arn("ec2", &format!("internet-gateway/{id}")), name_of(g.tags()), t), vpc_ids: vpcs }))
     });
     fill(ctx, &mut out.nat_gateways, nats, "DescribeNatGateways", |p| p.nat_gateways().to_vec(), |n| {
         let t = tags(n.tags());
         let id = need(n.nat_gateway_id(), "NatGatewayId")?;
-        let state = need(n.state().map(|s| s.as_str()), "State")?.to_string();
+        let state = need_of(id, n.state().map(|s| s.as_str()), "State")?.to_string();
         if state == "deleted" || state == "deleting" || !ctx.scope.wants(&t) {
             return Ok(None);
         }
         Ok(Some(NatGateway {
             meta: ctx.meta("ec2:nat-gateway", id, ctx.arn("ec2", &format!("natgateway/{id}")), name_of(n.tags()), t),
-            vpc_id: need(n.vpc_id(), "VpcId")?.to_string(),
-            subnet_id: need(n.subnet_id(), "SubnetId")?.to_string(),
+            vpc_id: need_of(id, n.vpc_id(), "VpcId")?.to_string(),
+            subnet_id: need_of(id, n.subnet_id(), "SubnetId")?.to_string(),
             state,
             // private NAT gateways have no Elastic IP allocation
             allocation_ids: n.nat_gateway_addresses().iter().filter_map(|a| a.allocation_id().map(str::to_string)).collect(),
@@ -270,8 +275,8 @@ pub async fn collect(ctx: &Ctx) -> Ec2 {
     fill(ctx, &mut out.security_groups, sgs, "DescribeSecurityGroups", |p| p.security_groups().to_vec(), |g| {
         let t = tags(g.tags());
         let id = need(g.group_id(), "GroupId")?;
-        let name = need(g.group_name(), "GroupName")?;
-        let vpc = need(g.vpc_id(), "VpcId")?;
+        let name = need_of(id, g.group_name(), "GroupName")?;
+        let vpc = need_of(id, g.vpc_id(), "VpcId")?;
         if !in_scope(ctx, &t, vpc, &scoped_vpcs, name == "default") {
             return Ok(None);
         }

@@ -480,11 +480,13 @@ mod tests {
     }
 
     /// (protocol, from, to, transport, expected)
+    type PortCase = (&'static str, Option<i32>, Option<i32>, Transport, PortMatch);
+
     #[test]
     fn protocol_and_port_table() {
         use PortMatch::*;
         use Transport::*;
-        let cases: &[(&str, Option<i32>, Option<i32>, Transport, PortMatch)] = &[
+        let cases: &[PortCase] = &[
             ("-1", None, None, Tcp, Ports(0, 65535)),
             ("-1", Some(-1), Some(-1), Udp, Ports(0, 65535)),
             ("-1", Some(22), Some(22), Tcp, Ports(0, 65535)),
