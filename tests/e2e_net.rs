@@ -89,6 +89,18 @@ async fn network_sources_prefix_lists_and_flow_log_delivery() {
     logs.delete_log_group().log_group_name("/net/deleted-later").send().await.unwrap();
     let fl = ec2.describe_flow_logs().send().await.unwrap();
     assert!(fl.flow_logs().iter().all(|f| f.deliver_logs_status() == Some("SUCCESS")), "the emulator (like EC2) still reports SUCCESS: the log group lookup is what catches it");
+    // a flow log to a group that never existed: the emulator reports DeliverLogsStatus FAILED
+    let failed_vpc = ec2.create_vpc().cidr_block("10.32.0.0/16").send().await.unwrap().vpc().unwrap().vpc_id().unwrap().to_string();
+    ec2.create_flow_logs()
+        .resource_ids(failed_vpc.as_str())
+        .resource_type(FlowLogsResourceType::Vpc)
+        .traffic_type(TrafficType::All)
+        .log_destination_type(LogDestinationType::CloudWatchLogs)
+        .log_group_name("/net/never-created")
+        .deliver_logs_permission_arn("arn:aws:iam::123456789012:role/flow-logs")
+        .send()
+        .await
+        .unwrap();
 
     let tmp = tempfile::tempdir().unwrap();
     let run = emu.run(&["scan", "--regions", "us-east-1", "--format", "json", "--output-dir", tmp.path().to_str().unwrap()]);
@@ -105,6 +117,7 @@ async fn network_sources_prefix_lists_and_flow_log_delivery() {
         ("sg-no-internet-ingress-data-ports", halves.as_str(), "fail"),
         ("vpc-flow-logs-enabled", vpc.as_str(), "fail"),
         ("vpc-flow-logs-enabled", good_vpc.as_str(), "pass"),
+        ("vpc-flow-logs-enabled", failed_vpc.as_str(), "fail"),
     ];
     let mut wrong = vec![];
     for (control, id, want) in expect {
@@ -121,6 +134,8 @@ async fn network_sources_prefix_lists_and_flow_log_delivery() {
     assert!(pl_msg.contains(&format!("pl:{open_pl}")), "{pl_msg}");
     let fl_msg = finding(&r, "vpc-flow-logs-enabled", &vpc)["message"].as_str().unwrap().to_string();
     assert!(fl_msg.contains("/net/deleted-later does not exist"), "{fl_msg}");
+    let failed_msg = finding(&r, "vpc-flow-logs-enabled", &failed_vpc)["message"].as_str().unwrap().to_string();
+    assert!(failed_msg.contains("delivery FAILED (Access error)"), "{failed_msg}");
 
     // the referenced prefix lists were collected (and only those), with their entries
     assert_eq!(r["errors"], serde_json::json!([]), "a clean collection");
