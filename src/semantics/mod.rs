@@ -1,3 +1,1 @@
-//! Pure semantic modules: how AWS evaluates policies, networks and settings.
-
 pub mod network;
