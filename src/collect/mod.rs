@@ -298,6 +298,7 @@ fn merge(into: &mut State, part: State) {
     into.ec2.nat_gateways.extend(part.ec2.nat_gateways);
     into.ec2.security_groups.extend(part.ec2.security_groups);
     into.ec2.flow_logs.extend(part.ec2.flow_logs);
+    into.ec2.prefix_lists.extend(part.ec2.prefix_lists);
     into.rds.instances.extend(part.rds.instances);
     into.rds.clusters.extend(part.rds.clusters);
     into.rds.subnet_groups.extend(part.rds.subnet_groups);
@@ -336,6 +337,7 @@ pub fn count_resources(s: &State) -> BTreeMap<String, usize> {
     add("ec2:nat-gateway", s.ec2.nat_gateways.len());
     add("ec2:security-group", s.ec2.security_groups.len());
     add("ec2:flow-log", s.ec2.flow_logs.len());
+    add("ec2:prefix-list", s.ec2.prefix_lists.len());
     add("rds:db-instance", s.rds.instances.len());
     add("rds:db-cluster", s.rds.clusters.len());
     add("rds:subnet-group", s.rds.subnet_groups.len());

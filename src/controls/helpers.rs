@@ -56,10 +56,14 @@ pub fn subnet_route_table<'a>(
             None => format!("subnet {subnet_id} is not in the State, so its VPC and route table are unknown"),
         });
     };
-    ec2.route_tables
-        .iter()
-        .find(|rt| rt.main && rt.vpc_id == vpc)
-        .ok_or_else(|| format!("subnet {subnet_id} has no explicit route table association and the main route table of {vpc} is not in the State"))
+    let tables: Vec<_> = ec2.route_tables.iter().filter(|rt| rt.vpc_id == vpc).collect();
+    if let Some(main) = tables.iter().find(|rt| rt.main == crate::model::Observed::Known(true)) {
+        return Ok(main);
+    }
+    if let Some(reason) = tables.iter().find_map(|rt| rt.main.get().err()) {
+        return Err(format!("subnet {subnet_id} has no explicit route table association and which table of {vpc} is main is unknown: {reason}"));
+    }
+    Err(format!("subnet {subnet_id} has no explicit route table association and the main route table of {vpc} is not in the State"))
 }
 
 /// True when the subnet routes to an internet gateway (see [`route_table_is_public`]).

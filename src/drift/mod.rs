@@ -206,7 +206,10 @@ pub fn diff(desired: &State, live: &State, stack: &Stack, catalogue: &Catalogue,
         let setting = crate::provision::declared_at(w.meta.logical_id().unwrap_or_default());
         d.field(&g.meta, "cidr", &setting, json!(w.cidr), json!(g.cidr));
         d.field(&g.meta, "vpc_id", &setting, json!(d.r.res(&w.vpc_id)), json!(g.vpc_id));
-        d.field(&g.meta, "map_public_ip_on_launch", &setting, json!(w.map_public_ip_on_launch), json!(g.map_public_ip_on_launch));
+        match g.map_public_ip_on_launch.get() {
+            Ok(v) => d.field(&g.meta, "map_public_ip_on_launch", &setting, json!(w.map_public_ip_on_launch.known()), json!(v)),
+            Err(e) => d.unknown(&g.meta, "map_public_ip_on_launch", &setting, e),
+        }
     });
     each!(ec2.internet_gateways, |d: &mut Drift, w: &crate::model::ec2::InternetGateway, g: &crate::model::ec2::InternetGateway| {
         d.field(&g.meta, "vpc_ids", "network.cidr", set(w.vpc_ids.iter().map(|v| d.r.res(v))), set(g.vpc_ids.clone()));

@@ -138,7 +138,7 @@ fn public_accessibility_subnets_and_log_exports() {
         one("drift-changed", "database", "log_exports", "database.log_exports")
     );
     assert_eq!(
-        run(|l| l.ec2.subnets.items.values_mut().filter(|s| s.meta.logical_id() == Some("private-subnet-2")).for_each(|s| s.map_public_ip_on_launch = true)),
+        run(|l| l.ec2.subnets.items.values_mut().filter(|s| s.meta.logical_id() == Some("private-subnet-2")).for_each(|s| s.map_public_ip_on_launch = Observed::Known(true))),
         one("drift-changed", "private-subnet-2", "map_public_ip_on_launch", "network.private_subnets[1]")
     );
 }

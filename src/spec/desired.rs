@@ -88,7 +88,7 @@ pub fn desired(stack: &Stack) -> State {
     st.ec2.vpcs.insert(Vpc {
         meta: b.meta("ec2:vpc", "vpc", "vpc-vpc", b.arn("ec2", "vpc/vpc-vpc"), &b.name("vpc")),
         cidr: n.cidr.clone(),
-        is_default: false,
+        is_default: Observed::Known(false),
         dns_support: Observed::Known(true),
         dns_hostnames: Observed::Known(true),
     });
@@ -106,7 +106,7 @@ pub fn desired(stack: &Stack) -> State {
                 vpc_id: "vpc-vpc".into(),
                 cidr,
                 availability_zone: String::new(),
-                map_public_ip_on_launch: false,
+                map_public_ip_on_launch: Observed::Known(false),
             });
         }
     }
@@ -130,7 +130,7 @@ pub fn desired(stack: &Stack) -> State {
     st.ec2.route_tables.insert(RouteTable {
         meta: b.meta("ec2:route-table", "public-route-table", "rtb-public-route-table", b.arn("ec2", "route-table/rtb-public-route-table"), &b.name("public-route-table")),
         vpc_id: "vpc-vpc".into(),
-        main: false,
+        main: Observed::Known(false),
         subnet_ids: (0..n.az_count).map(|i| format!("subnet-{}", crate::provision::nodes::public_subnet_id(i))).collect(),
         routes: vec![default_route("igw-internet-gateway")],
     });
@@ -141,7 +141,7 @@ pub fn desired(stack: &Stack) -> State {
         st.ec2.route_tables.insert(RouteTable {
             meta: b.meta("ec2:route-table", &logical, &id, b.arn("ec2", &format!("route-table/{id}")), &b.name(&logical)),
             vpc_id: "vpc-vpc".into(),
-            main: false,
+            main: Observed::Known(false),
             subnet_ids: (0..n.az_count).filter(|i| i % tables == t).map(|i| format!("subnet-{}", crate::provision::nodes::private_subnet_id(i))).collect(),
             routes: if nats > 0 { vec![default_route(&format!("nat-{}", crate::provision::nodes::nat_id(t)))] } else { vec![] },
         });
@@ -173,6 +173,9 @@ pub fn desired(stack: &Stack) -> State {
             destination_type: "cloud-watch-logs".into(),
             destination: names::log_group(stack, LogPurpose::FlowLogs),
             status: "ACTIVE".into(),
+            deliver_logs_status: Observed::Known("SUCCESS".into()),
+            deliver_logs_error: None,
+            log_group_name: Some(names::log_group(stack, LogPurpose::FlowLogs)),
         });
     }
 
