@@ -178,13 +178,14 @@ mod tests {
     #[test]
     fn group_flags() {
         let c = ctx(|_| {});
-        let g = SdkGroup::builder()
+        let base = || SdkGroup::builder()
             .replication_group_id("rg")
             .arn("arn:aws:elasticache:us-east-1:123456789012:replicationgroup:rg")
             .status("available")
             .transit_encryption_enabled(true)
             .transit_encryption_mode(TransitEncryptionMode::Preferred)
-            .automatic_failover(AutomaticFailoverStatus::Enabled)
+            .automatic_failover(AutomaticFailoverStatus::Enabled);
+        let g = base()
             .node_groups(
                 SdkNodeGroup::builder()
                     .node_group_id("0001")
@@ -206,7 +207,7 @@ mod tests {
         assert_eq!(m.node_groups.len(), 1);
         assert_eq!(m.node_groups[0].members.len(), 2);
 
-        let broken = g.to_builder().set_node_groups(Some(vec![SdkNodeGroup::builder().node_group_members(SdkMember::builder().build()).build()])).build();
+        let broken = base().set_node_groups(Some(vec![SdkNodeGroup::builder().node_group_members(SdkMember::builder().build()).build()])).build();
         assert_eq!(group(&c, &broken, known()).unwrap_err(), vec!["NodeGroups[].NodeGroupId"]);
     }
 

@@ -192,11 +192,11 @@ mod tests {
 
     #[test]
     fn actions_map_type_protocol_and_body() {
-        let redirect = SdkAction::builder().r#type(ActionTypeEnum::Redirect).redirect_config(RedirectActionConfig::builder().protocol("HTTPS").build().unwrap()).build();
-        let empty = SdkAction::builder().r#type(ActionTypeEnum::FixedResponse).fixed_response_config(FixedResponseActionConfig::builder().status_code("404").build().unwrap()).build();
+        let redirect = SdkAction::builder().r#type(ActionTypeEnum::Redirect).redirect_config(RedirectActionConfig::builder().protocol("HTTPS").build()).build();
+        let empty = SdkAction::builder().r#type(ActionTypeEnum::FixedResponse).fixed_response_config(FixedResponseActionConfig::builder().status_code("404").build()).build();
         let body = SdkAction::builder()
             .r#type(ActionTypeEnum::FixedResponse)
-            .fixed_response_config(FixedResponseActionConfig::builder().status_code("200").message_body("hello").build().unwrap())
+            .fixed_response_config(FixedResponseActionConfig::builder().status_code("200").message_body("hello").build())
             .build();
         let a = actions(&[redirect, empty, body]).unwrap();
         assert_eq!(a[0].redirect_protocol.as_deref(), Some("HTTPS"));

@@ -268,15 +268,15 @@ mod tests {
     #[test]
     fn instance_evidence_that_is_not_reported_is_unknown() {
         let c = ctx(|_| {});
-        let bare = SdkInstance::builder()
+        let base = || SdkInstance::builder()
             .db_instance_identifier("db1")
             .db_instance_arn("arn:aws:rds:us-east-1:123456789012:db:db1")
             .engine("mysql")
             .engine_version("8.0.39")
             .db_instance_class("db.t3.micro")
             .db_instance_status("available")
-            .db_parameter_groups(DbParameterGroupStatus::builder().db_parameter_group_name("default.mysql8.0").build())
-            .build();
+            .db_parameter_groups(DbParameterGroupStatus::builder().db_parameter_group_name("default.mysql8.0").build());
+        let bare = base().build();
         let i = instance(&c, &bare, Observed::Known(Default::default())).unwrap();
         for (field, v) in [("PubliclyAccessible", &i.publicly_accessible), ("StorageEncrypted", &i.storage_encrypted), ("MultiAZ", &i.multi_az), ("DeletionProtection", &i.deletion_protection)] {
             assert_eq!(v, &Observed::Unknown(format!("DescribeDBInstances did not report {field}")), "{field}");
@@ -285,7 +285,7 @@ mod tests {
         assert!(matches!(i.availability_zone, Observed::Unknown(_)));
         assert_eq!(i.parameter_groups, vec!["default.mysql8.0".to_string()]);
 
-        let full = bare.to_builder().publicly_accessible(false).storage_encrypted(true).multi_az(false).deletion_protection(true).backup_retention_period(0).availability_zone("us-east-1a").build();
+        let full = base().publicly_accessible(false).storage_encrypted(true).multi_az(false).deletion_protection(true).backup_retention_period(0).availability_zone("us-east-1a").build();
         let i = instance(&c, &full, Observed::Known(Default::default())).unwrap();
         assert_eq!(i.publicly_accessible, Observed::Known(false));
         assert_eq!(i.backup_retention_days, Observed::Known(0));
