@@ -116,8 +116,11 @@ fn modern_tls_policy(state: &State, _: &Params) -> Vec<Verdict> {
     })
 }
 
-/// An ALB attribute that must be `"true"`; unreadable attributes (or one the listing does not
-/// contain: DescribeLoadBalancerAttributes reports every attribute) are an error.
+/// An ALB attribute that must be `"true"`; unreadable attributes are an error. An attribute the
+/// listing does not contain has its documented default, `false` for both attributes judged here
+/// (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_LoadBalancerAttribute.html:
+/// "access_logs.s3.enabled ... The default is false", "routing.http.drop_invalid_header_fields.enabled
+/// ... The default is false"); moto reports only the attributes that were set.
 fn attribute_true(state: &State, key: &'static str, what: &'static str) -> Vec<Verdict> {
     each(&state.elbv2.load_balancers, "elbv2:load-balancer", |lb| {
         match is_alb(lb) {
@@ -131,7 +134,7 @@ fn attribute_true(state: &State, key: &'static str, what: &'static str) -> Vec<V
         };
         match attrs.get(key).map(String::as_str) {
             Some(v) if v.eq_ignore_ascii_case("true") => Verdict::pass(&lb.meta, format!("{what} is enabled"), json!({ key: v })),
-            None => Verdict::error(&lb.meta, format!("attribute {key} was not reported")),
+            None => Verdict::fail(&lb.meta, format!("{what} is disabled (attribute not reported: its documented default is false)"), json!({ key: null }), json!({ key: "true" })),
             other => Verdict::fail(&lb.meta, format!("{what} is disabled"), json!({ key: other }), json!({ key: "true" })),
         }
     })
@@ -308,7 +311,7 @@ mod tests {
         assert_eq!(eval("alb-access-logs", &bad), vec![Status::Fail]);
         let mut missing = fixture();
         lb(&mut missing).attributes = Observed::Known(Default::default());
-        assert_eq!(eval("alb-access-logs", &missing), vec![Status::Error]);
+        assert_eq!(eval("alb-access-logs", &missing), vec![Status::Fail], "the documented default is false");
         let mut unknown = fixture();
         lb(&mut unknown).attributes = Observed::Unknown("AccessDenied".into());
         assert_eq!(eval("alb-access-logs", &unknown), vec![Status::Error]);
