@@ -2,7 +2,8 @@
 //! the emulator with the SDK and scanned account-wide through the built binary.
 //! - RDS: MySQL's `require_secure_transport` left at the default fails, set to 1 passes;
 //!   PostgreSQL on a default parameter group passes from version 15 (rds.force_ssl defaults to 1)
-//!   and fails before; an Aurora cluster is available when its instances span two zones.
+//!   and fails before; an Aurora cluster is available when its instances span two zones; a
+//!   Neptune cluster (listed by the RDS API) is out of the RDS controls' scope.
 //! - ElastiCache: TransitEncryptionMode `preferred` fails, `required` passes; a single-az
 //!   Memcached cluster fails the availability control.
 //! - ALB: an HTTP listener whose default action redirects to HTTPS but with a rule that
@@ -113,6 +114,18 @@ async fn transport_encryption_and_availability_by_engine() {
         .await
         .unwrap();
 
+    // Amazon Neptune through the RDS API: not an RDS database, out of the RDS controls' scope
+    // (moto rejects engine docdb on CreateDBCluster, so Neptune stands for both)
+    rds.create_db_cluster()
+        .db_cluster_identifier("graph")
+        .engine("neptune")
+        .master_username("owner_x7")
+        .master_user_password("not-a-real-password-0")
+        .send()
+        .await
+        .unwrap();
+    rds.create_db_instance().db_instance_identifier("graph-1").db_cluster_identifier("graph").engine("neptune").db_instance_class("db.r5.large").send().await.unwrap();
+
     // ---------- ElastiCache ----------
     let ec = aws_sdk_elasticache::Client::new(&cfg);
     for (id, mode) in [("tls-preferred", TransitEncryptionMode::Preferred), ("tls-required", TransitEncryptionMode::Required)] {
@@ -203,6 +216,10 @@ async fn transport_encryption_and_availability_by_engine() {
         ("elasticache-multi-az", "memcached-one-az", "fail"),
         ("alb-https-only", "sneaky-rule:80", "fail"),
         ("alb-https-only", "redirect-only:80", "pass"),
+        ("rds-deletion-protection", "graph", "not_applicable"),
+        ("rds-force-ssl", "graph", "not_applicable"),
+        ("rds-not-publicly-accessible", "graph-1", "not_applicable"),
+        ("rds-multi-az", "graph-1", "not_applicable"),
     ];
     let mut wrong = vec![];
     for (control, id, want) in expect {
