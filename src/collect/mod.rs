@@ -169,6 +169,28 @@ impl Ctx {
     }
 }
 
+/// A field the describe call did not report: Unknown, naming the operation and the field.
+pub fn reported<T>(value: Option<T>, operation: &str, field: &str) -> Observed<T> {
+    value.map(Observed::Known).unwrap_or_else(|| Observed::Unknown(format!("{operation} did not report {field}")))
+}
+
+impl Ctx {
+    /// A resource a describe call returned without fields that identify or classify it: a
+    /// collection error naming it (recorded like a failed call), never a silently dropped item.
+    pub fn incomplete(&self, service: &str, operation: &str, resource: &str, missing: &[&str]) -> String {
+        let message = format!("{operation} returned {resource} without {}", missing.join(", "));
+        self.rec.error(CollectionError {
+            service: service.to_string(),
+            operation: operation.to_string(),
+            region: self.region.clone(),
+            resource: Some(resource.to_string()),
+            code: "IncompleteResponse".to_string(),
+            message: message.clone(),
+        });
+        format!("{service}:{operation}: {message}")
+    }
+}
+
 /// Apply `f` to every item with at most `ctx.fan_out` in flight, keeping order.
 pub async fn fan_out<T, U, Fut>(ctx: &Ctx, items: Vec<T>, f: impl Fn(T) -> Fut) -> Vec<U>
 where

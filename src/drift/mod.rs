@@ -268,8 +268,11 @@ pub fn diff(desired: &State, live: &State, stack: &Stack, catalogue: &Catalogue,
         d.field(&g.meta, "kms_key_id", "database", json!(w.kms_key_id.as_deref().map(|k| d.r.res(k))), json!(g.kms_key_id));
     });
     each!(rds.parameter_groups, |d: &mut Drift, w: &crate::model::rds::ParameterGroup, g: &crate::model::rds::ParameterGroup| {
-        match g.force_ssl.get() {
-            Ok(v) => d.field(&g.meta, "rds.force_ssl", "database.force_ssl", json!(w.force_ssl.known()), json!(v)),
+        fn force_ssl(p: &crate::model::rds::ParameterGroup) -> Result<Option<String>, &str> {
+            p.tls_parameters.get().map(|m| m.get(crate::semantics::db_tls::FORCE_SSL).and_then(|p| p.value.clone()))
+        }
+        match force_ssl(g) {
+            Ok(v) => d.field(&g.meta, "rds.force_ssl", "database.force_ssl", json!(force_ssl(w).ok().flatten()), json!(v)),
             Err(e) => d.unknown(&g.meta, "rds.force_ssl", "database.force_ssl", e),
         }
     });
@@ -278,14 +281,14 @@ pub fn diff(desired: &State, live: &State, stack: &Stack, catalogue: &Catalogue,
     });
     each!(rds.instances, |d: &mut Drift, w: &crate::model::rds::DbInstance, g: &crate::model::rds::DbInstance| {
         let m = &g.meta;
-        d.field(m, "storage_encrypted", "database", json!(w.storage_encrypted), json!(g.storage_encrypted));
+        d.observed(m, "storage_encrypted", "database", json!(w.storage_encrypted.known()), &g.storage_encrypted);
         d.field(m, "kms_key_id", "database", json!(w.kms_key_id.as_deref().map(|k| d.r.res(k))), json!(g.kms_key_id));
-        d.field(m, "publicly_accessible", "database", json!(w.publicly_accessible), json!(g.publicly_accessible));
-        d.field(m, "backup_retention_days", "database.backup_retention_days", json!(w.backup_retention_days), json!(g.backup_retention_days));
+        d.observed(m, "publicly_accessible", "database", json!(w.publicly_accessible.known()), &g.publicly_accessible);
+        d.observed(m, "backup_retention_days", "database.backup_retention_days", json!(w.backup_retention_days.known()), &g.backup_retention_days);
         d.field(m, "backup_window", "database.backup_window", json!(w.backup_window), json!(g.backup_window));
         d.field(m, "log_exports", "database.log_exports", set(w.log_exports.clone()), set(g.log_exports.clone()));
-        d.field(m, "multi_az", "database.multi_az", json!(w.multi_az), json!(g.multi_az));
-        d.field(m, "deletion_protection", "database.deletion_protection", json!(w.deletion_protection), json!(g.deletion_protection));
+        d.observed(m, "multi_az", "database.multi_az", json!(w.multi_az.known()), &g.multi_az);
+        d.observed(m, "deletion_protection", "database.deletion_protection", json!(w.deletion_protection.known()), &g.deletion_protection);
         d.field(m, "instance_class", "database.instance_class", json!(w.instance_class), json!(g.instance_class));
         d.field(m, "engine_version", "database.engine_version", json!(w.engine_version), json!(g.engine_version));
         d.field(m, "subnet_group", "database", json!(w.subnet_group), json!(g.subnet_group));

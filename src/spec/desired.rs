@@ -14,7 +14,7 @@ use crate::model::iam::Role;
 use crate::model::kinesis::Stream;
 use crate::model::kms::Key;
 use crate::model::logs::LogGroup;
-use crate::model::rds::{DbInstance, ParameterGroup, SubnetGroup};
+use crate::model::rds::{DbInstance, Parameter, ParameterGroup, SubnetGroup};
 use crate::model::secrets::Secret;
 use crate::model::{Meta, Observed, SourceRef, State};
 use crate::provision::declared_at;
@@ -221,9 +221,11 @@ pub fn desired(stack: &Stack) -> State {
     let pg = names::parameter_group(stack);
     st.rds.parameter_groups.insert(ParameterGroup {
         meta: b.meta("rds:parameter-group", "db-parameter-group", &pg, b.arn("rds", &format!("pg:{pg}")), &pg),
-        family: names::parameter_family(stack),
+        family: Observed::Known(names::parameter_family(stack)),
         scope: "instance".into(),
-        force_ssl: Observed::Known(Some(if d.force_ssl { "1" } else { "0" }.into())),
+        tls_parameters: Observed::Known(
+            [(crate::semantics::db_tls::FORCE_SSL.to_string(), Parameter { value: Some(if d.force_ssl { "1" } else { "0" }.into()), source: Some("user".into()) })].into_iter().collect(),
+        ),
     });
     let private: Vec<String> = (0..n.az_count).map(|i| format!("subnet-{}", crate::provision::nodes::private_subnet_id(i))).collect();
     let sng = names::db_subnet_group(stack);
@@ -239,16 +241,17 @@ pub fn desired(stack: &Stack) -> State {
         engine_version: d.engine_version.clone(),
         instance_class: d.instance_class.clone(),
         status: "available".into(),
-        storage_encrypted: true,
+        storage_encrypted: Observed::Known(true),
         kms_key_id: Some(key.clone()),
-        publicly_accessible: false,
-        backup_retention_days: d.backup_retention_days as i32,
+        publicly_accessible: Observed::Known(false),
+        backup_retention_days: Observed::Known(d.backup_retention_days as i32),
         backup_window: Some(d.backup_window.clone()),
         log_exports: d.log_exports.clone(),
-        multi_az: d.multi_az,
-        deletion_protection: d.deletion_protection,
+        multi_az: Observed::Known(d.multi_az),
+        deletion_protection: Observed::Known(d.deletion_protection),
         // generated at provision time, never a reserved name, when the stack does not set one
         master_username: Some(d.master_username.clone().unwrap_or_else(|| GENERATED_USERNAME.to_string())),
+        availability_zone: Observed::Unknown("not declared: RDS chooses the Availability Zone".into()),
         subnet_group: Some(sng.clone()),
         subnet_ids: private.clone(),
         vpc_id: Some("vpc-vpc".into()),
