@@ -14,7 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Tags of a describe call made with `include = TAGS`. The ECS API omits `tags` when a resource
 /// has none ("If tags is specified, the tags are included in the response. If this field is
 /// omitted, tags aren't included in the response": DescribeClusters / DescribeServices /
-/// DescribeTaskDefinition `include`, ECS API Reference), so absent = no tags.
+/// DescribeTaskDefinition `include`, ECS API Reference), so absent = no tags. A tag's value is
+/// "the optional part of a key-value pair" (ECS API Reference, Tag): absent = empty.
 fn tags(t: &[aws_sdk_ecs::types::Tag]) -> Observed<BTreeMap<String, String>> {
     Observed::Known(tag_map(t.iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or(""))))))
 }

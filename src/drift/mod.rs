@@ -367,7 +367,7 @@ fn containers(d: &mut Drift, m: &Meta, want: &[crate::model::ecs::Container], go
     let by_name = |cs: &'_ [crate::model::ecs::Container]| cs.iter().map(|c| (c.name.clone(), c.clone())).collect::<BTreeMap<_, _>>();
     let (w, g) = (by_name(want), by_name(got));
     d.field(m, "containers", "ecs", set(w.keys().cloned()), set(g.keys().cloned()));
-    let env = |c: &crate::model::ecs::Container| set(c.environment.iter().map(|e| format!("{} ({})", e.name, serde_json::to_value(e.kind).ok().and_then(|k| k.as_str().map(str::to_string)).unwrap_or_default())));
+    let env = |c: &crate::model::ecs::Container| set(c.environment.iter().map(|e| format!("{} ({})", e.name, e.kind.slug())));
     for (name, wc) in &w {
         let Some(gc) = g.get(name) else { continue };
         let f = |field: &str| format!("containers.{name}.{field}");

@@ -70,6 +70,24 @@ impl ValueKind {
         !matches!(self, ValueKind::Empty | ValueKind::Literal | ValueKind::Reference)
     }
 
+    /// The serialised name (`url-credentials`, `reference`, ...).
+    pub fn slug(self) -> &'static str {
+        match self {
+            ValueKind::Empty => "empty",
+            ValueKind::Literal => "literal",
+            ValueKind::Reference => "reference",
+            ValueKind::UrlCredentials => "url-credentials",
+            ValueKind::WebhookUrl => "webhook-url",
+            ValueKind::CredentialAssignment => "credential-assignment",
+            ValueKind::AwsAccessKeyId => "aws-access-key-id",
+            ValueKind::AwsSecretAccessKey => "aws-secret-access-key",
+            ValueKind::PrivateKey => "private-key",
+            ValueKind::Jwt => "jwt",
+            ValueKind::VendorToken => "vendor-token",
+            ValueKind::HighEntropy => "high-entropy",
+        }
+    }
+
     /// In words, for findings.
     pub fn describe(self) -> &'static str {
         match self {
@@ -149,3 +167,17 @@ impl Container {
 }
 
 resource!(Cluster, Service, TaskDefinition);
+
+#[cfg(test)]
+mod tests {
+    use super::ValueKind::{self, *};
+
+    #[test]
+    fn slugs_are_the_serialised_names() {
+        let all: [ValueKind; 12] = [Empty, Literal, Reference, UrlCredentials, WebhookUrl, CredentialAssignment, AwsAccessKeyId, AwsSecretAccessKey, PrivateKey, Jwt, VendorToken, HighEntropy];
+        for k in all {
+            assert_eq!(serde_json::to_value(k).unwrap(), serde_json::json!(k.slug()));
+            assert_eq!(k.is_credential(), !matches!(k, Empty | Literal | Reference));
+        }
+    }
+}
