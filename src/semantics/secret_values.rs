@@ -227,7 +227,7 @@ fn has_credential_assignment(v: &str) -> bool {
 fn url_credentials(v: &str) -> Option<ValueKind> {
     let mut rest = v;
     while let Some(i) = rest.find("://") {
-        let scheme_start = rest[..i].rfind(|c: char| !(c.is_ascii_alphanumeric() || "+.-".contains(c))).map(|p| p + 1).unwrap_or(0);
+        let scheme_start = rest[..i].char_indices().rev().find(|(_, c)| !(c.is_ascii_alphanumeric() || "+.-".contains(*c))).map(|(p, c)| p + c.len_utf8()).unwrap_or(0);
         let scheme = &rest[scheme_start..i];
         let after = &rest[i + 3..];
         let end = after.find(|c: char| c.is_whitespace() || "\"'`<>".contains(c)).unwrap_or(after.len());
@@ -677,6 +677,28 @@ mod tests {
                 })
                 .count();
             assert!(caught >= 190, "{n}: {caught}/200");
+        }
+    }
+
+    #[test]
+    fn non_ascii_values_do_not_panic() {
+        for v in ["é://x", "ü:pässwörd@höst", "-----BEGIN é", "日本語://ユーザー:パスワード@ホスト/x", "AKIAé", "ghp_é", "a=é;password=ö"] {
+            let _ = classify(v);
+        }
+        assert_eq!(classify("postgres://ユーザー:パスワード@db/x"), UrlCredentials);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+        #[test]
+        fn classify_never_panics(v in "\\PC{0,80}") {
+            let m = measure(&v);
+            proptest::prop_assert_eq!(m.length, v.chars().count());
+        }
+
+        #[test]
+        fn classify_never_panics_on_url_shaped_input(v in "[a-z+]{0,5}://[a-zA-Z0-9é:@/?&=%$*{}.-]{0,40}") {
+            let _ = classify(&v);
         }
     }
 }
