@@ -265,7 +265,7 @@ pub fn desired(stack: &Stack) -> State {
     let cluster_arn = b.arn("ecs", &format!("cluster/{cluster}"));
     st.ecs.clusters.insert(Cluster {
         meta: b.meta("ecs:cluster", "cluster", &cluster, cluster_arn.clone(), &cluster),
-        status: "ACTIVE".into(),
+        status: Observed::Known("ACTIVE".into()),
         container_insights: Observed::Known(if s.ecs.container_insights { "enabled" } else { "disabled" }.into()),
     });
     let family = names::task_family(stack);
@@ -275,7 +275,7 @@ pub fn desired(stack: &Stack) -> State {
         meta: b.meta("ecs:task-definition", "task-definition", &family, td_arn.clone(), &family),
         family: family.clone(),
         revision: 0,
-        status: "ACTIVE".into(),
+        status: Observed::Known("ACTIVE".into()),
         network_mode: Some("awsvpc".into()),
         cpu: Some(s.ecs.cpu.to_string()),
         memory: Some(s.ecs.memory.to_string()),
@@ -300,7 +300,7 @@ pub fn desired(stack: &Stack) -> State {
     st.ecs.services.insert(Service {
         meta: b.meta("ecs:service", "service", &svc, b.arn("ecs", &format!("service/{cluster}/{svc}")), &svc),
         cluster_arn,
-        status: "ACTIVE".into(),
+        status: Observed::Known("ACTIVE".into()),
         task_definition: td_arn,
         launch_type: Some("FARGATE".into()),
         desired_count: s.ecs.desired_count,
