@@ -21,9 +21,10 @@ pub use ecs::env_var;
 pub use stats::{CollectionError, CollectionStats, Recorder};
 
 use crate::aws::{self, AwsOptions, Clients};
-use crate::error::{from_sdk, Error};
+use crate::error::Error;
 use crate::model::{Meta, Observed, State};
 use aws_smithy_async::future::pagination_stream::PaginationStream;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::BTreeMap;
@@ -83,39 +84,42 @@ impl Ctx {
         format!("arn:{}:{}:{}:{}:{}", self.partition, service, self.region, self.account, resource)
     }
 
-    fn record<E, R>(&self, service: &str, operation: &str, resource: Option<&str>, e: SdkError<E, R>) -> String
+    /// Record a failed call and return the reason that Unknown fields carry: one line naming
+    /// the call, the resource and the cause (`kms DescribeKey failed for key/1: TruncatedResponse:
+    /// HTTP 200 answer, body could not be read: … [request id …]`).
+    fn record<E>(&self, service: &str, operation: &str, resource: Option<&str>, e: SdkError<E, HttpResponse>) -> String
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
-        let (code, message) = match from_sdk("", "", "", e) {
-            Error::Aws(a) => (a.code, a.message),
-            other => ("Error".to_string(), other.to_string()),
-        };
+        let cause = crate::error::cause(&e);
+        let reason = crate::error::render(service, operation, resource, &cause);
+        tracing::debug!("{reason}");
+        let mut message = cause.message.clone();
+        if let Some(id) = &cause.request_id {
+            message.push_str(&format!(" [request id {id}]"));
+        }
         self.rec.error(CollectionError {
             service: service.to_string(),
             operation: operation.to_string(),
             region: self.region.clone(),
             resource: resource.map(str::to_string),
-            code: code.clone(),
-            message: message.clone(),
+            code: cause.code,
+            message,
         });
-        let short: String = message.chars().take(160).collect();
-        format!("{service}:{operation} failed: {code}{}", if short.is_empty() { String::new() } else { format!(": {short}") })
+        reason
     }
 
     /// One API call: bounded by the semaphore, counted, and on failure recorded and turned into
     /// the reason string that Unknown fields carry.
-    pub async fn call<T, E, R>(
+    pub async fn call<T, E>(
         &self,
         service: &str,
         operation: &str,
         resource: Option<&str>,
-        fut: impl Future<Output = Result<T, SdkError<E, R>>>,
+        fut: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     ) -> Result<T, String>
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
         let _permit = self.sem.acquire().await.expect("semaphore open");
         self.rec.call(service, operation);
@@ -123,17 +127,16 @@ impl Ctx {
     }
 
     /// Like `call`, but the listed `not_found` codes mean "no such thing": Ok(None).
-    pub async fn call_opt<T, E, R>(
+    pub async fn call_opt<T, E>(
         &self,
         service: &str,
         operation: &str,
         resource: Option<&str>,
         not_found: &[&str],
-        fut: impl Future<Output = Result<T, SdkError<E, R>>>,
+        fut: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     ) -> Result<Option<T>, String>
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
         let _permit = self.sem.acquire().await.expect("semaphore open");
         self.rec.call(service, operation);
@@ -145,10 +148,9 @@ impl Ctx {
     }
 
     /// Every page of a paginated operation (each page is one counted, bounded call).
-    pub async fn pages<T, E, R>(&self, service: &str, operation: &str, mut stream: PaginationStream<Result<T, SdkError<E, R>>>) -> Result<Vec<T>, String>
+    pub async fn pages<T, E>(&self, service: &str, operation: &str, mut stream: PaginationStream<Result<T, SdkError<E, HttpResponse>>>) -> Result<Vec<T>, String>
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
         let mut out = Vec::new();
         loop {
@@ -214,13 +216,13 @@ pub async fn collect(opts: &Options) -> Result<Collected, Error> {
     }
     // identity first: one clear error for bad credentials or an unreachable endpoint
     let first_cfg = aws::load_config(&AwsOptions { region: regions[0].clone().into_nonempty(), ..opts.aws.clone() }, None).await;
-    let first = Clients::new(&first_cfg);
+    let first = Clients::read_only(&first_cfg);
     let ident = aws::identity(&first).await?;
     rec.call("sts", "GetCallerIdentity");
     let mut contexts = Vec::new();
     for region in &regions {
         let cfg = aws::load_config(&AwsOptions { region: region.clone().into_nonempty(), ..opts.aws.clone() }, None).await;
-        let clients = Clients::new(&cfg);
+        let clients = Clients::read_only(&cfg);
         contexts.push(Arc::new(Ctx {
             region: clients.region.clone(),
             clients,

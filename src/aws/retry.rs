@@ -1,0 +1,162 @@
+//! Retry classification for read-only calls (the scan).
+//!
+//! What the SDK's standard retry already retries (measured by the tests below against a scripted
+//! HTTP server, aws-smithy-runtime 1.16):
+//! - throttling codes in every protocol (`ThrottlingException`, `Throttling`,
+//!   `RequestLimitExceeded`, `TooManyRequestsException`, ...): `AwsErrorCodeClassifier`;
+//! - HTTP 500/502/503/504, with or without an error document: `HttpStatusCodeClassifier`;
+//! - connection resets and refused connections (connector I/O errors), attempt timeouts, and a
+//!   body cut short of its `Content-Length` (a response error): `TransientErrorClassifier`.
+//!
+//! What it does not retry, and `ReadRetryClassifier` adds for reads:
+//! - a 2xx answer whose body cannot be parsed (cut short but framed as complete by a proxy,
+//!   garbled): the SDK reports it as an unhandled service error;
+//! - an error status whose answer carries no AWS error code (an HTML page or an empty body from
+//!   a load balancer or proxy in front of the service; 429 and 408 without a code).
+//!
+//! Answers with an AWS error code keep the SDK's judgement (`AccessDenied` is not retried).
+
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction, RetryClassifierPriority};
+
+/// Retries the failures of read-only calls that the standard classifiers leave alone. Only
+/// the scan's clients carry it: retrying a read is always safe, while a write that failed
+/// ambiguously (its answer lost) may have taken effect, so provisioning keeps the standard
+/// classifiers.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ReadRetryClassifier;
+
+impl ClassifyRetry for ReadRetryClassifier {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        self.classify_retry_v2(ctx, &RetryAction::NoActionIndicated)
+    }
+
+    fn classify_retry_v2(&self, ctx: &InterceptorContext, previous: &RetryAction) -> RetryAction {
+        // an earlier classifier already decided (retry, or retry forbidden): keep it
+        if *previous != RetryAction::NoActionIndicated {
+            return RetryAction::NoActionIndicated;
+        }
+        let Some(Err(err)) = ctx.output_or_error() else {
+            return RetryAction::NoActionIndicated;
+        };
+        // only service answers: transport failures are the standard classifiers' business
+        if !err.is_operation_error() {
+            return RetryAction::NoActionIndicated;
+        }
+        let Some(resp) = ctx.response() else {
+            return RetryAction::NoActionIndicated;
+        };
+        classify_answer(resp.status().as_u16(), resp.headers().get("x-amzn-errortype").is_some(), resp.body().bytes())
+    }
+
+    fn name(&self) -> &'static str {
+        "tapaudit read-only calls"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
+/// The rule for a failed read whose service answered: retry when the answer is not an AWS
+/// error document (nothing tells us the request itself was wrong).
+pub fn classify_answer(status: u16, error_type_header: bool, body: Option<&[u8]>) -> RetryAction {
+    if (200..300).contains(&status) {
+        // the call succeeded but its answer could not be parsed
+        return RetryAction::transient_error();
+    }
+    if status == 429 {
+        return RetryAction::throttling_error();
+    }
+    if status == 408 {
+        return RetryAction::transient_error();
+    }
+    if error_type_header || body.is_some_and(names_error_code) {
+        return RetryAction::NoActionIndicated;
+    }
+    RetryAction::transient_error()
+}
+
+/// Whether a body is an AWS error document with a code: JSON `__type` / `code` / `Code` /
+/// `ErrorCode`, or XML `<Code>…</Code>` (query protocols and EC2).
+pub fn names_error_code(body: &[u8]) -> bool {
+    if let Ok(serde_json::Value::Object(m)) = serde_json::from_slice::<serde_json::Value>(body) {
+        return ["__type", "code", "Code", "ErrorCode"].iter().any(|k| m.get(*k).and_then(|v| v.as_str()).is_some_and(|s| !s.trim().is_empty()));
+    }
+    let text = String::from_utf8_lossy(body);
+    text.split_once("<Code>").and_then(|(_, rest)| rest.split_once("</Code>")).is_some_and(|(code, _)| !code.trim().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_smithy_runtime_api::client::interceptors::context::{Error as ErasedError, Input};
+    use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, OrchestratorError};
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+
+    #[derive(Debug)]
+    struct OpError;
+    impl std::fmt::Display for OpError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("unhandled error")
+        }
+    }
+    impl std::error::Error for OpError {}
+
+    fn answered(status: u16, header: Option<&str>, body: &str) -> InterceptorContext {
+        let mut ctx = InterceptorContext::new(Input::doesnt_matter());
+        let mut resp = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::from(body.to_string()));
+        if let Some(h) = header {
+            resp.headers_mut().insert("x-amzn-ErrorType", h.to_string());
+        }
+        ctx.set_response(resp);
+        ctx.set_output_or_error(Err(OrchestratorError::operation(ErasedError::erase(OpError))));
+        ctx
+    }
+
+    #[test]
+    fn retries_answers_that_are_not_aws_error_documents() {
+        let c = ReadRetryClassifier;
+        let table: &[(u16, Option<&str>, &str, RetryAction)] = &[
+            // unparseable success (a body cut short but framed as complete, garbage)
+            (200, None, r#"{"KeyMetadata":{"KeyId":"#, RetryAction::transient_error()),
+            (200, None, "", RetryAction::transient_error()),
+            // error statuses without a code: a proxy's HTML page, nothing at all
+            (502, None, "<html><body>Bad gateway</body></html>", RetryAction::transient_error()),
+            (400, None, "", RetryAction::transient_error()),
+            (403, None, "<html>denied by proxy</html>", RetryAction::transient_error()),
+            (429, None, "", RetryAction::throttling_error()),
+            (429, Some("TooManyRequestsException"), r#"{"message":"Too Many Requests"}"#, RetryAction::throttling_error()),
+            (408, None, "", RetryAction::transient_error()),
+            // AWS error documents keep the SDK's judgement
+            (400, None, r#"{"__type":"AccessDeniedException","message":"no"}"#, RetryAction::NoActionIndicated),
+            (400, None, r#"{"__type":"com.amazonaws.kms#NotFoundException"}"#, RetryAction::NoActionIndicated),
+            (403, Some("AccessDeniedException"), r#"{"message":"no"}"#, RetryAction::NoActionIndicated),
+            (404, None, r#"{"ErrorCode":"FileSystemNotFound","Message":"x"}"#, RetryAction::NoActionIndicated),
+            (403, None, "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code></Error></ErrorResponse>", RetryAction::NoActionIndicated),
+            (400, None, "<Response><Errors><Error><Code>InvalidVpcID.NotFound</Code></Error></Errors></Response>", RetryAction::NoActionIndicated),
+            (400, None, "<ErrorResponse><Error><Code></Code></Error></ErrorResponse>", RetryAction::transient_error()),
+        ];
+        for (status, header, body, want) in table {
+            assert_eq!(&c.classify_retry(&answered(*status, *header, body)), want, "{status} {header:?} {body}");
+        }
+    }
+
+    #[test]
+    fn keeps_earlier_verdicts_and_leaves_transport_failures_alone() {
+        let c = ReadRetryClassifier;
+        let ctx = answered(200, None, "garbage");
+        assert_eq!(c.classify_retry_v2(&ctx, &RetryAction::throttling_error()), RetryAction::NoActionIndicated);
+        assert_eq!(c.classify_retry_v2(&ctx, &RetryAction::RetryForbidden), RetryAction::NoActionIndicated);
+        // a response error (body unreadable) is not an operation error: the standard retries it
+        let mut ctx = InterceptorContext::new(Input::doesnt_matter());
+        ctx.set_output_or_error(Err(OrchestratorError::response("end of file before message length reached".into())));
+        assert_eq!(c.classify_retry(&ctx), RetryAction::NoActionIndicated);
+        // success: nothing to do
+        let mut ctx = InterceptorContext::new(Input::doesnt_matter());
+        ctx.set_output_or_error(Ok(aws_smithy_runtime_api::client::interceptors::context::Output::doesnt_matter()));
+        assert_eq!(c.classify_retry(&ctx), RetryAction::NoActionIndicated);
+        assert!(c.priority() > RetryClassifierPriority::transient_error_classifier(), "runs after the standard classifiers");
+    }
+}
