@@ -67,7 +67,9 @@ pub async fn run(aws: &AwsArgs, args: &ScanArgs) -> Result<u8> {
             }
             let mut stats = CollectionStats { resources: collect::count_resources(&state), ..Default::default() };
             stats.wall_seconds = 0.0;
-            (state, scope, stats, vec![])
+            // the collection errors of the run that took the snapshot: an incomplete scan stays
+            // incomplete when it is evaluated again
+            (state, scope, stats, snap.errors)
         }
         None => {
             let mut regions = args.regions.clone();
@@ -181,8 +183,17 @@ pub fn desired_failures(stack: &Stack, fail_on: crate::finding::Severity) -> Res
     Ok(findings.into_iter().filter(|f| f.status == crate::finding::Status::Fail && f.severity.at_least(fail_on)).collect())
 }
 
-/// Keep only resources tagged for `stack` (for snapshots taken account-wide).
+/// Keep only resources tagged for `stack` (for snapshots taken account-wide). Customer keys
+/// left out are remembered as out of scope, as a stack-scoped collection does.
 fn retain_stack(state: &mut State, stack: &str) {
+    let other_keys: Vec<String> = state
+        .kms
+        .keys
+        .iter()
+        .filter(|k| k.meta.stack().is_some_and(|s| s != stack) && k.manager == crate::model::Observed::Known(crate::model::kms::Manager::Customer))
+        .map(|k| k.meta.arn.clone())
+        .collect();
+    state.kms.out_of_scope.extend(other_keys);
     macro_rules! keep {
         ($($c:expr),*) => { $( $c.retain(|r| crate::model::Resource::meta(r).stack().is_none_or(|s| s == stack)); )* };
     }
@@ -204,28 +215,60 @@ fn write_snapshot(path: &Path, c: &collect::Collected, stack: Option<String>) ->
         account: c.account.clone(),
         regions: c.regions.clone(),
         stack,
+        services: crate::model::SERVICES.iter().map(|s| s.to_string()).collect(),
+        errors: c.errors.clone(),
         state: c.state.clone(),
     };
     let text = serde_json::to_string_pretty(&snap).map_err(|e| Error::usage(format!("cannot serialize the snapshot: {e}")))?;
     write_file(path, &text)
 }
 
-/// Load a snapshot; corrupt or newer files get a one-line error naming the file.
+/// Load a snapshot; corrupt, incomplete, older or newer files get a one-line error naming the
+/// file and the JSON path of what is wrong (`snapshot.json: state.rds: missing`).
 pub fn read_snapshot(path: &Path) -> Result<Snapshot> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| Error::usage(format!("{}:{}: not a tapaudit snapshot: invalid JSON: {e}", path.display(), e.line())))?;
+    parse_snapshot(&path.display().to_string(), &text)
+}
+
+/// The pure part of [`read_snapshot`]: `label` names the file in errors.
+pub fn parse_snapshot(label: &str, text: &str) -> Result<Snapshot> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| Error::usage(format!("{label}:{}: not a tapaudit snapshot: invalid JSON: {e}", e.line())))?;
     match value.get("snapshot_version").and_then(|v| v.as_u64()) {
-        None => return Err(Error::usage(format!("{}: not a tapaudit snapshot (no snapshot_version)", path.display()))),
+        None => return Err(Error::usage(format!("{label}: not a tapaudit snapshot (no snapshot_version)"))),
         Some(v) if v > SNAPSHOT_VERSION as u64 => {
+            return Err(Error::usage(format!("{label}: snapshot version {v} is newer than this tapaudit understands ({SNAPSHOT_VERSION}); upgrade tapaudit")))
+        }
+        Some(v) if v < SNAPSHOT_VERSION as u64 => {
             return Err(Error::usage(format!(
-                "{}: snapshot version {v} is newer than this tapaudit understands ({SNAPSHOT_VERSION}); upgrade tapaudit",
-                path.display()
+                "{label}: snapshot version {v} is older than this tapaudit reads ({SNAPSHOT_VERSION}): it may omit evidence; take a new snapshot with --save-snapshot"
             )))
         }
         Some(_) => {}
     }
-    serde_json::from_str(&text).map_err(|e| Error::usage(format!("{}:{}: corrupt snapshot: {e}", path.display(), e.line())))
+    let snap: Snapshot = serde_path_to_error::deserialize(value).map_err(|e| Error::usage(format!("{label}: {}", snapshot_problem(&e))))?;
+    let services: Vec<&str> = snap.services.iter().map(String::as_str).collect();
+    if let Some(missing) = crate::model::SERVICES.iter().find(|s| !services.contains(s)) {
+        return Err(Error::usage(format!("{label}: services: {missing} was not collected in this snapshot, so nothing about it is known")));
+    }
+    Ok(snap)
+}
+
+/// `state.rds: missing`, `state.kms.keys.items.arn:…: unknown field ...`: the JSON path first.
+fn snapshot_problem(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
+    let path = e.path().to_string();
+    let inner = e.inner().to_string();
+    // serde reports a missing field at its parent: name the field itself
+    if let Some(field) = inner.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+        let full = if path == "." || path.is_empty() { field.to_string() } else { format!("{path}.{field}") };
+        return format!("{full}: missing");
+    }
+    let inner = inner.split(" at line ").next().unwrap_or(&inner).to_string();
+    if path == "." || path.is_empty() {
+        inner
+    } else {
+        format!("{path}: {inner}")
+    }
 }
 
 fn write_file(path: &Path, text: &str) -> Result<()> {
