@@ -19,6 +19,10 @@ pub enum Error {
     /// Anything else the user must act on (bad input, refused operation).
     #[error("{0}")]
     Usage(String),
+    /// A scan that could not collect at all (its first call, the identity check, failed):
+    /// incomplete, so exit 2 whatever the cause.
+    #[error("{0}")]
+    Incomplete(Box<Error>),
     #[error("{path}: {source}")]
     Io {
         path: String,
@@ -76,6 +80,7 @@ impl Error {
     pub fn aws_code(&self) -> Option<&str> {
         match self {
             Error::Aws(e) => Some(&e.code),
+            Error::Incomplete(e) => e.aws_code(),
             _ => None,
         }
     }
@@ -300,13 +305,98 @@ impl From<aws_smithy_types::error::operation::BuildError> for Error {
 }
 
 impl Error {
-    /// 2 for bad input (usage, stack file, files) and for an AWS endpoint that cannot be used
-    /// at all (no credentials, unreachable, timing out); 1 for AWS operations that failed.
+    /// 2 for bad input (usage, stack file, files), for an AWS endpoint that cannot be used
+    /// at all (no credentials, unreachable, timing out) and for a scan that could not start;
+    /// 1 for AWS operations that failed.
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Aws(a) if matches!(a.code.as_str(), "CredentialsError" | "ConnectionError" | "Timeout" | "DispatchFailure") => 2,
             Error::Aws(_) => 1,
-            Error::Spec(_) | Error::Usage(_) | Error::Io { .. } => 2,
+            Error::Spec(_) | Error::Usage(_) | Error::Io { .. } | Error::Incomplete(_) => 2,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cause(code: &str, message: &str, request_id: Option<&str>) -> Cause {
+        Cause { code: code.into(), message: message.into(), request_id: request_id.map(str::to_string), endpoint_hint: None }
+    }
+
+    #[test]
+    fn one_line_names_call_resource_cause_and_request_id() {
+        assert_eq!(
+            render("kms", "DescribeKey", Some("key/1"), &cause("ThrottlingException", "Rate exceeded", Some("r-1"))),
+            "kms DescribeKey failed for key/1: ThrottlingException: Rate exceeded [request id r-1]"
+        );
+        assert_eq!(render("ec2", "DescribeVpcs", None, &cause("Timeout", "", None)), "ec2 DescribeVpcs failed: Timeout");
+        // a message that only repeats the code is not printed twice
+        assert_eq!(render("iam", "GetPolicy", None, &cause("AccessDenied", "AccessDenied", None)), "iam GetPolicy failed: AccessDenied");
+    }
+
+    #[test]
+    fn answers_without_a_code_are_named_by_status_and_cause() {
+        let (code, msg) = uncoded_answer(200, Some(b"{\"KeyMetadata\":"), "unhandled error: Error at offset 15: unexpected end of stream");
+        assert_eq!((code.as_str(), msg.as_str()), ("UnparseableResponse", "HTTP 200 answer could not be parsed: Error at offset 15: unexpected end of stream"));
+        let (code, msg) = uncoded_answer(503, Some(b""), "unhandled error");
+        assert_eq!((code.as_str(), msg.as_str()), ("HTTP503", "HTTP 503 Service Unavailable without an AWS error code (an empty body)"));
+        let page = format!("<html><body>{}</body></html>", "x".repeat(400));
+        let (code, msg) = uncoded_answer(500, Some(page.as_bytes()), "unhandled error");
+        assert_eq!(code, "HTTP500");
+        assert!(msg.starts_with("HTTP 500 Internal Server Error without an AWS error code (body <html><body>xxx") && msg.ends_with("…)"), "{msg}");
+        assert!(msg.len() < 260, "an HTML page is cut: {msg}");
+    }
+
+    #[test]
+    fn unreadable_bodies_say_why() {
+        let (code, msg) = unreadable_answer(200, "response error: error reading a body from connection: end of file before message length reached");
+        assert_eq!(code, "TruncatedResponse");
+        assert_eq!(msg, "HTTP 200 answer, body could not be read: error reading a body from connection: end of file before message length reached");
+        assert_eq!(unreadable_answer(200, "response error: invalid chunk").0, "UnreadableResponse");
+    }
+
+    #[test]
+    fn source_chains_are_walked_without_repeats() {
+        #[derive(Debug)]
+        struct Outer(Inner);
+        #[derive(Debug)]
+        struct Inner;
+        impl fmt::Display for Outer {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("dispatch failure")
+            }
+        }
+        impl fmt::Display for Inner {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("Connection reset by peer (os error 104)")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        impl std::error::Error for Inner {}
+        assert_eq!(source_chain(&Outer(Inner)), "dispatch failure: Connection reset by peer (os error 104)");
+    }
+
+    #[test]
+    fn a_scan_that_cannot_start_is_incomplete() {
+        let throttled = Error::Aws(Box::new(AwsError {
+            service: "sts",
+            operation: "GetCallerIdentity",
+            resource: String::new(),
+            code: "Throttling".into(),
+            message: "Rate exceeded".into(),
+            request_id: None,
+            endpoint_hint: None,
+        }));
+        assert_eq!(throttled.exit_code(), 1);
+        let incomplete = Error::Incomplete(Box::new(throttled));
+        assert_eq!(incomplete.exit_code(), 2);
+        assert_eq!(incomplete.aws_code(), Some("Throttling"));
+        assert_eq!(incomplete.to_string(), "sts GetCallerIdentity failed: Throttling: Rate exceeded");
     }
 }
