@@ -84,24 +84,19 @@ fn clean_scan(emu: &Emulator, args: &[&str]) -> (i32, Value) {
     (clean.run.code, report)
 }
 
-#[test]
-fn scans_under_30_percent_faults_give_the_clean_verdicts() {
-    let started = Instant::now();
-    let emu = Emulator::start();
-    emu.run(&["provision", "--stack", "dev"]).ok("provision");
-    let args = ["--stack", "dev"];
-    let (clean_code, clean) = clean_scan(&emu, &args);
+/// Scans through 30% faults, one per seed: the clean scan's verdicts, exit code and no
+/// collection error. Returns the faults injected per kind over all seeds.
+fn faulty_scans_match_clean(emu: &Emulator, args: &[&str]) -> BTreeMap<&'static str, u64> {
+    let (clean_code, clean) = clean_scan(emu, args);
     let want = verdicts(&clean);
-    assert!(want.len() > 40, "the dev stack has many findings ({})", want.len());
-
     let mut total_injected: BTreeMap<&str, u64> = BTreeMap::new();
     for seed in SEEDS {
         let faults = Faults { slow: (Duration::from_millis(200), Duration::from_millis(1500)), ..Faults::random(seed, FAULT_RATE) };
         let proxy = FaultProxy::start(emu.port, faults);
         let t = Instant::now();
-        let s = scan(&emu, &proxy.url(), &args, &["--max-attempts", MAX_ATTEMPTS_UNDER_FAULTS, "--timeout", "1"]);
+        let s = scan(emu, &proxy.url(), args, &["--max-attempts", MAX_ATTEMPTS_UNDER_FAULTS, "--timeout", "1"]);
         let injected = proxy.injected();
-        eprintln!("seed {seed}: {:.1}s, injected {injected:?} into {} requests", t.elapsed().as_secs_f64(), proxy.requests().values().sum::<u64>());
+        eprintln!("{} seed {seed}: {:.1}s, injected {injected:?} into {} requests", args.join(" "), t.elapsed().as_secs_f64(), proxy.requests().values().sum::<u64>());
         assert!(proxy.total_injected() > 5, "seed {seed}: faults were injected: {injected:?}");
         for (kind, n) in injected {
             *total_injected.entry(kind).or_default() += n;
@@ -118,6 +113,17 @@ fn scans_under_30_percent_faults_give_the_clean_verdicts() {
             .collect();
         assert!(diff.is_empty(), "seed {seed}: verdicts differ:\n{}", diff.join("\n"));
     }
+    total_injected
+}
+
+#[test]
+fn scans_under_30_percent_faults_give_the_clean_verdicts() {
+    let started = Instant::now();
+    let emu = Emulator::start();
+    emu.run(&["provision", "--stack", "dev"]).ok("provision");
+    let (_, clean) = clean_scan(&emu, &["--stack", "dev"]);
+    assert!(verdicts(&clean).len() > 40, "the dev stack has many findings ({})", verdicts(&clean).len());
+    let total_injected = faulty_scans_match_clean(&emu, &["--stack", "dev"]);
     for kind in Fault::ALL {
         assert!(total_injected.get(kind.name()).is_some_and(|n| *n > 0), "no {} injected over the seeds: {total_injected:?}", kind.name());
     }
@@ -183,12 +189,18 @@ fn outage_of_every_operation(emu: &Emulator, args: &[&str], min_ops: usize) {
         assert!(["Describe", "List", "Get"].iter().any(|p| op.starts_with(p)), "the scan only reads: {service} {op}");
     }
     let mut violations = vec![];
-    for (service, op) in &ops {
-        let proxy = FaultProxy::start(emu.port, Faults::outage(service, op));
+    let mut summary = vec![];
+    // each outage fails in one of the ways that exhaust the retries, in turn
+    let failing = [Fault::Throttle, Fault::Unavailable, Fault::Reset, Fault::Truncate];
+    for (i, (service, op)) in ops.iter().enumerate() {
+        let fault = failing[i % failing.len()];
+        let proxy = FaultProxy::start(emu.port, Faults { outage_fault: fault, ..Faults::outage(service, op) });
         let s = scan(emu, &proxy.url(), args, &["--max-attempts", "2"]);
         violations.extend(outage_violations(service, op, clean_code, &want, &s, &proxy));
+        let errors = s.report.as_ref().map(|r| verdicts(r).values().filter(|v| *v == "error").count());
+        summary.push(format!("{service} {op} ({}): exit {}, {} error findings", fault.name(), s.run.code, errors.map_or("no report".to_string(), |n| n.to_string())));
     }
-    eprintln!("{} single-operation outages ({}) in {:.0}s", ops.len(), args.join(" "), started.elapsed().as_secs_f64());
+    eprintln!("{} single-operation outages ({}) in {:.0}s:\n  {}", ops.len(), args.join(" "), started.elapsed().as_secs_f64(), summary.join("\n  "));
     assert!(violations.is_empty(), "{} violations:\n{}", violations.len(), violations.join("\n"));
 }
 
@@ -200,12 +212,15 @@ fn an_outage_of_any_operation_only_turns_dependent_verdicts_into_error_stack_sca
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_outage_of_any_operation_only_turns_dependent_verdicts_into_error_account_scan() {
+async fn account_scan_survives_faults_and_any_single_operation_outage() {
     let emu = Emulator::start();
     emu.run(&["provision", "--stack", "dev"]).ok("provision");
     richer_account(&emu).await;
     let emu_ref = &emu;
-    tokio::task::block_in_place(|| outage_of_every_operation(emu_ref, &["--regions", "us-east-1"], 40));
+    tokio::task::block_in_place(|| {
+        faulty_scans_match_clean(emu_ref, &["--regions", "us-east-1"]);
+        outage_of_every_operation(emu_ref, &["--regions", "us-east-1"], 40)
+    });
 }
 
 /// Beyond the dev stack: ElastiCache, EFS, a load balancer with a listener, an unrotated key.
@@ -259,7 +274,9 @@ async fn richer_account(emu: &Emulator) {
 #[test]
 fn the_proxy_names_operations_and_answers_in_each_protocols_shape() {
     use support::fault_proxy::{identify_parts, throttle_response, Operation, Protocol};
-    let cases: &[(&str, &str, Option<&str>, &str, &str, (&str, &str, Protocol))] = &[
+    /// method, path, X-Amz-Target, body, signing name → (service, operation, protocol)
+    type Case<'a> = (&'a str, &'a str, Option<&'a str>, &'a str, &'a str, (&'a str, &'a str, Protocol));
+    let cases: &[Case] = &[
         ("POST", "/", Some("TrentService.DescribeKey"), "{}", "kms", ("kms", "DescribeKey", Protocol::AwsJson)),
         ("POST", "/", Some("Logs_20140328.DescribeLogGroups"), "{}", "logs", ("logs", "DescribeLogGroups", Protocol::AwsJson)),
         ("POST", "/", None, "Action=DescribeDBInstances&Version=2014-10-31", "rds", ("rds", "DescribeDBInstances", Protocol::AwsQuery)),
