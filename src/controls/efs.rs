@@ -18,8 +18,10 @@ pub const CONTROLS: &[(&str, ControlFn)] = &[
 fn encrypted_cmk(state: &State, _: &Params) -> Vec<Verdict> {
     each(&state.efs.file_systems, "efs:file-system", |fs: &FileSystem| {
         let expected = json!({"encrypted": true, "kms_key": "a customer-managed key"});
-        if !fs.encrypted {
-            return Verdict::fail(&fs.meta, "file system is not encrypted at rest", json!({"encrypted": false}), expected);
+        match fs.encrypted.get() {
+            Err(reason) => return Verdict::error(&fs.meta, format!("whether the file system is encrypted was not read: {reason}")),
+            Ok(false) => return Verdict::fail(&fs.meta, "file system is not encrypted at rest", json!({"encrypted": false}), expected),
+            Ok(true) => {}
         }
         // an encrypted file system always reports its key (DescribeFileSystems KmsKeyId, the
         // aws/elasticfilesystem key ARN when AWS-managed): an absent one was not read
@@ -109,7 +111,7 @@ mod tests {
     fn encrypted_cmk() {
         assert_eq!(eval("efs-encrypted-cmk", &fixture()), vec![Status::Pass]);
         let mut plain = fixture();
-        fs(&mut plain).encrypted = false;
+        fs(&mut plain).encrypted = Observed::Known(false);
         fs(&mut plain).kms_key_id = None;
         assert_eq!(eval("efs-encrypted-cmk", &plain), vec![Status::Fail]);
         let mut alias = fixture();
@@ -120,6 +122,9 @@ mod tests {
         assert_eq!(eval("efs-encrypted-cmk", &aws_key), vec![Status::Fail], "a key the State knows is AWS-managed");
         let failed = crate::controls::testing::unlisted(|s| &mut s.efs.file_systems);
         assert_eq!(eval("efs-encrypted-cmk", &failed), vec![Status::Error]);
+        let mut unread = fixture();
+        fs(&mut unread).encrypted = Observed::Unknown("DescribeFileSystems returned no Encrypted".into());
+        assert_eq!(eval("efs-encrypted-cmk", &unread), vec![Status::Error]);
     }
 
     #[test]

@@ -10,13 +10,12 @@ pub struct Efs {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MountTarget {
     pub subnet_id: String,
-    pub security_groups: Observed<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileSystem {
     pub meta: Meta,
-    pub encrypted: bool,
+    pub encrypted: Observed<bool>,
     pub kms_key_id: Option<String>,
     /// `ENABLED`, `DISABLED`, `ENABLING`, `DISABLING`
     pub backup_policy: Observed<String>,
