@@ -158,7 +158,13 @@ where
         SdkError::TimeoutError(_) => Cause { code: "Timeout".to_string(), message: source_chain(err), request_id: None, endpoint_hint: None },
         SdkError::ResponseError(re) => {
             let raw = re.raw();
-            let (code, message) = unreadable_answer(raw.status().as_u16(), &source_chain(err));
+            // a body that was read in full but did not parse (the schema-based clients, such as
+            // Kinesis and ECS, report an answer without an error code this way), or a body that
+            // could not be read to its end
+            let (code, message) = match raw.body().bytes() {
+                Some(body) => uncoded_answer(raw.status().as_u16(), Some(body), &source_chain(err)),
+                None => unreadable_answer(raw.status().as_u16(), &source_chain(err)),
+            };
             Cause { code, message, request_id: response_request_id(raw), endpoint_hint: None }
         }
         SdkError::ConstructionFailure(_) => Cause { code: "ConstructionFailure".to_string(), message: source_chain(err), request_id: None, endpoint_hint: None },
@@ -218,7 +224,8 @@ fn status_reason(status: u16) -> &'static str {
 fn strip_unhandled(chain: &str) -> String {
     chain
         .split(": ")
-        .filter(|p| !matches!(p.trim(), "unhandled error" | "service error" | "response error" | "dispatch failure" | "Unhandled" | ""))
+        // "Error" alone is how an empty ErrorMetadata displays
+        .filter(|p| !matches!(p.trim(), "unhandled error" | "service error" | "response error" | "dispatch failure" | "Unhandled" | "Error" | ""))
         .collect::<Vec<_>>()
         .join(": ")
 }

@@ -131,7 +131,7 @@ fn scans_under_30_percent_faults_give_the_clean_verdicts() {
 }
 
 /// What an outage of one operation did that it must not do.
-fn outage_violations(service: &str, op: &str, clean_code: i32, clean: &Verdicts, s: &Scan, proxy: &FaultProxy) -> Vec<String> {
+fn outage_violations(service: &str, op: &str, fault: Fault, clean_code: i32, clean: &Verdicts, s: &Scan, proxy: &FaultProxy) -> Vec<String> {
     let who = format!("{service} {op}");
     let mut bad = vec![];
     if proxy.outage_hits() == 0 {
@@ -154,8 +154,25 @@ fn outage_violations(service: &str, op: &str, clean_code: i32, clean: &Verdicts,
             bad.push(format!("{who}: a collection error without its cause: {e}"));
         }
     }
-    if !errors.iter().any(|e| e["service"] == service && e["operation"] == op) {
+    let own: Vec<&Value> = errors.iter().filter(|e| e["service"] == service && e["operation"] == op).collect();
+    if own.is_empty() {
         bad.push(format!("{who}: the failed operation is not among the collection errors: {}", Value::Array(errors.clone())));
+    }
+    // the error that remains names its cause, with the request id when the answer had one
+    for e in own {
+        let (code, message) = (e["code"].as_str().unwrap_or_default(), e["message"].as_str().unwrap_or_default());
+        let named = match fault {
+            Fault::Throttle => {
+                ["Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"].contains(&code) && message.contains("[request id fault-proxy-")
+            }
+            Fault::Unavailable => code == "HTTP503" && message.contains("503 Service Unavailable"),
+            Fault::Reset => code == "ConnectionError" && message.to_ascii_lowercase().contains("reset"),
+            Fault::Truncate => code == "TruncatedResponse" && message.contains("body could not be read"),
+            Fault::Slow => true,
+        };
+        if !named {
+            bad.push(format!("{who}: a {} outage is reported as {code}: {message}", fault.name()));
+        }
     }
     let got = verdicts(report);
     if errors.is_empty() && !got.values().any(|s| s == "error") {
@@ -196,7 +213,7 @@ fn outage_of_every_operation(emu: &Emulator, args: &[&str], min_ops: usize) {
         let fault = failing[i % failing.len()];
         let proxy = FaultProxy::start(emu.port, Faults { outage_fault: fault, ..Faults::outage(service, op) });
         let s = scan(emu, &proxy.url(), args, &["--max-attempts", "2"]);
-        violations.extend(outage_violations(service, op, clean_code, &want, &s, &proxy));
+        violations.extend(outage_violations(service, op, fault, clean_code, &want, &s, &proxy));
         let errors = s.report.as_ref().map(|r| verdicts(r).values().filter(|v| *v == "error").count());
         summary.push(format!("{service} {op} ({}): exit {}, {} error findings", fault.name(), s.run.code, errors.map_or("no report".to_string(), |n| n.to_string())));
     }

@@ -199,9 +199,47 @@ mod tests {
             .await
     }
 
-    fn ok() -> Answer {
-        Answer::Raw(http("200 OK", &[JSON, ("x-amzn-RequestId", "req-ok")], KEY))
+    /// One classic client (KMS) and one schema-based client (Kinesis), which report an answer
+    /// without an error code differently (a service error vs. a response error).
+    #[derive(Debug, Clone, Copy)]
+    enum Api {
+        KmsDescribeKey,
+        KinesisListTags,
     }
+
+    impl Api {
+        fn ok(self) -> Answer {
+            let body = match self {
+                Api::KmsDescribeKey => KEY,
+                Api::KinesisListTags => r#"{"Tags":[],"HasMoreTags":false}"#,
+            };
+            Answer::Raw(http("200 OK", &[JSON, ("x-amzn-RequestId", "req-ok")], body))
+        }
+
+        /// The call, and on failure the error as tapaudit reports it.
+        async fn call(self, clients: &Clients) -> Result<(), String> {
+            match self {
+                Api::KmsDescribeKey => clients.kms.describe_key().key_id("k1").send().await.map(|_| ()).map_err(|e| from_sdk("kms", "DescribeKey", "key/k1", e).to_string()),
+                Api::KinesisListTags => clients
+                    .kinesis
+                    .list_tags_for_stream()
+                    .stream_name("s1")
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| from_sdk("kinesis", "ListTagsForStream", "s1", e).to_string()),
+            }
+        }
+
+        fn prefix(self) -> &'static str {
+            match self {
+                Api::KmsDescribeKey => "kms DescribeKey failed for key/k1: ",
+                Api::KinesisListTags => "kinesis ListTagsForStream failed for s1: ",
+            }
+        }
+    }
+
+    const APIS: [Api; 2] = [Api::KmsDescribeKey, Api::KinesisListTags];
 
     fn failures() -> Vec<(&'static str, Answer)> {
         vec![
@@ -218,7 +256,8 @@ mod tests {
         ]
     }
 
-    /// (failure, retried by the SDK's standard classifiers, retried by the scan's clients)
+    /// (failure, retried by the SDK's standard classifiers, retried by the scan's clients), the
+    /// same for both clients.
     const EXPECTED: &[(&str, bool, bool)] = &[
         ("throttling error", true, true),
         ("bare 503", true, true),
@@ -234,33 +273,27 @@ mod tests {
 
     #[tokio::test]
     async fn which_failures_are_retried_standard_and_read_only() {
-        let mut measured = vec![];
-        for (name, failure) in failures() {
-            let mut row = (name, false, false);
-            for read_only in [false, true] {
-                let server = Scripted::start(vec![failure.clone()], ok()).await;
-                let cfg = config(&server.url, 2).await;
-                let kms = if read_only { Clients::read_only(&cfg).kms } else { Clients::new(&cfg).kms };
-                let result = kms.describe_key().key_id("k1").send().await;
-                let retried = server.requests() == 2;
-                assert_eq!(retried, result.is_ok(), "{name}: a retry succeeds, no retry fails");
-                if read_only {
-                    row.2 = retried;
-                } else {
-                    row.1 = retried;
+        for api in APIS {
+            let mut measured = vec![];
+            for (name, failure) in failures() {
+                let mut row = (name, false, false);
+                for read_only in [false, true] {
+                    let server = Scripted::start(vec![failure.clone()], api.ok()).await;
+                    let cfg = config(&server.url, 2).await;
+                    let clients = if read_only { Clients::read_only(&cfg) } else { Clients::new(&cfg) };
+                    let result = api.call(&clients).await;
+                    let retried = server.requests() == 2;
+                    assert_eq!(retried, result.is_ok(), "{api:?} {name}: a retry succeeds, no retry fails: {result:?}");
+                    if read_only {
+                        row.2 = retried;
+                    } else {
+                        row.1 = retried;
+                    }
                 }
+                measured.push(row);
             }
-            measured.push(row);
+            assert_eq!(measured, EXPECTED.to_vec(), "{api:?}");
         }
-        assert_eq!(measured, EXPECTED.to_vec());
-    }
-
-    /// The error that remains after every attempt failed, as the scan reports it.
-    async fn final_error(failure: Answer) -> String {
-        let server = Scripted::start(vec![], failure).await;
-        let cfg = config(&server.url, 2).await;
-        let err = Clients::read_only(&cfg).kms.describe_key().key_id("k1").send().await.expect_err("every attempt fails");
-        from_sdk("kms", "DescribeKey", "key/k1", err).to_string()
     }
 
     #[tokio::test]
@@ -272,20 +305,28 @@ mod tests {
             ("connection reset", &["ConnectionError: ", "Connection reset by peer"]),
             ("body cut short of its Content-Length", &["TruncatedResponse: HTTP 200 answer, body could not be read: ", "end of file before message length reached", "[request id req-cut]"]),
             ("slow answer past the attempt timeout", &["Timeout: ", "timeout", "400ms"]),
-            ("unparseable 200 (cut short, framed as complete)", &["UnparseableResponse: HTTP 200 answer could not be parsed: ", "unexpected end of stream", "[request id req-garbled]"]),
+            ("unparseable 200 (cut short, framed as complete)", &["UnparseableResponse: HTTP 200 answer could not be parsed", "[request id req-garbled]"]),
             ("429 without an error code", &["HTTP429: HTTP 429 Too Many Requests without an AWS error code"]),
             ("HTML 403 from a proxy", &["HTTP403: HTTP 403 Forbidden without an AWS error code (body <html>blocked</html>)"]),
             ("AccessDeniedException", &["AccessDeniedException: not allowed"]),
         ];
-        for ((name, failure), (want_name, parts)) in failures().into_iter().zip(want) {
-            assert_eq!(name, *want_name);
-            let msg = final_error(failure).await;
-            assert!(msg.starts_with("kms DescribeKey failed for key/k1: "), "{msg}");
-            for part in *parts {
-                assert!(msg.contains(part), "{name}: {msg:?} lacks {part:?}");
+        for api in APIS {
+            for ((name, failure), (want_name, parts)) in failures().into_iter().zip(want) {
+                assert_eq!(name, *want_name);
+                let server = Scripted::start(vec![], failure).await;
+                let cfg = config(&server.url, 2).await;
+                let msg = api.call(&Clients::read_only(&cfg)).await.expect_err("every attempt fails");
+                assert!(msg.starts_with(api.prefix()), "{msg}");
+                for part in *parts {
+                    assert!(msg.contains(part), "{api:?} {name}: {msg:?} lacks {part:?}");
+                }
+                assert!(!msg.contains("unhandled"), "{api:?} {name}: {msg}");
+                assert!(!msg.contains("UnknownError"), "{api:?} {name}: {msg}");
             }
-            assert!(!msg.contains("unhandled"), "{name}: {msg}");
-            assert!(!msg.contains("UnknownError"), "{name}: {msg}");
         }
+        // the kms answer parses to a position in the JSON
+        let server = Scripted::start(vec![], failures().remove(6).1).await;
+        let msg = Api::KmsDescribeKey.call(&Clients::read_only(&config(&server.url, 1).await)).await.unwrap_err();
+        assert!(msg.contains("unexpected end of stream"), "{msg}");
     }
 }
