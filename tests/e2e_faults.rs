@@ -15,10 +15,12 @@ use support::fault_proxy::{Fault, FaultProxy, Faults};
 use support::{Emulator, Run};
 
 /// Attempts per call under 30% faults. With the fault mix below (throttle, bare 503, reset,
-/// truncated body, and slow answers of 0.2–1.5 s against a 1 s attempt timeout, so ~38% of the
-/// slow ones time out) an attempt fails with probability 0.3 × (4 + 0.385) / 5 ≈ 0.263. A call
-/// then fails all 15 attempts with probability 0.263^15 ≈ 2e-9; a scan makes a few hundred
-/// calls, so the chance of one spurious `error` over the three seeds is about 2e-6.
+/// truncated body, garbled body, and slow answers of 0.2–1.5 s against a 1 s attempt timeout,
+/// so ~38% of the slow ones time out) an attempt fails with probability
+/// 0.3 × (5 + 0.385) / 6 ≈ 0.27. A call then fails all 15 attempts with probability
+/// 0.27^15 ≈ 3e-9; a scan makes 50–100 calls, so the chance of one spurious `error` over the
+/// six faulty scans of this file is below 2e-6. (With the default 4 attempts it is ~0.5% per
+/// call, i.e. most scans of a few hundred calls would end incomplete at 30% faults.)
 const MAX_ATTEMPTS_UNDER_FAULTS: &str = "15";
 const FAULT_RATE: f64 = 0.3;
 const SEEDS: [u64; 3] = [7, 1931, 424242];
@@ -168,6 +170,8 @@ fn outage_violations(service: &str, op: &str, fault: Fault, clean_code: i32, cle
             Fault::Unavailable => code == "HTTP503" && message.contains("503 Service Unavailable"),
             Fault::Reset => code == "ConnectionError" && message.to_ascii_lowercase().contains("reset"),
             Fault::Truncate => code == "TruncatedResponse" && message.contains("body could not be read"),
+            // a garbled success does not parse; a garbled error answer loses its code
+            Fault::Garble => (code == "UnparseableResponse" && message.contains("could not be parsed")) || (code.starts_with("HTTP") && message.contains("without an AWS error code")),
             Fault::Slow => true,
         };
         if !named {
@@ -208,7 +212,7 @@ fn outage_of_every_operation(emu: &Emulator, args: &[&str], min_ops: usize) {
     let mut violations = vec![];
     let mut summary = vec![];
     // each outage fails in one of the ways that exhaust the retries, in turn
-    let failing = [Fault::Throttle, Fault::Unavailable, Fault::Reset, Fault::Truncate];
+    let failing = [Fault::Throttle, Fault::Unavailable, Fault::Reset, Fault::Truncate, Fault::Garble];
     for (i, (service, op)) in ops.iter().enumerate() {
         let fault = failing[i % failing.len()];
         let proxy = FaultProxy::start(emu.port, Faults { outage_fault: fault, ..Faults::outage(service, op) });

@@ -98,7 +98,9 @@ pub struct Clients {
 /// (see `retry::ReadRetryClassifier`).
 macro_rules! read_client {
     ($krate:ident, $cfg:expr) => {
-        $krate::Client::from_conf($krate::config::Builder::from($cfg).retry_classifier(retry::ReadRetryClassifier).build())
+        $krate::Client::from_conf(
+            $krate::config::Builder::from($cfg).retry_classifier(retry::ReadRetryClassifier).interceptor(retry::CompleteAnswerCheck).build(),
+        )
     };
 }
 
@@ -328,5 +330,33 @@ mod tests {
         let server = Scripted::start(vec![], failures().remove(6).1).await;
         let msg = Api::KmsDescribeKey.call(&Clients::read_only(&config(&server.url, 1).await)).await.unwrap_err();
         assert!(msg.contains("unexpected end of stream"), "{msg}");
+    }
+    const VPCS: &str = r#"<DescribeVpcsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r-1</requestId><vpcSet><item><vpcId>vpc-1</vpcId><cidrBlock>10.0.0.0/16</cidrBlock></item><item><vpcId>vpc-2</vpcId><cidrBlock>10.1.0.0/16</cidrBlock></item></vpcSet></DescribeVpcsResponse>"#;
+
+    fn xml(body: &str) -> Answer {
+        Answer::Raw(http("200 OK", &[("Content-Type", "text/xml;charset=UTF-8")], body))
+    }
+
+    #[tokio::test]
+    async fn a_cut_xml_answer_is_a_success_for_the_sdk_and_a_retried_failure_for_the_scan() {
+        let cut = &VPCS[..VPCS.find("<item><vpcId>vpc-2").unwrap()];
+        // the SDK's standard client takes half an answer for the whole account
+        let server = Scripted::start(vec![xml(cut)], xml(VPCS)).await;
+        let out = Clients::new(&config(&server.url, 3).await).ec2.describe_vpcs().send().await.expect("accepted");
+        assert_eq!((server.requests(), out.vpcs().len()), (1, 1), "one VPC of two, silently");
+        // the scan's client rejects it and asks again
+        let server = Scripted::start(vec![xml(cut)], xml(VPCS)).await;
+        let out = Clients::read_only(&config(&server.url, 3).await).ec2.describe_vpcs().send().await.expect("retried");
+        assert_eq!((server.requests(), out.vpcs().len()), (2, 2));
+        // and names it when it remains
+        let server = Scripted::start(vec![], xml(cut)).await;
+        let err = Clients::read_only(&config(&server.url, 2).await).ec2.describe_vpcs().send().await.expect_err("every answer cut");
+        let msg = from_sdk("ec2", "DescribeVpcs", "", err).to_string();
+        assert_eq!(server.requests(), 2);
+        assert!(
+            msg.starts_with("ec2 DescribeVpcs failed: UnparseableResponse: HTTP 200 answer could not be parsed: ")
+                && msg.contains(&format!("the XML answer ends after {} bytes, before its root element <DescribeVpcsResponse> is closed", cut.len())),
+            "{msg}"
+        );
     }
 }

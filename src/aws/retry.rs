@@ -10,6 +10,8 @@
 //!   body cut short of its `Content-Length` (a response error): `TransientErrorClassifier`.
 //!
 //! What it does not retry, and `ReadRetryClassifier` adds for reads:
+//! - an XML answer cut short but framed as complete, which the SDK even accepts as a success
+//!   with partial data (`CompleteAnswerCheck` fails such an attempt first);
 //! - a 2xx answer whose body cannot be parsed (cut short but framed as complete by a proxy,
 //!   garbled): the SDK reports it as an unhandled service error;
 //! - an error status whose answer carries no AWS error code (an HTML page or an empty body from
@@ -17,8 +19,94 @@
 //!
 //! Answers with an AWS error code keep the SDK's judgement (`AccessDenied` is not retried).
 
-use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::{AfterDeserializationInterceptorContextRef, InterceptorContext};
+use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction, RetryClassifierPriority};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use std::fmt;
+
+/// An XML answer (query protocols, EC2) that ends before its root element closes. The SDK's
+/// XML deserializer accepts such a body as a success with whatever it read so far (measured
+/// through the fault proxy: half a `DescribeInternetGateways` answer parsed as an account with
+/// fewer gateways), so `CompleteAnswerCheck` turns it into a failed attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncompleteAnswer {
+    pub root: String,
+    pub bytes: usize,
+}
+
+impl fmt::Display for IncompleteAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the XML answer ends after {} bytes, before its root element <{}> is closed", self.bytes, self.root)
+    }
+}
+
+impl std::error::Error for IncompleteAnswer {}
+
+/// `Err` when `body` is an XML document whose root element is never closed. JSON and empty
+/// bodies are left to the deserializers, which reject a cut JSON document themselves.
+pub fn check_complete_xml(body: &[u8]) -> Result<(), IncompleteAnswer> {
+    let text = String::from_utf8_lossy(body);
+    let mut rest = text.trim();
+    if !rest.starts_with('<') {
+        return Ok(());
+    }
+    // skip the prolog and comments
+    while rest.starts_with("<?") || rest.starts_with("<!--") {
+        let end = if rest.starts_with("<?") { rest.find("?>").map(|i| i + 2) } else { rest.find("-->").map(|i| i + 3) };
+        match end {
+            Some(i) => rest = rest[i..].trim_start(),
+            None => return Err(IncompleteAnswer { root: "?".into(), bytes: body.len() }),
+        }
+    }
+    let Some(tag) = rest.strip_prefix('<') else {
+        return Err(IncompleteAnswer { root: "?".into(), bytes: body.len() });
+    };
+    let root: String = tag.chars().take_while(|c| !c.is_whitespace() && *c != '>' && *c != '/').collect();
+    let Some(open_end) = tag.find('>') else {
+        return Err(IncompleteAnswer { root, bytes: body.len() });
+    };
+    let self_closing = tag[..open_end].ends_with('/');
+    if self_closing || rest.trim_end().ends_with(&format!("</{root}>")) {
+        Ok(())
+    } else {
+        Err(IncompleteAnswer { root, bytes: body.len() })
+    }
+}
+
+/// Fails an attempt whose XML answer was cut short but parsed anyway (see `IncompleteAnswer`);
+/// `ReadRetryClassifier` retries it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CompleteAnswerCheck;
+
+impl Intercept for CompleteAnswerCheck {
+    fn name(&self) -> &'static str {
+        "tapaudit complete answers"
+    }
+
+    fn read_after_deserialization(&self, context: &AfterDeserializationInterceptorContextRef<'_>, _: &RuntimeComponents, _: &mut ConfigBag) -> Result<(), BoxError> {
+        if context.output_or_error().is_err() {
+            return Ok(());
+        }
+        match context.response().body().bytes() {
+            Some(body) => check_complete_xml(body).map_err(|e| Box::new(e) as BoxError),
+            None => Ok(()),
+        }
+    }
+}
+
+fn is_incomplete_answer(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        if e.downcast_ref::<IncompleteAnswer>().is_some() {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
+}
 
 /// Retries the failures of read-only calls that the standard classifiers leave alone. Only
 /// the scan's clients carry it: retrying a read is always safe, while a write that failed
@@ -40,6 +128,9 @@ impl ClassifyRetry for ReadRetryClassifier {
         let Some(Err(err)) = ctx.output_or_error() else {
             return RetryAction::NoActionIndicated;
         };
+        if err.is_interceptor_error() && is_incomplete_answer(err) {
+            return RetryAction::transient_error();
+        }
         // only service answers: transport failures, timeouts and unreadable bodies are the
         // standard classifiers' business. An answer that did not parse is an operation error
         // (classic clients) or an "other" error raised while deserializing (the schema-based
@@ -161,6 +252,37 @@ mod tests {
         let mut ctx = InterceptorContext::new(Input::doesnt_matter());
         ctx.set_output_or_error(Err(OrchestratorError::other("no credentials")));
         assert_eq!(c.classify_retry(&ctx), RetryAction::NoActionIndicated);
+    }
+
+    #[test]
+    fn xml_answers_must_close_their_root_element() {
+        let complete = [
+            "<DescribeVpcsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><vpcSet/></DescribeVpcsResponse>",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DescribeLoadBalancersResponse><X/></DescribeLoadBalancersResponse>\n",
+            "<?xml version=\"1.0\"?><!-- c --><R/>",
+            r#"{"KeyMetadata":{"KeyId":"#,
+            "",
+        ];
+        for body in complete {
+            assert_eq!(check_complete_xml(body.as_bytes()), Ok(()), "{body}");
+        }
+        let cut = [
+            ("<DescribeInternetGatewaysResponse xmlns=\"x\"><internetGatewaySet><item>", "DescribeInternetGatewaysResponse"),
+            ("<?xml version=\"1.0\"?><DescribeTagsResponse><DescribeTagsResult></DescribeTagsResult></DescribeTags", "DescribeTagsResponse"),
+            ("<?xml version=\"1.0\" encod", "?"),
+            ("<DescribeVpcsResp", "DescribeVpcsResp"),
+        ];
+        for (body, root) in cut {
+            let e = check_complete_xml(body.as_bytes()).expect_err(body);
+            assert_eq!(e.root, root);
+            assert_eq!(e.bytes, body.len());
+        }
+        let e = check_complete_xml(cut[0].0.as_bytes()).unwrap_err();
+        assert_eq!(e.to_string(), format!("the XML answer ends after {} bytes, before its root element <DescribeInternetGatewaysResponse> is closed", cut[0].0.len()));
+        // the classifier retries an attempt this check failed
+        let mut ctx = answered(200, None, cut[0].0);
+        ctx.set_output_or_error(Err(OrchestratorError::interceptor(aws_smithy_runtime_api::client::interceptors::error::InterceptorError::read_after_deserialization("tapaudit complete answers", e))));
+        assert_eq!(ReadRetryClassifier.classify_retry(&ctx), RetryAction::transient_error());
     }
 
     #[test]

@@ -30,12 +30,15 @@ pub enum Fault {
     Reset,
     /// The emulator's answer with its real `Content-Length`, but only half the body, then close.
     Truncate,
+    /// The emulator's answer cut in half but framed as complete (`Content-Length` of what is
+    /// sent), as a broken middlebox would: a body that does not parse.
+    Garble,
     /// The emulator's answer, late.
     Slow,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 5] = [Fault::Throttle, Fault::Unavailable, Fault::Reset, Fault::Truncate, Fault::Slow];
+    pub const ALL: [Fault; 6] = [Fault::Throttle, Fault::Unavailable, Fault::Reset, Fault::Truncate, Fault::Garble, Fault::Slow];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -43,6 +46,7 @@ impl Fault {
             Fault::Unavailable => "unavailable",
             Fault::Reset => "reset",
             Fault::Truncate => "truncate",
+            Fault::Garble => "garble",
             Fault::Slow => "slow",
         }
     }
@@ -358,6 +362,19 @@ async fn serve(mut client: TcpStream, shared: Arc<Shared>) {
                 }
                 false
             }
+            Some(Fault::Garble) => match forward(shared.upstream, &req).await {
+                // an empty body cut in half is still empty (and may parse): cut it short instead
+                Ok(resp) if resp.body.len() >= 2 => {
+                    let half = &resp.body[..resp.body.len() / 2];
+                    client.write_all(&encode(&resp, half.len(), half)).await.is_ok()
+                }
+                Ok(resp) => {
+                    let _ = client.write_all(&encode(&resp, resp.body.len() + 1, &resp.body)).await;
+                    let _ = client.shutdown().await;
+                    false
+                }
+                Err(_) => false,
+            },
             Some(Fault::Slow) | None => {
                 if fault == Some(Fault::Slow) {
                     let (lo, hi) = shared.faults.slow;
