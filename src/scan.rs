@@ -183,8 +183,8 @@ pub fn desired_failures(stack: &Stack, fail_on: crate::finding::Severity) -> Res
     Ok(findings.into_iter().filter(|f| f.status == crate::finding::Status::Fail && f.severity.at_least(fail_on)).collect())
 }
 
-/// Keep only resources tagged for `stack` (for snapshots taken account-wide). Customer keys
-/// left out are remembered as out of scope, as a stack-scoped collection does.
+/// Keep only resources tagged for `stack` (for snapshots taken account-wide). Customer keys and
+/// log groups left out are remembered as out of scope, as a stack-scoped collection does.
 fn retain_stack(state: &mut State, stack: &str) {
     let other_keys: Vec<String> = state
         .kms
@@ -194,6 +194,8 @@ fn retain_stack(state: &mut State, stack: &str) {
         .map(|k| k.meta.arn.clone())
         .collect();
     state.kms.out_of_scope.extend(other_keys);
+    let other_groups: Vec<String> = state.logs.log_groups.iter().filter(|g| g.meta.stack().is_some_and(|s| s != stack)).map(|g| g.meta.arn.clone()).collect();
+    state.logs.out_of_scope.extend(other_groups);
     macro_rules! keep {
         ($($c:expr),*) => { $( $c.retain(|r| crate::model::Resource::meta(r).stack().is_none_or(|s| s == stack)); )* };
     }

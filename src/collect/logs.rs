@@ -29,7 +29,10 @@ pub async fn collect(ctx: &Ctx) -> Logs {
             .await
             .map(|t| t.tags().map(|m| tag_map(m.iter().map(|(k, v)| (k.as_str(), v.as_str())))).unwrap_or_default())
             .into();
-        ctx.scope.wants(&tags).then(|| LogGroup {
+        if !ctx.scope.wants(&tags) {
+            return Err(arn);
+        }
+        Ok(LogGroup {
             meta: ctx.meta("logs:log-group", &name, arn, Some(name.clone()), tags),
             // absent kmsKeyId: not encrypted with a KMS key (CloudWatch Logs encrypts with its
             // own service key); absent retentionInDays: events never expire ("If you don't
@@ -39,8 +42,13 @@ pub async fn collect(ctx: &Ctx) -> Logs {
         })
     })
     .await;
-    for g in found.into_iter().flatten() {
-        out.log_groups.insert(g);
+    for g in found {
+        match g {
+            Ok(g) => out.log_groups.insert(g),
+            Err(arn) => {
+                out.out_of_scope.insert(arn);
+            }
+        }
     }
     out
 }

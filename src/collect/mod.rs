@@ -330,6 +330,7 @@ fn merge(into: &mut State, part: State) {
     into.rds.parameter_groups.extend(part.rds.parameter_groups);
     into.kinesis.streams.extend(part.kinesis.streams);
     into.logs.log_groups.extend(part.logs.log_groups);
+    into.logs.out_of_scope.extend(part.logs.out_of_scope);
     into.secrets.secrets.extend(part.secrets.secrets);
     into.ecs.clusters.extend(part.ecs.clusters);
     into.ecs.services.extend(part.ecs.services);

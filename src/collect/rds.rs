@@ -120,7 +120,15 @@ pub async fn collect(ctx: &Ctx) -> Rds {
     // members are often created without the stack's tags and decide the cluster's availability)
     let mut clusters_in_scope: BTreeSet<String> = BTreeSet::new();
     match clusters {
-        Err(e) => out.clusters.fail(&ctx.region, e),
+        Err(e) => {
+            // the parameter and (in a stack scope) subnet groups are read for the databases
+            // that use them: with the databases unknown, so are they
+            out.parameter_groups.fail(&ctx.region, format!("not read: the DB clusters that use them could not be listed: {e}"));
+            if ctx.scope.stack.is_some() {
+                out.subnet_groups.fail(&ctx.region, format!("not read: the DB clusters that use them could not be listed: {e}"));
+            }
+            out.clusters.fail(&ctx.region, e)
+        }
         Ok(pages) => {
             for c in pages.iter().flat_map(|p| p.db_clusters()) {
                 let t = tags(c.tag_list());
@@ -147,7 +155,13 @@ pub async fn collect(ctx: &Ctx) -> Rds {
         }
     }
     match instances {
-        Err(e) => out.instances.fail(&ctx.region, e),
+        Err(e) => {
+            out.parameter_groups.fail(&ctx.region, format!("not read: the DB instances that use them could not be listed: {e}"));
+            if ctx.scope.stack.is_some() {
+                out.subnet_groups.fail(&ctx.region, format!("not read: the DB instances that use them could not be listed: {e}"));
+            }
+            out.instances.fail(&ctx.region, e)
+        }
         Ok(pages) => {
             for d in pages.iter().flat_map(|p| p.db_instances()) {
                 let t = tags(d.tag_list());

@@ -67,6 +67,11 @@ fn delivery(state: &State, f: &FlowLog) -> Result<Option<String>, String> {
     if groups.iter().any(|g| g.meta.region == region && g.meta.id == name) {
         return Ok(None);
     }
+    // a log group the stack scope left out exists too (it is audited with its own stack)
+    let outside = format!(":logs:{region}:{}:log-group:{name}", f.meta.account);
+    if state.logs.out_of_scope.iter().any(|arn| arn.ends_with(&outside)) {
+        return Ok(None);
+    }
     match groups.failed_in(region) {
         Some(reason) => Err(format!("log groups could not be listed in {region}: {reason}")),
         None => Ok(Some(format!("its log group {name} does not exist"))),
@@ -468,6 +473,10 @@ mod tests {
 
         let mut group_gone = fixture();
         group_gone.logs.log_groups.retain(|g| g.meta.id != "/tapaudit/dev/vpc-flow-logs");
+        // the same group left out by the stack scope still exists
+        let mut outside = group_gone.clone();
+        outside.logs.out_of_scope.insert("arn:aws:logs:us-east-1:123456789012:log-group:/tapaudit/dev/vpc-flow-logs".into());
+        assert_eq!(eval("vpc-flow-logs-enabled", &outside), vec![Status::Pass], "a log group outside the stack's scope exists");
         assert_eq!(eval("vpc-flow-logs-enabled", &group_gone), vec![Status::Fail]);
         let v = crate::controls::registry()["vpc-flow-logs-enabled"](&group_gone, &Default::default());
         assert!(v[0].message.contains("log group /tapaudit/dev/vpc-flow-logs does not exist"), "{}", v[0].message);

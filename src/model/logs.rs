@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct Logs {
     pub log_groups: Collection<LogGroup>,
+    /// ARNs of log groups that DescribeLogGroups returned but the stack scope left out: they
+    /// exist (a flow log of the stack may deliver to one) but are not audited here.
+    pub out_of_scope: std::collections::BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
