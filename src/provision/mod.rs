@@ -8,6 +8,7 @@ mod data;
 pub mod graph;
 pub mod iam;
 mod kms;
+pub mod lock;
 mod logs;
 mod network;
 pub mod names;
@@ -86,9 +87,13 @@ pub struct Ctx {
     pub clients: Clients,
     pub stack: Stack,
     pub account: String,
+    /// The caller's ARN (STS), recorded in the stack lock.
+    pub caller: String,
     pub partition: String,
     pub region: String,
     pub azs: Vec<String>,
+    /// `destroy` takes a final snapshot of each database before deleting it (default true).
+    pub final_snapshot: bool,
     outs: Mutex<BTreeMap<String, Attrs>>,
 }
 
@@ -100,9 +105,11 @@ impl Ctx {
             clients,
             stack,
             account: ident.account,
+            caller: ident.arn,
             partition: ident.partition,
             region,
             azs,
+            final_snapshot: true,
             outs: Mutex::new(BTreeMap::new()),
         })
     }
@@ -135,6 +142,25 @@ impl Ctx {
         stack && logical
     }
 
+    /// A resource found by its physical name is adopted only when it carries this stack's tags
+    /// for `logical_id`; anything else is someone else's: provision stops and names it.
+    pub fn claim<'a>(&self, logical_id: &str, kind: &str, name: &str, tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<()> {
+        let tags: BTreeMap<&str, &str> = tags.into_iter().collect();
+        if self.owns(logical_id, tags.iter().map(|(k, v)| (*k, *v))) {
+            return Ok(());
+        }
+        Err(Error::usage(not_ours_message(&self.stack.name, logical_id, kind, name, tags.get(TAG_STACK).copied(), tags.get(TAG_LOGICAL_ID).copied())))
+    }
+
+    /// At most one resource may carry this stack's tags for one logical id.
+    pub fn single<T>(&self, logical_id: &str, kind: &str, mut found: Vec<T>, id_of: impl Fn(&T) -> String) -> Result<Option<T>> {
+        if found.len() > 1 {
+            let ids: Vec<String> = found.iter().map(&id_of).collect();
+            return Err(Error::usage(duplicate_message(&self.stack.name, logical_id, kind, &ids)));
+        }
+        Ok(found.pop())
+    }
+
     pub fn arn(&self, service: &str, resource: &str) -> String {
         format!("arn:{}:{}:{}:{}:{}", self.partition, service, self.region, self.account, resource)
     }
@@ -154,9 +180,33 @@ impl Ctx {
             .ok_or_else(|| Error::usage(format!("internal: {node}.{key} is not known yet")))
     }
 
+    fn forget(&self) {
+        self.outs.lock().expect("outputs lock").clear();
+    }
+
     pub fn outputs(&self) -> BTreeMap<String, Attrs> {
         self.outs.lock().expect("outputs lock").clone()
     }
+}
+
+/// Why a resource found by name is not adopted, and what to do (one line).
+pub fn not_ours_message(stack: &str, logical_id: &str, kind: &str, name: &str, tag_stack: Option<&str>, tag_logical: Option<&str>) -> String {
+    let carries = match (tag_stack, tag_logical) {
+        (None, None) => "it has no tapaudit tags".to_string(),
+        (s, l) => format!("it carries {TAG_STACK}={} and {TAG_LOGICAL_ID}={}", s.unwrap_or("(none)"), l.unwrap_or("(none)")),
+    };
+    format!(
+        "{kind} {name} already exists but is not stack {stack}'s {logical_id} ({carries}); provision adopts a resource found by name only when it carries {TAG_STACK}={stack} and {TAG_LOGICAL_ID}={logical_id}: delete or rename it, or add those two tags if it really is this stack's, then run provision again"
+    )
+}
+
+/// Two (or more) resources claim one logical id (one line).
+pub fn duplicate_message(stack: &str, logical_id: &str, kind: &str, ids: &[String]) -> String {
+    format!(
+        "{} {kind} resources carry {TAG_STACK}={stack} and {TAG_LOGICAL_ID}={logical_id}: {}; keep the one in use and delete the other (or remove its tapaudit tags), then run again",
+        ids.len(),
+        ids.join(" and ")
+    )
 }
 
 /// One line of a plan or a run.
@@ -247,6 +297,46 @@ pub async fn plan(ctx: Arc<Ctx>, concurrency: usize) -> Result<RunSummary> {
 fn sort_steps(steps: &mut [Step], nodes: &[Node]) {
     let pos: BTreeMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
     steps.sort_by_key(|s| pos.get(s.logical_id.as_str()).copied().unwrap_or(usize::MAX));
+}
+
+/// Before provision writes anything: inspect every node as `plan` does, and stop when any
+/// resource found by name is not this stack's, when two resources claim one logical id, or
+/// when a read fails. A conflict therefore creates nothing.
+pub async fn preflight(ctx: Arc<Ctx>, concurrency: usize) -> Result<()> {
+    let nodes = nodes(&ctx.stack);
+    let by_id: BTreeMap<String, Node> = nodes.iter().map(|n| (n.id.clone(), n.clone())).collect();
+    let result = graph::run(&edges(&nodes), Order::DepsFirst, concurrency, |id| {
+        let ctx = ctx.clone();
+        let node = by_id[&id].clone();
+        async move {
+            if let Found::Present { attrs, .. } = node.kind.inspect(&ctx, &node.id).await? {
+                ctx.set(&node.id, attrs);
+            }
+            Ok(())
+        }
+    })
+    .await;
+    ctx.forget();
+    let pos: BTreeMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+    let mut errors: Vec<(String, Error)> = result.done.into_iter().filter_map(|o| o.result.err().map(|e| (o.id, e))).collect();
+    errors.sort_by_key(|(id, _)| pos.get(id.as_str()).copied().unwrap_or(usize::MAX));
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = errors.iter().map(|(id, e)| format!("{id}: {e}")).collect();
+    let first_aws = errors.iter().position(|(_, e)| matches!(e, Error::Aws(_)));
+    let Some(i) = first_aws else {
+        let mut lines = lines;
+        lines.push(format!("provision stopped before creating anything: {} problem(s) above", errors.len()));
+        return Err(Error::usage(lines.join("\n")));
+    };
+    for (j, l) in lines.iter().enumerate() {
+        if j != i {
+            eprintln!("tapaudit: error: {l}");
+        }
+    }
+    eprintln!("tapaudit: provision stopped before creating anything: a read failed");
+    Err(errors.swap_remove(i).1)
 }
 
 /// Build or converge every node along the dependency graph.
