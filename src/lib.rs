@@ -17,3 +17,6 @@ pub mod spec;
 pub mod suppress;
 
 pub use commands::run;
+
+#[cfg(test)]
+mod fuzz_tests;

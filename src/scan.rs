@@ -67,7 +67,9 @@ pub async fn run(aws: &AwsArgs, args: &ScanArgs) -> Result<u8> {
             }
             let mut stats = CollectionStats { resources: collect::count_resources(&state), ..Default::default() };
             stats.wall_seconds = 0.0;
-            (state, scope, stats, vec![])
+            // the collection errors of the run that took the snapshot: an incomplete scan stays
+            // incomplete when it is evaluated again
+            (state, scope, stats, snap.errors)
         }
         None => {
             let mut regions = args.regions.clone();
@@ -181,8 +183,17 @@ pub fn desired_failures(stack: &Stack, fail_on: crate::finding::Severity) -> Res
     Ok(findings.into_iter().filter(|f| f.status == crate::finding::Status::Fail && f.severity.at_least(fail_on)).collect())
 }
 
-/// Keep only resources tagged for `stack` (for snapshots taken account-wide).
+/// Keep only resources tagged for `stack` (for snapshots taken account-wide). Customer keys
+/// left out are remembered as out of scope, as a stack-scoped collection does.
 fn retain_stack(state: &mut State, stack: &str) {
+    let other_keys: Vec<String> = state
+        .kms
+        .keys
+        .iter()
+        .filter(|k| k.meta.stack().is_some_and(|s| s != stack) && k.manager == crate::model::Observed::Known(crate::model::kms::Manager::Customer))
+        .map(|k| k.meta.arn.clone())
+        .collect();
+    state.kms.out_of_scope.extend(other_keys);
     macro_rules! keep {
         ($($c:expr),*) => { $( $c.retain(|r| crate::model::Resource::meta(r).stack().is_none_or(|s| s == stack)); )* };
     }
@@ -204,28 +215,81 @@ fn write_snapshot(path: &Path, c: &collect::Collected, stack: Option<String>) ->
         account: c.account.clone(),
         regions: c.regions.clone(),
         stack,
+        services: crate::model::SERVICES.iter().map(|s| s.to_string()).collect(),
+        errors: c.errors.clone(),
         state: c.state.clone(),
     };
     let text = serde_json::to_string_pretty(&snap).map_err(|e| Error::usage(format!("cannot serialize the snapshot: {e}")))?;
     write_file(path, &text)
 }
 
-/// Load a snapshot; corrupt or newer files get a one-line error naming the file.
+/// Load a snapshot; corrupt, incomplete, older or newer files get a one-line error naming the
+/// file and the JSON path of what is wrong (`snapshot.json: state.rds: missing`).
 pub fn read_snapshot(path: &Path) -> Result<Snapshot> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| Error::usage(format!("{}:{}: not a tapaudit snapshot: invalid JSON: {e}", path.display(), e.line())))?;
+    parse_snapshot(&path.display().to_string(), &text)
+}
+
+/// The pure part of [`read_snapshot`]: `label` names the file in errors.
+pub fn parse_snapshot(label: &str, text: &str) -> Result<Snapshot> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| Error::usage(format!("{label}:{}: not a tapaudit snapshot: invalid JSON: {e}", e.line())))?;
     match value.get("snapshot_version").and_then(|v| v.as_u64()) {
-        None => return Err(Error::usage(format!("{}: not a tapaudit snapshot (no snapshot_version)", path.display()))),
+        None => return Err(Error::usage(format!("{label}: not a tapaudit snapshot (no snapshot_version)"))),
         Some(v) if v > SNAPSHOT_VERSION as u64 => {
+            return Err(Error::usage(format!("{label}: snapshot version {v} is newer than this tapaudit understands ({SNAPSHOT_VERSION}); upgrade tapaudit")))
+        }
+        Some(v) if v < SNAPSHOT_VERSION as u64 => {
             return Err(Error::usage(format!(
-                "{}: snapshot version {v} is newer than this tapaudit understands ({SNAPSHOT_VERSION}); upgrade tapaudit",
-                path.display()
+                "{label}: snapshot version {v} is older than this tapaudit reads ({SNAPSHOT_VERSION}): it may omit evidence; take a new snapshot with --save-snapshot"
             )))
         }
         Some(_) => {}
     }
-    serde_json::from_str(&text).map_err(|e| Error::usage(format!("{}:{}: corrupt snapshot: {e}", path.display(), e.line())))
+    let snap: Snapshot = serde_path_to_error::deserialize(&value).map_err(|e| Error::usage(format!("{label}: {}", snapshot_problem(&e))))?;
+    // serde reads a missing Option field as None: every field the model writes must be in the
+    // file, or the snapshot claims "none" where it says nothing
+    let written = serde_json::to_value(&snap).map_err(|e| Error::usage(format!("{label}: cannot re-serialize the snapshot: {e}")))?;
+    if let Some(path) = first_missing(&value, &written, String::new()) {
+        return Err(Error::usage(format!("{label}: {path}: missing")));
+    }
+    let services: Vec<&str> = snap.services.iter().map(String::as_str).collect();
+    if let Some(missing) = crate::model::SERVICES.iter().find(|s| !services.contains(s)) {
+        return Err(Error::usage(format!("{label}: services: {missing} was not collected in this snapshot, so nothing about it is known")));
+    }
+    Ok(snap)
+}
+
+/// The path of the first field that `written` (the parsed snapshot, serialized again) has and
+/// `given` (the file) lacks.
+fn first_missing(given: &serde_json::Value, written: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    let join = |k: &str| if path.is_empty() { k.to_string() } else { format!("{path}.{k}") };
+    match (given, written) {
+        (Value::Object(g), Value::Object(w)) => w.iter().find_map(|(k, wv)| match g.get(k) {
+            None => Some(join(k)),
+            Some(gv) => first_missing(gv, wv, join(k)),
+        }),
+        (Value::Array(g), Value::Array(w)) => g.iter().zip(w).enumerate().find_map(|(i, (gv, wv))| first_missing(gv, wv, join(&i.to_string()))),
+        _ => None,
+    }
+}
+
+/// `state.rds: missing`, `state.kms.keys.items.arn:…: unknown field ...`: the JSON path first.
+fn snapshot_problem(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
+    let path = e.path().to_string();
+    let inner = e.inner().to_string();
+    // serde reports a missing field at its parent: name the field itself
+    if let Some(field) = inner.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+        let full = if path == "." || path.is_empty() { field.to_string() } else { format!("{path}.{field}") };
+        return format!("{full}: missing");
+    }
+    let inner = inner.split(" at line ").next().unwrap_or(&inner).to_string();
+    if path == "." || path.is_empty() {
+        inner
+    } else {
+        format!("{path}: {inner}")
+    }
 }
 
 fn write_file(path: &Path, text: &str) -> Result<()> {
@@ -330,5 +394,127 @@ pub fn controls(cmd: ControlsCommand) -> Result<u8> {
             }
             Ok(0)
         }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod snapshot_tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    /// A snapshot of the compliant fixture State, as `--save-snapshot` would write it.
+    pub(crate) fn snapshot_json() -> Value {
+        let snap = Snapshot {
+            snapshot_version: SNAPSHOT_VERSION,
+            tool: "tapaudit".into(),
+            tool_version: "test".into(),
+            collected_at: "2026-12-01T00:00:00Z".into(),
+            account: Some("123456789012".into()),
+            regions: vec!["us-east-1".into()],
+            stack: Some("dev".into()),
+            services: crate::model::SERVICES.iter().map(|s| s.to_string()).collect(),
+            errors: vec![],
+            state: crate::controls::testing::fixture(),
+        };
+        serde_json::to_value(snap).unwrap()
+    }
+
+    fn problem(v: &Value) -> String {
+        match parse_snapshot("snap.json", &v.to_string()) {
+            Ok(_) => panic!("a tampered snapshot was accepted"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    fn first_item(v: &mut Value, service: &str, collection: &str) -> (String, serde_json::Map<String, Value>) {
+        let items = v["state"][service][collection]["items"].as_object_mut().unwrap();
+        let (k, item) = items.iter_mut().next().unwrap();
+        (k.clone(), item.as_object().unwrap().clone())
+    }
+
+    #[test]
+    fn the_untampered_snapshot_round_trips() {
+        let v = snapshot_json();
+        let snap = parse_snapshot("snap.json", &v.to_string()).unwrap();
+        assert_eq!(snap.state, crate::controls::testing::fixture());
+    }
+
+    #[test]
+    fn an_empty_state_or_a_missing_section_is_refused_naming_the_path() {
+        let mut v = snapshot_json();
+        v["state"] = json!({});
+        assert_eq!(problem(&v), "snap.json: state.kms: missing");
+        for section in crate::model::SERVICES {
+            let mut v = snapshot_json();
+            v["state"].as_object_mut().unwrap().remove(*section);
+            assert_eq!(problem(&v), format!("snap.json: state.{section}: missing"));
+        }
+    }
+
+    #[test]
+    fn a_missing_collection_field_or_failures_list_is_refused() {
+        let mut v = snapshot_json();
+        v["state"]["rds"].as_object_mut().unwrap().remove("clusters");
+        assert_eq!(problem(&v), "snap.json: state.rds.clusters: missing");
+        let mut v = snapshot_json();
+        v["state"]["kms"]["keys"].as_object_mut().unwrap().remove("failures");
+        assert_eq!(problem(&v), "snap.json: state.kms.keys.failures: missing");
+        let mut v = snapshot_json();
+        v.as_object_mut().unwrap().remove("errors");
+        assert_eq!(problem(&v), "snap.json: errors: missing");
+    }
+
+    #[test]
+    fn a_missing_evidence_field_is_refused_never_defaulted() {
+        let mut v = snapshot_json();
+        let (arn, mut item) = first_item(&mut v, "kms", "keys");
+        item.remove("rotation_enabled");
+        v["state"]["kms"]["keys"]["items"][&arn] = Value::Object(item);
+        assert_eq!(problem(&v), format!("snap.json: state.kms.keys.items.{arn}.rotation_enabled: missing"));
+        let mut v = snapshot_json();
+        let (arn, mut item) = first_item(&mut v, "rds", "instances");
+        item.remove("storage_encrypted");
+        v["state"]["rds"]["instances"]["items"][&arn] = Value::Object(item);
+        assert_eq!(problem(&v), format!("snap.json: state.rds.instances.items.{arn}.storage_encrypted: missing"));
+        // tags are evidence (stack scope, drift): required too
+        let mut v = snapshot_json();
+        let (arn, mut item) = first_item(&mut v, "kinesis", "streams");
+        item.get_mut("meta").unwrap().as_object_mut().unwrap().remove("tags");
+        v["state"]["kinesis"]["streams"]["items"][&arn] = Value::Object(item);
+        assert_eq!(problem(&v), format!("snap.json: state.kinesis.streams.items.{arn}.meta.tags: missing"));
+    }
+
+    #[test]
+    fn unknown_fields_wrong_types_truncation_and_versions_are_refused() {
+        let mut v = snapshot_json();
+        v["state"]["s3"] = json!({});
+        assert!(problem(&v).starts_with("snap.json: state.s3: unknown field `s3`"), "{}", problem(&v));
+        let mut v = snapshot_json();
+        let (arn, _) = first_item(&mut v, "kinesis", "streams");
+        v["state"]["kinesis"]["streams"]["items"][&arn]["retention_hours"] = json!({"known": "a day"});
+        assert!(problem(&v).starts_with(&format!("snap.json: state.kinesis.streams.items.{arn}.retention_hours")), "{}", problem(&v));
+        let text = snapshot_json().to_string();
+        let cut = parse_snapshot("snap.json", &text[..text.len() / 2]).unwrap_err().to_string();
+        assert!(cut.starts_with("snap.json:1: not a tapaudit snapshot: invalid JSON"), "{cut}");
+        let mut v = snapshot_json();
+        v["snapshot_version"] = json!(SNAPSHOT_VERSION + 1);
+        assert!(problem(&v).contains("is newer than this tapaudit understands"));
+        let mut v = snapshot_json();
+        v["snapshot_version"] = json!(1);
+        assert!(problem(&v).contains("snapshot version 1 is older than this tapaudit reads"));
+        let mut v = snapshot_json();
+        v.as_object_mut().unwrap().remove("snapshot_version");
+        assert_eq!(problem(&v), "snap.json: not a tapaudit snapshot (no snapshot_version)");
+        let mut v = snapshot_json();
+        v["services"] = json!(["kms"]);
+        assert!(problem(&v).starts_with("snap.json: services: ec2 was not collected"), "{}", problem(&v));
+    }
+
+    #[test]
+    fn every_error_is_one_line() {
+        let mut v = snapshot_json();
+        v["state"] = json!({"kms": 1});
+        let e = problem(&v);
+        assert!(!e.contains('\n'), "{e}");
     }
 }

@@ -178,8 +178,12 @@ async fn an_unreachable_service_errors_its_controls_and_exits_2() {
     let emu = Emulator::start();
     emu.run(&["provision", "--stack", "dev"]).ok("provision");
     let tmp = tempfile::tempdir().unwrap();
+    let snap = tmp.path().join("outage.json");
     let out = emu
-        .tapaudit(&["scan", "--stack", "dev", "--format", "json", "--output-dir", tmp.path().to_str().unwrap(), "--max-attempts", "1", "--timeout", "3"])
+        .tapaudit(&[
+            "scan", "--stack", "dev", "--format", "json", "--output-dir", tmp.path().to_str().unwrap(), "--max-attempts", "1", "--timeout", "3",
+            "--save-snapshot", snap.to_str().unwrap(),
+        ])
         .env("AWS_ENDPOINT_URL_KINESIS", "http://127.0.0.1:9")
         .output()
         .unwrap();
@@ -192,13 +196,67 @@ async fn an_unreachable_service_errors_its_controls_and_exits_2() {
     assert!(r["errors"].as_array().unwrap().iter().any(|e| e["service"] == "kinesis" && e["code"] == "ConnectionError"), "{}", r["errors"]);
     // the other services were still evaluated
     assert!(with_status(&r, "pass").iter().any(|(c, _)| c == "rds-storage-encrypted-cmk"));
+
+    // a snapshot taken during the outage stays incomplete when evaluated again: exit 2, the
+    // same error verdicts, the same collection errors
+    let off = tmp.path().join("offline");
+    let again = support::Emulator::offline_run(&["scan", "--stack", "dev", "--from-snapshot", snap.to_str().unwrap(), "--format", "json", "--output-dir", off.to_str().unwrap()]);
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    let r2 = report(&off);
+    assert_eq!(with_status(&r2, "error"), errors);
+    assert_eq!(with_status(&r2, "pass"), with_status(&r, "pass"));
+    assert_eq!(r2["errors"], r["errors"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tampered_snapshots_are_refused_naming_the_json_path() {
+    let emu = Emulator::start();
+    emu.run(&["provision", "--stack", "dev"]).ok("provision");
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = tmp.path().join("state.json");
+    let r = scan(&emu, &["--stack", "dev", "--save-snapshot", snap.to_str().unwrap()], &tmp.path().join("live"));
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let good: Value = serde_json::from_str(&std::fs::read_to_string(&snap).unwrap()).unwrap();
+    let tamper = |name: &str, edit: &dyn Fn(&mut Value)| {
+        let mut v = good.clone();
+        edit(&mut v);
+        let path = tmp.path().join(name);
+        std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+        let r = support::Emulator::offline_run(&["scan", "--from-snapshot", path.to_str().unwrap(), "--output-dir", tmp.path().join("out").to_str().unwrap()]);
+        assert_eq!(r.code, 2, "{name}: {}", r.stderr);
+        assert_eq!(r.stderr.trim().lines().count(), 1, "{name}: one line: {}", r.stderr);
+        assert!(r.stdout.is_empty(), "{name}: nothing evaluated: {}", r.stdout);
+        r.stderr
+    };
+    let e = tamper("empty-state.json", &|v| v["state"] = serde_json::json!({}));
+    assert!(e.contains("empty-state.json: state.kms: missing"), "{e}");
+    let e = tamper("no-rds.json", &|v| {
+        v["state"].as_object_mut().unwrap().remove("rds");
+    });
+    assert!(e.contains("no-rds.json: state.rds: missing"), "{e}");
+    let e = tamper("no-failures.json", &|v| {
+        v["state"]["ec2"]["security_groups"].as_object_mut().unwrap().remove("failures");
+    });
+    assert!(e.contains("state.ec2.security_groups.failures: missing"), "{e}");
+    let e = tamper("no-errors.json", &|v| {
+        v.as_object_mut().unwrap().remove("errors");
+    });
+    assert!(e.contains("no-errors.json: errors: missing"), "{e}");
+    let e = tamper("old.json", &|v| v["snapshot_version"] = serde_json::json!(1));
+    assert!(e.contains("snapshot version 1 is older"), "{e}");
+    let truncated = tmp.path().join("truncated.json");
+    let text = std::fs::read_to_string(&snap).unwrap();
+    std::fs::write(&truncated, &text[..text.len() * 2 / 3]).unwrap();
+    let r = support::Emulator::offline_run(&["scan", "--from-snapshot", truncated.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("truncated.json:") && r.stderr.contains("invalid JSON"), "{}", r.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn corrupt_and_future_snapshots_are_refused_with_one_line() {
     let tmp = tempfile::tempdir().unwrap();
     let corrupt = tmp.path().join("corrupt.json");
-    std::fs::write(&corrupt, "{\"snapshot_version\": 1, \"state\": [").unwrap();
+    std::fs::write(&corrupt, "{\"snapshot_version\": 2, \"state\": [").unwrap();
     let r = support::Emulator::offline_run(&["scan", "--from-snapshot", corrupt.to_str().unwrap()]);
     assert_eq!(r.code, 2);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);

@@ -19,6 +19,14 @@ pub async fn collect(ctx: &Ctx) -> ApiGateway {
             return out;
         }
     };
+    // an API without an id cannot be read further or named: the listing is incomplete
+    let (apis, nameless): (Vec<_>, Vec<_>) = apis.into_iter().partition(|api| api.id().is_some());
+    if !nameless.is_empty() {
+        let why = format!("apigateway:GetRestApis returned {} API(s) without an id", nameless.len());
+        out.rest_apis.fail(&ctx.region, why.clone());
+        out.methods.fail(&ctx.region, why.clone());
+        out.stages.fail(&ctx.region, why);
+    }
     let apis: Vec<_> = apis
         .into_iter()
         .filter(|api| ctx.scope.wants(&Observed::Known(tag_map(api.tags().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str()))))))
@@ -56,8 +64,9 @@ pub async fn collect(ctx: &Ctx) -> ApiGateway {
                             api_id: id.clone(),
                             path: path.to_string(),
                             http_method: verb.clone(),
+                            // judged in the failing direction when absent: no authorization, no key
                             authorization_type: m.authorization_type().unwrap_or("NONE").to_string(),
-                            api_key_required: m.api_key_required().unwrap_or(false),
+                            api_key_required: m.api_key_required() == Some(true),
                             integration_type: integration.and_then(|i| i.r#type()).map(|x| x.as_str().to_string()),
                             integration_uri: integration.and_then(|i| i.uri()).map(str::to_string),
                         });
@@ -90,6 +99,8 @@ pub async fn collect(ctx: &Ctx) -> ApiGateway {
                         api_id: id.clone(),
                         stage_name: name.to_string(),
                         deployment_id: st.deployment_id().map(str::to_string),
+                        // tracingEnabled, dataTraceEnabled and metricsEnabled are booleans whose
+                        // absence the API model defines as false (@default(false))
                         tracing_enabled: st.tracing_enabled(),
                         access_log_destination: st.access_log_settings().and_then(|l| l.destination_arn()).map(str::to_string),
                         access_log_format: st.access_log_settings().and_then(|l| l.format()).map(str::to_string),

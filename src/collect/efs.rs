@@ -31,23 +31,33 @@ pub async fn collect(ctx: &Ctx) -> Efs {
                 f.name().map(str::to_string),
                 Observed::Known(tag_map(f.tags().iter().map(|t| (t.key(), t.value())))),
             ),
-            encrypted: f.encrypted().unwrap_or(false),
+            encrypted: f.encrypted().map(Observed::Known).unwrap_or_else(|| Observed::Unknown(format!("efs:DescribeFileSystems returned no Encrypted for {id}"))),
             kms_key_id: f.kms_key_id().map(str::to_string),
-            // no backup policy at all means automatic backups are off
+            // PolicyNotFound: "Returned if the default backup policy is not enabled for the file
+            // system" (EFS API, DescribeBackupPolicy errors): automatic backups are off
             backup_policy: backup
-                .map(|b| b.and_then(|b| b.backup_policy().map(|p| p.status().as_str().to_string())).unwrap_or_else(|| "DISABLED".into()))
+                .and_then(|b| match b {
+                    None => Ok("DISABLED".to_string()),
+                    Some(b) => b.backup_policy().map(|p| p.status().as_str().to_string()).ok_or_else(|| format!("efs:DescribeBackupPolicy for {id} returned no BackupPolicy")),
+                })
                 .into(),
+            // PolicyNotFound: "Returned if no backup policy exists for the specified file system"
+            // — for DescribeFileSystemPolicy, no file system policy: the default (open to clients
+            // with network access) applies
             policy: policy
-                .and_then(|p| match p.and_then(|p| p.policy().map(str::to_string)) {
+                .and_then(|p| match p {
                     None => Ok(None),
-                    Some(doc) => serde_json::from_str(&doc).map(Some).map_err(|e| format!("file system policy is not JSON: {e}")),
+                    Some(p) => {
+                        let doc = p.policy().ok_or_else(|| format!("efs:DescribeFileSystemPolicy for {id} returned no Policy"))?;
+                        serde_json::from_str(doc).map(Some).map_err(|e| format!("file system policy of {id} is not JSON: {e}"))
+                    }
                 })
                 .into(),
             mount_targets: mounts
                 .map(|m| {
                     m.mount_targets()
                         .iter()
-                        .map(|t| MountTarget { subnet_id: t.subnet_id().to_string(), security_groups: Observed::Unknown("not read".into()) })
+                        .map(|t| MountTarget { subnet_id: t.subnet_id().to_string() })
                         .collect()
                 })
                 .into(),

@@ -31,31 +31,41 @@ async fn stream(ctx: &Ctx, name: String) -> Option<Stream> {
         return None;
     }
     let arn = ctx.arn("kinesis", &format!("stream/{name}"));
-    match ctx.call("kinesis", "DescribeStreamSummary", Some(&name), k.describe_stream_summary().stream_name(&name).send()).await {
-        Ok(out) => {
-            let s = out.stream_description_summary()?;
-            Some(Stream {
+    let summary = ctx
+        .call("kinesis", "DescribeStreamSummary", Some(&name), k.describe_stream_summary().stream_name(&name).send())
+        .await
+        .and_then(|out| out.stream_description_summary().cloned().ok_or_else(|| format!("kinesis:DescribeStreamSummary for {name} returned no StreamDescriptionSummary")));
+    Some(match summary {
+        Ok(s) => {
+            let encryption: Observed<String> = match s.encryption_type() {
+                Some(e) => Observed::Known(e.as_str().to_string()),
+                None => Observed::Unknown(format!("kinesis:DescribeStreamSummary for {name} returned no EncryptionType")),
+            };
+            let key_id = match (encryption.known().map(String::as_str), s.key_id()) {
+                (Some("KMS"), Some(k)) => Observed::Known(Some(k.to_string())),
+                (Some("KMS"), None) => Observed::Unknown(format!("stream {name} is KMS-encrypted but DescribeStreamSummary returned no KeyId")),
+                (Some(_), key) => Observed::Known(key.map(str::to_string)),
+                (None, _) => Observed::Unknown(format!("kinesis:DescribeStreamSummary for {name} returned no EncryptionType")),
+            };
+            Stream {
                 meta: ctx.meta("kinesis:stream", &name, s.stream_arn().to_string(), Some(name.clone()), tags),
-                status: s.stream_status().as_str().to_string(),
-                encryption_type: s.encryption_type().map(|e| e.as_str().to_string()).unwrap_or_else(|| "NONE".into()),
-                key_id: s.key_id().map(str::to_string),
-                retention_hours: s.retention_period_hours(),
-                open_shards: Some(s.open_shard_count()),
-            })
+                status: Observed::Known(s.stream_status().as_str().to_string()),
+                encryption_type: encryption,
+                key_id,
+                retention_hours: Observed::Known(s.retention_period_hours()),
+                open_shards: Observed::Known(s.open_shard_count()),
+            }
         }
-        Err(reason) => {
-            // listed but unreadable: keep it, with nothing claimed about it
-            tracing::debug!("{reason}");
-            Some(Stream {
-                meta: ctx.meta("kinesis:stream", &name, arn, Some(name.clone()), Observed::Unknown(reason)),
-                status: "UNKNOWN".into(),
-                encryption_type: "UNKNOWN".into(),
-                key_id: None,
-                retention_hours: -1,
-                open_shards: None,
-            })
-        }
-    }
+        Err(reason) => Stream {
+            // listed but unreadable: kept, with nothing claimed about it
+            meta: ctx.meta("kinesis:stream", &name, arn, Some(name.clone()), tags),
+            status: Observed::Unknown(reason.clone()),
+            encryption_type: Observed::Unknown(reason.clone()),
+            key_id: Observed::Unknown(reason.clone()),
+            retention_hours: Observed::Unknown(reason.clone()),
+            open_shards: Observed::Unknown(reason),
+        },
+    })
 }
 
 #[cfg(test)]
@@ -107,10 +117,10 @@ mod tests {
         let s = out.streams.iter().next().unwrap();
         assert_eq!(s.meta.arn, "arn:aws:kinesis:us-east-1:123456789012:stream/mine");
         assert_eq!(s.meta.resource_type, "kinesis:stream");
-        assert_eq!(s.encryption_type, "KMS");
-        assert_eq!(s.key_id.as_deref(), Some("arn:aws:kms:us-east-1:123456789012:key/k1"));
-        assert_eq!(s.retention_hours, 48);
-        assert_eq!(s.open_shards, Some(2));
-        assert_eq!(s.status, "ACTIVE");
+        assert_eq!(s.encryption_type, Observed::Known("KMS".to_string()));
+        assert_eq!(s.key_id, Observed::Known(Some("arn:aws:kms:us-east-1:123456789012:key/k1".to_string())));
+        assert_eq!(s.retention_hours, Observed::Known(48));
+        assert_eq!(s.open_shards, Observed::Known(2));
+        assert_eq!(s.status, Observed::Known("ACTIVE".to_string()));
     }
 }

@@ -1,7 +1,8 @@
 //! KMS: keys (manager, state, spec), rotation status, key policy, tags, aliases.
 
 use super::{fan_out, tag_map, Ctx};
-use crate::model::kms::{Key, Kms};
+use crate::model::kms::{Key, Kms, Manager};
+use aws_sdk_kms::types::KeyManagerType;
 use crate::model::Observed;
 use std::collections::BTreeMap;
 
@@ -11,91 +12,134 @@ pub async fn collect(ctx: &Ctx) -> Kms {
     let pages = match ctx.pages("kms", "ListKeys", kms.list_keys().into_paginator().send()).await {
         Ok(p) => p,
         Err(e) => {
+            out.aliases.insert(ctx.region.clone(), Observed::Unknown(e.clone()));
             out.keys.fail(&ctx.region, e);
             return out;
         }
     };
     let ids: Vec<String> = pages.iter().flat_map(|p| p.keys()).filter_map(|k| k.key_id().map(str::to_string)).collect();
-    let aliases = match ctx.pages("kms", "ListAliases", kms.list_aliases().into_paginator().send()).await {
-        Ok(pages) => {
-            let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            for a in pages.iter().flat_map(|p| p.aliases()) {
-                if let (Some(name), Some(target)) = (a.alias_name(), a.target_key_id()) {
-                    m.entry(target.to_string()).or_default().push(name.to_string());
-                }
-            }
-            m
+    let aliases: Observed<BTreeMap<String, String>> = ctx
+        .pages("kms", "ListAliases", kms.list_aliases().into_paginator().send())
+        .await
+        .map(|pages| {
+            // aliases without a target (AWS-managed aliases not yet created) name no key
+            pages.iter().flat_map(|p| p.aliases()).filter_map(|a| Some((a.alias_name()?.to_string(), a.target_key_id()?.to_string()))).collect()
+        })
+        .into();
+    let by_key: Observed<BTreeMap<String, Vec<String>>> = aliases.clone().map(|m| {
+        let mut by: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (alias, target) in m {
+            by.entry(target).or_default().push(alias);
         }
-        Err(_) => BTreeMap::new(),
-    };
-    let keys = fan_out(ctx, ids, |id| key(ctx, id, &aliases)).await;
-    for k in keys.into_iter().flatten() {
-        out.keys.insert(k);
+        by
+    });
+    let keys = fan_out(ctx, ids, |id| key(ctx, id, &by_key)).await;
+    for k in keys {
+        match k {
+            Listed::InScope(k) => out.keys.insert(*k),
+            Listed::OutOfScope(arn) => {
+                out.out_of_scope.insert(arn);
+            }
+        }
     }
+    out.aliases.insert(ctx.region.clone(), aliases);
     out
 }
 
-async fn key(ctx: &Ctx, id: String, aliases: &BTreeMap<String, Vec<String>>) -> Option<Key> {
+enum Listed {
+    InScope(Box<Key>),
+    /// A customer key that the stack scope leaves out, by ARN.
+    OutOfScope(String),
+}
+
+fn key_aliases(by_key: &Observed<BTreeMap<String, Vec<String>>>, id: &str) -> Observed<Vec<String>> {
+    match by_key {
+        Observed::Known(m) => Observed::Known(m.get(id).cloned().unwrap_or_default()),
+        Observed::Unknown(r) => Observed::Unknown(r.clone()),
+    }
+}
+
+async fn key(ctx: &Ctx, id: String, by_key: &Observed<BTreeMap<String, Vec<String>>>) -> Listed {
     let kms = &ctx.clients.kms;
-    let described = ctx.call("kms", "DescribeKey", Some(&id), kms.describe_key().key_id(&id).send()).await;
     let arn = ctx.arn("kms", &format!("key/{id}"));
-    let Ok(d) = described else {
-        // the key exists (it was listed) but nothing about it is known
-        let reason = described.err().unwrap_or_default();
-        return Some(Key {
-            meta: ctx.meta("kms:key", &id, arn, None, Observed::Unknown(reason.clone())),
-            manager: "UNKNOWN".into(),
-            state: "UNKNOWN".into(),
-            key_spec: "UNKNOWN".into(),
-            rotation_enabled: Observed::Unknown(reason.clone()),
-            policy: Observed::Unknown(reason),
-            aliases: aliases.get(&id).cloned().unwrap_or_default(),
-        });
+    let aliases = key_aliases(by_key, &id);
+    let name = aliases.known().and_then(|a| a.first()).cloned();
+    let described = ctx
+        .call("kms", "DescribeKey", Some(&id), kms.describe_key().key_id(&id).send())
+        .await
+        .and_then(|d| d.key_metadata().cloned().ok_or_else(|| format!("kms:DescribeKey for {id} returned no KeyMetadata")));
+    let m = match described {
+        Ok(m) => m,
+        // the key exists (it was listed) but nothing about it is known: kept, every field Unknown
+        Err(reason) => {
+            return Listed::InScope(Box::new(Key {
+                meta: ctx.meta("kms:key", &id, arn, name, Observed::Unknown(reason.clone())),
+                manager: Observed::Unknown(reason.clone()),
+                state: Observed::Unknown(reason.clone()),
+                key_spec: Observed::Unknown(reason.clone()),
+                rotation_enabled: Observed::Unknown(reason.clone()),
+                policy: Observed::Unknown(reason),
+                aliases,
+            }))
+        }
     };
-    let m = d.key_metadata()?;
-    let manager = m.key_manager().map(|x| x.as_str().to_string()).unwrap_or_default();
-    let customer = manager == "CUSTOMER";
-    let tags = if customer {
-        ctx.call("kms", "ListResourceTags", Some(&id), kms.list_resource_tags().key_id(&id).send())
+    let manager: Observed<Manager> = match m.key_manager() {
+        Some(KeyManagerType::Customer) => Observed::Known(Manager::Customer),
+        Some(KeyManagerType::Aws) => Observed::Known(Manager::Aws),
+        other => Observed::Unknown(format!("kms:DescribeKey for {id} returned KeyManager {other:?}")),
+    };
+    let customer = manager == Observed::Known(Manager::Customer);
+    let arn = m.arn().map(str::to_string).unwrap_or(arn);
+    let tags = match manager {
+        Observed::Known(Manager::Aws) => Observed::Known(BTreeMap::new()), // AWS-managed keys cannot carry tags
+        _ => ctx
+            .call("kms", "ListResourceTags", Some(&id), kms.list_resource_tags().key_id(&id).send())
             .await
             .map(|t| tag_map(t.tags().iter().map(|t| (t.tag_key(), t.tag_value()))))
-            .into()
-    } else {
-        Observed::Known(BTreeMap::new()) // AWS-managed keys cannot carry tags
+            .into(),
     };
     // AWS-managed keys stay in scope: resources of the stack may be encrypted with them, and
     // controls must see that (fail), not miss the key (error)
     if customer && !ctx.scope.wants(&tags) {
-        return None;
+        return Listed::OutOfScope(arn);
     }
-    let state = m.key_state().map(|s| s.as_str().to_string()).unwrap_or_default();
-    let spec = m.key_spec().map(|s| s.as_str().to_string()).unwrap_or_default();
-    let rotation = if customer && spec == "SYMMETRIC_DEFAULT" && state != "PendingDeletion" {
+    let state: Observed<String> = match m.key_state() {
+        Some(s) => Observed::Known(s.as_str().to_string()),
+        None => Observed::Unknown(format!("kms:DescribeKey for {id} returned no KeyState")),
+    };
+    let spec: Observed<String> = match m.key_spec() {
+        Some(s) => Observed::Known(s.as_str().to_string()),
+        None => Observed::Unknown(format!("kms:DescribeKey for {id} returned no KeySpec")),
+    };
+    let pending = state.known().is_some_and(|s| s == "PendingDeletion" || s == "PendingReplicaDeletion");
+    let rotation = if customer && spec.known().is_some_and(|s| s == "SYMMETRIC_DEFAULT") && !pending {
         ctx.call("kms", "GetKeyRotationStatus", Some(&id), kms.get_key_rotation_status().key_id(&id).send())
             .await
             .map(|r| r.key_rotation_enabled())
             .into()
     } else {
-        Observed::Unknown(format!("not read: rotation does not apply to a {manager} {spec} key in state {state}"))
+        Observed::Unknown("not read: rotation applies only to customer-managed symmetric keys that are not pending deletion".into())
     };
     let policy = if customer {
         ctx.call("kms", "GetKeyPolicy", Some(&id), kms.get_key_policy().key_id(&id).policy_name("default").send())
             .await
-            .and_then(|p| serde_json::from_str(p.policy().unwrap_or("{}")).map_err(|e| format!("kms:GetKeyPolicy returned unparsable JSON: {e}")))
+            .and_then(|p| {
+                let text = p.policy().ok_or_else(|| format!("kms:GetKeyPolicy for {id} returned no Policy"))?;
+                serde_json::from_str(text).map_err(|e| format!("kms:GetKeyPolicy for {id} returned unparsable JSON: {e}"))
+            })
             .into()
     } else {
-        Observed::Unknown("not read: AWS-managed key policy".into())
+        Observed::Unknown("not read: AWS owns the policy of an AWS-managed key".into())
     };
-    let name = aliases.get(&id).and_then(|a| a.first()).cloned();
-    Some(Key {
-        meta: ctx.meta("kms:key", &id, m.arn().map(str::to_string).unwrap_or(arn), name, tags),
+    Listed::InScope(Box::new(Key {
+        meta: ctx.meta("kms:key", &id, arn, name, tags),
         manager,
         state,
         key_spec: spec,
         rotation_enabled: rotation,
         policy,
-        aliases: aliases.get(&id).cloned().unwrap_or_default(),
-    })
+        aliases,
+    }))
 }
 
 #[cfg(test)]
@@ -173,11 +217,12 @@ mod tests {
         assert_eq!(calls(&c, "kms", "ListKeys"), 2, "one counted call per page");
         assert_eq!(describe_k1.num_calls(), 3, "two throttled attempts, one success");
         let k1 = &out.keys.items["arn:aws:kms:us-east-1:123456789012:key/k1"];
-        assert_eq!(k1.manager, "CUSTOMER");
-        assert_eq!(k1.state, "Enabled");
-        assert_eq!(k1.key_spec, "SYMMETRIC_DEFAULT");
+        assert_eq!(k1.manager, Observed::Known(Manager::Customer));
+        assert_eq!(k1.state, Observed::Known("Enabled".to_string()));
+        assert_eq!(k1.key_spec, Observed::Known("SYMMETRIC_DEFAULT".to_string()));
         assert_eq!(k1.rotation_enabled, Observed::Known(true));
-        assert_eq!(k1.aliases, vec!["alias/data".to_string()]);
+        assert_eq!(k1.aliases, Observed::Known(vec!["alias/data".to_string()]));
+        assert_eq!(out.aliases["us-east-1"], Observed::Known([("alias/data".to_string(), "k1".to_string())].into_iter().collect()));
         assert_eq!(k1.meta.name.as_deref(), Some("alias/data"));
         assert_eq!(k1.meta.stack(), Some("dev"));
         assert_eq!(k1.policy, Observed::Known(serde_json::json!({"Version":"2012-10-17","Statement":[]})));
@@ -203,5 +248,45 @@ mod tests {
         assert!(out.keys.is_empty());
         assert_eq!(out.keys.failures.len(), 1);
         assert!(out.keys.failed_in("us-east-1").unwrap().contains("AccessDeniedException"));
+        assert!(matches!(out.aliases.get("us-east-1"), Some(Observed::Unknown(_))), "the region's aliases are unknown too");
+    }
+
+    /// The failure of issue 7: with DescribeKey denied, a key must not look AWS-managed
+    /// (not_applicable) — every field is Unknown, so every KMS control says `error`.
+    #[tokio::test]
+    async fn a_key_that_cannot_be_described_is_unknown_in_every_field() {
+        let list = mock!(Client::list_keys).then_output(|| ListKeysOutput::builder().keys(KeyListEntry::builder().key_id("k1").build()).truncated(false).build());
+        let aliases = mock!(Client::list_aliases).then_output(|| ListAliasesOutput::builder().build());
+        let denied = mock!(Client::describe_key).then_error(|| {
+            aws_sdk_kms::operation::describe_key::DescribeKeyError::generic(aws_smithy_types::error::ErrorMetadata::builder().code("AccessDeniedException").build())
+        });
+        let kms = client(&[&list, &aliases, &denied]);
+        let c = ctx(|cl| cl.kms = kms);
+        let out = collect(&c).await;
+        let k = out.keys.iter().next().expect("the listed key is kept");
+        assert!(matches!(k.manager, Observed::Unknown(_)));
+        assert!(matches!(k.state, Observed::Unknown(_)));
+        assert!(matches!(k.key_spec, Observed::Unknown(_)));
+        assert!(matches!(k.rotation_enabled, Observed::Unknown(_)));
+        let state = crate::model::State { kms: out, ..Default::default() };
+        for id in ["kms-key-rotation-enabled", "kms-key-not-pending-deletion", "kms-key-policy-no-wildcard-principal"] {
+            assert_eq!(crate::controls::testing::eval(id, &state), vec![crate::finding::Status::Error], "{id}");
+        }
+    }
+
+    #[tokio::test]
+    async fn out_of_scope_customer_keys_are_remembered_by_arn() {
+        let list = mock!(Client::list_keys).then_output(|| ListKeysOutput::builder().keys(KeyListEntry::builder().key_id("k1").build()).truncated(false).build());
+        let aliases = mock!(Client::list_aliases).then_output(|| ListAliasesOutput::builder().build());
+        let describe = mock!(Client::describe_key).then_output(|| DescribeKeyOutput::builder().key_metadata(metadata("k1")).build());
+        let tags = mock!(Client::list_resource_tags).then_output(|| {
+            ListResourceTagsOutput::builder().tags(Tag::builder().tag_key("tapaudit:stack").tag_value("other").build().unwrap()).build()
+        });
+        let kms = client(&[&list, &aliases, &describe, &tags]);
+        let mut c = ctx(|cl| cl.kms = kms);
+        c.scope = crate::collect::Scope { stack: Some("dev".into()) };
+        let out = collect(&c).await;
+        assert!(out.keys.is_empty());
+        assert_eq!(out.out_of_scope.iter().collect::<Vec<_>>(), vec!["arn:aws:kms:us-east-1:123456789012:key/k1"]);
     }
 }

@@ -14,9 +14,16 @@ pub async fn collect(ctx: &Ctx) -> Logs {
             return out;
         }
     };
+    // a log group without a name or ARN cannot be judged or even named: the listing is incomplete
+    let (groups, nameless): (Vec<_>, Vec<_>) = groups.into_iter().partition(|g| g.log_group_name().is_some() && g.arn().is_some());
+    if !nameless.is_empty() {
+        out.log_groups.fail(&ctx.region, format!("logs:DescribeLogGroups returned {} log group(s) without a name or ARN", nameless.len()));
+    }
     let found = fan_out(ctx, groups, |g| async move {
         let name = g.log_group_name().unwrap_or_default().to_string();
         let arn = g.arn().unwrap_or_default().trim_end_matches(":*").to_string();
+        // an absent `tags` map is a log group without tags (ListTagsForResource returns the
+        // map only when there is one)
         let tags: Observed<_> = ctx
             .call("logs", "ListTagsForResource", Some(&name), l.list_tags_for_resource().resource_arn(&arn).send())
             .await
@@ -24,6 +31,9 @@ pub async fn collect(ctx: &Ctx) -> Logs {
             .into();
         ctx.scope.wants(&tags).then(|| LogGroup {
             meta: ctx.meta("logs:log-group", &name, arn, Some(name.clone()), tags),
+            // absent kmsKeyId: not encrypted with a KMS key (CloudWatch Logs encrypts with its
+            // own service key); absent retentionInDays: events never expire ("If you don't
+            // specify a retention period, log events are kept indefinitely", LogGroup / PutRetentionPolicy)
             kms_key_id: g.kms_key_id().map(str::to_string),
             retention_days: g.retention_in_days(),
         })

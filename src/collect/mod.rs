@@ -289,6 +289,8 @@ async fn collect_region(ctx: Arc<Ctx>, with_global: bool) -> State {
 
 fn merge(into: &mut State, part: State) {
     into.kms.keys.extend(part.kms.keys);
+    into.kms.out_of_scope.extend(part.kms.out_of_scope);
+    into.kms.aliases.extend(part.kms.aliases);
     into.ec2.vpcs.extend(part.ec2.vpcs);
     into.ec2.subnets.extend(part.ec2.subnets);
     into.ec2.route_tables.extend(part.ec2.route_tables);

@@ -1,6 +1,6 @@
 //! EFS controls: CMK encryption, automatic backups, TLS-only file system policy.
 
-use super::{arn_account, denies_insecure_transport, each, is_aws_managed_key, kms_key_by_ref, ControlFn, Params, Verdict};
+use super::{customer_key_verdict, denies_insecure_transport, each, ControlFn, Params, Verdict};
 use crate::model::efs::FileSystem;
 use crate::model::State;
 use serde_json::json;
@@ -18,45 +18,18 @@ pub const CONTROLS: &[(&str, ControlFn)] = &[
 fn encrypted_cmk(state: &State, _: &Params) -> Vec<Verdict> {
     each(&state.efs.file_systems, "efs:file-system", |fs: &FileSystem| {
         let expected = json!({"encrypted": true, "kms_key": "a customer-managed key"});
-        if !fs.encrypted {
-            return Verdict::fail(&fs.meta, "file system is not encrypted at rest", json!({"encrypted": false}), expected);
+        match fs.encrypted.get() {
+            Err(reason) => return Verdict::error(&fs.meta, format!("whether the file system is encrypted was not read: {reason}")),
+            Ok(false) => return Verdict::fail(&fs.meta, "file system is not encrypted at rest", json!({"encrypted": false}), expected),
+            Ok(true) => {}
         }
-        let key_ref = fs.kms_key_id.as_deref();
-        if is_aws_managed_key(key_ref) {
-            return Verdict::fail(
-                &fs.meta,
-                format!("encrypted with the AWS-managed key {}", key_ref.filter(|k| !k.is_empty()).unwrap_or("aws/elasticfilesystem")),
-                json!({"encrypted": true, "kms_key_id": key_ref, "manager": "AWS"}),
-                expected,
-            );
-        }
-        let key_ref = key_ref.unwrap_or_default();
-        match kms_key_by_ref(&state.kms, key_ref) {
-            Some(k) if k.manager.eq_ignore_ascii_case("CUSTOMER") => {
-                Verdict::pass(&fs.meta, format!("encrypted with customer-managed key {}", k.meta.arn), json!({"encrypted": true, "kms_key_id": key_ref, "manager": k.manager}))
-            }
-            Some(k) => Verdict::fail(
-                &fs.meta,
-                format!("encrypted with the {}-managed key {}", k.manager, k.meta.arn),
-                json!({"encrypted": true, "kms_key_id": key_ref, "manager": k.manager}),
-                expected,
-            ),
-            None => {
-                let key_account = arn_account(key_ref);
-                if key_account.is_some_and(|a| a != fs.meta.account && !fs.meta.account.is_empty()) {
-                    return Verdict::pass(
-                        &fs.meta,
-                        format!("encrypted with key {key_ref} from another account (AWS-managed keys cannot be shared, so it is customer-managed)"),
-                        json!({"encrypted": true, "kms_key_id": key_ref, "manager": "CUSTOMER (cross-account)"}),
-                    );
-                }
-                let why = match state.kms.keys.failed_in(&fs.meta.region) {
-                    Some(reason) => format!("KMS keys in {} could not be listed ({reason}), so whether {key_ref} is customer-managed is unknown", fs.meta.region),
-                    None => format!("KMS key {key_ref} is not in the scanned state, so whether it is customer-managed is unknown"),
-                };
-                Verdict::error(&fs.meta, why)
-            }
-        }
+        // an encrypted file system always reports its key (DescribeFileSystems KmsKeyId, the
+        // aws/elasticfilesystem key ARN when AWS-managed): an absent one was not read
+        let Some(key_ref) = fs.kms_key_id.as_deref() else {
+            return Verdict::error(&fs.meta, "the file system is encrypted but DescribeFileSystems reported no KmsKeyId");
+        };
+        let observed = json!({"encrypted": true, "kms_key_id": key_ref});
+        customer_key_verdict(state, &fs.meta, "the file system", key_ref, observed, expected)
     })
 }
 
@@ -95,6 +68,7 @@ fn tls_enforced(state: &State, _: &Params) -> Vec<Verdict> {
 mod tests {
     use super::*;
     use crate::controls::testing::eval;
+    use crate::controls::{resolve_key, KeyRef};
     use crate::finding::Status;
     use crate::model::kms::Key;
     use crate::model::Observed;
@@ -109,7 +83,8 @@ mod tests {
     fn fixture() -> State {
         let mut s = crate::controls::testing::fixture();
         let arn = fs(&mut s).kms_key_id.clone().expect("the fixture file system names its key");
-        if kms_key_by_ref(&s.kms, &arn).is_none() {
+        let owner = fs(&mut s).meta.clone();
+        if !matches!(resolve_key(&s, &owner, &arn), KeyRef::Customer(_)) {
             s.kms.keys.insert(Key {
                 meta: crate::model::Meta {
                     resource_type: "kms:key".into(),
@@ -121,12 +96,12 @@ mod tests {
                     tags: Observed::Known(Default::default()),
                     source: None,
                 },
-                manager: "CUSTOMER".into(),
-                state: "Enabled".into(),
-                key_spec: "SYMMETRIC_DEFAULT".into(),
+                manager: Observed::Known(crate::model::kms::Manager::Customer),
+                state: Observed::Known("Enabled".into()),
+                key_spec: Observed::Known("SYMMETRIC_DEFAULT".into()),
                 rotation_enabled: Observed::Known(true),
                 policy: Observed::Known(json!({})),
-                aliases: vec![],
+                aliases: Observed::Known(vec![]),
             });
         }
         s
@@ -136,24 +111,31 @@ mod tests {
     fn encrypted_cmk() {
         assert_eq!(eval("efs-encrypted-cmk", &fixture()), vec![Status::Pass]);
         let mut plain = fixture();
-        fs(&mut plain).encrypted = false;
+        fs(&mut plain).encrypted = Observed::Known(false);
         fs(&mut plain).kms_key_id = None;
         assert_eq!(eval("efs-encrypted-cmk", &plain), vec![Status::Fail]);
         let mut alias = fixture();
         fs(&mut alias).kms_key_id = Some("arn:aws:kms:us-east-1:123456789012:alias/aws/elasticfilesystem".into());
         assert_eq!(eval("efs-encrypted-cmk", &alias), vec![Status::Fail]);
         let mut aws_key = fixture();
-        aws_key.kms.keys.items.values_mut().for_each(|k| k.manager = "AWS".into());
+        aws_key.kms.keys.items.values_mut().for_each(|k| k.manager = crate::model::Observed::Known(crate::model::kms::Manager::Aws));
         assert_eq!(eval("efs-encrypted-cmk", &aws_key), vec![Status::Fail], "a key the State knows is AWS-managed");
         let failed = crate::controls::testing::unlisted(|s| &mut s.efs.file_systems);
         assert_eq!(eval("efs-encrypted-cmk", &failed), vec![Status::Error]);
+        let mut unread = fixture();
+        fs(&mut unread).encrypted = Observed::Unknown("DescribeFileSystems returned no Encrypted".into());
+        assert_eq!(eval("efs-encrypted-cmk", &unread), vec![Status::Error]);
     }
 
     #[test]
-    fn a_key_outside_the_state_is_an_error_unless_it_is_cross_account() {
+    fn a_key_outside_the_state_fails_when_deleted_errs_when_unlisted_passes_cross_account() {
+        // the region's complete KMS listing does not have it: deleted
         let mut missing = fixture();
         missing.kms.keys.items.clear();
-        assert_eq!(eval("efs-encrypted-cmk", &missing), vec![Status::Error]);
+        assert_eq!(eval("efs-encrypted-cmk", &missing), vec![Status::Fail]);
+        let mut no_key = fixture();
+        fs(&mut no_key).kms_key_id = None;
+        assert_eq!(eval("efs-encrypted-cmk", &no_key), vec![Status::Error]);
         let kms_failed = crate::controls::testing::unlisted(|s| &mut s.kms.keys);
         assert_eq!(eval("efs-encrypted-cmk", &kms_failed), vec![Status::Error]);
         let mut other_account = fixture();
@@ -165,13 +147,14 @@ mod tests {
     fn key_found_by_id_or_alias() {
         let mut s = fixture();
         let arn = fs(&mut s).kms_key_id.clone().unwrap();
-        let key = kms_key_by_ref(&s.kms, &arn).expect("the file system's key").clone();
-        assert!(kms_key_by_ref(&s.kms, &key.meta.id).is_some());
+        let owner = fs(&mut s).meta.clone();
+        let KeyRef::Customer(key) = resolve_key(&s, &owner, &arn) else { panic!("the file system's key") };
+        assert!(matches!(resolve_key(&s, &owner, &key.meta.id), KeyRef::Customer(_)));
         let mut aliased = fixture();
-        aliased.kms.keys.items.values_mut().for_each(|k| k.aliases = vec!["alias/tapaudit-dev-data".into()]);
-        assert!(kms_key_by_ref(&aliased.kms, "alias/tapaudit-dev-data").is_some());
-        assert!(kms_key_by_ref(&aliased.kms, "arn:aws:kms:us-east-1:123456789012:alias/tapaudit-dev-data").is_some());
-        assert!(kms_key_by_ref(&aliased.kms, "alias/other").is_none());
+        aliased.kms.keys.items.values_mut().for_each(|k| k.aliases = crate::model::Observed::Known(vec!["alias/tapaudit-dev-data".into()]));
+        assert!(matches!(resolve_key(&aliased, &owner, "alias/tapaudit-dev-data"), KeyRef::Customer(_)));
+        assert!(matches!(resolve_key(&aliased, &owner, "arn:aws:kms:us-east-1:123456789012:alias/tapaudit-dev-data"), KeyRef::Customer(_)));
+        assert!(matches!(resolve_key(&aliased, &owner, "alias/other"), KeyRef::Missing { .. }));
     }
 
     #[test]

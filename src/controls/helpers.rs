@@ -2,14 +2,6 @@
 
 use serde_json::Value;
 
-/// True for a KMS key reference that is AWS-managed (`alias/aws/...`) or absent.
-pub fn is_aws_managed_key(key: Option<&str>) -> bool {
-    match key {
-        None => true,
-        Some(k) => k.is_empty() || k.contains("alias/aws/"),
-    }
-}
-
 /// Statements of a policy document as a list (a single statement object counts as one).
 pub fn statements(policy: &Value) -> Vec<&Value> {
     match policy.get("Statement") {
@@ -133,15 +125,4 @@ pub fn subnet_route_table<'a>(
 /// True when the subnet routes to an internet gateway (see [`route_table_is_public`]).
 pub fn subnet_is_public(ec2: &crate::model::ec2::Ec2, subnet_id: &str, vpc_id: Option<&str>, region: &str) -> Result<bool, String> {
     subnet_route_table(ec2, subnet_id, vpc_id, region).map(route_table_is_public)
-}
-
-// ---------- KMS key references ----------
-
-/// The key a reference (key id, key ARN, alias name or alias ARN) points to, if it is in the State.
-pub fn kms_key_by_ref<'a>(kms: &'a crate::model::kms::Kms, reference: &str) -> Option<&'a crate::model::kms::Key> {
-    kms.keys.iter().find(|k| {
-        k.meta.arn == reference
-            || k.meta.id == reference
-            || k.aliases.iter().any(|a| a == reference || reference.ends_with(&format!(":{a}")))
-    })
 }

@@ -1,6 +1,6 @@
 //! Kinesis data stream controls.
 
-use super::{each, is_aws_managed_key, kms_key_by_ref, ControlFn, Params, Verdict};
+use super::{customer_key_verdict, each, ControlFn, Params, Verdict};
 use crate::model::kinesis::Stream;
 use crate::model::State;
 use serde_json::json;
@@ -11,51 +11,35 @@ pub const CONTROLS: &[(&str, ControlFn)] = &[
     ("kinesis-stream-retention", retention),
 ];
 
-/// A stream that was listed but could not be described: the collector keeps it with status
-/// `UNKNOWN` and sentinel values (encryption `UNKNOWN`, retention -1), which must not be judged.
-fn undescribed(s: &Stream) -> Option<Verdict> {
-    (s.status == "UNKNOWN" || s.encryption_type == "UNKNOWN").then(|| {
-        let why = s.meta.tags.get().err().unwrap_or("DescribeStreamSummary failed");
-        Verdict::error(&s.meta, format!("stream {} could not be described: {why}", s.meta.id))
-    })
-}
-
 fn encrypted(state: &State, _: &Params) -> Vec<Verdict> {
     each(&state.kinesis.streams, "kinesis:stream", |s| {
-        if let Some(v) = undescribed(s) {
-            return v;
-        }
-        let observed = json!({"encryption_type": s.encryption_type});
-        if s.encryption_type == "KMS" {
+        let enc = match s.encryption_type.get() {
+            Ok(e) => e,
+            Err(reason) => return Verdict::error(&s.meta, format!("stream {} could not be described: {reason}", s.meta.id)),
+        };
+        let observed = json!({"encryption_type": enc});
+        if enc == "KMS" {
             Verdict::pass(&s.meta, "server-side encryption with KMS is enabled", observed)
         } else {
-            Verdict::fail(&s.meta, format!("stream {} is not encrypted at rest (encryption type {})", s.meta.id, s.encryption_type), observed, json!({"encryption_type": "KMS"}))
+            Verdict::fail(&s.meta, format!("stream {} is not encrypted at rest (encryption type {enc})", s.meta.id), observed, json!({"encryption_type": "KMS"}))
         }
     })
 }
 
-/// Encrypted with a key that is neither `alias/aws/kinesis` nor, when the State knows the key,
-/// one KMS lists as AWS-managed. An unencrypted stream fails too (it has no customer key).
+/// Encrypted with a customer-managed key (the shared key resolver decides). An unencrypted
+/// stream fails too (it has no customer key).
 fn customer_key(state: &State, _: &Params) -> Vec<Verdict> {
-    each(&state.kinesis.streams, "kinesis:stream", |s| {
-        if let Some(v) = undescribed(s) {
-            return v;
-        }
-        let observed = json!({"encryption_type": s.encryption_type, "key_id": s.key_id});
-        let expected = json!({"encryption_type": "KMS", "key_id": "a customer-managed KMS key"});
-        if s.encryption_type != "KMS" {
-            return Verdict::fail(&s.meta, format!("stream {} is not encrypted, so not with a customer-managed key", s.meta.id), observed, expected);
-        }
-        let key = s.key_id.as_deref();
-        let aws_managed = |k: &str| Verdict::fail(&s.meta, format!("stream {} is encrypted with the AWS-managed key {k}", s.meta.id), observed.clone(), expected.clone());
-        let Some(k) = key.filter(|k| !is_aws_managed_key(Some(k))) else {
-            return aws_managed(key.unwrap_or("alias/aws/kinesis"));
+    each(&state.kinesis.streams, "kinesis:stream", |s: &Stream| {
+        let (enc, key) = match (s.encryption_type.get(), s.key_id.get()) {
+            (Ok(e), Ok(k)) => (e, k.as_deref()),
+            (Err(r), _) | (_, Err(r)) => return Verdict::error(&s.meta, format!("stream {} could not be described: {r}", s.meta.id)),
         };
-        // Kinesis names the AWS-managed key by its alias; a key the State holds is checked too.
-        match kms_key_by_ref(&state.kms, k).map(|key| key.manager.as_str()) {
-            Some("AWS") => aws_managed(k),
-            Some("CUSTOMER") | None => Verdict::pass(&s.meta, format!("encrypted with customer-managed key {k}"), observed),
-            Some(other) => Verdict::error(&s.meta, format!("the manager of KMS key {k} is unknown ({other})")),
+        let observed = json!({"encryption_type": enc, "key_id": key});
+        let expected = json!({"encryption_type": "KMS", "key_id": "a customer-managed KMS key"});
+        match (enc.as_str(), key) {
+            ("KMS", Some(k)) => customer_key_verdict(state, &s.meta, &format!("stream {}", s.meta.id), k, observed, expected),
+            ("KMS", None) => Verdict::error(&s.meta, format!("stream {} is KMS-encrypted but its key is not reported", s.meta.id)),
+            _ => Verdict::fail(&s.meta, format!("stream {} is not encrypted, so not with a customer-managed key", s.meta.id), observed, expected),
         }
     })
 }
@@ -63,16 +47,17 @@ fn customer_key(state: &State, _: &Params) -> Vec<Verdict> {
 fn retention(state: &State, params: &Params) -> Vec<Verdict> {
     let min = params.get("min_retention_hours");
     each(&state.kinesis.streams, "kinesis:stream", |s| {
-        if let Some(v) = undescribed(s) {
-            return v;
-        }
-        let observed = json!({"retention_hours": s.retention_hours});
-        if i64::from(s.retention_hours) >= min {
-            Verdict::pass(&s.meta, format!("records are kept {} hours (minimum {min})", s.retention_hours), observed)
+        let hours = match s.retention_hours.get() {
+            Ok(h) => *h,
+            Err(reason) => return Verdict::error(&s.meta, format!("stream {} could not be described: {reason}", s.meta.id)),
+        };
+        let observed = json!({"retention_hours": hours});
+        if i64::from(hours) >= min {
+            Verdict::pass(&s.meta, format!("records are kept {hours} hours (minimum {min})"), observed)
         } else {
             Verdict::fail(
                 &s.meta,
-                format!("records are kept {} hours, below the {min}-hour minimum", s.retention_hours),
+                format!("records are kept {hours} hours, below the {min}-hour minimum"),
                 observed,
                 json!({"retention_hours": format!(">= {min}")}),
             )
@@ -85,7 +70,12 @@ mod tests {
     use crate::controls::testing::{eval, fixture};
     use crate::finding::Status;
     use crate::model::kinesis::Stream;
-    use crate::model::State;
+    use crate::model::kms::Manager;
+    use crate::model::{Observed, State};
+
+    fn k<T>(v: T) -> Observed<T> {
+        Observed::Known(v)
+    }
 
     fn stream(s: &mut State) -> &mut Stream {
         s.kinesis.streams.items.values_mut().next().expect("stream in fixture")
@@ -99,11 +89,12 @@ mod tests {
     fn undescribed() -> State {
         let mut s = fixture();
         let st = stream(&mut s);
-        st.meta.tags = crate::model::Observed::Unknown("kinesis:DescribeStreamSummary AccessDeniedException".into());
-        st.status = "UNKNOWN".into();
-        st.encryption_type = "UNKNOWN".into();
-        st.key_id = None;
-        st.retention_hours = -1;
+        let why = "kinesis:DescribeStreamSummary failed: AccessDeniedException".to_string();
+        st.status = Observed::Unknown(why.clone());
+        st.encryption_type = Observed::Unknown(why.clone());
+        st.key_id = Observed::Unknown(why.clone());
+        st.retention_hours = Observed::Unknown(why.clone());
+        st.open_shards = Observed::Unknown(why);
         s
     }
 
@@ -118,8 +109,8 @@ mod tests {
     fn encrypted() {
         assert_eq!(eval("kinesis-stream-encrypted", &fixture()), vec![Status::Pass]);
         let mut bad = fixture();
-        stream(&mut bad).encryption_type = "NONE".into();
-        stream(&mut bad).key_id = None;
+        stream(&mut bad).encryption_type = k("NONE".into());
+        stream(&mut bad).key_id = k(None);
         assert_eq!(eval("kinesis-stream-encrypted", &bad), vec![Status::Fail]);
         assert_eq!(eval("kinesis-stream-encrypted", &unlisted()), vec![Status::Error]);
     }
@@ -129,29 +120,29 @@ mod tests {
         assert_eq!(eval("kinesis-stream-cmk", &fixture()), vec![Status::Pass]);
 
         let mut aws = fixture();
-        stream(&mut aws).key_id = Some("alias/aws/kinesis".into());
+        stream(&mut aws).key_id = k(Some("alias/aws/kinesis".into()));
         assert_eq!(eval("kinesis-stream-cmk", &aws), vec![Status::Fail]);
 
         let mut none = fixture();
-        stream(&mut none).encryption_type = "NONE".into();
-        stream(&mut none).key_id = None;
+        stream(&mut none).encryption_type = k("NONE".into());
+        stream(&mut none).key_id = k(None);
         assert_eq!(eval("kinesis-stream-cmk", &none), vec![Status::Fail]);
 
         // the alias of the customer key, by name and by ARN, is fine
         let mut alias = fixture();
-        stream(&mut alias).key_id = Some("alias/tapaudit-dev-data-key".into());
+        stream(&mut alias).key_id = k(Some("alias/tapaudit-dev-data-key".into()));
         assert_eq!(eval("kinesis-stream-cmk", &alias), vec![Status::Pass]);
-        stream(&mut alias).key_id = Some("arn:aws:kms:us-east-1:123456789012:alias/tapaudit-dev-data-key".into());
+        stream(&mut alias).key_id = k(Some("arn:aws:kms:us-east-1:123456789012:alias/tapaudit-dev-data-key".into()));
         assert_eq!(eval("kinesis-stream-cmk", &alias), vec![Status::Pass]);
 
         // a key ARN the State knows as AWS-managed fails even without the alias
         let mut managed = fixture();
-        managed.kms.keys.items.values_mut().for_each(|k| k.manager = "AWS".into());
+        managed.kms.keys.items.values_mut().for_each(|key| key.manager = k(Manager::Aws));
         assert_eq!(eval("kinesis-stream-cmk", &managed), vec![Status::Fail]);
 
         // a key whose DescribeKey failed: its manager is unknown
         let mut unread = fixture();
-        unread.kms.keys.items.values_mut().for_each(|k| k.manager = "UNKNOWN".into());
+        unread.kms.keys.items.values_mut().for_each(|k| k.manager = Observed::Unknown("kms:DescribeKey failed: AccessDenied".into()));
         assert_eq!(eval("kinesis-stream-cmk", &unread), vec![Status::Error]);
 
         assert_eq!(eval("kinesis-stream-cmk", &unlisted()), vec![Status::Error]);
@@ -162,10 +153,10 @@ mod tests {
         // the fixture keeps exactly the 24-hour minimum
         assert_eq!(eval("kinesis-stream-retention", &fixture()), vec![Status::Pass]);
         let mut longer = fixture();
-        stream(&mut longer).retention_hours = 168;
+        stream(&mut longer).retention_hours = k(168);
         assert_eq!(eval("kinesis-stream-retention", &longer), vec![Status::Pass]);
         let mut bad = fixture();
-        stream(&mut bad).retention_hours = 23;
+        stream(&mut bad).retention_hours = k(23);
         assert_eq!(eval("kinesis-stream-retention", &bad), vec![Status::Fail]);
         assert_eq!(eval("kinesis-stream-retention", &unlisted()), vec![Status::Error]);
     }

@@ -1,6 +1,7 @@
 //! KMS key controls.
 
 use super::{each, has_condition, has_wildcard_principal, is_allow, statements, ControlFn, Params, Verdict};
+use crate::model::kms::{Key, Manager};
 use crate::model::State;
 use serde_json::json;
 
@@ -10,18 +11,31 @@ pub const CONTROLS: &[(&str, ControlFn)] = &[
     ("kms-key-policy-no-wildcard-principal", no_wildcard_principal),
 ];
 
+/// The key's manager, state and spec, or the `error` verdict when DescribeKey could not read
+/// them: an unreadable key is never taken for an AWS-managed one.
+fn described(k: &Key) -> Result<(Manager, &str, &str), Verdict> {
+    match (k.manager.get(), k.state.get(), k.key_spec.get()) {
+        (Ok(m), Ok(st), Ok(spec)) => Ok((*m, st.as_str(), spec.as_str())),
+        (Err(r), _, _) | (_, Err(r), _) | (_, _, Err(r)) => Err(Verdict::error(&k.meta, format!("key {} could not be described: {r}", k.meta.id))),
+    }
+}
+
 /// Applies to customer-managed symmetric keys (AWS rotates its own; asymmetric and HMAC keys
 /// cannot rotate automatically).
 fn rotation_enabled(state: &State, _: &Params) -> Vec<Verdict> {
     each(&state.kms.keys, "kms:key", |k| {
-        if k.manager != "CUSTOMER" {
+        let (manager, key_state, spec) = match described(k) {
+            Ok(d) => d,
+            Err(v) => return v,
+        };
+        if manager != Manager::Customer {
             return Verdict::not_applicable(&k.meta, "AWS-managed key: AWS rotates it");
         }
-        if k.key_spec != "SYMMETRIC_DEFAULT" {
-            return Verdict::not_applicable(&k.meta, format!("{} keys do not support automatic rotation", k.key_spec));
+        if spec != "SYMMETRIC_DEFAULT" {
+            return Verdict::not_applicable(&k.meta, format!("{spec} keys do not support automatic rotation"));
         }
-        if k.state == "PendingDeletion" || k.state == "PendingReplicaDeletion" {
-            return Verdict::not_applicable(&k.meta, "key is pending deletion");
+        if k.is_pending_deletion() == Some(true) {
+            return Verdict::not_applicable(&k.meta, format!("key is {key_state}"));
         }
         match k.rotation_enabled.get() {
             Err(reason) => Verdict::error(&k.meta, reason),
@@ -33,20 +47,28 @@ fn rotation_enabled(state: &State, _: &Params) -> Vec<Verdict> {
 
 fn not_pending_deletion(state: &State, _: &Params) -> Vec<Verdict> {
     each(&state.kms.keys, "kms:key", |k| {
-        if k.manager != "CUSTOMER" {
+        let (manager, key_state, _) = match described(k) {
+            Ok(d) => d,
+            Err(v) => return v,
+        };
+        if manager != Manager::Customer {
             return Verdict::not_applicable(&k.meta, "AWS-managed key");
         }
-        if k.state == "PendingDeletion" || k.state == "PendingReplicaDeletion" {
-            Verdict::fail(&k.meta, format!("key is {}: data encrypted under it becomes unrecoverable", k.state), json!({"state": k.state}), json!({"state": "Enabled"}))
+        if k.is_pending_deletion() == Some(true) {
+            Verdict::fail(&k.meta, format!("key is {key_state}: data encrypted under it becomes unrecoverable"), json!({"state": key_state}), json!({"state": "Enabled"}))
         } else {
-            Verdict::pass(&k.meta, format!("key state is {}", k.state), json!({"state": k.state}))
+            Verdict::pass(&k.meta, format!("key state is {key_state}"), json!({"state": key_state}))
         }
     })
 }
 
 fn no_wildcard_principal(state: &State, _: &Params) -> Vec<Verdict> {
     each(&state.kms.keys, "kms:key", |k| {
-        if k.manager != "CUSTOMER" {
+        let manager = match k.manager.get() {
+            Ok(m) => *m,
+            Err(r) => return Verdict::error(&k.meta, format!("key {} could not be described: {r}", k.meta.id)),
+        };
+        if manager != Manager::Customer {
             return Verdict::not_applicable(&k.meta, "AWS-managed key: AWS owns its policy");
         }
         let policy = match k.policy.get() {
@@ -93,7 +115,7 @@ mod tests {
     fn pending_deletion() {
         assert_eq!(eval("kms-key-not-pending-deletion", &fixture()), vec![Status::Pass]);
         let mut bad = fixture();
-        bad.kms.keys.items.values_mut().for_each(|k| k.state = "PendingDeletion".into());
+        bad.kms.keys.items.values_mut().for_each(|k| k.state = crate::model::Observed::Known("PendingDeletion".into()));
         assert_eq!(eval("kms-key-not-pending-deletion", &bad), vec![Status::Fail]);
     }
 

@@ -1,13 +1,12 @@
 //! CloudWatch Logs controls.
 
-use super::{each, is_aws_managed_key, kms_key_by_ref, ControlFn, Params, Verdict};
+use super::{customer_key_verdict, each, ControlFn, Params, Verdict};
 use crate::model::State;
 use serde_json::json;
 
 pub const CONTROLS: &[(&str, ControlFn)] = &[("logs-log-group-cmk", customer_key), ("logs-log-group-retention", retention)];
 
-/// No key = CloudWatch Logs' own service key. Logs only accepts customer keys, but a key the
-/// State lists as AWS-managed fails anyway.
+/// No key = CloudWatch Logs' own service key (fail); a key is judged by the shared resolver.
 fn customer_key(state: &State, _: &Params) -> Vec<Verdict> {
     each(&state.logs.log_groups, "logs:log-group", |g| {
         let key = g.kms_key_id.as_deref();
@@ -15,18 +14,9 @@ fn customer_key(state: &State, _: &Params) -> Vec<Verdict> {
         let expected = json!({"kms_key_id": "a customer-managed KMS key"});
         match key {
             None => Verdict::fail(&g.meta, format!("log group {} has no KMS key: it is encrypted with the CloudWatch Logs service key", g.meta.id), observed, expected),
-            Some(k) => match kms_key_by_ref(&state.kms, k).map(|key| key.manager.as_str()) {
-                _ if is_aws_managed_key(Some(k)) => aws_managed(g, k, observed, expected),
-                Some("AWS") => aws_managed(g, k, observed, expected),
-                Some("CUSTOMER") | None => Verdict::pass(&g.meta, format!("encrypted with customer-managed key {k}"), observed),
-                Some(other) => Verdict::error(&g.meta, format!("the manager of KMS key {k} is unknown ({other})")),
-            },
+            Some(k) => customer_key_verdict(state, &g.meta, &format!("log group {}", g.meta.id), k, observed, expected),
         }
     })
-}
-
-fn aws_managed(g: &crate::model::logs::LogGroup, key: &str, observed: serde_json::Value, expected: serde_json::Value) -> Verdict {
-    Verdict::fail(&g.meta, format!("log group {} is encrypted with the AWS-managed key {key}", g.meta.id), observed, expected)
 }
 
 /// A retention must be set and at least the minimum: `None` (never expire) fails.
@@ -77,10 +67,10 @@ mod tests {
         first(&mut none).kms_key_id = None;
         assert_eq!(eval("logs-log-group-cmk", &none), vec![Status::Fail, Status::Pass, Status::Pass]);
         let mut managed = fixture();
-        managed.kms.keys.items.values_mut().for_each(|k| k.manager = "AWS".into());
+        managed.kms.keys.items.values_mut().for_each(|k| k.manager = crate::model::Observed::Known(crate::model::kms::Manager::Aws));
         assert_eq!(eval("logs-log-group-cmk", &managed), vec![Status::Fail; 3]);
         let mut unread = fixture();
-        unread.kms.keys.items.values_mut().for_each(|k| k.manager = "UNKNOWN".into());
+        unread.kms.keys.items.values_mut().for_each(|k| k.manager = crate::model::Observed::Unknown("kms:DescribeKey failed: AccessDenied".into()));
         assert_eq!(eval("logs-log-group-cmk", &unread), vec![Status::Error; 3]);
         assert_eq!(eval("logs-log-group-cmk", &unlisted()), vec![Status::Error]);
     }

@@ -4,6 +4,7 @@
 
 pub mod catalogue;
 mod helpers;
+mod keys;
 
 mod apigw;
 mod ec2;
@@ -20,6 +21,7 @@ mod secrets;
 
 pub use catalogue::{Catalogue, ControlMeta};
 pub use helpers::*;
+pub use keys::{customer_key_verdict, resolve_key, KeyRef};
 
 use crate::finding::{Evidence, Finding, FindingResource, Kind, Status};
 use crate::model::{Collection, Meta, Resource, State};
@@ -188,23 +190,36 @@ pub mod testing {
     const APPS: &str = include_str!("../../fixtures/state/compliant-apps.json");
 
     /// kms, ec2, rds, kinesis, logs, secrets from compliant-platform.json; ecs, apigw,
-    /// elasticache, efs, elbv2, iam from compliant-apps.json.
+    /// elasticache, efs, elbv2, iam from compliant-apps.json. Hand-written fixtures may leave
+    /// out empty collections and empty `failures` lists; those are filled in from an empty
+    /// State, and everything else is read strictly (as a snapshot is).
     pub fn fixture() -> State {
-        let platform: State = serde_json::from_str(PLATFORM).expect("fixtures/state/compliant-platform.json is a State");
-        let apps: State = serde_json::from_str(APPS).expect("fixtures/state/compliant-apps.json is a State");
-        State {
-            kms: platform.kms,
-            ec2: platform.ec2,
-            rds: platform.rds,
-            kinesis: platform.kinesis,
-            logs: platform.logs,
-            secrets: platform.secrets,
-            ecs: apps.ecs,
-            apigw: apps.apigw,
-            elasticache: apps.elasticache,
-            efs: apps.efs,
-            elbv2: apps.elbv2,
-            iam: apps.iam,
+        let Value::Object(mut sections) = serde_json::to_value(State::default()).expect("State serializes") else { unreachable!() };
+        for (file, text) in [("compliant-platform.json", PLATFORM), ("compliant-apps.json", APPS)] {
+            let Value::Object(m) = serde_json::from_str::<Value>(text).unwrap_or_else(|e| panic!("fixtures/state/{file}: {e}")) else {
+                panic!("fixtures/state/{file} is not an object")
+            };
+            for (k, mut v) in m {
+                fill_failures(&mut v);
+                let Some(Value::Object(skeleton)) = sections.get_mut(&k) else { panic!("fixtures/state/{file}: {k} is not a State section") };
+                let Value::Object(given) = v else { panic!("fixtures/state/{file}: {k} is not an object") };
+                skeleton.extend(given);
+            }
+        }
+        serde_json::from_value(Value::Object(sections)).unwrap_or_else(|e| panic!("fixtures/state/compliant-*.json is not a State: {e}"))
+    }
+
+    /// Hand-written fixtures may leave out empty `failures` lists of collections.
+    fn fill_failures(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                if m.contains_key("items") && !m.contains_key("failures") {
+                    m.insert("failures".into(), Value::Array(vec![]));
+                }
+                m.values_mut().for_each(fill_failures);
+            }
+            Value::Array(a) => a.iter_mut().for_each(fill_failures),
+            _ => {}
         }
     }
 

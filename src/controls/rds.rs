@@ -6,7 +6,7 @@
 //! error when their cluster is missing from the State). Public accessibility and subnets stay per
 //! instance.
 
-use super::{each, is_aws_managed_key, kms_key_by_ref, subnet_is_public, ControlFn, Params, Verdict};
+use super::{customer_key_verdict, each, subnet_is_public, ControlFn, Params, Verdict};
 use crate::model::rds::{DbCluster, DbInstance};
 use crate::model::{Meta, State};
 use serde_json::{json, Map, Value};
@@ -94,8 +94,8 @@ fn databases(state: &State, judge: impl Fn(&Db) -> Verdict) -> Vec<Verdict> {
     out
 }
 
-/// Encrypted, and with a key the State knows as customer-managed. A key that is not in the State
-/// cannot be told apart from the AWS-managed `aws/rds` key (RDS reports both as key ARNs): error.
+/// Encrypted, and with a customer-managed key (the shared key resolver decides: RDS reports the
+/// AWS-managed `aws/rds` key as a key ARN too, so the key must be known to the State).
 fn storage_encrypted_cmk(state: &State, _: &Params) -> Vec<Verdict> {
     databases(state, |db| {
         let observed = json!({"storage_encrypted": db.storage_encrypted, "kms_key_id": db.kms_key_id});
@@ -106,24 +106,7 @@ fn storage_encrypted_cmk(state: &State, _: &Params) -> Vec<Verdict> {
         let Some(key) = db.kms_key_id else {
             return Verdict::error(db.meta, format!("{} is encrypted but reports no KMS key", db.kind));
         };
-        if is_aws_managed_key(Some(key)) {
-            return Verdict::fail(db.meta, format!("storage is encrypted with the AWS-managed key {key}"), observed, expected);
-        }
-        match kms_key_by_ref(&state.kms, key) {
-            Some(k) if k.manager == "CUSTOMER" => Verdict::pass(db.meta, format!("storage is encrypted with customer-managed key {}", k.meta.id), observed),
-            Some(k) if k.manager == "AWS" => {
-                let alias = k.aliases.first().map(|a| format!(" ({a})")).unwrap_or_default();
-                Verdict::fail(db.meta, format!("storage is encrypted with the AWS-managed key {}{alias}", k.meta.id), observed, expected)
-            }
-            Some(k) => Verdict::error(db.meta, format!("the manager of KMS key {key} is unknown ({})", k.manager)),
-            None => {
-                let why = match state.kms.keys.failed_in(&db.meta.region) {
-                    Some(reason) => format!("KMS keys could not be listed in {}: {reason}", db.meta.region),
-                    None => "it is not in the State".to_string(),
-                };
-                Verdict::error(db.meta, format!("cannot tell whether KMS key {key} is customer-managed: {why}"))
-            }
-        }
+        customer_key_verdict(state, db.meta, &format!("{} {} storage", db.kind, db.meta.id), key, observed, expected)
     })
 }
 
@@ -374,19 +357,23 @@ mod tests {
         // the aws/rds key as RDS reports it: a key ARN, known to the State as AWS-managed
         let mut managed = fixture();
         managed.kms.keys.items.values_mut().for_each(|k| {
-            k.manager = "AWS".into();
-            k.aliases = vec!["alias/aws/rds".into()];
+            k.manager = crate::model::Observed::Known(crate::model::kms::Manager::Aws);
+            k.aliases = crate::model::Observed::Known(vec!["alias/aws/rds".into()]);
         });
         assert_eq!(eval("rds-storage-encrypted-cmk", &managed), vec![Status::Fail]);
 
         let mut unread = fixture();
-        unread.kms.keys.items.values_mut().for_each(|k| k.manager = "UNKNOWN".into());
+        unread.kms.keys.items.values_mut().for_each(|k| k.manager = crate::model::Observed::Unknown("kms:DescribeKey failed: AccessDenied".into()));
         assert_eq!(eval("rds-storage-encrypted-cmk", &unread), vec![Status::Error]);
 
-        // a key ARN the State does not hold cannot be judged
-        let mut unknown = fixture();
-        db(&mut unknown).kms_key_id = Some("arn:aws:kms:us-east-1:123456789012:key/99999999-8888-7777-6666-555555555555".into());
-        assert_eq!(eval("rds-storage-encrypted-cmk", &unknown), vec![Status::Error]);
+        // a same-account key the complete KMS listing does not have: it does not exist
+        let mut gone = fixture();
+        db(&mut gone).kms_key_id = Some("arn:aws:kms:us-east-1:123456789012:key/99999999-8888-7777-6666-555555555555".into());
+        assert_eq!(eval("rds-storage-encrypted-cmk", &gone), vec![Status::Fail]);
+        // a key in a region that was not scanned cannot be judged
+        let mut elsewhere = fixture();
+        db(&mut elsewhere).kms_key_id = Some("arn:aws:kms:eu-west-1:123456789012:key/99999999-8888-7777-6666-555555555555".into());
+        assert_eq!(eval("rds-storage-encrypted-cmk", &elsewhere), vec![Status::Error]);
 
         let keys_unlisted = crate::controls::testing::unlisted(|s| &mut s.kms.keys);
         assert_eq!(eval("rds-storage-encrypted-cmk", &keys_unlisted), vec![Status::Error]);

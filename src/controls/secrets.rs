@@ -1,6 +1,6 @@
 //! Secrets Manager controls (metadata only: secret values are never read).
 
-use super::{each, is_aws_managed_key, kms_key_by_ref, ControlFn, Params, Verdict};
+use super::{customer_key_verdict, each, ControlFn, Params, Verdict};
 use crate::model::secrets::Secret;
 use crate::model::State;
 use serde_json::json;
@@ -23,16 +23,12 @@ fn customer_key(state: &State, _: &Params) -> Vec<Verdict> {
         let key = s.kms_key_id.as_deref();
         let observed = json!({"kms_key_id": key});
         let expected = json!({"kms_key_id": "a customer-managed KMS key"});
-        let aws_managed = |k: &str| {
-            Verdict::fail(&s.meta, format!("secret {} is encrypted with the AWS-managed key {k}", s.meta.display_name()), observed.clone(), expected.clone())
-        };
-        let Some(k) = key.filter(|k| !is_aws_managed_key(Some(k))) else {
-            return aws_managed(key.unwrap_or("aws/secretsmanager"));
-        };
-        match kms_key_by_ref(&state.kms, k).map(|key| key.manager.as_str()) {
-            Some("AWS") => aws_managed(k),
-            Some("CUSTOMER") | None => Verdict::pass(&s.meta, format!("encrypted with customer-managed key {k}"), observed),
-            Some(other) => Verdict::error(&s.meta, format!("the manager of KMS key {k} is unknown ({other})")),
+        match key {
+            // "If the secret is encrypted with the Amazon Web Services managed key
+            // aws/secretsmanager, this field is omitted" (Secrets Manager API, ListSecrets /
+            // SecretListEntry.KmsKeyId)
+            None => Verdict::fail(&s.meta, format!("secret {} is encrypted with the AWS-managed key aws/secretsmanager", s.meta.display_name()), observed, expected),
+            Some(k) => customer_key_verdict(state, &s.meta, &format!("secret {}", s.meta.display_name()), k, observed, expected),
         }
     })
 }
@@ -133,10 +129,10 @@ mod tests {
         secret(&mut alias).kms_key_id = Some("alias/aws/secretsmanager".into());
         assert_eq!(eval("secrets-cmk", &alias), vec![Status::Fail]);
         let mut managed = fixture();
-        managed.kms.keys.items.values_mut().for_each(|k| k.manager = "AWS".into());
+        managed.kms.keys.items.values_mut().for_each(|k| k.manager = crate::model::Observed::Known(crate::model::kms::Manager::Aws));
         assert_eq!(eval("secrets-cmk", &managed), vec![Status::Fail]);
         let mut unread = fixture();
-        unread.kms.keys.items.values_mut().for_each(|k| k.manager = "UNKNOWN".into());
+        unread.kms.keys.items.values_mut().for_each(|k| k.manager = crate::model::Observed::Unknown("kms:DescribeKey failed: AccessDenied".into()));
         assert_eq!(eval("secrets-cmk", &unread), vec![Status::Error]);
         let mut deleted = fixture();
         secret(&mut deleted).kms_key_id = None;

@@ -87,6 +87,14 @@ impl Drift<'_> {
         self.finding("drift-changed", Status::Fail, live.into(), msg, field, want, got, setting);
     }
 
+    /// Compare a live field that may not have been read: Unknown is an `error`, never "no drift".
+    fn observed<T: serde::Serialize>(&mut self, live: &Meta, field: &str, setting: &str, want: Value, got: &crate::model::Observed<T>) {
+        match got.get() {
+            Ok(v) => self.field(live, field, setting, want, json!(v)),
+            Err(reason) => self.unknown(live, field, setting, reason),
+        }
+    }
+
     /// A live field that could not be read: drift cannot be judged, which is an error, not a pass.
     fn unknown(&mut self, live: &Meta, field: &str, setting: &str, reason: &str) {
         let msg = format!("{} {}: {field} could not be read: {reason}", live.resource_type, live.display_name());
@@ -248,10 +256,10 @@ pub fn diff(desired: &State, live: &State, stack: &Stack, catalogue: &Catalogue,
         d.field(&g.meta, "retention_days", "logs.retention_days", json!(w.retention_days), json!(g.retention_days));
     });
     each!(kinesis.streams, |d: &mut Drift, w: &crate::model::kinesis::Stream, g: &crate::model::kinesis::Stream| {
-        d.field(&g.meta, "encryption_type", "kinesis", json!(w.encryption_type), json!(g.encryption_type));
-        d.field(&g.meta, "key_id", "kinesis", json!(w.key_id.as_deref().map(|k| d.r.res(k))), json!(g.key_id));
-        d.field(&g.meta, "retention_hours", "kinesis.retention_hours", json!(w.retention_hours), json!(g.retention_hours));
-        d.field(&g.meta, "open_shards", "kinesis.shard_count", json!(w.open_shards), json!(g.open_shards));
+        d.observed(&g.meta, "encryption_type", "kinesis", json!(w.encryption_type.known()), &g.encryption_type);
+        d.observed(&g.meta, "key_id", "kinesis", json!(w.key_id.known().and_then(|k| k.as_deref()).map(|k| d.r.res(k))), &g.key_id);
+        d.observed(&g.meta, "retention_hours", "kinesis.retention_hours", json!(w.retention_hours.known()), &g.retention_hours);
+        d.observed(&g.meta, "open_shards", "kinesis.shard_count", json!(w.open_shards.known()), &g.open_shards);
     });
     each!(secrets.secrets, |d: &mut Drift, w: &crate::model::secrets::Secret, g: &crate::model::secrets::Secret| {
         d.field(&g.meta, "kms_key_id", "database", json!(w.kms_key_id.as_deref().map(|k| d.r.res(k))), json!(g.kms_key_id));

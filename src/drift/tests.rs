@@ -104,7 +104,7 @@ fn encryption_key_and_rotation() {
         one("drift-changed", "data-key", "rotation_enabled", "kms.rotation")
     );
     assert_eq!(
-        run(|l| l.kinesis.streams.items.values_mut().for_each(|s| s.key_id = Some("alias/aws/kinesis".into()))),
+        run(|l| l.kinesis.streams.items.values_mut().for_each(|s| s.key_id = crate::model::Observed::Known(Some("alias/aws/kinesis".into())))),
         one("drift-changed", "stream", "key_id", "kinesis")
     );
     assert_eq!(
@@ -123,7 +123,7 @@ fn retention_and_backups() {
         run(|l| l.rds.instances.items.values_mut().for_each(|d| d.backup_retention_days = 1)),
         one("drift-changed", "database", "backup_retention_days", "database.backup_retention_days")
     );
-    assert_eq!(run(|l| l.kinesis.streams.items.values_mut().for_each(|s| s.retention_hours = 48)), one("drift-changed", "stream", "retention_hours", "kinesis.retention_hours"));
+    assert_eq!(run(|l| l.kinesis.streams.items.values_mut().for_each(|s| s.retention_hours = crate::model::Observed::Known(48))), one("drift-changed", "stream", "retention_hours", "kinesis.retention_hours"));
 }
 
 #[test]

@@ -2,7 +2,7 @@ use super::{resource, Collection, Meta, Observed};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct Ecs {
     pub clusters: Collection<Cluster>,
     pub services: Collection<Service>,

@@ -2,7 +2,7 @@ use super::{resource, Collection, Meta, Observed};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct Efs {
     pub file_systems: Collection<FileSystem>,
 }
@@ -10,13 +10,12 @@ pub struct Efs {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MountTarget {
     pub subnet_id: String,
-    pub security_groups: Observed<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileSystem {
     pub meta: Meta,
-    pub encrypted: bool,
+    pub encrypted: Observed<bool>,
     pub kms_key_id: Option<String>,
     /// `ENABLED`, `DISABLED`, `ENABLING`, `DISABLING`
     pub backup_policy: Observed<String>,

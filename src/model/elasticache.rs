@@ -2,7 +2,7 @@ use super::{resource, Collection, Meta};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct ElastiCache {
     pub replication_groups: Collection<ReplicationGroup>,
     /// Clusters that belong to no replication group.

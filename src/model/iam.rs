@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct Iam {
     pub roles: Collection<Role>,
     /// Managed policies attached to roles in scope (customer and AWS-managed), by ARN.

@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Version of the snapshot format (`--save-snapshot`); bumped on incompatible changes.
-pub const SNAPSHOT_VERSION: u32 = 1;
+/// 2: strict (no field or section may be missing), records what was collected and the
+/// collection errors of the run; KMS records out-of-scope keys and every alias.
+pub const SNAPSHOT_VERSION: u32 = 2;
 
 /// A value read from AWS, or the reason it could not be read. Never defaulted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,12 +61,6 @@ impl<T> From<Result<T, String>> for Observed<T> {
     }
 }
 
-impl<T: Default> Default for Observed<T> {
-    fn default() -> Self {
-        Observed::Known(T::default())
-    }
-}
-
 /// Where a desired resource or setting was declared.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceRef {
@@ -72,9 +68,8 @@ pub struct SourceRef {
     pub line: usize,
 }
 
-/// What every resource carries.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
+/// What every resource carries. Deserialised strictly: only the two optional labels may be absent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Meta {
     /// e.g. `kms:key`, `ec2:security-group`, `rds:db-instance`
     #[serde(rename = "type")]
@@ -133,7 +128,7 @@ pub struct CollectionFailure {
 #[serde(bound(deserialize = "T: Deserialize<'de>"))]
 pub struct Collection<T> {
     pub items: BTreeMap<String, T>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Always written and required on read: a snapshot without it cannot claim "no failures".
     pub failures: Vec<CollectionFailure>,
 }
 
@@ -180,8 +175,10 @@ impl<T: Resource> Collection<T> {
 }
 
 /// Everything known about an account (live) or declared by a stack file (desired).
+/// Deserialised strictly: every section must be present (a missing one is an error, never an
+/// empty, clean service).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct State {
     pub kms: kms::Kms,
     pub ec2: ec2::Ec2,
@@ -197,8 +194,11 @@ pub struct State {
     pub iam: iam::Iam,
 }
 
-/// A saved State (`--save-snapshot`): versioned, with where and when it was collected.
+/// A saved State (`--save-snapshot`): versioned, with where and when it was collected, which
+/// services were read and the collection errors of that run, so that re-evaluating a snapshot
+/// taken during an outage is still incomplete. Every field is required.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Snapshot {
     pub snapshot_version: u32,
     pub tool: String,
@@ -207,8 +207,15 @@ pub struct Snapshot {
     pub account: Option<String>,
     pub regions: Vec<String>,
     pub stack: Option<String>,
+    /// The services collected (`kms`, `ec2`, ...), in the order of [`SERVICES`].
+    pub services: Vec<String>,
+    /// The calls that failed during collection.
+    pub errors: Vec<crate::collect::CollectionError>,
     pub state: State,
 }
+
+/// The services a State holds, by their section name in the State and in snapshots.
+pub const SERVICES: &[&str] = &["kms", "ec2", "rds", "kinesis", "logs", "secrets", "ecs", "apigw", "elasticache", "efs", "elbv2", "iam"];
 
 #[cfg(test)]
 mod tests {

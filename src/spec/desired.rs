@@ -73,13 +73,15 @@ pub fn desired(stack: &Stack) -> State {
     // KMS
     st.kms.keys.insert(Key {
         meta: b.meta("kms:key", "data-key", "data-key", key.clone(), &names::key_alias(stack)),
-        manager: "CUSTOMER".into(),
-        state: "Enabled".into(),
-        key_spec: "SYMMETRIC_DEFAULT".into(),
+        manager: Observed::Known(crate::model::kms::Manager::Customer),
+        state: Observed::Known("Enabled".into()),
+        key_spec: Observed::Known("SYMMETRIC_DEFAULT".into()),
         rotation_enabled: Observed::Known(s.kms.rotation),
         policy: Observed::Known(key_policy(stack, &b.region, DESIRED_ACCOUNT)),
-        aliases: vec![names::key_alias(stack)],
+        aliases: Observed::Known(vec![names::key_alias(stack)]),
     });
+    // the stack's region is "scanned" by the stack file: its one alias is all it declares
+    st.kms.aliases.insert(b.region.clone(), Observed::Known([(names::key_alias(stack), "data-key".to_string())].into_iter().collect()));
 
     // network
     let n = &s.network;
@@ -195,11 +197,11 @@ pub fn desired(stack: &Stack) -> State {
     let stream = names::stream(stack);
     st.kinesis.streams.insert(Stream {
         meta: b.meta("kinesis:stream", "stream", &stream, b.arn("kinesis", &format!("stream/{stream}")), &stream),
-        status: "ACTIVE".into(),
-        encryption_type: "KMS".into(),
-        key_id: Some(key.clone()),
-        retention_hours: s.kinesis.retention_hours as i32,
-        open_shards: Some(s.kinesis.shard_count as i32),
+        status: Observed::Known("ACTIVE".into()),
+        encryption_type: Observed::Known("KMS".into()),
+        key_id: Observed::Known(Some(key.clone())),
+        retention_hours: Observed::Known(s.kinesis.retention_hours as i32),
+        open_shards: Observed::Known(s.kinesis.shard_count as i32),
     });
     let secret = names::secret(stack);
     st.secrets.secrets.insert(Secret {
