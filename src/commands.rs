@@ -56,6 +56,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             }
             let ctx = Arc::new(connect(&aws_args, &s).await?);
             let held = take_lock(&ctx, "provision", &lock).await?;
+            ctx.attach_lock(&held);
             eprintln!("provisioning stack {} in {} ({})", s.name, ctx.region, ctx.clients.endpoint);
             let concurrency = aws_args.concurrency as usize;
             let work = async {

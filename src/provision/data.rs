@@ -34,7 +34,11 @@ pub async fn inspect_stream(ctx: &Ctx, id: &str) -> Result<Found> {
         return Ok(Found::Absent);
     }
     let tags = stream_tags(ctx, &name).await?;
-    ctx.claim(id, "kinesis:stream", &name, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    if tags.is_empty() && ctx.inherited(id, &name) {
+        tracing::info!("stream {name}: the interrupted run that held the lock was creating it; adopting it");
+    } else {
+        ctx.claim(id, "kinesis:stream", &name, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    }
     let spec = &ctx.stack.spec.kinesis;
     let mut changes = Vec::new();
     diff(&mut changes, "kinesis.encryption", "KMS", s.encryption_type().map(|e| e.as_str()).unwrap_or("NONE"));
@@ -66,7 +70,10 @@ pub async fn apply_stream(ctx: &Ctx, id: &str, found: &Found) -> Result<Attrs> {
     let changes: Vec<Change> = match found {
         Found::Absent => {
             // tags at creation; AddTagsToStream below sets them again once the stream is ACTIVE,
-            // for endpoints that ignore creation tags (moto drops them)
+            // for endpoints that ignore creation tags (moto drops them). Until then the stream
+            // is journalled on the stack lock, so a run killed in between is resumed by the
+            // next one instead of leaving an untagged stream it would refuse to adopt.
+            ctx.journal_begin(id, &name).await?;
             let tags: HashMap<String, String> = ctx.tags(id, &name).into_iter().collect();
             k.create_stream()
                 .stream_name(&name)
@@ -85,6 +92,7 @@ pub async fn apply_stream(ctx: &Ctx, id: &str, found: &Found) -> Result<Attrs> {
     if has("tags.") {
         let tags: HashMap<String, String> = ctx.tags(id, &name).into_iter().collect();
         k.add_tags_to_stream().stream_name(&name).set_tags(Some(tags)).send().await.ctx("kinesis", "AddTagsToStream", &name)?;
+        ctx.journal_end(id).await?;
     }
     if has("kinesis.encryption") || has("kinesis.kms_key") {
         k.start_stream_encryption().stream_name(&name).encryption_type(EncryptionType::Kms).key_id(&key).send().await.ctx("kinesis", "StartStreamEncryption", &name)?;

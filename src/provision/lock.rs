@@ -26,7 +26,7 @@
 use crate::aws::Clients;
 use crate::error::{Error, Result, SdkResultExt};
 use crate::spec::Stack;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 pub const TAG_LOCK: &str = "tapaudit:lock";
@@ -37,6 +37,10 @@ pub const TAG_PROCESS_NS: &str = "tapaudit:lock-process-ns";
 pub const TAG_SINCE: &str = "tapaudit:lock-since";
 pub const TAG_COMMAND: &str = "tapaudit:lock-command";
 pub const TAG_RUN: &str = "tapaudit:lock-run";
+/// `tapaudit:lock-creating:<logical id>` = `<run> <physical name>`: written on the lock just
+/// before a create call whose tags may not stick (see [`StackLock`]), removed once the resource
+/// carries its tags. Records of another run than the holder's are ignored.
+pub const TAG_CREATING: &str = "tapaudit:lock-creating:";
 
 /// How often a waiting run looks at the lock again.
 const POLL: Duration = Duration::from_secs(2);
@@ -52,6 +56,8 @@ pub struct Holder {
     pub since: String,
     pub command: String,
     pub run: String,
+    /// Resources this holder was creating (logical id → physical name), from `TAG_CREATING`.
+    pub creating: BTreeMap<String, String>,
 }
 
 impl Holder {
@@ -70,6 +76,7 @@ impl Holder {
             since,
             command: command.to_string(),
             run: format!("{:016x}", rand::random::<u64>()),
+            creating: BTreeMap::new(),
         }
     }
 
@@ -102,6 +109,7 @@ impl Holder {
             since: get(TAG_SINCE).or(created).unwrap_or_else(|| "an unknown time".to_string()),
             command: get(TAG_COMMAND).unwrap_or_else(|| "unknown command".to_string()),
             run: get(TAG_RUN).unwrap_or_default(),
+            creating: creating_records(tags),
         }
     }
 
@@ -119,6 +127,18 @@ impl Holder {
         };
         ns == tag_value(&here) && self.host == tag_value(&host_name()) && pid != std::process::id() && process_gone(pid)
     }
+}
+
+/// The holder's own creation records (logical id → physical name).
+fn creating_records(tags: &HashMap<String, String>) -> BTreeMap<String, String> {
+    let Some(run) = tags.get(TAG_RUN) else { return BTreeMap::new() };
+    tags.iter()
+        .filter_map(|(k, v)| {
+            let id = k.strip_prefix(TAG_CREATING)?;
+            let (by, name) = v.split_once(' ')?;
+            (by == run).then(|| (id.to_string(), name.to_string()))
+        })
+        .collect()
 }
 
 /// CloudWatch Logs tag values allow letters, digits, spaces and `_ . : / = + - @`, up to 256
@@ -168,11 +188,18 @@ pub fn held_message(stack: &str, lock: &str, holder: &Holder, waited: Duration) 
 }
 
 /// A lock held by this process. Release it with [`StackLock::release`] on every path.
+///
+/// It doubles as a creation journal for the one create call whose tags an endpoint may drop
+/// (Kinesis CreateStream on moto): the run records the resource on the lock before creating
+/// it, and a run that takes over a dead holder's lock inherits those records, so it adopts
+/// exactly the untagged resource the dead run was creating, and nothing else.
 #[derive(Debug)]
 pub struct StackLock {
     logs: aws_sdk_cloudwatchlogs::Client,
     pub name: String,
     pub holder: Holder,
+    /// What the previous, dead holder was creating when it stopped (taken over or force-unlocked).
+    pub inherited: BTreeMap<String, String>,
     released: bool,
 }
 
@@ -189,10 +216,12 @@ impl StackLock {
         let logs = clients.logs.clone();
         let name = super::names::lock_group(stack);
         let me = Holder::current(caller, command);
+        let mut inherited = BTreeMap::new();
         if opts.force_unlock {
             match read(&logs, &name).await? {
                 Some(h) => {
                     delete(&logs, &name).await?;
+                    inherited = h.creating.clone();
                     eprintln!("--force-unlock: removed lock {name} held by {} since {} ({})", h.caller, h.since, h.describe());
                 }
                 None => eprintln!("--force-unlock: stack {} was not locked", stack.name),
@@ -205,7 +234,7 @@ impl StackLock {
             match created {
                 Ok(_) => {
                     tracing::info!("lock {name} taken");
-                    return Ok(StackLock { logs, name, holder: me, released: false });
+                    return Ok(StackLock { logs, name, holder: me, inherited, released: false });
                 }
                 Err(e) if crate::error::sdk_code(&e) == Some("ResourceAlreadyExistsException") => {}
                 Err(e) => return Err(crate::error::from_sdk("logs", "CreateLogGroup", &name, e)),
@@ -225,6 +254,7 @@ impl StackLock {
                 // only the lock that was judged stale: not one another run took meanwhile
                 if read(&logs, &name).await?.is_some_and(|h| h.run == holder.run) {
                     delete(&logs, &name).await?;
+                    inherited = holder.creating.clone();
                 }
                 continue;
             }
@@ -310,6 +340,11 @@ mod tests {
         assert_eq!(back.run, me.run);
         assert!(time::OffsetDateTime::parse(&back.since, &time::format_description::well_known::Rfc3339).is_ok(), "{}", back.since);
         assert_eq!(tag_value("pid:[4026531836] ok"), "pid:_4026531836_ ok");
+        let mut tags = tags;
+        tags.insert(format!("{TAG_CREATING}stream"), format!("{} tapaudit-dev-ingest", me.run));
+        tags.insert(format!("{TAG_CREATING}other"), "0000000000000000 left-by-an-older-run".into());
+        let back = Holder::from_tags(&tags, None);
+        assert_eq!(back.creating, BTreeMap::from([("stream".to_string(), "tapaudit-dev-ingest".to_string())]), "only the holder's own records");
     }
 
     #[test]
@@ -339,6 +374,7 @@ mod tests {
             since: "2026-12-01T08:00:00Z".into(),
             command: "provision".into(),
             run: "r".into(),
+            creating: BTreeMap::new(),
         };
         let m = held_message("dev", "/tapaudit/lock/tapaudit-dev", &h, Duration::from_secs(60));
         assert_eq!(

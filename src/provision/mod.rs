@@ -20,7 +20,7 @@ pub use api::ACCESS_LOG_FORMAT;
 pub use nodes::{declared_at, nodes, Kind, Node};
 
 use crate::aws::{Clients, Identity};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SdkResultExt};
 use crate::spec::{Stack, TAG_LOGICAL_ID, TAG_STACK};
 use graph::Order;
 use serde::Serialize;
@@ -95,6 +95,14 @@ pub struct Ctx {
     /// `destroy` takes a final snapshot of each database before deleting it (default true).
     pub final_snapshot: bool,
     outs: Mutex<BTreeMap<String, Attrs>>,
+    journal: Mutex<Option<Journal>>,
+}
+
+/// The stack lock as a creation journal (see `lock::StackLock`).
+struct Journal {
+    lock_arn: String,
+    run: String,
+    inherited: BTreeMap<String, String>,
 }
 
 impl Ctx {
@@ -111,6 +119,7 @@ impl Ctx {
             azs,
             final_snapshot: true,
             outs: Mutex::new(BTreeMap::new()),
+            journal: Mutex::new(None),
         })
     }
 
@@ -178,6 +187,36 @@ impl Ctx {
     pub fn need(&self, node: &str, key: &str) -> Result<String> {
         self.get(node, key)
             .ok_or_else(|| Error::usage(format!("internal: {node}.{key} is not known yet")))
+    }
+
+    /// From now on, creations are journalled on this lock; `inherited` is what the lock's
+    /// previous (dead) holder was creating.
+    pub fn attach_lock(&self, lock: &lock::StackLock) {
+        let lock_arn = self.arn("logs", &format!("log-group:{}", lock.name));
+        *self.journal.lock().expect("journal lock") = Some(Journal { lock_arn, run: lock.holder.run.clone(), inherited: lock.inherited.clone() });
+    }
+
+    /// True when the run whose lock this one took over was creating `name` as `logical_id`
+    /// when it stopped: that untagged resource is its, so this run adopts it.
+    pub fn inherited(&self, logical_id: &str, name: &str) -> bool {
+        let j = self.journal.lock().expect("journal lock");
+        j.as_ref().and_then(|j| j.inherited.get(logical_id)).is_some_and(|n| n == name)
+    }
+
+    /// Record on the lock, before a create call whose tags may not stick, what is being created.
+    pub async fn journal_begin(&self, logical_id: &str, name: &str) -> Result<()> {
+        let Some((arn, run)) = self.journal.lock().expect("journal lock").as_ref().map(|j| (j.lock_arn.clone(), j.run.clone())) else { return Ok(()) };
+        let key = format!("{}{logical_id}", lock::TAG_CREATING);
+        self.clients.logs.tag_resource().resource_arn(&arn).tags(key, lock::tag_value(&format!("{run} {name}"))).send().await.ctx("logs", "TagResource", &arn)?;
+        Ok(())
+    }
+
+    /// The resource carries its tags now: drop its journal record.
+    pub async fn journal_end(&self, logical_id: &str) -> Result<()> {
+        let Some(arn) = self.journal.lock().expect("journal lock").as_ref().map(|j| j.lock_arn.clone()) else { return Ok(()) };
+        let key = format!("{}{logical_id}", lock::TAG_CREATING);
+        self.clients.logs.untag_resource().resource_arn(&arn).tag_keys(key).send().await.ctx("logs", "UntagResource", &arn)?;
+        Ok(())
     }
 
     fn forget(&self) {
@@ -273,8 +312,15 @@ pub async fn plan(ctx: Arc<Ctx>, concurrency: usize) -> Result<RunSummary> {
     })
     .await;
     let mut steps = Vec::new();
+    let mut errors = Vec::new();
     for o in result.done {
-        let (node, found) = o.result?;
+        let (node, found) = match o.result {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push((o.id, e));
+                continue;
+            }
+        };
         let (action, changes, pid) = match found {
             Found::Absent => (Action::Create, vec![], None),
             Found::Present { changes, attrs } if changes.is_empty() => (Action::Unchanged, vec![], physical_id(&attrs)),
@@ -290,6 +336,7 @@ pub async fn plan(ctx: Arc<Ctx>, concurrency: usize) -> Result<RunSummary> {
             seconds: o.elapsed.as_secs_f64(),
         });
     }
+    all_errors(&nodes, errors, "plan stopped")?;
     sort_steps(&mut steps, &nodes);
     Ok(RunSummary { stack: ctx.stack.name.clone(), steps, blocked: result.blocked })
 }
@@ -317,17 +364,23 @@ pub async fn preflight(ctx: Arc<Ctx>, concurrency: usize) -> Result<()> {
     })
     .await;
     ctx.forget();
-    let pos: BTreeMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
-    let mut errors: Vec<(String, Error)> = result.done.into_iter().filter_map(|o| o.result.err().map(|e| (o.id, e))).collect();
-    errors.sort_by_key(|(id, _)| pos.get(id.as_str()).copied().unwrap_or(usize::MAX));
+    let errors: Vec<(String, Error)> = result.done.into_iter().filter_map(|o| o.result.err().map(|e| (o.id, e))).collect();
+    all_errors(&nodes, errors, "provision stopped before creating anything")
+}
+
+/// Every node's inspection error at once, in node order, as one error: a usage error listing
+/// them all (exit 2), or, when a read failed, the first AWS error (the others printed first).
+fn all_errors(nodes: &[Node], mut errors: Vec<(String, Error)>, stopped: &str) -> Result<()> {
     if errors.is_empty() {
         return Ok(());
     }
+    let pos: BTreeMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+    errors.sort_by_key(|(id, _)| pos.get(id.as_str()).copied().unwrap_or(usize::MAX));
     let lines: Vec<String> = errors.iter().map(|(id, e)| format!("{id}: {e}")).collect();
     let first_aws = errors.iter().position(|(_, e)| matches!(e, Error::Aws(_)));
     let Some(i) = first_aws else {
         let mut lines = lines;
-        lines.push(format!("provision stopped before creating anything: {} problem(s) above", errors.len()));
+        lines.push(format!("{stopped}: {} problem(s) above", errors.len()));
         return Err(Error::usage(lines.join("\n")));
     };
     for (j, l) in lines.iter().enumerate() {
@@ -335,7 +388,7 @@ pub async fn preflight(ctx: Arc<Ctx>, concurrency: usize) -> Result<()> {
             eprintln!("tapaudit: error: {l}");
         }
     }
-    eprintln!("tapaudit: provision stopped before creating anything: a read failed");
+    eprintln!("tapaudit: {stopped}: a read failed");
     Err(errors.swap_remove(i).1)
 }
 
