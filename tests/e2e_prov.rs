@@ -429,3 +429,31 @@ async fn a_run_killed_between_create_and_tag_is_resumed_through_the_locks_creati
     assert_eq!(inventory(&cfg, "dev").await, one_set());
     assert!(!lock_exists(&cfg).await);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_releases_the_lock_and_the_next_run_resumes() {
+    use std::io::{BufRead, BufReader, Read};
+    let emu = Emulator::start();
+    let cfg = emu.sdk().await;
+    let mut child = emu.tapaudit(&["provision", "--stack", "dev", "--concurrency", "2"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    // interrupt once a few resources exist (the lock is held by then)
+    let mut finished = 0;
+    while finished < 3 {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "provision ended early: {seen}");
+        finished += usize::from(line.starts_with('['));
+        seen.push_str(&line);
+    }
+    assert!(lock_exists(&cfg).await, "held while provisioning");
+    let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    stderr.read_to_string(&mut seen).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{seen}");
+    assert!(seen.contains("interrupted (SIGINT): stopping and releasing the stack lock /tapaudit/lock/tapaudit-dev"), "{seen}");
+    assert!(!lock_exists(&cfg).await, "released on Ctrl-C: {seen}");
+    emu.run(&["provision", "--stack", "dev", "--lock-timeout", "0"]).ok("resume after Ctrl-C");
+    assert_eq!(inventory(&cfg, "dev").await, one_set());
+}
