@@ -13,6 +13,7 @@ pub mod model;
 pub mod provision;
 pub mod report;
 pub mod scan;
+pub mod semantics;
 pub mod spec;
 pub mod suppress;
 

@@ -21,9 +21,10 @@ pub use ecs::env_var;
 pub use stats::{CollectionError, CollectionStats, Recorder};
 
 use crate::aws::{self, AwsOptions, Clients};
-use crate::error::{from_sdk, Error};
+use crate::error::Error;
 use crate::model::{Meta, Observed, State};
 use aws_smithy_async::future::pagination_stream::PaginationStream;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::BTreeMap;
@@ -83,39 +84,42 @@ impl Ctx {
         format!("arn:{}:{}:{}:{}:{}", self.partition, service, self.region, self.account, resource)
     }
 
-    fn record<E, R>(&self, service: &str, operation: &str, resource: Option<&str>, e: SdkError<E, R>) -> String
+    /// Record a failed call and return the reason that Unknown fields carry: one line naming
+    /// the call, the resource and the cause (`kms DescribeKey failed for key/1: TruncatedResponse:
+    /// HTTP 200 answer, body could not be read: … [request id …]`).
+    fn record<E>(&self, service: &str, operation: &str, resource: Option<&str>, e: SdkError<E, HttpResponse>) -> String
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
-        let (code, message) = match from_sdk("", "", "", e) {
-            Error::Aws(a) => (a.code, a.message),
-            other => ("Error".to_string(), other.to_string()),
-        };
+        let cause = crate::error::cause(&e);
+        let reason = crate::error::render(service, operation, resource, &cause);
+        tracing::debug!("{reason}");
+        let mut message = cause.message.clone();
+        if let Some(id) = &cause.request_id {
+            message.push_str(&format!(" [request id {id}]"));
+        }
         self.rec.error(CollectionError {
             service: service.to_string(),
             operation: operation.to_string(),
             region: self.region.clone(),
             resource: resource.map(str::to_string),
-            code: code.clone(),
-            message: message.clone(),
+            code: cause.code,
+            message,
         });
-        let short: String = message.chars().take(160).collect();
-        format!("{service}:{operation} failed: {code}{}", if short.is_empty() { String::new() } else { format!(": {short}") })
+        reason
     }
 
     /// One API call: bounded by the semaphore, counted, and on failure recorded and turned into
     /// the reason string that Unknown fields carry.
-    pub async fn call<T, E, R>(
+    pub async fn call<T, E>(
         &self,
         service: &str,
         operation: &str,
         resource: Option<&str>,
-        fut: impl Future<Output = Result<T, SdkError<E, R>>>,
+        fut: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     ) -> Result<T, String>
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
         let _permit = self.sem.acquire().await.expect("semaphore open");
         self.rec.call(service, operation);
@@ -123,17 +127,16 @@ impl Ctx {
     }
 
     /// Like `call`, but the listed `not_found` codes mean "no such thing": Ok(None).
-    pub async fn call_opt<T, E, R>(
+    pub async fn call_opt<T, E>(
         &self,
         service: &str,
         operation: &str,
         resource: Option<&str>,
         not_found: &[&str],
-        fut: impl Future<Output = Result<T, SdkError<E, R>>>,
+        fut: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     ) -> Result<Option<T>, String>
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
         let _permit = self.sem.acquire().await.expect("semaphore open");
         self.rec.call(service, operation);
@@ -145,10 +148,9 @@ impl Ctx {
     }
 
     /// Every page of a paginated operation (each page is one counted, bounded call).
-    pub async fn pages<T, E, R>(&self, service: &str, operation: &str, mut stream: PaginationStream<Result<T, SdkError<E, R>>>) -> Result<Vec<T>, String>
+    pub async fn pages<T, E>(&self, service: &str, operation: &str, mut stream: PaginationStream<Result<T, SdkError<E, HttpResponse>>>) -> Result<Vec<T>, String>
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
         let mut out = Vec::new();
         loop {
@@ -166,6 +168,28 @@ impl Ctx {
                 Some(Err(e)) => return Err(self.record(service, operation, None, e)),
             }
         }
+    }
+}
+
+/// A field the describe call did not report: Unknown, naming the operation and the field.
+pub fn reported<T>(value: Option<T>, operation: &str, field: &str) -> Observed<T> {
+    value.map(Observed::Known).unwrap_or_else(|| Observed::Unknown(format!("{operation} did not report {field}")))
+}
+
+impl Ctx {
+    /// A resource a describe call returned without fields that identify or classify it: a
+    /// collection error naming it (recorded like a failed call), never a silently dropped item.
+    pub fn incomplete(&self, service: &str, operation: &str, resource: &str, missing: &[&str]) -> String {
+        let message = format!("{operation} returned {resource} without {}", missing.join(", "));
+        self.rec.error(CollectionError {
+            service: service.to_string(),
+            operation: operation.to_string(),
+            region: self.region.clone(),
+            resource: Some(resource.to_string()),
+            code: "IncompleteResponse".to_string(),
+            message: message.clone(),
+        });
+        format!("{service}:{operation}: {message}")
     }
 }
 
@@ -214,13 +238,14 @@ pub async fn collect(opts: &Options) -> Result<Collected, Error> {
     }
     // identity first: one clear error for bad credentials or an unreachable endpoint
     let first_cfg = aws::load_config(&AwsOptions { region: regions[0].clone().into_nonempty(), ..opts.aws.clone() }, None).await;
-    let first = Clients::new(&first_cfg);
-    let ident = aws::identity(&first).await?;
+    let first = Clients::read_only(&first_cfg);
+    // a scan that cannot even tell whom it audits is incomplete (exit 2), whatever the cause
+    let ident = aws::identity(&first).await.map_err(|e| Error::Incomplete(Box::new(e)))?;
     rec.call("sts", "GetCallerIdentity");
     let mut contexts = Vec::new();
     for region in &regions {
         let cfg = aws::load_config(&AwsOptions { region: region.clone().into_nonempty(), ..opts.aws.clone() }, None).await;
-        let clients = Clients::new(&cfg);
+        let clients = Clients::read_only(&cfg);
         contexts.push(Arc::new(Ctx {
             region: clients.region.clone(),
             clients,
@@ -298,6 +323,7 @@ fn merge(into: &mut State, part: State) {
     into.ec2.nat_gateways.extend(part.ec2.nat_gateways);
     into.ec2.security_groups.extend(part.ec2.security_groups);
     into.ec2.flow_logs.extend(part.ec2.flow_logs);
+    into.ec2.prefix_lists.extend(part.ec2.prefix_lists);
     into.rds.instances.extend(part.rds.instances);
     into.rds.clusters.extend(part.rds.clusters);
     into.rds.subnet_groups.extend(part.rds.subnet_groups);
@@ -336,6 +362,7 @@ pub fn count_resources(s: &State) -> BTreeMap<String, usize> {
     add("ec2:nat-gateway", s.ec2.nat_gateways.len());
     add("ec2:security-group", s.ec2.security_groups.len());
     add("ec2:flow-log", s.ec2.flow_logs.len());
+    add("ec2:prefix-list", s.ec2.prefix_lists.len());
     add("rds:db-instance", s.rds.instances.len());
     add("rds:db-cluster", s.rds.clusters.len());
     add("rds:subnet-group", s.rds.subnet_groups.len());
@@ -387,5 +414,87 @@ pub(crate) mod testing {
     pub fn calls(ctx: &Ctx, service: &str, op: &str) -> u64 {
         let (stats, _) = ctx.rec.finish(Default::default(), Default::default());
         stats.api_calls.get(service).and_then(|m| m.get(op)).copied().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod call_tests {
+    use super::testing::{calls, ctx};
+    use crate::aws::retry::ReadRetryClassifier;
+    use aws_sdk_kms::operation::describe_key::DescribeKeyOutput;
+    use aws_sdk_kms::types::KeyMetadata;
+    use aws_sdk_kms::Client;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use std::time::Duration;
+
+    fn garbled() -> HttpResponse {
+        let mut r = HttpResponse::new(StatusCode::try_from(200).unwrap(), SdkBody::from(r#"{"KeyMetadata":{"KeyId":"#));
+        r.headers_mut().insert("x-amzn-RequestId", "req-garbled");
+        r
+    }
+
+    fn client(rules: &[&aws_smithy_mocks::Rule], read_only: bool) -> Client {
+        mock_client!(aws_sdk_kms, RuleMode::Sequential, rules, |c| {
+            let c = c.retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(1)));
+            if read_only {
+                c.retry_classifier(ReadRetryClassifier)
+            } else {
+                c
+            }
+        })
+    }
+
+    fn key() -> DescribeKeyOutput {
+        DescribeKeyOutput::builder().key_metadata(KeyMetadata::builder().key_id("k1").build().unwrap()).build()
+    }
+
+    #[tokio::test]
+    async fn an_unparseable_answer_is_retried_for_reads_and_named_when_it_remains() {
+        // read-only clients get through two garbled answers
+        let rule = mock!(Client::describe_key).sequence().http_response(garbled).times(2).output(key).build();
+        let kms = client(&[&rule], true);
+        let c = ctx(|_| {});
+        let got = c.call("kms", "DescribeKey", Some("key/k1"), kms.describe_key().key_id("k1").send()).await;
+        assert!(got.is_ok(), "{got:?}");
+        assert_eq!(rule.num_calls(), 3);
+        assert_eq!(calls(&c, "kms", "DescribeKey"), 1, "one call, whatever its attempts");
+
+        // the SDK's standard classification gives up at once
+        let rule = mock!(Client::describe_key).sequence().http_response(garbled).times(2).output(key).build();
+        let kms = client(&[&rule], false);
+        let c = ctx(|_| {});
+        let reason = c.call("kms", "DescribeKey", Some("key/k1"), kms.describe_key().key_id("k1").send()).await.unwrap_err();
+        assert_eq!(rule.num_calls(), 1);
+        assert!(
+            reason.starts_with("kms DescribeKey failed for key/k1: UnparseableResponse: HTTP 200 answer could not be parsed: "),
+            "{reason}"
+        );
+        assert!(reason.ends_with("[request id req-garbled]"), "{reason}");
+        assert!(!reason.contains("unhandled"), "{reason}");
+        let (_, errors) = c.rec.finish(Default::default(), Default::default());
+        assert_eq!(errors.len(), 1);
+        let e = &errors[0];
+        assert_eq!((e.service.as_str(), e.operation.as_str(), e.resource.as_deref(), e.code.as_str()), ("kms", "DescribeKey", Some("key/k1"), "UnparseableResponse"));
+        assert!(e.message.starts_with("HTTP 200 answer could not be parsed: ") && e.message.ends_with("[request id req-garbled]"), "{}", e.message);
+    }
+
+    #[tokio::test]
+    async fn not_found_codes_are_answers_and_other_errors_keep_their_code() {
+        let nf = mock!(Client::describe_key)
+            .sequence()
+            .http_response(|| HttpResponse::new(StatusCode::try_from(400).unwrap(), SdkBody::from(r#"{"__type":"NotFoundException","message":"no such key"}"#)))
+            .times(2)
+            .build();
+        let kms = client(&[&nf], true);
+        let c = ctx(|_| {});
+        let got = c.call_opt("kms", "DescribeKey", Some("key/k9"), &["NotFoundException"], kms.describe_key().key_id("k9").send()).await;
+        assert!(matches!(got, Ok(None)), "{got:?}");
+        assert_eq!(nf.num_calls(), 1, "an AWS error document is not retried");
+        let reason = c.call("kms", "DescribeKey", Some("key/k9"), kms.describe_key().key_id("k9").send()).await.unwrap_err();
+        assert_eq!(reason, "kms DescribeKey failed for key/k9: NotFoundException: no such key");
+        assert_eq!(nf.num_calls(), 2);
     }
 }

@@ -1,7 +1,7 @@
 //! ECS controls: clusters, services and the task definitions they run.
 
 use super::{each, ControlFn, Params, Verdict};
-use crate::model::ecs::{Container, EnvVar, TaskDefinition};
+use crate::model::ecs::{Container, EnvVar, TaskDefinition, ValueKind};
 use crate::model::State;
 use serde_json::json;
 
@@ -16,7 +16,7 @@ pub const CONTROLS: &[(&str, ControlFn)] = &[
 
 fn container_insights(state: &State, _: &Params) -> Vec<Verdict> {
     each(&state.ecs.clusters, "ecs:cluster", |c| {
-        if c.status.eq_ignore_ascii_case("INACTIVE") {
+        if c.status.known().is_some_and(|s| s.eq_ignore_ascii_case("INACTIVE")) {
             return Verdict::not_applicable(&c.meta, "cluster is INACTIVE (deleted)");
         }
         match c.container_insights.get() {
@@ -36,8 +36,11 @@ fn container_insights(state: &State, _: &Params) -> Vec<Verdict> {
 
 fn no_public_ip(state: &State, _: &Params) -> Vec<Verdict> {
     each(&state.ecs.services, "ecs:service", |s| {
-        if !s.status.eq_ignore_ascii_case("ACTIVE") && !s.status.eq_ignore_ascii_case("DRAINING") {
-            return Verdict::not_applicable(&s.meta, format!("service is {}", s.status));
+        // an unknown status is judged: only a status that was read can make the control irrelevant
+        if let Ok(status) = s.status.get() {
+            if !status.eq_ignore_ascii_case("ACTIVE") && !status.eq_ignore_ascii_case("DRAINING") {
+                return Verdict::not_applicable(&s.meta, format!("service is {status}"));
+            }
         }
         match s.assign_public_ip.as_deref() {
             None => Verdict::not_applicable(&s.meta, "not an awsvpc service: tasks get no address of their own"),
@@ -52,10 +55,15 @@ fn no_public_ip(state: &State, _: &Params) -> Vec<Verdict> {
     })
 }
 
-/// Task definitions in use: ACTIVE revisions, plus an INACTIVE (deregistered) revision that a
-/// service still runs. Other revisions are history and cannot start new tasks.
+/// Task definitions in use: ACTIVE revisions (and any whose status was not read), plus an
+/// INACTIVE (deregistered) revision that a service still runs. Other revisions are history and
+/// cannot start new tasks.
 fn in_use(state: &State, td: &TaskDefinition) -> bool {
-    td.status.eq_ignore_ascii_case("ACTIVE") || state.ecs.services.iter().any(|s| s.task_definition == td.meta.arn)
+    td.status.known().is_none_or(|s| s.eq_ignore_ascii_case("ACTIVE")) || state.ecs.services.iter().any(|s| s.task_definition == td.meta.arn)
+}
+
+fn status_text(td: &TaskDefinition) -> &str {
+    td.status.known().map(String::as_str).unwrap_or("of unknown status")
 }
 
 /// Judge each in-use task definition by the containers `bad` picks out (name and evidence).
@@ -68,7 +76,7 @@ fn per_container(
 ) -> Vec<Verdict> {
     each(&state.ecs.task_definitions, "ecs:task-definition", |td| {
         if !in_use(state, td) {
-            return Verdict::not_applicable(&td.meta, format!("task definition is {} and no service runs it", td.status));
+            return Verdict::not_applicable(&td.meta, format!("task definition is {} and no service runs it", status_text(td)));
         }
         if td.containers.is_empty() {
             return Verdict::not_applicable(&td.meta, "task definition has no containers");
@@ -100,7 +108,7 @@ fn task_logging(state: &State, _: &Params) -> Vec<Verdict> {
 fn no_privileged(state: &State, _: &Params) -> Vec<Verdict> {
     per_container(
         state,
-        |c| (c.privileged == Some(true)).then(|| json!({"container": c.name, "privileged": true})),
+        |c| c.runs_privileged().then(|| json!({"container": c.name, "privileged": true})),
         "no container runs privileged",
         "privileged containers",
         json!({"offending": [], "privileged": false}),
@@ -110,7 +118,7 @@ fn no_privileged(state: &State, _: &Params) -> Vec<Verdict> {
 fn readonly_rootfs(state: &State, _: &Params) -> Vec<Verdict> {
     per_container(
         state,
-        |c| (c.readonly_root_filesystem != Some(true)).then(|| json!({"container": c.name, "readonly_root_filesystem": c.readonly_root_filesystem})),
+        |c| (!c.root_is_read_only()).then(|| json!({"container": c.name, "readonly_root_filesystem": c.readonly_root_filesystem})),
         "every container has a read-only root file system",
         "containers with a writable root file system",
         json!({"offending": [], "readonly_root_filesystem": true}),
@@ -124,7 +132,7 @@ fn no_plaintext_secrets(state: &State, _: &Params) -> Vec<Verdict> {
             let leaks: Vec<serde_json::Value> = c
                 .environment
                 .iter()
-                .filter_map(|e| plaintext_secret(e).map(|why| json!({"name": e.name, "length": e.length, "entropy": e.entropy, "why": why})))
+                .filter_map(|e| plaintext_secret(e).map(|why| json!({"name": e.name, "kind": e.kind, "length": e.length, "entropy": e.entropy, "why": why})))
                 .collect();
             (!leaks.is_empty()).then(|| json!({"container": c.name, "variables": leaks}))
         },
@@ -178,31 +186,22 @@ fn secret_looking_name(name: &str) -> bool {
     SECRET_WORDS.iter().any(|w| upper.contains(w)) || parts.iter().any(|p| SECRET_PARTS.contains(p))
 }
 
-/// Entropy (bits per character) at or above which a value of `length` characters looks random.
-/// Random base64/alphanumeric strings come close to log2(length) bits (the most `length`
-/// characters can carry) while URLs, host names, log filters and JVM flags stay well below it;
-/// a flat 4.0 would flag every AWS endpoint URL. Never below 4.0, capped at 5.2 for long values.
-pub(crate) fn random_entropy_threshold(length: usize) -> f64 {
-    (0.85 * (length.max(1) as f64).log2()).clamp(4.0, 5.2)
-}
-
-/// Shortest value the entropy rule considers (shorter random strings are not credentials).
-const MIN_RANDOM_LENGTH: usize = 20;
-
-/// Why an environment variable looks like a plaintext secret, if it does. References (ARNs,
-/// `{{resolve:...}}`, `ssm:`...) and names ending in `_ARN` never do.
-pub(crate) fn plaintext_secret(e: &EnvVar) -> Option<&'static str> {
+/// Why an environment variable holds a plaintext secret, if it does. First by what the value IS
+/// (`semantics::secret_values`: credentials in URLs, AWS keys, private keys, JWTs, vendor tokens,
+/// high-entropy tokens), whatever the variable is called and even under a pointer-like name
+/// (`DB_SECRET_ARN=postgres://u:pw@db`); then by a credential-like name holding a literal.
+/// References (ARNs, `{{resolve:…}}`) and empty values never do.
+pub(crate) fn plaintext_secret(e: &EnvVar) -> Option<String> {
+    if e.kind.is_credential() {
+        return Some(format!("the value is {}", e.kind.describe()));
+    }
     let upper = e.name.to_ascii_uppercase();
-    if e.is_reference || e.length == 0 || upper.ends_with("_ARN") || upper == "ARN" {
-        return None;
+    match e.kind {
+        ValueKind::Empty | ValueKind::Reference => None,
+        _ if upper.ends_with("_ARN") || upper == "ARN" => None,
+        _ if secret_looking_name(&e.name) => Some("the name looks like a credential and the value is a literal".to_string()),
+        _ => None,
     }
-    if secret_looking_name(&e.name) {
-        return Some("name looks like a credential and the value is a literal");
-    }
-    if e.length >= MIN_RANDOM_LENGTH && e.entropy >= random_entropy_threshold(e.length) {
-        return Some("long high-entropy literal value (looks like a key or token)");
-    }
-    None
 }
 
 #[cfg(test)]
@@ -213,8 +212,9 @@ mod tests {
     use crate::model::ecs::EnvVar;
     use crate::model::Observed;
 
-    fn env(name: &str, length: usize, entropy: f64, is_reference: bool) -> EnvVar {
-        EnvVar { name: name.into(), length, is_reference, entropy }
+    /// A variable as the collector measures it (the value goes no further).
+    fn env(name: &str, value: &str) -> EnvVar {
+        crate::collect::env_var(name, value)
     }
 
     fn td(s: &mut State) -> &mut TaskDefinition {
@@ -276,12 +276,12 @@ mod tests {
     fn only_task_definitions_in_use_are_judged() {
         let mut old = fixture();
         container(&mut old).privileged = Some(true);
-        td(&mut old).status = "INACTIVE".into();
+        td(&mut old).status = Observed::Known("INACTIVE".into());
         old.ecs.services.items.clear();
         assert_eq!(eval("ecs-task-no-privileged", &old), vec![], "a deregistered revision no service runs is history");
         let mut still_running = fixture();
         container(&mut still_running).privileged = Some(true);
-        td(&mut still_running).status = "INACTIVE".into();
+        td(&mut still_running).status = Observed::Known("INACTIVE".into());
         assert_eq!(eval("ecs-task-no-privileged", &still_running), vec![Status::Fail], "a service still runs it");
     }
 
@@ -313,42 +313,93 @@ mod tests {
         assert_eq!(eval("ecs-task-readonly-rootfs", &failed), vec![Status::Error, Status::Pass]);
     }
 
+    fn with_env(vars: &[(&str, &str)]) -> State {
+        let mut s = fixture();
+        container(&mut s).environment.extend(vars.iter().map(|(n, v)| env(n, v)));
+        s
+    }
+
     #[test]
     fn plaintext_secrets() {
         assert_eq!(eval("ecs-task-no-plaintext-secrets", &fixture()), vec![Status::Pass]);
-        let mut bad = fixture();
-        container(&mut bad).environment.push(env("DB_PASSWORD", 12, 3.3, false));
-        assert_eq!(eval("ecs-task-no-plaintext-secrets", &bad), vec![Status::Fail]);
-        let mut random = fixture();
-        container(&mut random).environment.push(env("UPSTREAM", 40, 4.66, false));
-        assert_eq!(eval("ecs-task-no-plaintext-secrets", &random), vec![Status::Fail]);
+        // by name (as before): a literal under a credential-like name
+        assert_eq!(eval("ecs-task-no-plaintext-secrets", &with_env(&[("DB_PASSWORD", "hunter2")])), vec![Status::Fail]);
+        // by value, whatever the name
+        assert_eq!(eval("ecs-task-no-plaintext-secrets", &with_env(&[("UPSTREAM", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")])), vec![Status::Fail]);
+        // adversarial: an innocent name over a URL with a password in it
+        let url = with_env(&[("APP_CONFIG", "postgres://app:S3cr3tPassw0rdExample@db:5432/x")]);
+        assert_eq!(eval("ecs-task-no-plaintext-secrets", &url), vec![Status::Fail]);
+        // adversarial: a pointer-like name does not excuse a credential value
+        assert_eq!(eval("ecs-task-no-plaintext-secrets", &with_env(&[("DB_SECRET_ARN", "postgres://app:S3cr3tPassw0rdExample@db/x")])), vec![Status::Fail]);
+        // a second container with the secret fails the task definition too
+        let mut sidecar = fixture();
+        let mut c = container(&mut sidecar).clone();
+        c.name = "sidecar".into();
+        c.environment.push(env("AUTH", "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLWV4YW1wbGU"));
+        td(&mut sidecar).containers.push(c);
+        assert_eq!(eval("ecs-task-no-plaintext-secrets", &sidecar), vec![Status::Fail]);
+        // references and URLs without credentials pass
+        let ok = with_env(&[
+            ("DATABASE_PASSWORD_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:tapaudit-dev-db-AbCdEf"),
+            ("DB_PASSWORD", "{{resolve:secretsmanager:MyRDSSecret:SecretString:password}}"),
+            ("DATABASE_URL", "postgres://app@db:5432/x"),
+            ("TEMPLATE_URL", "postgres://app:${DB_PASSWORD}@db:5432/x"),
+            ("IMAGE", "public.ecr.aws/nginx/nginx:1.25@sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31"),
+            ("RUN_ID", "550e8400-e29b-41d4-a716-446655440000"),
+            ("KINESIS_ENDPOINT_URL", "https://kinesis.us-east-1.amazonaws.com"),
+            ("AWS_ACCESS_KEY_ID_PARAM", "/app/aws/access-key-id"),
+        ]);
+        assert_eq!(eval("ecs-task-no-plaintext-secrets", &ok), vec![Status::Pass]);
         let failed = crate::controls::testing::unlisted(|s| &mut s.ecs.task_definitions);
         assert_eq!(eval("ecs-task-no-plaintext-secrets", &failed), vec![Status::Error]);
     }
 
     #[test]
+    fn plaintext_secret_evidence_carries_the_kind_never_the_value() {
+        let s = with_env(&[("APP_CONFIG", "postgres://app:S3cr3tPassw0rdExample@db:5432/x")]);
+        let cat = crate::controls::Catalogue::load().unwrap();
+        let fws: Vec<String> = cat.frameworks.keys().cloned().collect();
+        let sel = crate::controls::Selection { frameworks: fws, overrides: Default::default() };
+        let findings = crate::controls::evaluate(&cat, &s, &sel);
+        let f = findings.iter().find(|f| f.control_id == "ecs-task-no-plaintext-secrets").unwrap();
+        let text = serde_json::to_string(f).unwrap();
+        assert!(text.contains("url-credentials") && text.contains("APP_CONFIG"), "{text}");
+        assert!(!text.contains("S3cr3t"), "{text}");
+    }
+
+    #[test]
     fn secret_heuristics() {
         for name in ["DB_PASSWORD", "db_passwd", "API_KEY", "ApiKey", "GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY", "JWT_PRIVATE_KEY", "SMTP_CREDENTIALS", "DB_PWD", "DB_PASS", "CLIENT_SECRET", "dbPassword"] {
-            assert!(plaintext_secret(&env(name, 8, 2.5, false)).is_some(), "{name} should look like a secret");
+            assert!(plaintext_secret(&env(name, "hunter2")).is_some(), "{name} should look like a secret");
         }
         for name in ["DB_SECRET_ARN", "SECRET_NAME", "PASSWORD_FILE", "TOKEN_URL", "TOKEN_TTL", "AWS_ACCESS_KEY_ID", "PWD", "TOKENIZER_MODEL", "STREAM_NAME", "AWS_REGION", "PASSENGER_COUNT"] {
-            assert!(plaintext_secret(&env(name, 8, 2.5, false)).is_none(), "{name} should not look like a secret");
+            assert!(plaintext_secret(&env(name, "hunter2")).is_none(), "{name} should not look like a secret");
         }
-        // references and empty values are never plaintext secrets
-        assert!(plaintext_secret(&env("DB_PASSWORD", 80, 4.6, true)).is_none());
-        assert!(plaintext_secret(&env("DB_PASSWORD", 0, 0.0, false)).is_none());
-        // entropy: a 40-char AWS-style secret key and a 20-char random token are caught ...
-        assert!(plaintext_secret(&env("UPSTREAM", 40, 4.66, false)).is_some());
-        assert!(plaintext_secret(&env("UPSTREAM", 20, 4.02, false)).is_some());
-        assert!(plaintext_secret(&env("UPSTREAM", 100, 5.45, false)).is_some());
-        // ... endpoint URLs, UUIDs, log filters and JVM flags are not
-        assert!(plaintext_secret(&env("KINESIS_ENDPOINT_URL", 39, 4.08, false)).is_none());
-        assert!(plaintext_secret(&env("UPSTREAM", 39, 4.08, false)).is_none(), "https://kinesis.us-east-1.amazonaws.com");
-        assert!(plaintext_secret(&env("RUN_ID", 36, 3.39, false)).is_none(), "a UUID");
-        assert!(plaintext_secret(&env("RUST_LOG", 35, 4.12, false)).is_none());
-        assert!(plaintext_secret(&env("JAVA_OPTS", 83, 5.0, false)).is_none());
-        assert!(plaintext_secret(&env("SHORT", 12, 3.58, false)).is_none(), "short values are not judged by entropy");
-        // a name ending in _ARN is a pointer even if the collector did not recognise the value
-        assert!(plaintext_secret(&env("DB_SECRET_ARN", 75, 4.57, false)).is_none());
+        // references and empty values are never plaintext secrets, whatever the name
+        assert!(plaintext_secret(&env("DB_PASSWORD", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf")).is_none());
+        assert!(plaintext_secret(&env("DB_PASSWORD", "")).is_none());
+        // values are judged whatever the name: keys under a pointer-like name still fail
+        assert!(plaintext_secret(&env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")).is_some());
+        assert!(plaintext_secret(&env("TOKEN_URL", "https://x-access-token:ghp_EXAMPLE00000000000000000000000000000@github.com")).is_some());
+        assert!(plaintext_secret(&env("UPSTREAM", "q8Xv2LmN7pR4tY9wK3zB6cJ1hF5dG0sA")).is_some());
+        // ordinary values under ordinary names pass
+        for (name, value) in [("RUST_LOG", "info,tapaudit=debug"), ("JAVA_OPTS", "-XX:MaxRAMPercentage=75.0 -Xss512k"), ("SHORT", "abc123"), ("GIT_SHA", "0d17b565c37bcbd895e9d92315a05c1c3c9a29f7")] {
+            assert!(plaintext_secret(&env(name, value)).is_none(), "{name}");
+        }
+    }
+
+    #[test]
+    fn unknown_status_is_judged_not_skipped() {
+        let mut s = fixture();
+        container(&mut s).privileged = Some(true);
+        td(&mut s).status = Observed::Unknown("DescribeTaskDefinition returned no status".into());
+        s.ecs.services.items.clear();
+        assert_eq!(eval("ecs-task-no-privileged", &s), vec![Status::Fail], "a revision of unknown status may be in use");
+        let mut svc = fixture();
+        svc.ecs.services.items.values_mut().for_each(|s| {
+            s.status = Observed::Unknown("no status".into());
+            s.assign_public_ip = Some("ENABLED".into());
+        });
+        assert_eq!(eval("ecs-service-no-public-ip", &svc), vec![Status::Fail]);
     }
 }

@@ -1,6 +1,7 @@
 //! EFS controls: CMK encryption, automatic backups, TLS-only file system policy.
 
-use super::{customer_key_verdict, denies_insecure_transport, each, ControlFn, Params, Verdict};
+use super::{customer_key_verdict, each, ControlFn, Params, Verdict};
+use crate::semantics::policy::{denies_insecure_transport, parse_statements};
 use crate::model::efs::FileSystem;
 use crate::model::State;
 use serde_json::json;
@@ -43,21 +44,24 @@ fn backups_enabled(state: &State, _: &Params) -> Vec<Verdict> {
     })
 }
 
-/// EFS client actions a TLS-enforcing Deny may name instead of `*` (denying ClientMount alone
-/// already refuses every plaintext mount).
-const EFS_ACTIONS: &[&str] = &["elasticfilesystem:*", "elasticfilesystem:Client*", "elasticfilesystem:ClientMount"];
+/// The EFS client action a TLS-enforcing Deny must cover: every NFS client needs
+/// ClientMount to mount at all (ClientWrite and ClientRootAccess only add to a mount), so a
+/// Deny of ClientMount without TLS refuses every plaintext client. A Deny of ClientWrite or
+/// ClientRootAccess alone leaves plaintext read-only mounts open.
+const EFS_ACTIONS: &[&str] = &["elasticfilesystem:ClientMount"];
 
 fn tls_enforced(state: &State, _: &Params) -> Vec<Verdict> {
     let expected = json!({"policy": {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}});
     each(&state.efs.file_systems, "efs:file-system", |fs| match fs.policy.get() {
         Err(reason) => Verdict::error(&fs.meta, reason),
         Ok(None) => Verdict::fail(&fs.meta, "no file system policy: clients may mount without TLS", json!({"policy": null}), expected.clone()),
-        Ok(Some(p)) if denies_insecure_transport(p, EFS_ACTIONS) => {
-            Verdict::pass(&fs.meta, "the file system policy denies requests without TLS", json!({"denies_insecure_transport": true}))
+        Ok(Some(p)) if parse_statements(p).is_err() => Verdict::error(&fs.meta, format!("file system policy: {}", parse_statements(p).err().unwrap_or_default())),
+        Ok(Some(p)) if denies_insecure_transport(p, EFS_ACTIONS, Some(&fs.meta.arn)) => {
+            Verdict::pass(&fs.meta, "the file system policy denies every principal elasticfilesystem:ClientMount without TLS", json!({"denies_insecure_transport": true}))
         }
         Ok(Some(_)) => Verdict::fail(
             &fs.meta,
-            "the file system policy does not deny requests where aws:SecureTransport is false",
+            "the file system policy does not deny every principal elasticfilesystem:ClientMount on this file system where aws:SecureTransport is false",
             json!({"denies_insecure_transport": false}),
             expected.clone(),
         ),
@@ -222,5 +226,34 @@ mod tests {
             judge(json!({"Statement": [{"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "*", "Condition": {"Bool": {"aws:SecureTransport": "true"}}}]})),
             vec![Status::Fail]
         );
+    }
+
+    #[test]
+    fn tls_denial_must_be_aws_exact() {
+        let judge = |p: serde_json::Value| {
+            let mut s = fixture();
+            fs(&mut s).policy = Observed::Known(Some(p));
+            eval("efs-tls-enforced", &s)
+        };
+        let arn = fs(&mut fixture()).meta.arn.clone();
+        let deny = |resource: serde_json::Value, condition: serde_json::Value| {
+            json!({"Statement": [{"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "*", "Resource": resource, "Condition": condition}]})
+        };
+        let tls = json!({"Bool": {"aws:SecureTransport": "false"}});
+        assert_eq!(judge(deny(json!(arn), tls.clone())), vec![Status::Pass], "the file system's own ARN");
+        assert_eq!(judge(deny(json!("*"), json!({"BoolIfExists": {"aws:SecureTransport": "false"}}))), vec![Status::Pass]);
+        // adversarial: look right to a naive reader, leave plaintext mounts open
+        let other = "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-00000000000000000";
+        assert_eq!(judge(deny(json!(other), tls.clone())), vec![Status::Fail], "another file system");
+        assert_eq!(judge(deny(json!("*"), json!({"Bool": {"aws:SecureTransport": "false"}, "StringEquals": {"aws:PrincipalAccount": "123456789012"}}))), vec![Status::Fail], "only this account's callers");
+        assert_eq!(judge(deny(json!("*"), json!({"bool": {"aws:SecureTransport": "false"}}))), vec![Status::Fail], "not an IAM operator name");
+        assert_eq!(
+            judge(json!({"Statement": [{"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": ["elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAccess"], "Condition": tls}]})),
+            vec![Status::Fail],
+            "read-only plaintext mounts stay open"
+        );
+        assert_eq!(judge(json!({"Statement": [{"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "elasticfilesystem:Client?ount", "Condition": tls}]})), vec![Status::Pass], "IAM wildcard");
+        // a document that is not a policy: error, not a verdict on nothing
+        assert_eq!(judge(json!({"Version": "2012-10-17"})), vec![Status::Error]);
     }
 }

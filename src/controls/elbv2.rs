@@ -2,9 +2,9 @@
 //! validation. Network and gateway load balancers are not applicable.
 
 use super::{each, ControlFn, Params, Verdict};
-use crate::model::elbv2::{Listener, LoadBalancer};
+use crate::model::elbv2::{Action, Listener, LoadBalancer};
 use crate::model::State;
-use serde_json::json;
+use serde_json::{json, Value};
 
 pub const CONTROLS: &[(&str, ControlFn)] = &[
     ("alb-https-only", https_only),
@@ -13,48 +13,71 @@ pub const CONTROLS: &[(&str, ControlFn)] = &[
     ("alb-drop-invalid-headers", drop_invalid_headers),
 ];
 
-fn is_alb(lb: &LoadBalancer) -> bool {
-    lb.lb_type.eq_ignore_ascii_case("application")
+fn is_alb(lb: &LoadBalancer) -> Result<bool, String> {
+    lb.lb_type.get().map(|t| t.eq_ignore_ascii_case("application")).map_err(|r| format!("load balancer type: {r}"))
 }
 
 /// Whether a listener belongs to an ALB: its load balancer's type when the State holds it,
 /// otherwise its protocol (only ALB listeners speak HTTP/HTTPS; NLB ones TCP/TLS/UDP, GWLB
 /// ones GENEVE).
-fn on_alb(state: &State, l: &Listener) -> bool {
+fn on_alb(state: &State, l: &Listener) -> Result<bool, String> {
     match state.elbv2.load_balancers.items.get(&l.load_balancer_arn) {
         Some(lb) => is_alb(lb),
-        None => l.protocol.eq_ignore_ascii_case("HTTP") || l.protocol.eq_ignore_ascii_case("HTTPS"),
+        None => Ok(l.protocol.eq_ignore_ascii_case("HTTP") || l.protocol.eq_ignore_ascii_case("HTTPS")),
     }
 }
 
-fn redirects_to_https(l: &Listener) -> bool {
-    !l.default_actions.is_empty()
-        && l.default_actions
-            .iter()
-            .all(|a| a.action_type.eq_ignore_ascii_case("redirect") && a.redirect_protocol.as_deref().is_some_and(|p| p.eq_ignore_ascii_case("HTTPS")))
+/// An action that serves nothing over plaintext: a redirect to HTTPS, or a fixed response
+/// without a message body (a bare status such as 403 or 404). Everything else (forward,
+/// authenticate-*, a redirect that keeps `#{protocol}`, a fixed response with content) serves
+/// the request or content over HTTP.
+fn serves_nothing_in_plaintext(a: &Action) -> bool {
+    match a.action_type.to_ascii_lowercase().as_str() {
+        "redirect" => a.redirect_protocol.as_deref().is_some_and(|p| p.eq_ignore_ascii_case("HTTPS")),
+        "fixed-response" => a.fixed_response_body == Some(false),
+        _ => false,
+    }
 }
 
-/// HTTPS listeners pass; an HTTP listener passes only when its default action is a redirect to
-/// HTTPS. (The State models default actions only, not listener rules.)
+fn all_safe(actions: &[Action]) -> bool {
+    !actions.is_empty() && actions.iter().all(serves_nothing_in_plaintext)
+}
+
+fn show(actions: &[Action]) -> Vec<Value> {
+    actions.iter().map(|a| json!({"type": a.action_type, "redirect_protocol": a.redirect_protocol, "fixed_response_body": a.fixed_response_body})).collect()
+}
+
+/// HTTPS listeners pass. An HTTP listener passes only when its default action and every action
+/// of every listener rule (DescribeRules) redirect to HTTPS or return a fixed response without a
+/// body: a single rule that forwards (say, `/health` or a host header) serves that traffic in
+/// plaintext. Rules that could not be read are an error.
 fn https_only(state: &State, _: &Params) -> Vec<Verdict> {
     each(&state.elbv2.listeners, "elbv2:listener", |l| {
-        if !on_alb(state, l) {
-            return Verdict::not_applicable(&l.meta, "not an Application Load Balancer listener");
+        match on_alb(state, l) {
+            Err(reason) => return Verdict::error(&l.meta, reason),
+            Ok(false) => return Verdict::not_applicable(&l.meta, "not an Application Load Balancer listener"),
+            Ok(true) => {}
         }
-        let actions: Vec<serde_json::Value> = l.default_actions.iter().map(|a| json!({"type": a.action_type, "redirect_protocol": a.redirect_protocol})).collect();
-        let observed = json!({"protocol": l.protocol, "port": l.port, "default_actions": actions});
+        let mut observed = json!({"protocol": l.protocol, "port": l.port, "default_actions": show(&l.default_actions)});
         if l.protocol.eq_ignore_ascii_case("HTTPS") {
             return Verdict::pass(&l.meta, format!("port {} serves HTTPS", l.port), observed);
         }
-        if l.protocol.eq_ignore_ascii_case("HTTP") && redirects_to_https(l) {
-            return Verdict::pass(&l.meta, format!("HTTP port {} only redirects to HTTPS", l.port), observed);
+        let expected = json!({"protocol": "HTTPS", "or": {"protocol": "HTTP", "default_actions and every rule": [{"type": "redirect", "redirect_protocol": "HTTPS"}, {"type": "fixed-response", "message_body": null}]}});
+        if !l.protocol.eq_ignore_ascii_case("HTTP") || !all_safe(&l.default_actions) {
+            return Verdict::fail(&l.meta, format!("{} listener on port {} serves requests without TLS (default action)", l.protocol, l.port), observed, expected);
         }
-        Verdict::fail(
-            &l.meta,
-            format!("{} listener on port {} serves requests without TLS", l.protocol, l.port),
-            observed,
-            json!({"protocol": "HTTPS", "or": {"protocol": "HTTP", "default_actions": [{"type": "redirect", "redirect_protocol": "HTTPS"}]}}),
-        )
+        let rules = match l.rules.get() {
+            Ok(r) => r,
+            Err(reason) => return Verdict::error(&l.meta, format!("listener rules: {reason}")),
+        };
+        let unsafe_rules: Vec<&crate::model::elbv2::Rule> = rules.iter().filter(|r| !all_safe(&r.actions)).collect();
+        observed["rules"] = json!(rules.iter().map(|r| json!({"priority": r.priority, "actions": show(&r.actions)})).collect::<Vec<_>>());
+        if unsafe_rules.is_empty() {
+            Verdict::pass(&l.meta, format!("HTTP port {} only redirects to HTTPS (default action and {} rule(s))", l.port, rules.len()), observed)
+        } else {
+            let which: Vec<String> = unsafe_rules.iter().map(|r| format!("priority {} ({})", r.priority.as_deref().unwrap_or("?"), r.actions.iter().map(|a| a.action_type.as_str()).collect::<Vec<_>>().join(", "))).collect();
+            Verdict::fail(&l.meta, format!("HTTP listener on port {} redirects by default, but rule(s) {} serve requests without TLS", l.port, which.join("; ")), observed, expected)
+        }
     })
 }
 
@@ -71,8 +94,10 @@ pub(crate) fn is_tls12_plus_policy(name: &str) -> bool {
 
 fn modern_tls_policy(state: &State, _: &Params) -> Vec<Verdict> {
     each(&state.elbv2.listeners, "elbv2:listener", |l| {
-        if !on_alb(state, l) {
-            return Verdict::not_applicable(&l.meta, "not an Application Load Balancer listener");
+        match on_alb(state, l) {
+            Err(reason) => return Verdict::error(&l.meta, reason),
+            Ok(false) => return Verdict::not_applicable(&l.meta, "not an Application Load Balancer listener"),
+            Ok(true) => {}
         }
         if !l.protocol.eq_ignore_ascii_case("HTTPS") {
             return Verdict::not_applicable(&l.meta, format!("{} listener: no TLS policy", l.protocol));
@@ -91,11 +116,17 @@ fn modern_tls_policy(state: &State, _: &Params) -> Vec<Verdict> {
     })
 }
 
-/// An ALB attribute that must be `"true"`; unreadable attributes are an error.
+/// An ALB attribute that must be `"true"`; unreadable attributes are an error. An attribute the
+/// listing does not contain has its documented default, `false` for both attributes judged here
+/// (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_LoadBalancerAttribute.html:
+/// "access_logs.s3.enabled ... The default is false", "routing.http.drop_invalid_header_fields.enabled
+/// ... The default is false"); moto reports only the attributes that were set.
 fn attribute_true(state: &State, key: &'static str, what: &'static str) -> Vec<Verdict> {
     each(&state.elbv2.load_balancers, "elbv2:load-balancer", |lb| {
-        if !is_alb(lb) {
-            return Verdict::not_applicable(&lb.meta, format!("{} load balancer, not an Application Load Balancer", lb.lb_type));
+        match is_alb(lb) {
+            Err(reason) => return Verdict::error(&lb.meta, reason),
+            Ok(false) => return Verdict::not_applicable(&lb.meta, format!("{} load balancer, not an Application Load Balancer", lb.lb_type.known().map(String::as_str).unwrap_or("?"))),
+            Ok(true) => {}
         }
         let attrs = match lb.attributes.get() {
             Ok(a) => a,
@@ -103,6 +134,7 @@ fn attribute_true(state: &State, key: &'static str, what: &'static str) -> Vec<V
         };
         match attrs.get(key).map(String::as_str) {
             Some(v) if v.eq_ignore_ascii_case("true") => Verdict::pass(&lb.meta, format!("{what} is enabled"), json!({ key: v })),
+            None => Verdict::fail(&lb.meta, format!("{what} is disabled (attribute not reported: its documented default is false)"), json!({ key: null }), json!({ key: "true" })),
             other => Verdict::fail(&lb.meta, format!("{what} is disabled"), json!({ key: other }), json!({ key: "true" })),
         }
     })
@@ -121,8 +153,16 @@ mod tests {
     use super::*;
     use crate::controls::testing::{eval, fixture};
     use crate::finding::Status;
-    use crate::model::elbv2::Action;
+    use crate::model::elbv2::{Action, Rule};
     use crate::model::Observed;
+
+    fn act(action_type: &str, redirect_protocol: Option<&str>, fixed_response_body: Option<bool>) -> Action {
+        Action { action_type: action_type.into(), redirect_protocol: redirect_protocol.map(str::to_string), fixed_response_body }
+    }
+
+    fn rule(priority: &str, actions: Vec<Action>) -> Rule {
+        Rule { arn: format!("arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/tapaudit-dev-alb/50dc6c495c0c9188/0b1c2d3e4f5a6b7c/{priority}"), priority: Some(priority.into()), actions }
+    }
 
     fn listener<'a>(s: &'a mut State, protocol: &str) -> &'a mut Listener {
         s.elbv2.listeners.items.values_mut().find(|l| l.protocol == protocol).unwrap_or_else(|| panic!("fixture has an {protocol} listener"))
@@ -136,10 +176,10 @@ mod tests {
     fn https_only() {
         assert_eq!(eval("alb-https-only", &fixture()), vec![Status::Pass, Status::Pass]);
         let mut forward = fixture();
-        listener(&mut forward, "HTTP").default_actions = vec![Action { action_type: "forward".into(), redirect_protocol: None }];
+        listener(&mut forward, "HTTP").default_actions = vec![act("forward", None, None)];
         assert_eq!(eval("alb-https-only", &forward), vec![Status::Fail, Status::Pass]);
         let mut same_protocol = fixture();
-        listener(&mut same_protocol, "HTTP").default_actions = vec![Action { action_type: "redirect".into(), redirect_protocol: Some("#{protocol}".into()) }];
+        listener(&mut same_protocol, "HTTP").default_actions = vec![act("redirect", Some("#{protocol}"), None)];
         assert_eq!(eval("alb-https-only", &same_protocol), vec![Status::Fail, Status::Pass]);
         let mut no_action = fixture();
         listener(&mut no_action, "HTTP").default_actions.clear();
@@ -149,9 +189,57 @@ mod tests {
     }
 
     #[test]
+    fn https_only_judges_every_rule() {
+        // adversarial: the default action redirects, but one rule forwards /health in plaintext
+        let mut forwarding_rule = fixture();
+        if let Observed::Known(rules) = &mut listener(&mut forwarding_rule, "HTTP").rules {
+            rules.insert(0, rule("10", vec![act("forward", None, None)]));
+        }
+        assert_eq!(eval("alb-https-only", &forwarding_rule), vec![Status::Fail, Status::Pass]);
+        // authenticate then forward is still plaintext
+        let mut auth = fixture();
+        if let Observed::Known(rules) = &mut listener(&mut auth, "HTTP").rules {
+            rules.push(rule("20", vec![act("authenticate-oidc", None, None), act("forward", None, None)]));
+        }
+        assert_eq!(eval("alb-https-only", &auth), vec![Status::Fail, Status::Pass]);
+        // a redirect rule that keeps the protocol
+        let mut keep = fixture();
+        if let Observed::Known(rules) = &mut listener(&mut keep, "HTTP").rules {
+            rules.push(rule("30", vec![act("redirect", Some("#{protocol}"), None)]));
+        }
+        assert_eq!(eval("alb-https-only", &keep), vec![Status::Fail, Status::Pass]);
+        // fixed responses: without a body nothing is served; with one, content goes out in plaintext
+        let mut bare_404 = fixture();
+        if let Observed::Known(rules) = &mut listener(&mut bare_404, "HTTP").rules {
+            rules.push(rule("40", vec![act("fixed-response", None, Some(false))]));
+        }
+        assert_eq!(eval("alb-https-only", &bare_404), vec![Status::Pass, Status::Pass]);
+        let mut page = fixture();
+        if let Observed::Known(rules) = &mut listener(&mut page, "HTTP").rules {
+            rules.push(rule("50", vec![act("fixed-response", None, Some(true))]));
+        }
+        assert_eq!(eval("alb-https-only", &page), vec![Status::Fail, Status::Pass]);
+        let mut bare_default = fixture();
+        listener(&mut bare_default, "HTTP").default_actions = vec![act("fixed-response", None, Some(false))];
+        assert_eq!(eval("alb-https-only", &bare_default), vec![Status::Pass, Status::Pass]);
+        // rules not read: an error, never the default action's pass
+        let mut unread = fixture();
+        listener(&mut unread, "HTTP").rules = Observed::Unknown("elbv2:DescribeRules failed: AccessDenied".into());
+        assert_eq!(eval("alb-https-only", &unread), vec![Status::Error, Status::Pass]);
+        // ...but a listener that already fails by its default action fails
+        listener(&mut unread, "HTTP").default_actions = vec![act("forward", None, None)];
+        assert_eq!(eval("alb-https-only", &unread), vec![Status::Fail, Status::Pass]);
+        // the load balancer's type not read: error
+        let mut untyped = fixture();
+        lb(&mut untyped).lb_type = Observed::Unknown("DescribeLoadBalancers did not report Type".into());
+        assert_eq!(eval("alb-https-only", &untyped), vec![Status::Error, Status::Error]);
+        assert_eq!(eval("alb-access-logs", &untyped), vec![Status::Error]);
+    }
+
+    #[test]
     fn network_load_balancers_are_not_applicable() {
         let mut nlb = fixture();
-        lb(&mut nlb).lb_type = "network".into();
+        lb(&mut nlb).lb_type = Observed::Known("network".into());
         listener(&mut nlb, "HTTP").default_actions.clear();
         listener(&mut nlb, "HTTPS").ssl_policy = Some("ELBSecurityPolicy-2016-08".into());
         lb(&mut nlb).attributes = Observed::Unknown("AccessDenied".into());
@@ -223,7 +311,7 @@ mod tests {
         assert_eq!(eval("alb-access-logs", &bad), vec![Status::Fail]);
         let mut missing = fixture();
         lb(&mut missing).attributes = Observed::Known(Default::default());
-        assert_eq!(eval("alb-access-logs", &missing), vec![Status::Fail]);
+        assert_eq!(eval("alb-access-logs", &missing), vec![Status::Fail], "the documented default is false");
         let mut unknown = fixture();
         lb(&mut unknown).attributes = Observed::Unknown("AccessDenied".into());
         assert_eq!(eval("alb-access-logs", &unknown), vec![Status::Error]);

@@ -1,11 +1,14 @@
 //! IAM controls. Roles are judged; the managed policies attached to them (customer- and
 //! AWS-managed, in `state.iam.policies`) and their inline policies are the evidence. A policy
-//! that could not be read makes the verdict `error` unless what was read already fails.
-//! Service-linked roles belong to AWS and are not applicable.
+//! that could not be read (or is not a policy document AWS would evaluate) makes the verdict
+//! `error` unless what was read already fails. Service-linked roles belong to AWS and are not
+//! applicable. The policy semantics (wildcards, NotAction/NotResource, conditions) are
+//! `semantics::policy`'s.
 
-use super::{arn_account, each, has_wildcard_principal, is_allow, statements, string_list, ControlFn, Params, Verdict};
+use super::{arn_account, each, ControlFn, Params, Verdict};
 use crate::model::iam::Role;
 use crate::model::State;
+use crate::semantics::policy::{self as pol, SetQualifier};
 use serde_json::{json, Value};
 
 pub const CONTROLS: &[(&str, ControlFn)] = &[
@@ -14,9 +17,10 @@ pub const CONTROLS: &[(&str, ControlFn)] = &[
     ("iam-trust-policy-expected-principals", trust_policy_expected_principals),
 ];
 
-/// The permission policies of a role: (where it comes from, document), plus what could not be read.
-fn permission_documents<'a>(state: &'a State, role: &'a Role) -> (Vec<(String, &'a Value)>, Vec<String>) {
-    let mut docs = Vec::new();
+/// The permission policies of a role: (where it comes from, its statements), plus what could
+/// not be read.
+fn permission_documents<'a>(state: &'a State, role: &'a Role) -> (Vec<(String, Vec<&'a Value>)>, Vec<String>) {
+    let mut docs: Vec<(String, &Value)> = Vec::new();
     let mut unread = Vec::new();
     match role.inline_policies.get() {
         Ok(m) => docs.extend(m.iter().map(|(name, d)| (format!("inline policy {name}"), d))),
@@ -42,38 +46,30 @@ fn permission_documents<'a>(state: &'a State, role: &'a Role) -> (Vec<(String, &
             }
         }
     }
-    (docs, unread)
+    let mut parsed = Vec::new();
+    for (source, doc) in docs {
+        match pol::parse_statements(doc) {
+            Ok(s) => parsed.push((source, s)),
+            Err(e) => unread.push(format!("{source}: {e}")),
+        }
+    }
+    (parsed, unread)
 }
 
-fn sid(statement: &Value) -> &str {
-    statement.get("Sid").and_then(Value::as_str).unwrap_or("(no Sid)")
-}
-
-/// Resource `*`, or a NotResource (an Allow with NotResource covers every other resource).
-fn on_every_resource(statement: &Value) -> bool {
-    statement.get("NotResource").is_some() || string_list(statement.get("Resource")).iter().any(|r| r == "*")
-}
-
-fn actions(statement: &Value) -> Vec<String> {
-    string_list(statement.get("Action")).iter().map(|a| a.to_ascii_lowercase()).collect()
-}
-
-fn is_all_actions(a: &str) -> bool {
-    a == "*" || a == "*:*"
-}
-
-/// Judge a role's permission policies with `offence`, which describes an offending Allow
-/// statement (or returns None).
-fn judge_permissions(state: &State, offence: impl Fn(&Value) -> Option<String>, pass_msg: &'static str, expected: Value) -> Vec<Verdict> {
+/// Judge a role's permission policies with `offence`, which describes what an Allow statement
+/// grants that it should not (one line per finding, none when it is fine).
+fn judge_permissions(state: &State, offence: impl Fn(&Value) -> Vec<String>, pass_msg: &'static str, expected: Value) -> Vec<Verdict> {
     each(&state.iam.roles, "iam:role", |role| {
         if role.is_service_linked() {
             return Verdict::not_applicable(&role.meta, "service-linked role: its policies are defined and maintained by AWS");
         }
         let (docs, unread) = permission_documents(state, role);
-        let offending: Vec<String> = docs
-            .iter()
-            .flat_map(|(source, doc)| statements(doc).into_iter().filter(|s| is_allow(s)).filter_map(|s| offence(s).map(|o| format!("{source}, statement {}: {o}", sid(s)))).collect::<Vec<_>>())
-            .collect();
+        let mut offending: Vec<String> = Vec::new();
+        for (source, statements) in &docs {
+            for s in statements.iter().filter(|s| pol::is_allow(s)) {
+                offending.extend(offence(s).into_iter().map(|o| format!("{source}, statement {}: {o}", pol::sid(s))));
+            }
+        }
         let sources: Vec<&str> = docs.iter().map(|(s, _)| s.as_str()).collect();
         if !offending.is_empty() {
             let also = if unread.is_empty() { String::new() } else { format!(" (also unread: {})", unread.join("; ")) };
@@ -86,118 +82,84 @@ fn judge_permissions(state: &State, offence: impl Fn(&Value) -> Option<String>, 
     })
 }
 
+/// Administrator access as `semantics::policy::admin_grant` defines it: every action, any
+/// NotAction, or every IAM action, on every resource (or a NotResource).
 fn no_admin_wildcard(state: &State, _: &Params) -> Vec<Verdict> {
     judge_permissions(
         state,
-        |s| {
-            if !on_every_resource(s) {
-                return None;
-            }
-            if actions(s).iter().any(|a| is_all_actions(a)) {
-                return Some("allows Action \"*\" on Resource \"*\"".to_string());
-            }
-            // an Allow with NotAction grants every action except the listed ones
-            s.get("NotAction").map(|na| format!("allows every action except {} (NotAction) on Resource \"*\"", string_list(Some(na)).join(", ")))
-        },
-        "no statement allows every action on every resource",
+        |s| pol::admin_grant(s).into_iter().collect(),
+        "no statement grants administrator access (every action, a NotAction, or every IAM action) on every resource",
         json!({"offending_statements": [], "statements": "specific actions on specific resource ARNs"}),
     )
 }
 
-/// Services that hold or guard the pipeline's data (and its audit trail).
-const DATA_SERVICES: &[&str] = &[
-    "s3",
-    "kms",
-    "rds",
-    "rds-data",
-    "dynamodb",
-    "kinesis",
-    "firehose",
-    "secretsmanager",
-    "ssm",
-    "elasticfilesystem",
-    "elasticache",
-    "logs",
-    "backup",
-];
-
-/// `s3:*`, `kms:*`, ... on Resource `*`. Action `*` includes all of them and fails too
-/// (it is also reported by iam-no-admin-wildcard).
+/// A data service granted whole (`kms:*`, `*`, a NotAction that leaves it out) or its
+/// read-everything / destroy actions (`kinesis:Get*`, `secretsmanager:GetSecretValue`,
+/// `kms:Decrypt`, `dynamodb:Scan`, ...) on every resource of the service.
 fn no_service_wildcard_on_data_services(state: &State, _: &Params) -> Vec<Verdict> {
     judge_permissions(
         state,
-        |s| {
-            if !on_every_resource(s) {
-                return None;
-            }
-            let acts = actions(s);
-            if acts.iter().any(|a| is_all_actions(a)) {
-                return Some("allows Action \"*\" (every data service) on Resource \"*\"".to_string());
-            }
-            let wild: Vec<&String> = acts.iter().filter(|a| a.strip_suffix(":*").is_some_and(|svc| DATA_SERVICES.contains(&svc))).collect();
-            (!wild.is_empty()).then(|| format!("allows {} on Resource \"*\"", wild.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")))
-        },
-        "no service-wide wildcard on a data service over Resource \"*\"",
+        pol::data_service_grants,
+        "no statement grants a data service wholesale, or its data-reading actions, on every resource",
         json!({"offending_statements": [], "statements": "specific actions on the stack's resource ARNs"}),
     )
 }
 
-/// Condition keys that tie a wildcard principal to an organisation, account or source.
-const NARROWING_KEYS: &[&str] = &["aws:principalorgid", "aws:principalorgpaths", "aws:principalaccount", "aws:principalarn", "aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid"];
-
-/// Condition keys under positive operators (not `...Not...`, not `...IfExists`, which would
-/// also match requests without the key).
-fn positive_condition_keys(statement: &Value) -> Vec<String> {
-    let Some(Value::Object(ops)) = statement.get("Condition") else { return vec![] };
-    ops.iter()
-        .filter(|(op, _)| !op.contains("Not") && !op.ends_with("IfExists") && op.as_str() != "Null")
-        .filter_map(|(_, block)| block.as_object())
-        .flat_map(|block| block.keys().map(|k| k.to_ascii_lowercase()))
-        .collect()
+/// An `sts:ExternalId` condition that a caller must match exactly (a wildcard, `...IfExists`
+/// or ForAllValues would let a caller without the id in).
+fn requires_external_id(statement: &Value) -> bool {
+    pol::condition_entries(statement).unwrap_or_default().iter().any(|e| {
+        e.key == "sts:externalid"
+            && !e.if_exists
+            && e.qualifier != Some(SetQualifier::ForAllValues)
+            && matches!(e.base, Some("StringEquals") | Some("StringLike"))
+            && !e.values.is_empty()
+            && e.values.iter().all(|v| !v.is_empty() && !v.contains('*') && !v.contains('?') && !v.contains("${"))
+    })
 }
 
-fn has_any_condition(statement: &Value) -> bool {
-    statement.get("Condition").is_some_and(|c| c.as_object().is_some_and(|m| !m.is_empty()))
-}
-
-/// What is unexpected about one Allow statement of a trust policy, if anything.
+/// What is unexpected about one Allow statement of a trust policy (besides being public,
+/// which `public_grants` judges over the whole policy).
 fn trust_problems(statement: &Value, own_account: Option<&str>) -> Vec<String> {
-    let keys = positive_condition_keys(statement);
-    let narrowed = keys.iter().any(|k| NARROWING_KEYS.contains(&k.as_str()));
-    let external_id = keys.iter().any(|k| k == "sts:externalid");
     let mut out = Vec::new();
-    if statement.get("NotPrincipal").is_some() && !narrowed {
-        out.push("NotPrincipal in an Allow trusts every principal not listed".to_string());
+    if pol::public_principal(statement).is_some() {
+        return out;
     }
-    if has_wildcard_principal(statement) && !narrowed {
-        out.push("trusts any principal (\"*\") without an organisation, account or source condition".to_string());
-    }
-    if let Some(Value::Object(p)) = statement.get("Principal") {
-        if let Some(aws) = p.get("AWS") {
-            for principal in string_list(Some(aws)) {
-                if principal == "*" {
-                    continue;
-                }
-                let account = if principal.len() == 12 && principal.bytes().all(|b| b.is_ascii_digit()) { Some(principal.as_str()) } else { arn_account(&principal) };
-                if let (Some(a), Some(own)) = (account, own_account) {
-                    if a != own && !external_id {
-                        out.push(format!("trusts {principal} in account {a} without an sts:ExternalId condition"));
-                    }
+    let Some(Value::Object(p)) = statement.get("Principal") else { return out };
+    if let Some(aws) = p.get("AWS") {
+        for principal in pol::string_list(Some(aws)) {
+            let account = if principal.len() == 12 && principal.bytes().all(|b| b.is_ascii_digit()) { Some(principal.as_str()) } else { arn_account(&principal) };
+            if let (Some(a), Some(own)) = (account, own_account) {
+                if a != own && !requires_external_id(statement) {
+                    out.push(format!("trusts {principal} in account {a} without an sts:ExternalId condition"));
                 }
             }
         }
-        if let Some(fed) = p.get("Federated") {
-            if !has_any_condition(statement) {
-                out.push(format!("trusts federated provider {} without a condition (any of its identities may assume the role)", string_list(Some(fed)).join(", ")));
+    }
+    if let Some(fed) = p.get("Federated") {
+        if !pol::has_condition(statement) {
+            out.push(format!("trusts federated provider {} without a condition (any of its identities may assume the role)", pol::string_list(Some(fed)).join(", ")));
+        }
+    }
+    for service in pol::service_principals(statement) {
+        if pol::needs_source_condition(&service) {
+            if let Err(why) = pol::source_restriction(statement) {
+                out.push(format!(
+                    "trusts {service} without an aws:SourceAccount / aws:SourceArn condition naming this account's resources (confused deputy: {})",
+                    why.join("; ")
+                ));
             }
         }
     }
     out
 }
 
-/// Service principals are expected (the State does not say which service a role was built
-/// for); a wildcard principal must be narrowed by an organisation/account/source condition, a
-/// principal in another account needs sts:ExternalId, a federated provider needs a condition.
+/// A wildcard principal (`*`, `{"AWS": "*"}`, `arn:aws:iam::*:root`, NotPrincipal) must be
+/// restricted by an organisation/account/source condition (or a Deny for everyone outside);
+/// a principal in another account needs sts:ExternalId; a federated provider needs a
+/// condition; a service that supports it needs aws:SourceAccount / aws:SourceArn (confused
+/// deputy; `semantics::policy::CONFUSED_DEPUTY_SERVICES`). Other service principals are
+/// expected (the State does not say which service a role was built for).
 fn trust_policy_expected_principals(state: &State, _: &Params) -> Vec<Verdict> {
     each(&state.iam.roles, "iam:role", |role| {
         if role.is_service_linked() {
@@ -207,12 +169,15 @@ fn trust_policy_expected_principals(state: &State, _: &Params) -> Vec<Verdict> {
             Ok(p) => p,
             Err(reason) => return Verdict::error(&role.meta, reason),
         };
+        let (statements, public) = match (pol::parse_statements(policy), pol::public_grants(policy)) {
+            (Ok(s), Ok(p)) => (s, p),
+            (Err(e), _) | (_, Err(e)) => return Verdict::error(&role.meta, format!("trust policy: {e}")),
+        };
         let own = Some(role.meta.account.as_str()).filter(|a| !a.is_empty()).or_else(|| arn_account(&role.meta.arn));
-        let problems: Vec<String> = statements(policy)
-            .into_iter()
-            .filter(|s| is_allow(s))
-            .flat_map(|s| trust_problems(s, own).into_iter().map(move |p| format!("statement {}: {p}", sid(s))))
-            .collect();
+        let mut problems: Vec<String> = public.iter().map(|g| format!("{}: trusts everyone", g.describe())).collect();
+        problems.extend(
+            statements.into_iter().filter(|s| pol::is_allow(s)).flat_map(|s| trust_problems(s, own).into_iter().map(move |p| format!("statement {}: {p}", pol::sid(s)))),
+        );
         if problems.is_empty() {
             Verdict::pass(&role.meta, "the trust policy allows only expected principals", json!({"unexpected_principals": []}))
         } else {
@@ -333,7 +298,7 @@ mod tests {
         add_inline(&mut scoped, allow(json!("kinesis:*"), json!("arn:aws:kinesis:us-east-1:123456789012:stream/tapaudit-dev-ingest")));
         assert_eq!(eval("iam-no-service-wildcard-on-data-services", &scoped), vec![Status::Pass, Status::Pass]);
         let mut other_service = fixture();
-        add_inline(&mut other_service, allow(json!(["cloudwatch:*", "s3:GetObject"]), json!("*")));
+        add_inline(&mut other_service, allow(json!(["cloudwatch:*", "s3:ListBucket"]), json!("*")));
         assert_eq!(eval("iam-no-service-wildcard-on-data-services", &other_service), vec![Status::Pass, Status::Pass]);
     }
 
@@ -368,7 +333,28 @@ mod tests {
                 Status::Pass,
             ),
             (json!({"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}), Status::Fail),
-            (json!({"Effect": "Allow", "Principal": {"Service": ["ecs-tasks.amazonaws.com"]}, "Action": "sts:AssumeRole"}), Status::Pass),
+            // confused deputy: ECS honours aws:SourceAccount / aws:SourceArn, so it must be bound
+            (json!({"Effect": "Allow", "Principal": {"Service": ["ecs-tasks.amazonaws.com"]}, "Action": "sts:AssumeRole"}), Status::Fail),
+            (
+                json!({"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole", "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:ecs:us-east-1:123456789012:*"}}}),
+                Status::Pass,
+            ),
+            (
+                json!({"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole", "Condition": {"StringEqualsIfExists": {"aws:SourceAccount": "123456789012"}}}),
+                Status::Fail,
+            ),
+            (
+                json!({"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}, "Action": "sts:AssumeRole", "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:ec2:*:*:vpc-flow-log/*"}}}),
+                Status::Fail,
+            ),
+            // EC2 instance roles cannot carry the condition: not demanded
+            (json!({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}), Status::Pass),
+            // account wildcards are everyone, whatever else the statement says
+            (json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::*:root"}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "x-1"}}}), Status::Fail),
+            (json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"StringLike": {"aws:PrincipalOrgID": "*"}}}), Status::Fail),
+            (json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"ForAllValues:StringEquals": {"aws:PrincipalOrgID": "o-abc"}}}), Status::Fail),
+            (json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}}), Status::Pass),
+            (json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:role/partner"}, "Action": "sts:AssumeRole", "Condition": {"StringLike": {"sts:ExternalId": "*"}}}), Status::Fail),
             (json!({"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole"}), Status::Pass),
         ];
         for (statement, want) in cases {
@@ -380,5 +366,83 @@ mod tests {
         let mut unknown = fixture();
         role(&mut unknown, "ecs-task").trust_policy = Observed::Unknown("AccessDenied".into());
         assert_eq!(eval("iam-trust-policy-expected-principals", &unknown), vec![Status::Error, Status::Pass]);
+    }
+
+    #[test]
+    fn public_trust_restricted_by_a_deny() {
+        let mut s = fixture();
+        role(&mut s, "ecs-task").trust_policy = Observed::Known(json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Anyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"},
+            {"Sid": "OnlyOurOrg", "Effect": "Deny", "Principal": "*", "Action": "sts:*", "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}}}
+        ]}));
+        assert_eq!(eval("iam-trust-policy-expected-principals", &s), vec![Status::Pass, Status::Pass]);
+        let mut partial = fixture();
+        role(&mut partial, "ecs-task").trust_policy = Observed::Known(json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Anyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["sts:AssumeRole", "sts:TagSession"]},
+            {"Sid": "OnlyOurOrg", "Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole", "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}}}
+        ]}));
+        assert_eq!(eval("iam-trust-policy-expected-principals", &partial), vec![Status::Fail, Status::Pass], "the Deny leaves sts:TagSession open");
+        let mut malformed = fixture();
+        role(&mut malformed, "ecs-task").trust_policy = Observed::Known(json!({"Statement": "sts:AssumeRole"}));
+        assert_eq!(eval("iam-trust-policy-expected-principals", &malformed), vec![Status::Error, Status::Pass]);
+    }
+
+    #[test]
+    fn admin_is_more_than_the_literal_star() {
+        for (statement, why) in [
+            (json!({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}), "everything but IAM"),
+            (json!({"Effect": "Allow", "Action": "iam:*", "Resource": "*"}), "IAM grants everything"),
+            (json!({"Effect": "Allow", "Action": ["*:*"], "NotResource": "arn:aws:s3:::audit/*"}), "NotResource"),
+            (json!({"Effect": "Allow", "Action": "**", "Resource": "**"}), "double star"),
+        ] {
+            let mut bad = fixture();
+            add_inline(&mut bad, json!({"Statement": [statement]}));
+            assert_eq!(eval("iam-no-admin-wildcard", &bad), vec![Status::Fail, Status::Pass], "{why}");
+        }
+        let mut read_only = fixture();
+        add_inline(&mut read_only, allow(json!(["iam:Get*", "iam:List*"]), json!("*")));
+        assert_eq!(eval("iam-no-admin-wildcard", &read_only), vec![Status::Pass, Status::Pass]);
+        let mut not_a_policy = fixture();
+        add_inline(&mut not_a_policy, json!({"Version": "2012-10-17"}));
+        assert_eq!(eval("iam-no-admin-wildcard", &not_a_policy), vec![Status::Error, Status::Pass], "a document without statements is unread evidence");
+    }
+
+    #[test]
+    fn data_service_reads_on_every_resource() {
+        for (action, resource) in [
+            (json!("kinesis:Get*"), json!("*")),
+            (json!(["s3:Get*"]), json!("*")),
+            (json!("secretsmanager:GetSecretValue"), json!("arn:aws:secretsmanager:us-east-1:123456789012:secret:*")),
+            (json!("kms:*crypt*"), json!("*")),
+            (json!("rds-data:*"), json!("*")),
+            (json!("dynamodb:Scan"), json!("arn:aws:dynamodb:*:*:table/*")),
+            (json!("K*:*"), json!("*")),
+        ] {
+            let mut bad = fixture();
+            add_inline(&mut bad, allow(action.clone(), resource));
+            assert_eq!(eval("iam-no-service-wildcard-on-data-services", &bad), vec![Status::Fail, Status::Pass], "{action}");
+        }
+        let mut not_action = fixture();
+        add_inline(&mut not_action, json!({"Statement": [{"Effect": "Allow", "NotAction": ["iam:*"], "Resource": "*"}]}));
+        assert_eq!(eval("iam-no-service-wildcard-on-data-services", &not_action), vec![Status::Fail, Status::Pass]);
+        // the fixture's own read of one stream, and a write-only grant on *, pass
+        let mut write_only = fixture();
+        add_inline(&mut write_only, allow(json!(["logs:CreateLogStream", "logs:PutLogEvents", "kms:GenerateDataKey"]), json!("*")));
+        assert_eq!(eval("iam-no-service-wildcard-on-data-services", &write_only), vec![Status::Pass, Status::Pass]);
+    }
+
+    /// The stacks' own roles and key policy, as the pre-deployment check sees them (provision
+    /// refuses a stack that fails them): every policy control passes.
+    #[test]
+    fn shipped_stacks_pass_the_policy_controls() {
+        for stack in ["stacks/dev.toml", "stacks/qa.toml"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(stack);
+            let desired = crate::spec::desired::desired(&crate::spec::load(&path).unwrap());
+            assert!(desired.iam.roles.len() >= 3, "{stack}");
+            for id in ["iam-no-admin-wildcard", "iam-no-service-wildcard-on-data-services", "iam-trust-policy-expected-principals", "kms-key-policy-no-wildcard-principal"] {
+                let got = eval(id, &desired);
+                assert!(!got.is_empty() && got.iter().all(|s| *s == Status::Pass), "{stack} {id}: {got:?}");
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! KMS key controls.
 
-use super::{each, has_condition, has_wildcard_principal, is_allow, statements, ControlFn, Params, Verdict};
+use super::{each, ControlFn, Params, Verdict};
+use crate::semantics::policy::public_grants;
 use crate::model::kms::{Key, Manager};
 use crate::model::State;
 use serde_json::json;
@@ -75,18 +76,22 @@ fn no_wildcard_principal(state: &State, _: &Params) -> Vec<Verdict> {
             Ok(p) => p,
             Err(reason) => return Verdict::error(&k.meta, reason),
         };
-        let open: Vec<String> = statements(policy)
-            .into_iter()
-            .filter(|s| is_allow(s) && has_wildcard_principal(s) && !has_condition(s))
-            .map(|s| s.get("Sid").and_then(|v| v.as_str()).unwrap_or("(no Sid)").to_string())
-            .collect();
+        // public: Principal "*", {"AWS": "*"}, an account wildcard or NotPrincipal, not
+        // restricted to concrete accounts / organizations / VPCs / source ARNs by a condition
+        // (aws:SecureTransport, kms:ViaService alone, wildcard values, ...IfExists, negated
+        // operators do not restrict) nor by a Deny for everyone outside them
+        let open = match public_grants(policy) {
+            Ok(g) => g,
+            Err(e) => return Verdict::error(&k.meta, format!("key policy: {e}")),
+        };
         if open.is_empty() {
-            Verdict::pass(&k.meta, "no statement allows an unconditioned wildcard principal", json!({"wildcard_statements": []}))
+            Verdict::pass(&k.meta, "no statement grants the key to every principal", json!({"wildcard_statements": []}))
         } else {
+            let described: Vec<String> = open.iter().map(|g| g.describe()).collect();
             Verdict::fail(
                 &k.meta,
-                format!("key policy allows any principal without a condition (statements: {})", open.join(", ")),
-                json!({"wildcard_statements": open}),
+                format!("key policy grants the key to any principal: {}", described.join("; ")),
+                json!({"wildcard_statements": open.iter().map(|g| g.sid.clone()).collect::<Vec<_>>(), "why": described}),
                 json!({"wildcard_statements": []}),
             )
         }
@@ -119,14 +124,62 @@ mod tests {
         assert_eq!(eval("kms-key-not-pending-deletion", &bad), vec![Status::Fail]);
     }
 
+    fn with_policy(statements: serde_json::Value) -> State {
+        let mut s = fixture();
+        s.kms.keys.items.values_mut().for_each(|k| k.policy = crate::model::Observed::Known(json!({"Version": "2012-10-17", "Statement": statements})));
+        s
+    }
+
     #[test]
     fn wildcard_principal() {
         assert_eq!(eval("kms-key-policy-no-wildcard-principal", &fixture()), vec![Status::Pass]);
-        let mut bad = fixture();
-        bad.kms.keys.items.values_mut().for_each(|k| {
-            k.policy = crate::model::Observed::Known(json!({"Statement": [{"Sid": "Open", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}]}))
-        });
-        assert_eq!(eval("kms-key-policy-no-wildcard-principal", &bad), vec![Status::Fail]);
+        let open = |condition: serde_json::Value| {
+            let mut st = json!({"Sid": "Open", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*"});
+            if !condition.is_null() {
+                st["Condition"] = condition;
+            }
+            with_policy(json!([st]))
+        };
+        let cases = [
+            (serde_json::Value::Null, Status::Fail),
+            // from the KMS developer guide: any principal of one account, through one service
+            (json!({"StringEquals": {"kms:CallerAccount": "123456789012", "kms:ViaService": "ec2.us-east-1.amazonaws.com"}}), Status::Pass),
+            (json!({"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}), Status::Pass),
+            // conditions that do not say who calls
+            (json!({"Bool": {"aws:SecureTransport": "true"}}), Status::Fail),
+            (json!({"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}), Status::Fail),
+            (json!({"StringLike": {"kms:CallerAccount": "*"}}), Status::Fail),
+            (json!({"StringEqualsIfExists": {"kms:CallerAccount": "123456789012"}}), Status::Fail),
+            (json!({"StringNotEquals": {"kms:CallerAccount": "999999999999"}}), Status::Fail),
+            (json!({"ForAllValues:StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}), Status::Fail),
+            (json!({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/*"}}), Status::Fail),
+        ];
+        for (condition, want) in cases {
+            assert_eq!(eval("kms-key-policy-no-wildcard-principal", &open(condition.clone())), vec![want], "{condition}");
+        }
+        let root_of_any = with_policy(json!([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::*:root"}, "Action": "kms:*", "Resource": "*"}]));
+        assert_eq!(eval("kms-key-policy-no-wildcard-principal", &root_of_any), vec![Status::Fail]);
+        let not_principal = with_policy(json!([{"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"}]));
+        assert_eq!(eval("kms-key-policy-no-wildcard-principal", &not_principal), vec![Status::Fail]);
+        // a Deny for every caller outside the account restricts the open statement
+        let fenced = with_policy(json!([
+            {"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"},
+            {"Sid": "Fence", "Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*", "Condition": {"StringNotEquals": {"aws:PrincipalAccount": "123456789012"}}}
+        ]));
+        assert_eq!(eval("kms-key-policy-no-wildcard-principal", &fenced), vec![Status::Pass]);
+        // the dev stack's own key policy passes (service principal with an encryption-context
+        // condition, account root, CallerAccount + ViaService)
+        let dev = crate::provision::policy::key_policy_for("tapaudit-dev", "/tapaudit/dev/", "aws", "us-east-1", "123456789012");
+        let mut s = fixture();
+        s.kms.keys.items.values_mut().for_each(|k| k.policy = crate::model::Observed::Known(dev.clone()));
+        assert_eq!(eval("kms-key-policy-no-wildcard-principal", &s), vec![Status::Pass]);
+        // unreadable or not a policy: error
+        let mut unknown = fixture();
+        unknown.kms.keys.items.values_mut().for_each(|k| k.policy = crate::model::Observed::Unknown("AccessDenied".into()));
+        assert_eq!(eval("kms-key-policy-no-wildcard-principal", &unknown), vec![Status::Error]);
+        let mut garbage = fixture();
+        garbage.kms.keys.items.values_mut().for_each(|k| k.policy = crate::model::Observed::Known(json!({"Version": "2012-10-17"})));
+        assert_eq!(eval("kms-key-policy-no-wildcard-principal", &garbage), vec![Status::Error]);
     }
 
     #[test]

@@ -1,15 +1,21 @@
 //! RDS controls.
 //!
 //! Aurora (and Multi-AZ DB cluster) members take storage encryption, backups, log exports,
-//! Multi-AZ, deletion protection, the master user and the TLS parameter from their cluster, so
-//! those controls judge standalone instances and clusters, and mark members not applicable (or
-//! error when their cluster is missing from the State). Public accessibility and subnets stay per
-//! instance.
+//! availability, deletion protection, the master user and the TLS parameter from their cluster,
+//! so those controls judge standalone instances and clusters, and mark members not applicable
+//! (or error when their cluster is missing from the State). Public accessibility and subnets
+//! stay per instance.
+//!
+//! DescribeDBInstances and DescribeDBClusters also return Amazon DocumentDB and Amazon Neptune
+//! databases; they are other services, out of these controls' scope (not applicable: their
+//! engine was read). Evidence that was not read is an error.
 
 use super::{customer_key_verdict, each, subnet_is_public, ControlFn, Params, Verdict};
-use crate::model::rds::{DbCluster, DbInstance};
-use crate::model::{Meta, State};
+use crate::model::rds::{DbCluster, DbInstance, ParameterGroup};
+use crate::model::{Meta, Observed, State};
+use crate::semantics::db_tls::{self, Engine, Listed};
 use serde_json::{json, Map, Value};
+use std::collections::BTreeSet;
 
 pub const CONTROLS: &[(&str, ControlFn)] = &[
     ("rds-storage-encrypted-cmk", storage_encrypted_cmk),
@@ -27,21 +33,45 @@ pub const CONTROLS: &[(&str, ControlFn)] = &[
 const DEFAULT_USERNAMES: &[&str] =
     &["admin", "administrator", "postgres", "root", "master", "sa", "rdsadmin", "user", "dbadmin", "dbuser", "awsuser", "mysql", "test"];
 
+/// The value of an Observed field, or (from the enclosing judge) an `error` verdict naming it.
+macro_rules! known {
+    ($meta:expr, $v:expr, $field:expr) => {
+        match $v.get() {
+            Ok(v) => v,
+            Err(reason) => return Verdict::error($meta, format!("{}: {reason}", $field)),
+        }
+    };
+}
+
+/// Whether a database is out of the RDS controls' scope: its engine is not an RDS database.
+fn out_of_scope(meta: &Meta, engine: &str) -> Option<Verdict> {
+    Engine::from_name(engine)
+        .not_rds()
+        .map(|product| Verdict::not_applicable(meta, format!("engine {engine} is {product}, not an RDS database engine: out of the RDS controls' scope")))
+}
+
 /// The owner of the database-level settings: a standalone instance or a cluster.
 struct Db<'a> {
     meta: &'a Meta,
     kind: &'static str,
     engine: &'a str,
-    storage_encrypted: bool,
+    engine_version: &'a str,
+    storage_encrypted: &'a Observed<bool>,
     kms_key_id: Option<&'a str>,
-    backup_retention_days: i32,
+    backup_retention_days: &'a Observed<i32>,
     log_exports: &'a [String],
-    multi_az: bool,
-    deletion_protection: bool,
+    deletion_protection: &'a Observed<bool>,
     master_username: Option<&'a str>,
-    /// Where `rds.force_ssl` lives: the instance's DB parameter groups, or the cluster parameter group.
+    /// Where the TLS parameter lives: the instance's DB parameter groups, or the cluster
+    /// parameter group (for Aurora it decides: the parameter is cluster-level).
     parameter_groups: Vec<&'a str>,
     parameter_scope: &'static str,
+    source: Source<'a>,
+}
+
+enum Source<'a> {
+    Instance(&'a DbInstance),
+    Cluster(&'a DbCluster),
 }
 
 impl<'a> Db<'a> {
@@ -50,15 +80,16 @@ impl<'a> Db<'a> {
             meta: &i.meta,
             kind: "instance",
             engine: &i.engine,
-            storage_encrypted: i.storage_encrypted,
+            engine_version: &i.engine_version,
+            storage_encrypted: &i.storage_encrypted,
             kms_key_id: i.kms_key_id.as_deref(),
-            backup_retention_days: i.backup_retention_days,
+            backup_retention_days: &i.backup_retention_days,
             log_exports: &i.log_exports,
-            multi_az: i.multi_az,
-            deletion_protection: i.deletion_protection,
+            deletion_protection: &i.deletion_protection,
             master_username: i.master_username.as_deref(),
             parameter_groups: i.parameter_groups.iter().map(String::as_str).collect(),
             parameter_scope: "instance",
+            source: Source::Instance(i),
         }
     }
 
@@ -67,40 +98,60 @@ impl<'a> Db<'a> {
             meta: &c.meta,
             kind: "cluster",
             engine: &c.engine,
-            storage_encrypted: c.storage_encrypted,
+            engine_version: &c.engine_version,
+            storage_encrypted: &c.storage_encrypted,
             kms_key_id: c.kms_key_id.as_deref(),
-            backup_retention_days: c.backup_retention_days,
+            backup_retention_days: &c.backup_retention_days,
             log_exports: &c.log_exports,
-            multi_az: c.multi_az,
-            deletion_protection: c.deletion_protection,
+            deletion_protection: &c.deletion_protection,
             master_username: c.master_username.as_deref(),
             parameter_groups: c.parameter_group.iter().map(String::as_str).collect(),
             parameter_scope: "cluster",
+            source: Source::Cluster(c),
         }
     }
 }
 
-/// Judge every standalone instance and every cluster; cluster members defer to their cluster.
+/// Judge every standalone instance and every cluster; cluster members defer to their cluster;
+/// engines that are not RDS databases are not applicable.
 fn databases(state: &State, judge: impl Fn(&Db) -> Verdict) -> Vec<Verdict> {
     let clusters = &state.rds.clusters;
-    let mut out = each(&state.rds.instances, "rds:db-instance", |i| match &i.cluster_id {
-        None => judge(&Db::instance(i)),
-        Some(c) if clusters.iter().any(|k| k.meta.id == *c || k.meta.arn == *c) => {
-            Verdict::not_applicable(&i.meta, format!("member of cluster {c}: the cluster holds this setting"))
+    let mut out = each(&state.rds.instances, "rds:db-instance", |i| {
+        if let Some(v) = out_of_scope(&i.meta, &i.engine) {
+            return v;
         }
-        Some(c) => Verdict::error(&i.meta, format!("member of cluster {c}, which is not in the State: the cluster holds this setting")),
+        match &i.cluster_id {
+            None => judge(&Db::instance(i)),
+            Some(c) if clusters.iter().any(|k| k.meta.id == *c || k.meta.arn == *c) => {
+                Verdict::not_applicable(&i.meta, format!("member of cluster {c}: the cluster holds this setting"))
+            }
+            Some(c) => Verdict::error(
+                &i.meta,
+                match clusters.failed_in(&i.meta.region) {
+                    Some(reason) => format!("member of cluster {c}: DB clusters could not be listed in {}: {reason}", i.meta.region),
+                    None => format!("member of cluster {c}, which is not in the State: the cluster holds this setting"),
+                },
+            ),
+        }
     });
-    out.extend(each(clusters, "rds:db-cluster", |c| judge(&Db::cluster(c))));
+    out.extend(each(clusters, "rds:db-cluster", |c| out_of_scope(&c.meta, &c.engine).unwrap_or_else(|| judge(&Db::cluster(c)))));
     out
+}
+
+/// Judge every instance on its own (settings that stay per instance); engines that are not RDS
+/// databases are not applicable.
+fn instances(state: &State, judge: impl Fn(&DbInstance) -> Verdict) -> Vec<Verdict> {
+    each(&state.rds.instances, "rds:db-instance", |i| out_of_scope(&i.meta, &i.engine).unwrap_or_else(|| judge(i)))
 }
 
 /// Encrypted, and with a customer-managed key (the shared key resolver decides: RDS reports the
 /// AWS-managed `aws/rds` key as a key ARN too, so the key must be known to the State).
 fn storage_encrypted_cmk(state: &State, _: &Params) -> Vec<Verdict> {
     databases(state, |db| {
-        let observed = json!({"storage_encrypted": db.storage_encrypted, "kms_key_id": db.kms_key_id});
+        let encrypted = *known!(db.meta, db.storage_encrypted, "StorageEncrypted");
+        let observed = json!({"storage_encrypted": encrypted, "kms_key_id": db.kms_key_id});
         let expected = json!({"storage_encrypted": true, "kms_key_id": "a customer-managed KMS key"});
-        if !db.storage_encrypted {
+        if !encrypted {
             return Verdict::fail(db.meta, format!("{} {} storage is not encrypted", db.kind, db.meta.id), observed, expected);
         }
         let Some(key) = db.kms_key_id else {
@@ -111,9 +162,10 @@ fn storage_encrypted_cmk(state: &State, _: &Params) -> Vec<Verdict> {
 }
 
 fn not_publicly_accessible(state: &State, _: &Params) -> Vec<Verdict> {
-    each(&state.rds.instances, "rds:db-instance", |i| {
-        let observed = json!({"publicly_accessible": i.publicly_accessible});
-        if i.publicly_accessible {
+    instances(state, |i| {
+        let public = *known!(&i.meta, i.publicly_accessible, "PubliclyAccessible");
+        let observed = json!({"publicly_accessible": public});
+        if public {
             Verdict::fail(&i.meta, format!("instance {} is publicly accessible: its endpoint resolves to a public address", i.meta.id), observed, json!({"publicly_accessible": false}))
         } else {
             Verdict::pass(&i.meta, "instance is not publicly accessible", observed)
@@ -124,7 +176,7 @@ fn not_publicly_accessible(state: &State, _: &Params) -> Vec<Verdict> {
 /// Every subnet the instance may be placed in (its subnet group's) must be private: no route to
 /// an internet gateway, by its explicit route table or else its VPC's main table.
 fn private_subnets_only(state: &State, _: &Params) -> Vec<Verdict> {
-    each(&state.rds.instances, "rds:db-instance", |i| {
+    instances(state, |i| {
         let group = i.subnet_group.as_deref().and_then(|g| state.rds.subnet_groups.iter().find(|sg| sg.meta.id == g || sg.meta.name.as_deref() == Some(g)));
         let subnets: Vec<&str> = if !i.subnet_ids.is_empty() {
             i.subnet_ids.iter().map(String::as_str).collect()
@@ -159,7 +211,7 @@ fn private_subnets_only(state: &State, _: &Params) -> Vec<Verdict> {
 fn backup_retention(state: &State, params: &Params) -> Vec<Verdict> {
     let min = params.get("min_backup_retention_days");
     databases(state, |db| {
-        let days = db.backup_retention_days;
+        let days = *known!(db.meta, db.backup_retention_days, "BackupRetentionPeriod");
         let observed = json!({"backup_retention_days": days});
         if i64::from(days) >= min {
             Verdict::pass(db.meta, format!("automated backups are kept {days} days (minimum {min})"), observed)
@@ -193,45 +245,67 @@ fn log_exports(state: &State, _: &Params) -> Vec<Verdict> {
     })
 }
 
-/// Every parameter group of the instance (or the cluster parameter group) sets `rds.force_ssl`
-/// to 1 (`ON` accepted for engines that spell it so). Left at the engine default → fail; unread,
-/// or the group missing from the State → error.
+/// The parameter group `name` as the State holds it (the one of the right scope first).
+fn parameter_group<'a>(state: &'a State, name: &str, scope: &str) -> Option<&'a ParameterGroup> {
+    let named: Vec<_> = state.rds.parameter_groups.iter().filter(|g| g.meta.id == name || g.meta.name.as_deref() == Some(name)).collect();
+    named.iter().find(|g| g.scope == scope).or(named.first()).copied()
+}
+
+/// The database refuses unencrypted connections, judged by engine from the effective value of
+/// its TLS parameter: `rds.force_ssl` (PostgreSQL, Aurora PostgreSQL, SQL Server) or
+/// `require_secure_transport` (MySQL, MariaDB, Aurora MySQL), in every DB parameter group of a
+/// standalone instance or in the cluster parameter group of a cluster. A parameter left at the
+/// engine default takes the documented default of the engine version (PostgreSQL 15+: on;
+/// MySQL 8.4 and earlier: off; ...); an undocumented default, an unread group, or an engine
+/// whose TLS is not a parameter (Oracle, Db2) is an error.
 fn force_ssl(state: &State, _: &Params) -> Vec<Verdict> {
-    let groups = &state.rds.parameter_groups;
     databases(state, |db| {
+        let engine = Engine::from_name(db.engine);
+        let Some(param) = engine.tls_parameter() else {
+            return Verdict::error(db.meta, format!("engine {}: transport encryption is not set by a parameter tapaudit reads (for Oracle and Db2 it is an option or a certificate setting)", db.engine));
+        };
         if db.parameter_groups.is_empty() {
-            return Verdict::error(db.meta, format!("{} reports no parameter group", db.kind));
+            return Verdict::error(db.meta, format!("{} reports no {} parameter group", db.kind, db.parameter_scope));
         }
         let mut observed = Map::new();
         let mut off = Vec::new();
         for name in &db.parameter_groups {
-            let named: Vec<_> = groups.iter().filter(|g| g.meta.id == *name || g.meta.name.as_deref() == Some(*name)).collect();
-            let Some(g) = named.iter().find(|g| g.scope == db.parameter_scope).or(named.first()) else {
+            let Some(g) = parameter_group(state, name, db.parameter_scope) else {
                 return Verdict::error(
                     db.meta,
-                    match groups.failed_in(&db.meta.region) {
+                    match state.rds.parameter_groups.failed_in(&db.meta.region) {
                         Some(reason) => format!("parameter group {name}: parameter groups could not be listed in {}: {reason}", db.meta.region),
-                        None => format!("parameter group {name} is not in the State, so rds.force_ssl is unknown"),
+                        None => format!("parameter group {name} is not in the State, so {param} is unknown"),
                     },
                 );
             };
-            match g.force_ssl.get() {
-                Err(reason) => return Verdict::error(db.meta, format!("rds.force_ssl of parameter group {name}: {reason}")),
-                Ok(Some(v)) if v == "1" || v.eq_ignore_ascii_case("on") => {
-                    observed.insert(name.to_string(), json!(v));
-                }
-                Ok(value) => {
-                    observed.insert(name.to_string(), json!(value));
-                    off.push(format!("{name} ({})", value.as_deref().map(|v| format!("rds.force_ssl = {v}")).unwrap_or_else(|| "rds.force_ssl left at the engine default".into())));
-                }
+            let params = match g.tls_parameters.get() {
+                Ok(p) => p,
+                Err(reason) => return Verdict::error(db.meta, format!("{param} of parameter group {name}: {reason}")),
+            };
+            let listed = params.get(param);
+            let value = match listed.and_then(|p| p.value.as_deref()) {
+                Some(v) => Listed::Value(v),
+                None => Listed::Default,
+            };
+            let (on, why) = match db_tls::requires_tls(engine, db.engine_version, value) {
+                Ok(r) => r,
+                Err(reason) => return Verdict::error(db.meta, format!("parameter group {name}: {reason}")),
+            };
+            observed.insert(
+                name.to_string(),
+                json!({"parameter": param, "value": listed.and_then(|p| p.value.clone()), "source": listed.and_then(|p| p.source.clone()), "requires_tls": on}),
+            );
+            if !on {
+                off.push(format!("{name} ({why})"));
             }
         }
-        let observed = json!({"force_ssl": Value::Object(observed)});
+        let observed = json!({"engine": db.engine, "engine_version": db.engine_version, "parameter_groups": Value::Object(observed)});
         if off.is_empty() {
-            Verdict::pass(db.meta, format!("rds.force_ssl = 1 in {}", db.parameter_groups.join(", ")), observed)
+            Verdict::pass(db.meta, format!("{param} requires TLS in {}", db.parameter_groups.join(", ")), observed)
         } else {
-            let expected = json!({"force_ssl": db.parameter_groups.iter().map(|g| (g.to_string(), json!("1"))).collect::<Map<_, _>>()});
-            Verdict::fail(db.meta, format!("plaintext connections are allowed: parameter group {}", off.join(", ")), observed, expected)
+            let expected = json!({ param: "1 (ON) in every parameter group" });
+            Verdict::fail(db.meta, format!("plaintext connections are accepted: parameter group {}", off.join(", ")), observed, expected)
         }
     })
 }
@@ -250,21 +324,66 @@ fn master_username(state: &State, _: &Params) -> Vec<Verdict> {
     })
 }
 
+/// The Availability Zones of a cluster's instances (its members), read from the instances
+/// themselves, and why the zone of each other member is not known.
+fn member_zones<'a>(state: &'a State, c: &DbCluster) -> (BTreeSet<&'a str>, Vec<String>) {
+    let mut zones = BTreeSet::new();
+    let mut unknown = Vec::new();
+    for m in &c.members {
+        match state.rds.instances.iter().find(|i| i.meta.id == *m && i.meta.region == c.meta.region) {
+            Some(i) => match i.availability_zone.get() {
+                Ok(z) => {
+                    zones.insert(z.as_str());
+                }
+                Err(reason) => unknown.push(format!("{m}: {reason}")),
+            },
+            None => unknown.push(match state.rds.instances.failed_in(&c.meta.region) {
+                Some(reason) => format!("{m}: DB instances could not be listed in {}: {reason}", c.meta.region),
+                None => format!("{m} is not in the State"),
+            }),
+        }
+    }
+    (zones, unknown)
+}
+
+/// A standalone instance: a Multi-AZ deployment (a standby in another zone). A cluster (Aurora,
+/// or a Multi-AZ DB cluster): its instances run in at least two Availability Zones, so a reader
+/// in another zone can be promoted. The cluster's own MultiAZ flag is not what decides (moto
+/// reports false for every cluster); its members are.
 fn multi_az(state: &State, _: &Params) -> Vec<Verdict> {
-    databases(state, |db| {
-        let observed = json!({"multi_az": db.multi_az});
-        if db.multi_az {
-            Verdict::pass(db.meta, format!("{} is Multi-AZ", db.kind), observed)
-        } else {
-            Verdict::fail(db.meta, format!("{} {} runs in a single Availability Zone", db.kind, db.meta.id), observed, json!({"multi_az": true}))
+    databases(state, |db| match db.source {
+        Source::Instance(i) => {
+            let multi = *known!(db.meta, i.multi_az, "MultiAZ");
+            let observed = json!({"multi_az": multi});
+            if multi {
+                Verdict::pass(db.meta, "instance is a Multi-AZ deployment", observed)
+            } else {
+                Verdict::fail(db.meta, format!("instance {} runs in a single Availability Zone", db.meta.id), observed, json!({"multi_az": true}))
+            }
+        }
+        Source::Cluster(c) => {
+            let (zones, unknown) = member_zones(state, c);
+            let observed = json!({"members": c.members, "member_availability_zones": zones, "multi_az_flag": c.multi_az.known()});
+            let expected = json!({"member_availability_zones": "at least 2"});
+            if zones.len() >= 2 {
+                Verdict::pass(db.meta, format!("cluster instances run in {} Availability Zones ({})", zones.len(), zones.iter().copied().collect::<Vec<_>>().join(", ")), observed)
+            } else if !unknown.is_empty() {
+                Verdict::error(db.meta, format!("the Availability Zones of cluster members are unknown: {}", unknown.join("; ")))
+            } else if c.members.is_empty() {
+                Verdict::fail(db.meta, format!("cluster {} has no DB instances", db.meta.id), observed, expected)
+            } else {
+                let zone = zones.iter().next().copied().unwrap_or("(none)");
+                Verdict::fail(db.meta, format!("all {} instances of cluster {} run in one Availability Zone ({zone})", c.members.len(), db.meta.id), observed, expected)
+            }
         }
     })
 }
 
 fn deletion_protection(state: &State, _: &Params) -> Vec<Verdict> {
     databases(state, |db| {
-        let observed = json!({"deletion_protection": db.deletion_protection});
-        if db.deletion_protection {
+        let on = *known!(db.meta, db.deletion_protection, "DeletionProtection");
+        let observed = json!({"deletion_protection": on});
+        if on {
             Verdict::pass(db.meta, "deletion protection is enabled", observed)
         } else {
             Verdict::fail(db.meta, format!("{} {} can be deleted in one call: deletion protection is off", db.kind, db.meta.id), observed, json!({"deletion_protection": true}))
@@ -275,9 +394,11 @@ fn deletion_protection(state: &State, _: &Params) -> Vec<Verdict> {
 #[cfg(test)]
 mod tests {
     use crate::controls::testing::{eval, fixture};
+    use crate::controls::{registry, Catalogue, Params};
     use crate::finding::Status;
-    use crate::model::rds::{DbCluster, DbInstance};
+    use crate::model::rds::{DbCluster, DbInstance, Parameter};
     use crate::model::{Meta, Observed, State};
+    use std::collections::BTreeMap;
 
     fn db(s: &mut State) -> &mut DbInstance {
         s.rds.instances.items.values_mut().next().expect("instance in fixture")
@@ -287,8 +408,26 @@ mod tests {
         crate::controls::testing::unlisted(|s| &mut s.rds.instances)
     }
 
-    /// The fixture with its instance turned into the only member of an Aurora cluster, whose
-    /// settings are copied from the instance (so compliant), and the instance's own cleared.
+    /// Every status a control yields, not_applicable included.
+    fn statuses(id: &str, s: &State) -> Vec<Status> {
+        let cat = Catalogue::load().unwrap();
+        let fws: Vec<String> = cat.frameworks.keys().cloned().collect();
+        let params = Params(cat.parameters(&cat.controls[id], &fws, &BTreeMap::new()));
+        registry()[id](s, &params).into_iter().map(|v| v.status).collect()
+    }
+
+    /// The TLS parameter of every parameter group in the State.
+    fn set_tls(s: &mut State, param: &str, value: Option<&str>) {
+        s.rds.parameter_groups.items.values_mut().for_each(|g| {
+            let mut m = BTreeMap::new();
+            m.insert(param.to_string(), Parameter { value: value.map(str::to_string), source: Some(if value.is_some() { "user" } else { "engine-default" }.into()) });
+            g.tls_parameters = Observed::Known(m);
+        });
+    }
+
+    /// The fixture with its instance turned into an Aurora cluster of two members (us-east-1a and
+    /// us-east-1b), whose settings are copied from the instance (so compliant), and the members'
+    /// own settings cleared.
     fn aurora() -> State {
         let mut s = fixture();
         let i = db(&mut s).clone();
@@ -298,19 +437,20 @@ mod tests {
             engine: "aurora-postgresql".into(),
             engine_version: "16.4".into(),
             status: "available".into(),
-            storage_encrypted: true,
+            storage_encrypted: Observed::Known(true),
             kms_key_id: i.kms_key_id.clone(),
             publicly_accessible: None,
-            backup_retention_days: 7,
+            backup_retention_days: Observed::Known(7),
             backup_window: i.backup_window.clone(),
             log_exports: vec!["postgresql".into()],
-            multi_az: true,
-            deletion_protection: true,
+            // as moto reports it: the members decide
+            multi_az: Observed::Known(false),
+            deletion_protection: Observed::Known(true),
             master_username: Some("pipeline_owner".into()),
             subnet_group: i.subnet_group.clone(),
             security_groups: i.security_groups.clone(),
             parameter_group: Some("tapaudit-dev-aurora-pg16".into()),
-            members: vec![i.meta.id.clone()],
+            members: vec![i.meta.id.clone(), "tapaudit-dev-aurora-2".into()],
             availability_zones: vec!["us-east-1a".into(), "us-east-1b".into()],
         };
         s.rds.clusters.items.insert(arn, cluster);
@@ -319,24 +459,35 @@ mod tests {
         pg.meta.name = Some("tapaudit-dev-aurora-pg16".into());
         pg.meta.arn = "arn:aws:rds:us-east-1:123456789012:cluster-pg:tapaudit-dev-aurora-pg16".into();
         pg.scope = "cluster".into();
-        pg.family = "aurora-postgresql16".into();
+        pg.family = Observed::Known("aurora-postgresql16".into());
         s.rds.parameter_groups.items.insert(pg.meta.arn.clone(), pg);
         let m = db(&mut s);
         m.cluster_id = Some("tapaudit-dev-aurora".into());
         m.engine = "aurora-postgresql".into();
-        m.storage_encrypted = false;
+        m.storage_encrypted = Observed::Known(false);
         m.kms_key_id = None;
-        m.backup_retention_days = 0;
+        m.backup_retention_days = Observed::Known(0);
         m.log_exports.clear();
-        m.multi_az = false;
-        m.deletion_protection = false;
+        m.multi_az = Observed::Known(false);
+        m.deletion_protection = Observed::Known(false);
         m.master_username = None;
+        m.availability_zone = Observed::Known("us-east-1a".into());
         m.parameter_groups = vec!["default.aurora-postgresql16".into()];
+        let mut second = m.clone();
+        second.meta.id = "tapaudit-dev-aurora-2".into();
+        second.meta.name = Some("tapaudit-dev-aurora-2".into());
+        second.meta.arn = "arn:aws:rds:us-east-1:123456789012:db:tapaudit-dev-aurora-2".into();
+        second.availability_zone = Observed::Known("us-east-1b".into());
+        s.rds.instances.insert(second);
         s
     }
 
     fn cluster(s: &mut State) -> &mut DbCluster {
         s.rds.clusters.items.values_mut().next().expect("cluster")
+    }
+
+    fn member<'a>(s: &'a mut State, id: &str) -> &'a mut DbInstance {
+        s.rds.instances.items.values_mut().find(|i| i.meta.id == id).expect("member")
     }
 
     // ---------- rds-storage-encrypted-cmk ----------
@@ -346,7 +497,7 @@ mod tests {
         assert_eq!(eval("rds-storage-encrypted-cmk", &fixture()), vec![Status::Pass]);
 
         let mut plain = fixture();
-        db(&mut plain).storage_encrypted = false;
+        db(&mut plain).storage_encrypted = Observed::Known(false);
         db(&mut plain).kms_key_id = None;
         assert_eq!(eval("rds-storage-encrypted-cmk", &plain), vec![Status::Fail]);
 
@@ -357,13 +508,13 @@ mod tests {
         // the aws/rds key as RDS reports it: a key ARN, known to the State as AWS-managed
         let mut managed = fixture();
         managed.kms.keys.items.values_mut().for_each(|k| {
-            k.manager = crate::model::Observed::Known(crate::model::kms::Manager::Aws);
-            k.aliases = crate::model::Observed::Known(vec!["alias/aws/rds".into()]);
+            k.manager = Observed::Known(crate::model::kms::Manager::Aws);
+            k.aliases = Observed::Known(vec!["alias/aws/rds".into()]);
         });
         assert_eq!(eval("rds-storage-encrypted-cmk", &managed), vec![Status::Fail]);
 
         let mut unread = fixture();
-        unread.kms.keys.items.values_mut().for_each(|k| k.manager = crate::model::Observed::Unknown("kms:DescribeKey failed: AccessDenied".into()));
+        unread.kms.keys.items.values_mut().for_each(|k| k.manager = Observed::Unknown("kms:DescribeKey failed: AccessDenied".into()));
         assert_eq!(eval("rds-storage-encrypted-cmk", &unread), vec![Status::Error]);
 
         // a same-account key the complete KMS listing does not have: it does not exist
@@ -378,6 +529,11 @@ mod tests {
         let keys_unlisted = crate::controls::testing::unlisted(|s| &mut s.kms.keys);
         assert_eq!(eval("rds-storage-encrypted-cmk", &keys_unlisted), vec![Status::Error]);
 
+        // StorageEncrypted not reported: never a pass
+        let mut unreported = fixture();
+        db(&mut unreported).storage_encrypted = Observed::Unknown("DescribeDBInstances did not report StorageEncrypted".into());
+        assert_eq!(eval("rds-storage-encrypted-cmk", &unreported), vec![Status::Error]);
+
         assert_eq!(eval("rds-storage-encrypted-cmk", &unlisted()), vec![Status::Error]);
     }
 
@@ -387,12 +543,16 @@ mod tests {
     fn public_access() {
         assert_eq!(eval("rds-not-publicly-accessible", &fixture()), vec![Status::Pass]);
         let mut bad = fixture();
-        db(&mut bad).publicly_accessible = true;
+        db(&mut bad).publicly_accessible = Observed::Known(true);
         assert_eq!(eval("rds-not-publicly-accessible", &bad), vec![Status::Fail]);
         // per instance, also for Aurora members
-        let mut member = aurora();
-        db(&mut member).publicly_accessible = true;
-        assert_eq!(eval("rds-not-publicly-accessible", &member), vec![Status::Fail]);
+        let mut m = aurora();
+        member(&mut m, "tapaudit-dev-aurora-2").publicly_accessible = Observed::Known(true);
+        assert_eq!(eval("rds-not-publicly-accessible", &m), vec![Status::Fail, Status::Pass]);
+        // not reported: an error, not "private"
+        let mut unreported = fixture();
+        db(&mut unreported).publicly_accessible = Observed::Unknown("DescribeDBInstances did not report PubliclyAccessible".into());
+        assert_eq!(eval("rds-not-publicly-accessible", &unreported), vec![Status::Error]);
         assert_eq!(eval("rds-not-publicly-accessible", &unlisted()), vec![Status::Error]);
     }
 
@@ -436,11 +596,14 @@ mod tests {
     fn backups() {
         assert_eq!(eval("rds-backup-retention", &fixture()), vec![Status::Pass]);
         let mut short = fixture();
-        db(&mut short).backup_retention_days = 6;
+        db(&mut short).backup_retention_days = Observed::Known(6);
         assert_eq!(eval("rds-backup-retention", &short), vec![Status::Fail]);
         let mut off = fixture();
-        db(&mut off).backup_retention_days = 0;
+        db(&mut off).backup_retention_days = Observed::Known(0);
         assert_eq!(eval("rds-backup-retention", &off), vec![Status::Fail]);
+        let mut unreported = fixture();
+        db(&mut unreported).backup_retention_days = Observed::Unknown("DescribeDBInstances did not report BackupRetentionPeriod".into());
+        assert_eq!(eval("rds-backup-retention", &unreported), vec![Status::Error]);
         assert_eq!(eval("rds-backup-retention", &unlisted()), vec![Status::Error]);
     }
 
@@ -466,19 +629,44 @@ mod tests {
     // ---------- rds-force-ssl ----------
 
     #[test]
-    fn force_ssl() {
+    fn force_ssl_postgres() {
         assert_eq!(eval("rds-force-ssl", &fixture()), vec![Status::Pass]);
 
         let mut zero = fixture();
-        zero.rds.parameter_groups.items.values_mut().for_each(|g| g.force_ssl = Observed::Known(Some("0".into())));
+        set_tls(&mut zero, "rds.force_ssl", Some("0"));
         assert_eq!(eval("rds-force-ssl", &zero), vec![Status::Fail]);
 
-        let mut default = fixture();
-        default.rds.parameter_groups.items.values_mut().for_each(|g| g.force_ssl = Observed::Known(None));
-        assert_eq!(eval("rds-force-ssl", &default), vec![Status::Fail]);
+        // PostgreSQL 16 left at the engine default: on (documented default from version 15)
+        let mut default16 = fixture();
+        set_tls(&mut default16, "rds.force_ssl", None);
+        assert_eq!(eval("rds-force-ssl", &default16), vec![Status::Pass]);
+        // ...also when the listing does not contain the parameter at all
+        let mut unlisted16 = fixture();
+        unlisted16.rds.parameter_groups.items.values_mut().for_each(|g| g.tls_parameters = Observed::Known(BTreeMap::new()));
+        assert_eq!(eval("rds-force-ssl", &unlisted16), vec![Status::Pass]);
+
+        // adversarial: PostgreSQL 14 left at the default is off, whatever a newer version does
+        let mut default14 = fixture();
+        set_tls(&mut default14, "rds.force_ssl", None);
+        db(&mut default14).engine_version = "14.12".into();
+        assert_eq!(eval("rds-force-ssl", &default14), vec![Status::Fail]);
+        let mut explicit14 = default14.clone();
+        set_tls(&mut explicit14, "rds.force_ssl", Some("1"));
+        assert_eq!(eval("rds-force-ssl", &explicit14), vec![Status::Pass]);
+
+        // adversarial: require_secure_transport means nothing to PostgreSQL
+        let mut wrong_param = fixture();
+        set_tls(&mut wrong_param, "require_secure_transport", Some("1"));
+        db(&mut wrong_param).engine_version = "14.12".into();
+        assert_eq!(eval("rds-force-ssl", &wrong_param), vec![Status::Fail]);
+
+        // a value that cannot be read as a switch: error
+        let mut odd = fixture();
+        set_tls(&mut odd, "rds.force_ssl", Some("{TrueIfReplica}"));
+        assert_eq!(eval("rds-force-ssl", &odd), vec![Status::Error]);
 
         let mut unread = fixture();
-        unread.rds.parameter_groups.items.values_mut().for_each(|g| g.force_ssl = Observed::Unknown("AccessDenied".into()));
+        unread.rds.parameter_groups.items.values_mut().for_each(|g| g.tls_parameters = Observed::Unknown("AccessDenied".into()));
         assert_eq!(eval("rds-force-ssl", &unread), vec![Status::Error]);
 
         let mut missing = fixture();
@@ -491,6 +679,71 @@ mod tests {
         assert_eq!(eval("rds-force-ssl", &groups_unlisted), vec![Status::Error]);
 
         assert_eq!(eval("rds-force-ssl", &unlisted()), vec![Status::Error]);
+    }
+
+    #[test]
+    fn force_ssl_mysql_and_mariadb() {
+        let mysql = |version: &str, value: Option<&str>| {
+            let mut s = fixture();
+            db(&mut s).engine = "mysql".into();
+            db(&mut s).engine_version = version.into();
+            set_tls(&mut s, "require_secure_transport", value);
+            s
+        };
+        assert_eq!(eval("rds-force-ssl", &mysql("8.0.39", None)), vec![Status::Fail], "default OFF");
+        assert_eq!(eval("rds-force-ssl", &mysql("8.0.39", Some("0"))), vec![Status::Fail]);
+        assert_eq!(eval("rds-force-ssl", &mysql("8.0.39", Some("1"))), vec![Status::Pass]);
+        assert_eq!(eval("rds-force-ssl", &mysql("8.4.3", Some("ON"))), vec![Status::Pass]);
+        assert_eq!(eval("rds-force-ssl", &mysql("9.7.0", None)), vec![Status::Pass], "9.7 defaults to ON");
+        assert_eq!(eval("rds-force-ssl", &mysql("9.1.0", None)), vec![Status::Error], "undocumented default");
+        // adversarial: rds.force_ssl = 1 does nothing for MySQL
+        let mut wrong = mysql("8.0.39", None);
+        set_tls(&mut wrong, "rds.force_ssl", Some("1"));
+        assert_eq!(eval("rds-force-ssl", &wrong), vec![Status::Fail]);
+
+        let mut mariadb = mysql("10.11.8", None);
+        db(&mut mariadb).engine = "mariadb".into();
+        assert_eq!(eval("rds-force-ssl", &mariadb), vec![Status::Fail]);
+        set_tls(&mut mariadb, "require_secure_transport", Some("1"));
+        assert_eq!(eval("rds-force-ssl", &mariadb), vec![Status::Pass]);
+    }
+
+    #[test]
+    fn force_ssl_other_engines_are_errors_not_passes() {
+        let mut oracle = fixture();
+        db(&mut oracle).engine = "oracle-ee".into();
+        assert_eq!(eval("rds-force-ssl", &oracle), vec![Status::Error]);
+        let mut sqlserver = fixture();
+        db(&mut sqlserver).engine = "sqlserver-se".into();
+        db(&mut sqlserver).engine_version = "15.00.4415.2.v1".into();
+        set_tls(&mut sqlserver, "rds.force_ssl", None);
+        assert_eq!(eval("rds-force-ssl", &sqlserver), vec![Status::Error], "default not known");
+        set_tls(&mut sqlserver, "rds.force_ssl", Some("1"));
+        assert_eq!(eval("rds-force-ssl", &sqlserver), vec![Status::Pass]);
+    }
+
+    #[test]
+    fn force_ssl_aurora_cluster_parameter_group_decides() {
+        // Aurora PostgreSQL left at the default: off (unlike RDS for PostgreSQL 16)
+        let mut s = aurora();
+        set_tls(&mut s, "rds.force_ssl", None);
+        assert_eq!(eval("rds-force-ssl", &s), vec![Status::Fail]);
+        // the cluster parameter group sets it
+        let mut on = aurora();
+        set_tls(&mut on, "rds.force_ssl", Some("1"));
+        assert_eq!(eval("rds-force-ssl", &on), vec![Status::Pass]);
+        // Aurora MySQL reads require_secure_transport from the cluster parameter group
+        let mut my = aurora();
+        cluster(&mut my).engine = "aurora-mysql".into();
+        cluster(&mut my).engine_version = "8.0.mysql_aurora.3.05.2".into();
+        set_tls(&mut my, "require_secure_transport", None);
+        assert_eq!(eval("rds-force-ssl", &my), vec![Status::Fail]);
+        set_tls(&mut my, "require_secure_transport", Some("ON"));
+        assert_eq!(eval("rds-force-ssl", &my), vec![Status::Pass]);
+        // a cluster with no cluster parameter group reported
+        let mut none = aurora();
+        cluster(&mut none).parameter_group = None;
+        assert_eq!(eval("rds-force-ssl", &none), vec![Status::Error]);
     }
 
     // ---------- rds-master-username-not-default ----------
@@ -518,18 +771,81 @@ mod tests {
     fn multi_az() {
         assert_eq!(eval("rds-multi-az", &fixture()), vec![Status::Pass]);
         let mut bad = fixture();
-        db(&mut bad).multi_az = false;
+        db(&mut bad).multi_az = Observed::Known(false);
         assert_eq!(eval("rds-multi-az", &bad), vec![Status::Fail]);
+        let mut unreported = fixture();
+        db(&mut unreported).multi_az = Observed::Unknown("DescribeDBInstances did not report MultiAZ".into());
+        assert_eq!(eval("rds-multi-az", &unreported), vec![Status::Error]);
         assert_eq!(eval("rds-multi-az", &unlisted()), vec![Status::Error]);
+    }
+
+    #[test]
+    fn aurora_availability_is_its_members_zones() {
+        // two members in two zones pass although the cluster's MultiAZ flag says false
+        assert_eq!(eval("rds-multi-az", &aurora()), vec![Status::Pass]);
+        // adversarial: the flag says true, but both members run in us-east-1a
+        let mut one_zone = aurora();
+        cluster(&mut one_zone).multi_az = Observed::Known(true);
+        member(&mut one_zone, "tapaudit-dev-aurora-2").availability_zone = Observed::Known("us-east-1a".into());
+        assert_eq!(eval("rds-multi-az", &one_zone), vec![Status::Fail]);
+        // adversarial: the cluster's subnet group spans two zones, but it has one instance
+        let mut single = aurora();
+        cluster(&mut single).members.truncate(1);
+        assert_eq!(eval("rds-multi-az", &single), vec![Status::Fail]);
+        // a member's zone not reported, and the known one alone: error
+        let mut unknown = aurora();
+        member(&mut unknown, "tapaudit-dev-aurora-2").availability_zone = Observed::Unknown("DescribeDBInstances did not report AvailabilityZone".into());
+        assert_eq!(eval("rds-multi-az", &unknown), vec![Status::Error]);
+        // a member that is not in the State
+        let mut absent = aurora();
+        cluster(&mut absent).members.push("tapaudit-dev-aurora-3".into());
+        member(&mut absent, "tapaudit-dev-aurora-2").availability_zone = Observed::Known("us-east-1a".into());
+        assert_eq!(eval("rds-multi-az", &absent), vec![Status::Error]);
+        // ...but two known zones already decide
+        let mut decided = aurora();
+        cluster(&mut decided).members.push("tapaudit-dev-aurora-3".into());
+        assert_eq!(eval("rds-multi-az", &decided), vec![Status::Pass]);
+        let mut empty = aurora();
+        cluster(&mut empty).members.clear();
+        assert_eq!(eval("rds-multi-az", &empty), vec![Status::Fail]);
     }
 
     #[test]
     fn deletion_protection() {
         assert_eq!(eval("rds-deletion-protection", &fixture()), vec![Status::Pass]);
         let mut bad = fixture();
-        db(&mut bad).deletion_protection = false;
+        db(&mut bad).deletion_protection = Observed::Known(false);
         assert_eq!(eval("rds-deletion-protection", &bad), vec![Status::Fail]);
+        let mut unreported = fixture();
+        db(&mut unreported).deletion_protection = Observed::Unknown("DescribeDBInstances did not report DeletionProtection".into());
+        assert_eq!(eval("rds-deletion-protection", &unreported), vec![Status::Error]);
         assert_eq!(eval("rds-deletion-protection", &unlisted()), vec![Status::Error]);
+    }
+
+    // ---------- engines that are not RDS databases ----------
+
+    #[test]
+    fn documentdb_and_neptune_are_out_of_scope() {
+        for engine in ["docdb", "neptune"] {
+            let mut s = fixture();
+            db(&mut s).engine = engine.into();
+            // and as bad as can be: not one control judges it
+            db(&mut s).publicly_accessible = Observed::Known(true);
+            db(&mut s).storage_encrypted = Observed::Known(false);
+            for (id, _) in super::CONTROLS {
+                assert_eq!(statuses(id, &s), vec![Status::NotApplicable], "{id} on {engine}");
+            }
+        }
+        // a DocumentDB cluster too
+        let mut s = aurora();
+        cluster(&mut s).engine = "docdb".into();
+        cluster(&mut s).deletion_protection = Observed::Known(false);
+        assert_eq!(statuses("rds-deletion-protection", &s), vec![Status::NotApplicable, Status::NotApplicable, Status::NotApplicable]);
+        // an engine tapaudit does not know stays in scope
+        let mut unknown = fixture();
+        db(&mut unknown).engine = "cassandra".into();
+        assert_eq!(eval("rds-deletion-protection", &unknown), vec![Status::Pass]);
+        assert_eq!(eval("rds-force-ssl", &unknown), vec![Status::Error]);
     }
 
     // ---------- Aurora ----------
@@ -546,29 +862,31 @@ mod tests {
 
     #[test]
     fn aurora_members_defer_to_their_cluster() {
-        // the member's own (non-compliant) values are ignored: only the cluster is judged
-        let s = aurora();
+        // the members' own (non-compliant) values are ignored: only the cluster is judged
+        let mut s = aurora();
+        set_tls(&mut s, "rds.force_ssl", Some("1"));
         for id in CLUSTER_LEVEL {
             assert_eq!(eval(id, &s), vec![Status::Pass], "{id}");
         }
-        assert_eq!(eval("rds-private-subnets-only", &s), vec![Status::Pass]);
-        assert_eq!(eval("rds-not-publicly-accessible", &s), vec![Status::Pass]);
+        assert_eq!(eval("rds-private-subnets-only", &s), vec![Status::Pass, Status::Pass]);
+        assert_eq!(eval("rds-not-publicly-accessible", &s), vec![Status::Pass, Status::Pass]);
     }
 
     #[test]
     fn aurora_cluster_settings_fail_on_the_cluster() {
         type Breaker = (&'static str, fn(&mut DbCluster));
         let breakers: &[Breaker] = &[
-            ("rds-storage-encrypted-cmk", |c| c.storage_encrypted = false),
-            ("rds-backup-retention", |c| c.backup_retention_days = 1),
+            ("rds-storage-encrypted-cmk", |c| c.storage_encrypted = Observed::Known(false)),
+            ("rds-backup-retention", |c| c.backup_retention_days = Observed::Known(1)),
             ("rds-log-exports-enabled", |c| c.log_exports.clear()),
             ("rds-force-ssl", |c| c.parameter_group = Some("default.aurora-postgresql16".into())),
             ("rds-master-username-not-default", |c| c.master_username = Some("postgres".into())),
-            ("rds-multi-az", |c| c.multi_az = false),
-            ("rds-deletion-protection", |c| c.deletion_protection = false),
+            ("rds-multi-az", |c| c.members.truncate(1)),
+            ("rds-deletion-protection", |c| c.deletion_protection = Observed::Known(false)),
         ];
         for (id, breaks) in breakers {
             let mut s = aurora();
+            set_tls(&mut s, "rds.force_ssl", Some("1"));
             breaks(cluster(&mut s));
             let expect = if *id == "rds-force-ssl" { Status::Error } else { Status::Fail };
             assert_eq!(eval(id, &s), vec![expect], "{id}");
@@ -580,11 +898,11 @@ mod tests {
         let mut s = aurora();
         s.rds.clusters.items.clear();
         for id in CLUSTER_LEVEL {
-            assert_eq!(eval(id, &s), vec![Status::Error], "{id}");
+            assert_eq!(eval(id, &s), vec![Status::Error, Status::Error], "{id}");
         }
         let mut unlisted = aurora();
         unlisted.rds.clusters.items.clear();
         unlisted.rds.clusters.fail("us-east-1", "AccessDenied");
-        assert_eq!(eval("rds-multi-az", &unlisted), vec![Status::Error, Status::Error]);
+        assert_eq!(eval("rds-multi-az", &unlisted), vec![Status::Error, Status::Error, Status::Error]);
     }
 }

@@ -72,6 +72,31 @@ impl Drift<'_> {
         );
     }
 
+    /// A declared resource that was not found where its listing failed: it could not be read,
+    /// which is an error, never `drift-missing`.
+    fn unread(&mut self, d: &Meta, reason: &str) {
+        let logical = d.logical_id().unwrap_or_default().to_string();
+        let resource = FindingResource {
+            resource_type: d.resource_type.clone(),
+            id: d.display_name().to_string(),
+            arn: String::new(),
+            region: d.region.clone(),
+            logical_id: Some(logical.clone()),
+            name: d.name.clone(),
+        };
+        let setting = crate::provision::declared_at(&logical);
+        let msg = format!("{} {} ({logical}) could not be read: {reason}", d.resource_type, d.display_name());
+        self.finding("drift-changed", Status::Error, resource, msg, "resource", Value::Null, Value::Null, &setting);
+    }
+
+    /// Not found live: missing, unless listing that type failed in its region.
+    fn absent<T: Resource>(&mut self, d: &Meta, live: &crate::model::Collection<T>) {
+        match live.failed_in(&d.region) {
+            Some(reason) => self.unread(d, reason),
+            None => self.missing(d),
+        }
+    }
+
     fn unmanaged(&mut self, l: &Meta, what: String, field: &str, got: Value, setting: &str) {
         self.finding("drift-unmanaged", Status::Fail, l.into(), what, field, json!("(not declared)"), got, setting);
     }
@@ -165,7 +190,7 @@ pub fn diff(desired: &State, live: &State, stack: &Stack, catalogue: &Catalogue,
             let (pairs, extra) = pair(&name, desired.$coll.$field.iter(), live.$coll.$field.iter());
             for (want, got) in pairs {
                 match got {
-                    None => d.missing(&want.meta),
+                    None => d.absent(&want.meta, &live.$coll.$field),
                     Some(got) => {
                         d.tags(&want.meta, &got.meta);
                         #[allow(clippy::redundant_closure_call)]
@@ -206,7 +231,10 @@ pub fn diff(desired: &State, live: &State, stack: &Stack, catalogue: &Catalogue,
         let setting = crate::provision::declared_at(w.meta.logical_id().unwrap_or_default());
         d.field(&g.meta, "cidr", &setting, json!(w.cidr), json!(g.cidr));
         d.field(&g.meta, "vpc_id", &setting, json!(d.r.res(&w.vpc_id)), json!(g.vpc_id));
-        d.field(&g.meta, "map_public_ip_on_launch", &setting, json!(w.map_public_ip_on_launch), json!(g.map_public_ip_on_launch));
+        match g.map_public_ip_on_launch.get() {
+            Ok(v) => d.field(&g.meta, "map_public_ip_on_launch", &setting, json!(w.map_public_ip_on_launch.known()), json!(v)),
+            Err(e) => d.unknown(&g.meta, "map_public_ip_on_launch", &setting, e),
+        }
     });
     each!(ec2.internet_gateways, |d: &mut Drift, w: &crate::model::ec2::InternetGateway, g: &crate::model::ec2::InternetGateway| {
         d.field(&g.meta, "vpc_ids", "network.cidr", set(w.vpc_ids.iter().map(|v| d.r.res(v))), set(g.vpc_ids.clone()));
@@ -265,8 +293,11 @@ pub fn diff(desired: &State, live: &State, stack: &Stack, catalogue: &Catalogue,
         d.field(&g.meta, "kms_key_id", "database", json!(w.kms_key_id.as_deref().map(|k| d.r.res(k))), json!(g.kms_key_id));
     });
     each!(rds.parameter_groups, |d: &mut Drift, w: &crate::model::rds::ParameterGroup, g: &crate::model::rds::ParameterGroup| {
-        match g.force_ssl.get() {
-            Ok(v) => d.field(&g.meta, "rds.force_ssl", "database.force_ssl", json!(w.force_ssl.known()), json!(v)),
+        fn force_ssl(p: &crate::model::rds::ParameterGroup) -> Result<Option<String>, &str> {
+            p.tls_parameters.get().map(|m| m.get(crate::semantics::db_tls::FORCE_SSL).and_then(|p| p.value.clone()))
+        }
+        match force_ssl(g) {
+            Ok(v) => d.field(&g.meta, "rds.force_ssl", "database.force_ssl", json!(force_ssl(w).ok().flatten()), json!(v)),
             Err(e) => d.unknown(&g.meta, "rds.force_ssl", "database.force_ssl", e),
         }
     });
@@ -275,14 +306,14 @@ pub fn diff(desired: &State, live: &State, stack: &Stack, catalogue: &Catalogue,
     });
     each!(rds.instances, |d: &mut Drift, w: &crate::model::rds::DbInstance, g: &crate::model::rds::DbInstance| {
         let m = &g.meta;
-        d.field(m, "storage_encrypted", "database", json!(w.storage_encrypted), json!(g.storage_encrypted));
+        d.observed(m, "storage_encrypted", "database", json!(w.storage_encrypted.known()), &g.storage_encrypted);
         d.field(m, "kms_key_id", "database", json!(w.kms_key_id.as_deref().map(|k| d.r.res(k))), json!(g.kms_key_id));
-        d.field(m, "publicly_accessible", "database", json!(w.publicly_accessible), json!(g.publicly_accessible));
-        d.field(m, "backup_retention_days", "database.backup_retention_days", json!(w.backup_retention_days), json!(g.backup_retention_days));
+        d.observed(m, "publicly_accessible", "database", json!(w.publicly_accessible.known()), &g.publicly_accessible);
+        d.observed(m, "backup_retention_days", "database.backup_retention_days", json!(w.backup_retention_days.known()), &g.backup_retention_days);
         d.field(m, "backup_window", "database.backup_window", json!(w.backup_window), json!(g.backup_window));
         d.field(m, "log_exports", "database.log_exports", set(w.log_exports.clone()), set(g.log_exports.clone()));
-        d.field(m, "multi_az", "database.multi_az", json!(w.multi_az), json!(g.multi_az));
-        d.field(m, "deletion_protection", "database.deletion_protection", json!(w.deletion_protection), json!(g.deletion_protection));
+        d.observed(m, "multi_az", "database.multi_az", json!(w.multi_az.known()), &g.multi_az);
+        d.observed(m, "deletion_protection", "database.deletion_protection", json!(w.deletion_protection.known()), &g.deletion_protection);
         d.field(m, "instance_class", "database.instance_class", json!(w.instance_class), json!(g.instance_class));
         d.field(m, "engine_version", "database.engine_version", json!(w.engine_version), json!(g.engine_version));
         d.field(m, "subnet_group", "database", json!(w.subnet_group), json!(g.subnet_group));
@@ -311,13 +342,7 @@ pub fn diff(desired: &State, live: &State, stack: &Stack, catalogue: &Catalogue,
         let m = &g.meta;
         d.field(m, "cpu", "ecs.cpu", json!(w.cpu), json!(g.cpu));
         d.field(m, "memory", "ecs.memory", json!(w.memory), json!(g.memory));
-        let (wc, gc) = (w.containers.first(), g.containers.first());
-        d.field(m, "image", "ecs.image", json!(wc.map(|c| &c.image)), json!(gc.map(|c| &c.image)));
-        d.field(m, "readonly_root_filesystem", "ecs.readonly_root_filesystem", json!(wc.and_then(|c| c.readonly_root_filesystem)), json!(gc.and_then(|c| c.readonly_root_filesystem)));
-        d.field(m, "privileged", "ecs", json!(wc.and_then(|c| c.privileged).unwrap_or(false)), json!(gc.and_then(|c| c.privileged).unwrap_or(false)));
-        d.field(m, "log_group", "ecs", json!(wc.and_then(|c| c.log_group.clone())), json!(gc.and_then(|c| c.log_group.clone())));
-        let names = |c: Option<&crate::model::ecs::Container>| set(c.map(|c| c.environment.iter().map(|e| e.name.clone()).collect::<Vec<_>>()).unwrap_or_default());
-        d.field(m, "environment", "ecs", names(wc), names(gc));
+        containers(d, m, &w.containers, &g.containers);
     });
     each!(apigw.rest_apis, |d: &mut Drift, w: &crate::model::apigw::RestApi, g: &crate::model::apigw::RestApi| {
         d.field(&g.meta, "endpoint_types", "api", set(w.endpoint_types.clone()), set(g.endpoint_types.clone()));
@@ -335,9 +360,172 @@ pub fn diff(desired: &State, live: &State, stack: &Stack, catalogue: &Catalogue,
             Ok(_) => {}
             Err(e) => d.unknown(&g.meta, "trust_policy", &setting, e),
         }
+        permissions(d, &setting, w, g);
     });
     crate::controls::sort_findings(&mut d.out);
     d.out
+}
+
+/// Every container of a task definition, matched by name: the set of containers, then each
+/// one's image, root file system, privilege, log group, environment (names and what their values
+/// are, never the values) and secrets.
+fn containers(d: &mut Drift, m: &Meta, want: &[crate::model::ecs::Container], got: &[crate::model::ecs::Container]) {
+    let by_name = |cs: &'_ [crate::model::ecs::Container]| cs.iter().map(|c| (c.name.clone(), c.clone())).collect::<BTreeMap<_, _>>();
+    let (w, g) = (by_name(want), by_name(got));
+    d.field(m, "containers", "ecs", set(w.keys().cloned()), set(g.keys().cloned()));
+    let env = |c: &crate::model::ecs::Container| set(c.environment.iter().map(|e| format!("{} ({})", e.name, e.kind.slug())));
+    for (name, wc) in &w {
+        let Some(gc) = g.get(name) else { continue };
+        let f = |field: &str| format!("containers.{name}.{field}");
+        d.field(m, &f("image"), "ecs.image", json!(wc.image), json!(gc.image));
+        d.field(m, &f("readonly_root_filesystem"), "ecs.readonly_root_filesystem", json!(wc.root_is_read_only()), json!(gc.root_is_read_only()));
+        d.field(m, &f("privileged"), "ecs", json!(wc.runs_privileged()), json!(gc.runs_privileged()));
+        d.field(m, &f("log_group"), "ecs", json!(wc.log_group), json!(gc.log_group));
+        d.field(m, &f("environment"), "ecs", env(wc), env(gc));
+        d.field(m, &f("secrets"), "ecs", set(wc.secret_names.clone()), set(gc.secret_names.clone()));
+    }
+}
+
+/// The permission policies of a role: inline documents by name, compared by meaning with the
+/// desired ARNs resolved to live ones, and the set of attached managed policy ARNs.
+fn permissions(d: &mut Drift, setting: &str, w: &crate::model::iam::Role, g: &crate::model::iam::Role) {
+    match g.attached_policies.get() {
+        Ok(got) => d.field(&g.meta, "attached_policies", setting, set(w.attached_policies.known().cloned().unwrap_or_default()), set(got.clone())),
+        Err(e) => d.unknown(&g.meta, "attached_policies", setting, e),
+    }
+    let (Some(want), got) = (w.inline_policies.known(), g.inline_policies.get()) else { return };
+    let got = match got {
+        Ok(got) => got,
+        Err(e) => return d.unknown(&g.meta, "inline_policies", setting, e),
+    };
+    for (name, doc) in want {
+        let field = format!("inline_policies.{name}");
+        let want_doc = policy_meaning(&resolve_strings(&d.r, doc));
+        match got.get(name) {
+            None => d.field(&g.meta, &field, setting, want_doc, Value::Null),
+            Some(g_doc) => {
+                let got_doc = policy_meaning(g_doc);
+                if want_doc != got_doc && !want_doc.to_string().contains(resolve::MISSING) {
+                    let msg = format!("{} {}: inline policy {name} differs from the stack's least-privilege policy", g.meta.resource_type, g.meta.display_name());
+                    d.finding("drift-changed", Status::Fail, (&g.meta).into(), msg, &field, want_doc, got_doc, setting);
+                }
+            }
+        }
+    }
+    for name in got.keys().filter(|n| !want.contains_key(*n)) {
+        let what = format!("inline policy {name} on role {} is not declared by the stack file", g.meta.display_name());
+        d.unmanaged(&g.meta, what, &format!("inline_policies.{name}"), json!(name), setting);
+    }
+}
+
+/// Desired ids and ARNs inside a document replaced by the live ones (`arn…:*` too).
+fn resolve_strings(r: &Resolver, v: &Value) -> Value {
+    match v {
+        Value::String(s) => {
+            let resolved = r.res(s);
+            if resolved != *s {
+                return json!(resolved);
+            }
+            match s.strip_suffix(":*") {
+                Some(base) if r.res(base) != base => json!(format!("{}:*", r.res(base))),
+                _ => v.clone(),
+            }
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|x| resolve_strings(r, x)).collect()),
+        Value::Object(o) => Value::Object(o.iter().map(|(k, x)| (k.clone(), resolve_strings(r, x))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// A policy document in a form where equal meaning is equal JSON: keys in sorted order,
+/// `Statement` a set of statements (a single object is a one-element set), `Sid`s dropped (they
+/// name statements, they grant nothing), every string-or-list field (actions, resources,
+/// principals, condition values) a sorted set of strings, actions lower-cased (IAM matches
+/// action names case-insensitively).
+pub fn policy_meaning(doc: &Value) -> Value {
+    fn sorted(map: Vec<(String, Value)>) -> Value {
+        let mut map = map;
+        map.sort_by(|a, b| a.0.cmp(&b.0));
+        Value::Object(map.into_iter().collect())
+    }
+    fn string_set(v: &Value, lower: bool) -> Value {
+        let items: Vec<Value> = match v {
+            Value::Array(a) => a.clone(),
+            other => vec![other.clone()],
+        };
+        let mut out: Vec<Value> = items
+            .into_iter()
+            .map(|x| match x {
+                Value::String(s) if lower => Value::String(s.to_ascii_lowercase()),
+                Value::Bool(b) => Value::String(b.to_string()),
+                Value::Number(n) => Value::String(n.to_string()),
+                other => other,
+            })
+            .collect();
+        out.sort_by_key(|x| x.to_string());
+        out.dedup();
+        Value::Array(out)
+    }
+    fn principal(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => sorted(m.iter().map(|(k, x)| (k.clone(), string_set(x, false))).collect()),
+            other => other.clone(),
+        }
+    }
+    fn condition(v: &Value) -> Value {
+        match v {
+            Value::Object(ops) => sorted(
+                ops.iter()
+                    .map(|(op, block)| {
+                        let block = match block {
+                            // condition keys are case-insensitive
+                            Value::Object(keys) => sorted(keys.iter().map(|(k, x)| (k.to_ascii_lowercase(), string_set(x, false))).collect()),
+                            other => other.clone(),
+                        };
+                        (op.clone(), block)
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    fn statement(s: &Value) -> Value {
+        let Value::Object(m) = s else { return s.clone() };
+        sorted(
+            m.iter()
+                .filter(|(k, _)| k.as_str() != "Sid")
+                .map(|(k, v)| {
+                    let v = match k.as_str() {
+                        "Action" | "NotAction" => string_set(v, true),
+                        "Resource" | "NotResource" => string_set(v, false),
+                        "Principal" | "NotPrincipal" => principal(v),
+                        "Condition" => condition(v),
+                        _ => v.clone(),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        )
+    }
+    let Value::Object(m) = doc else { return doc.clone() };
+    sorted(
+        m.iter()
+            .map(|(k, v)| {
+                let v = if k == "Statement" {
+                    let mut st: Vec<Value> = match v {
+                        Value::Array(a) => a.iter().map(statement).collect(),
+                        other => vec![statement(other)],
+                    };
+                    st.sort_by_key(|x| x.to_string());
+                    st.dedup();
+                    Value::Array(st)
+                } else {
+                    v.clone()
+                };
+                (k.clone(), v)
+            })
+            .collect(),
+    )
 }
 
 /// Methods of the stack's API, matched by (api, verb, path); undeclared methods on it are unmanaged.
@@ -348,7 +536,7 @@ fn methods(d: &mut Drift, desired: &State, live: &State) {
     let got: BTreeMap<_, _> = live.apigw.methods.iter().filter(|m| apis.contains(&m.api_id)).map(|m| (key(&m.api_id, m), m)).collect();
     for (k, w) in &want {
         match got.get(k) {
-            None => d.missing(&w.meta),
+            None => d.absent(&w.meta, &live.apigw.methods),
             Some(g) => {
                 d.field(&g.meta, "authorization_type", "api", json!(w.authorization_type), json!(g.authorization_type));
                 d.field(&g.meta, "integration_uri", "api", json!(w.integration_uri), json!(g.integration_uri));
@@ -366,7 +554,7 @@ fn stages(d: &mut Drift, desired: &State, live: &State) {
     for w in desired.apigw.stages.iter() {
         let api = d.r.res(&w.api_id);
         let Some(g) = live.apigw.stages.iter().find(|s| s.api_id == api && s.stage_name == w.stage_name) else {
-            d.missing(&w.meta);
+            d.absent(&w.meta, &live.apigw.stages);
             continue;
         };
         let ws = w.method_settings.get("*/*");

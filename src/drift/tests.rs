@@ -120,7 +120,7 @@ fn retention_and_backups() {
         one("drift-changed", "api-log-group", "retention_days", "logs.retention_days")
     );
     assert_eq!(
-        run(|l| l.rds.instances.items.values_mut().for_each(|d| d.backup_retention_days = 1)),
+        run(|l| l.rds.instances.items.values_mut().for_each(|d| d.backup_retention_days = crate::model::Observed::Known(1))),
         one("drift-changed", "database", "backup_retention_days", "database.backup_retention_days")
     );
     assert_eq!(run(|l| l.kinesis.streams.items.values_mut().for_each(|s| s.retention_hours = crate::model::Observed::Known(48))), one("drift-changed", "stream", "retention_hours", "kinesis.retention_hours"));
@@ -128,7 +128,7 @@ fn retention_and_backups() {
 
 #[test]
 fn public_accessibility_subnets_and_log_exports() {
-    assert_eq!(run(|l| l.rds.instances.items.values_mut().for_each(|d| d.publicly_accessible = true)), one("drift-changed", "database", "publicly_accessible", "database"));
+    assert_eq!(run(|l| l.rds.instances.items.values_mut().for_each(|d| d.publicly_accessible = crate::model::Observed::Known(true))), one("drift-changed", "database", "publicly_accessible", "database"));
     assert_eq!(
         run(|l| l.ecs.services.items.values_mut().for_each(|s| s.subnets = vec!["subnet-0p1".into(), "subnet-0q2".into()])),
         one("drift-changed", "service", "subnets", "network.private_subnets")
@@ -138,7 +138,7 @@ fn public_accessibility_subnets_and_log_exports() {
         one("drift-changed", "database", "log_exports", "database.log_exports")
     );
     assert_eq!(
-        run(|l| l.ec2.subnets.items.values_mut().filter(|s| s.meta.logical_id() == Some("private-subnet-2")).for_each(|s| s.map_public_ip_on_launch = true)),
+        run(|l| l.ec2.subnets.items.values_mut().filter(|s| s.meta.logical_id() == Some("private-subnet-2")).for_each(|s| s.map_public_ip_on_launch = Observed::Known(true))),
         one("drift-changed", "private-subnet-2", "map_public_ip_on_launch", "network.private_subnets[1]")
     );
 }
@@ -218,4 +218,180 @@ fn tags_missing_resources_and_unmanaged_resources() {
 fn a_live_field_that_could_not_be_read_is_an_error_not_a_pass() {
     let got = run(|l| l.kms.keys.items.values_mut().for_each(|k| k.rotation_enabled = Observed::Unknown("AccessDenied".into())));
     assert_eq!(got, vec![("drift-changed".into(), Status::Error, "data-key".into(), "rotation_enabled".into(), line("kms.rotation"))]);
+}
+
+#[test]
+fn a_declared_resource_whose_listing_failed_is_an_error_not_missing() {
+    let got = run(|l| {
+        l.kinesis.streams.items.clear();
+        l.kinesis.streams.fail("us-east-1", "kinesis:ListStreams failed: ThrottlingException");
+    });
+    assert_eq!(got, vec![("drift-changed".into(), Status::Error, "stream".into(), "resource".into(), line("kinesis"))]);
+    let stack = stack();
+    let desired = crate::spec::desired::desired(&stack);
+    let mut live = live_of(&desired);
+    live.iam.roles.items.clear();
+    live.iam.roles.fail("global", "iam:ListRoles failed: AccessDenied");
+    live.ecs.task_definitions.items.clear();
+    live.ecs.task_definitions.fail("us-east-1", "task definition arn:aws:ecs:us-east-1:123456789012:task-definition/tapaudit-dev-processor:1 could not be described: AccessDenied");
+    let cat = Catalogue::load().unwrap();
+    let findings = diff(&desired, &live, &stack, &cat, &["fedramp-moderate".to_string()]);
+    assert!(!findings.is_empty());
+    for f in &findings {
+        assert_eq!((f.control_id.as_str(), f.status), ("drift-changed", Status::Error), "{f:?}");
+        assert!(f.message.contains("could not be read"), "{}", f.message);
+    }
+    let td = findings.iter().find(|f| f.resource.logical_id.as_deref() == Some("task-definition")).unwrap();
+    assert!(td.message.contains("task-definition/tapaudit-dev-processor:1"), "names the task definition: {}", td.message);
+    // a failure in another region does not excuse a missing resource here
+    let got = run(|l| {
+        l.kinesis.streams.items.clear();
+        l.kinesis.streams.fail("eu-west-1", "AccessDenied");
+    });
+    assert_eq!(got, one("drift-missing", "stream", "resource", "kinesis"));
+}
+
+fn role<'a>(l: &'a mut State, logical: &str) -> &'a mut crate::model::iam::Role {
+    let k = by_logical(&mut l.iam.roles, logical);
+    l.iam.roles.items.get_mut(&k).unwrap()
+}
+
+fn inline(l: &mut State, logical: &str) -> serde_json::Value {
+    role(l, logical).inline_policies.known().unwrap()[crate::provision::iam::INLINE_POLICY].clone()
+}
+
+fn set_inline(l: &mut State, logical: &str, doc: serde_json::Value) {
+    if let Observed::Known(m) = &mut role(l, logical).inline_policies {
+        m.insert(crate::provision::iam::INLINE_POLICY.to_string(), doc);
+    }
+}
+
+#[test]
+fn inline_policies_are_compared_by_meaning() {
+    let field = format!("inline_policies.{}", crate::provision::iam::INLINE_POLICY);
+    // broadened behind the stack's back: named by the policy
+    let got = run(|l| {
+        let mut doc = inline(l, "ecs-task-role");
+        doc["Statement"][0]["Action"] = json!("kinesis:*");
+        set_inline(l, "ecs-task-role", doc);
+    });
+    assert_eq!(got, vec![("drift-changed".into(), Status::Fail, "ecs-task-role".into(), field.clone(), line("ecs"))]);
+    // a resource widened to "*"
+    let got = run(|l| {
+        let mut doc = inline(l, "ecs-task-role");
+        doc["Statement"][1]["Resource"] = json!("*");
+        set_inline(l, "ecs-task-role", doc);
+    });
+    assert_eq!(got, vec![("drift-changed".into(), Status::Fail, "ecs-task-role".into(), field.clone(), line("ecs"))]);
+    // the same meaning written differently is no drift: statements reordered, a one-element
+    // array for a string, keys in another order, Sids changed, action case
+    let got = run(|l| {
+        let doc = inline(l, "ecs-task-role");
+        let mut statements: Vec<serde_json::Value> = doc["Statement"].as_array().unwrap().clone();
+        statements.reverse();
+        let rewritten: Vec<serde_json::Value> = statements
+            .into_iter()
+            .map(|s| {
+                let mut o = serde_json::Map::new();
+                let resource = match &s["Resource"] {
+                    serde_json::Value::Array(a) if a.len() == 1 => a[0].clone(),
+                    serde_json::Value::String(r) => json!([r]),
+                    other => other.clone(),
+                };
+                o.insert("Resource".into(), resource);
+                let actions: Vec<String> = match &s["Action"] {
+                    serde_json::Value::String(a) => vec![a.to_ascii_uppercase()],
+                    serde_json::Value::Array(a) => a.iter().filter_map(|x| x.as_str()).map(|x| x.to_ascii_uppercase()).collect(),
+                    _ => vec![],
+                };
+                o.insert("Action".into(), json!(actions));
+                o.insert("Effect".into(), s["Effect"].clone());
+                o.insert("Sid".into(), json!("Renamed"));
+                serde_json::Value::Object(o)
+            })
+            .collect();
+        set_inline(l, "ecs-task-role", json!({"Statement": rewritten, "Version": doc["Version"].clone()}));
+    });
+    assert_eq!(got, vec![]);
+    // removed, and an undeclared extra one
+    let got = run(|l| {
+        if let Observed::Known(m) = &mut role(l, "ecs-task-role").inline_policies {
+            m.clear();
+            m.insert("handmade".into(), json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}));
+        }
+    });
+    let mut want = vec![
+        ("drift-changed".to_string(), Status::Fail, "ecs-task-role".to_string(), field.clone(), line("ecs")),
+        ("drift-unmanaged".to_string(), Status::Fail, "ecs-task-role".to_string(), "inline_policies.handmade".to_string(), line("ecs")),
+    ];
+    let mut got = got;
+    want.sort_by(|a, b| a.0.cmp(&b.0));
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(got, want);
+    // unread inline policies are an error
+    let got = run(|l| role(l, "ecs-task-role").inline_policies = Observed::Unknown("iam:ListRolePolicies failed: AccessDenied".into()));
+    assert_eq!(got, vec![("drift-changed".into(), Status::Error, "ecs-task-role".into(), "inline_policies".into(), line("ecs"))]);
+}
+
+#[test]
+fn attached_managed_policies_are_compared_as_a_set() {
+    let got = run(|l| {
+        if let Observed::Known(a) = &mut role(l, "ecs-execution-role").attached_policies {
+            a.push("arn:aws:iam::aws:policy/AdministratorAccess".into());
+        }
+    });
+    assert_eq!(got, vec![("drift-changed".into(), Status::Fail, "ecs-execution-role".into(), "attached_policies".into(), line("ecs"))]);
+    let got = run(|l| role(l, "ecs-execution-role").attached_policies = Observed::Known(vec![]));
+    assert_eq!(got, vec![("drift-changed".into(), Status::Fail, "ecs-execution-role".into(), "attached_policies".into(), line("ecs"))]);
+}
+
+#[test]
+fn policy_meaning_ignores_form_but_not_content() {
+    let a = json!({"Version": "2012-10-17", "Statement": {"Sid": "A", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}});
+    let b = json!({"Statement": [{"Resource": ["arn:aws:s3:::b/*"], "Action": ["S3:GetObject"], "Effect": "Allow",
+        "Condition": {"StringEquals": {"AWS:SourceAccount": ["123456789012"]}}}], "Version": "2012-10-17"});
+    assert_eq!(policy_meaning(&a), policy_meaning(&b));
+    let c = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]});
+    assert_ne!(policy_meaning(&a), policy_meaning(&c), "dropping a condition changes the meaning");
+    let d = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::B/*"}]});
+    assert_ne!(policy_meaning(&c), policy_meaning(&d), "resource ARNs are case-sensitive");
+}
+
+#[test]
+fn every_container_of_a_task_definition_is_compared() {
+    let sidecar = |l: &mut State| {
+        let td = l.ecs.task_definitions.items.values_mut().next().unwrap();
+        let mut c = td.containers[0].clone();
+        c.name = "sidecar".into();
+        c.image = "public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0".into();
+        td.containers.push(c);
+    };
+    // a container the stack does not declare
+    let got = run(sidecar);
+    assert_eq!(got, one("drift-changed", "task-definition", "containers", "ecs"));
+    // the second container changed, the first unchanged: both declared
+    let stack = stack();
+    let mut desired = crate::spec::desired::desired(&stack);
+    sidecar(&mut desired);
+    let mut live = live_of(&desired);
+    {
+        let td = live.ecs.task_definitions.items.values_mut().next().unwrap();
+        let second = td.containers.iter_mut().find(|c| c.name == "sidecar").unwrap();
+        second.privileged = Some(true);
+        second.environment.push(crate::collect::env_var("APP_CONFIG", "postgres://app:S3cr3tPassw0rdExample@db:5432/x"));
+    }
+    let cat = Catalogue::load().unwrap();
+    let mut got: Vec<(String, String)> = diff(&desired, &live, &stack, &cat, &["fedramp-moderate".to_string()])
+        .into_iter()
+        .map(|f| (f.control_id, f.evidence.expected["field"].as_str().unwrap_or_default().to_string()))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![("drift-changed".into(), "containers.sidecar.environment".into()), ("drift-changed".into(), "containers.sidecar.privileged".into())]
+    );
+    // absent privileged equals false (the documented default), so no drift
+    let got = run(|l| l.ecs.task_definitions.items.values_mut().for_each(|t| t.containers[0].privileged = None));
+    assert_eq!(got, vec![]);
 }

@@ -11,13 +11,16 @@ pub struct Ec2 {
     pub nat_gateways: Collection<NatGateway>,
     pub security_groups: Collection<SecurityGroup>,
     pub flow_logs: Collection<FlowLog>,
+    /// Managed prefix lists referenced by the collected security groups' rules (whatever
+    /// their tags: they decide the groups' exposure).
+    pub prefix_lists: Collection<PrefixList>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Vpc {
     pub meta: Meta,
     pub cidr: String,
-    pub is_default: bool,
+    pub is_default: Observed<bool>,
     pub dns_support: Observed<bool>,
     pub dns_hostnames: Observed<bool>,
 }
@@ -28,7 +31,7 @@ pub struct Subnet {
     pub vpc_id: String,
     pub cidr: String,
     pub availability_zone: String,
-    pub map_public_ip_on_launch: bool,
+    pub map_public_ip_on_launch: Observed<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,7 +45,9 @@ pub struct Route {
 pub struct RouteTable {
     pub meta: Meta,
     pub vpc_id: String,
-    pub main: bool,
+    /// The VPC's main route table (an association with `Main` true); Unknown when an
+    /// association did not say.
+    pub main: Observed<bool>,
     pub subnet_ids: Vec<String>,
     pub routes: Vec<Route>,
 }
@@ -62,36 +67,18 @@ pub struct NatGateway {
     pub allocation_ids: Vec<String>,
 }
 
-/// One security-group rule, flattened (one peer per rule).
+/// One security-group rule, flattened (one peer per rule), as DescribeSecurityGroups returned
+/// it. What it admits is judged by `semantics::network::ports_admitted`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Rule {
     /// `tcp`, `udp`, `icmp`, `-1` (all)
     pub protocol: String,
-    /// Inclusive port range; None = all ports.
+    /// Inclusive port range (ICMP: type and code) as returned; None when AWS returned none,
+    /// which for `-1` means every port and for tcp/udp makes the rule unreadable.
     pub from_port: Option<i32>,
     pub to_port: Option<i32>,
     /// `cidr:0.0.0.0/0`, `cidr6:::/0`, `sg:sg-…`, `pl:pl-…`
     pub peer: String,
-}
-
-impl Rule {
-    /// True when the rule admits `port` (all-protocol rules admit every port).
-    pub fn covers_port(&self, port: i32) -> bool {
-        match (self.protocol.as_str(), self.from_port, self.to_port) {
-            ("-1", _, _) => true,
-            ("tcp" | "6" | "udp" | "17", Some(a), Some(b)) => a <= port && port <= b,
-            ("tcp" | "6" | "udp" | "17", None, None) => true,
-            _ => false,
-        }
-    }
-
-    pub fn is_internet(&self) -> bool {
-        self.peer == "cidr:0.0.0.0/0" || self.peer == "cidr6:::/0"
-    }
-
-    pub fn all_ports(&self) -> bool {
-        self.protocol == "-1" || (self.from_port.unwrap_or(0) <= 0 && self.to_port.unwrap_or(65535) >= 65535)
-    }
 }
 
 impl std::fmt::Display for Rule {
@@ -101,7 +88,8 @@ impl std::fmt::Display for Rule {
             _ if self.protocol == "-1" => write!(f, "all traffic from {}", self.peer),
             (Some(a), Some(b)) if a == b => write!(f, "{proto}/{a} from {}", self.peer),
             (Some(a), Some(b)) => write!(f, "{proto}/{a}-{b} from {}", self.peer),
-            _ => write!(f, "{proto}/all from {}", self.peer),
+            (None, None) if !matches!(proto, "tcp" | "udp" | "6" | "17") => write!(f, "{proto} from {}", self.peer),
+            _ => write!(f, "{proto}/(no port range) from {}", self.peer),
         }
     }
 }
@@ -130,12 +118,24 @@ pub struct FlowLog {
     /// `cloud-watch-logs`, `s3`, `kinesis-data-firehose`
     pub destination_type: String,
     pub destination: String,
-    /// `ACTIVE` when delivering
+    /// `FlowLogStatus`: `ACTIVE`
     pub status: String,
+    /// `DeliverLogsStatus`: `SUCCESS` | `FAILED`.
+    pub deliver_logs_status: Observed<String>,
+    /// `DeliverLogsErrorMessage` (`Access error`, `Rate limited`, ...), when delivery failed.
+    pub deliver_logs_error: Option<String>,
+    /// The CloudWatch Logs log group it delivers to (`LogGroupName`), for that destination type.
+    pub log_group_name: Option<String>,
 }
 
-resource!(Vpc, Subnet, RouteTable, InternetGateway, NatGateway, SecurityGroup, FlowLog);
+/// A managed prefix list (customer- or AWS-managed) and its entries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrefixList {
+    pub meta: Meta,
+    /// `IPv4` | `IPv6`
+    pub address_family: String,
+    /// The CIDRs of its current version (GetManagedPrefixListEntries).
+    pub entries: Observed<Vec<String>>,
+}
 
-/// Hold back an unused-import warning for Observed in modules that only re-export it.
-#[allow(dead_code)]
-type _O = Observed<()>;
+resource!(Vpc, Subnet, RouteTable, InternetGateway, NatGateway, SecurityGroup, FlowLog, PrefixList);

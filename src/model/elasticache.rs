@@ -1,4 +1,4 @@
-use super::{resource, Collection, Meta};
+use super::{resource, Collection, Meta, Observed};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -12,20 +12,41 @@ pub struct ElastiCache {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReplicationGroup {
     pub meta: Meta,
+    /// `redis` or `valkey` (older API versions do not report it).
     pub engine: Option<String>,
     pub status: String,
-    pub at_rest_encryption: bool,
-    pub transit_encryption: bool,
+    pub at_rest_encryption: Observed<bool>,
+    pub transit_encryption: Observed<bool>,
+    /// `preferred` (TLS and plaintext both accepted) or `required` (TLS only); None when the
+    /// group does not report one.
+    pub transit_encryption_mode: Option<String>,
     pub kms_key_id: Option<String>,
-    pub auth_token_enabled: bool,
+    pub auth_token_enabled: Observed<bool>,
     /// RBAC user groups (an alternative to AUTH tokens)
     pub user_group_ids: Vec<String>,
     /// `enabled`, `disabled`, `enabling`, `disabling`
-    pub automatic_failover: String,
+    pub automatic_failover: Observed<String>,
     /// `enabled` / `disabled`
-    pub multi_az: String,
-    pub snapshot_retention_days: i32,
+    pub multi_az: Observed<String>,
+    pub snapshot_retention_days: Observed<i32>,
     pub member_clusters: Vec<String>,
+    /// Shards (one for cluster mode disabled) and their nodes.
+    pub node_groups: Vec<NodeGroup>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeGroup {
+    pub id: String,
+    /// The cache clusters (nodes) of the shard, primary and replicas.
+    pub members: Vec<NodeGroupMember>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeGroupMember {
+    pub cache_cluster_id: String,
+    /// `primary` / `replica`: reported for cluster mode disabled only.
+    pub role: Option<String>,
+    pub availability_zone: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,11 +54,18 @@ pub struct CacheCluster {
     pub meta: Meta,
     pub engine: String,
     pub status: String,
-    pub at_rest_encryption: bool,
-    pub transit_encryption: bool,
-    pub auth_token_enabled: bool,
-    pub snapshot_retention_days: i32,
-    pub az_mode: Option<String>,
+    pub at_rest_encryption: Observed<bool>,
+    pub transit_encryption: Observed<bool>,
+    pub transit_encryption_mode: Option<String>,
+    pub auth_token_enabled: Observed<bool>,
+    pub snapshot_retention_days: Observed<i32>,
+    pub num_cache_nodes: Observed<i32>,
+    /// The Availability Zone of the cluster's nodes, or `Multiple` when they are in different
+    /// zones (the cross-az mode of Memcached).
+    pub preferred_availability_zone: Observed<String>,
+    /// The Availability Zones of the nodes, as DescribeCacheClusters (ShowCacheNodeInfo)
+    /// reports them.
+    pub node_availability_zones: Vec<String>,
 }
 
 resource!(ReplicationGroup, CacheCluster);

@@ -13,9 +13,9 @@ pub struct Elbv2 {
 pub struct LoadBalancer {
     pub meta: Meta,
     /// `application`, `network`, `gateway`
-    pub lb_type: String,
+    pub lb_type: Observed<String>,
     /// `internet-facing` / `internal`
-    pub scheme: String,
+    pub scheme: Observed<String>,
     pub vpc_id: Option<String>,
     pub security_groups: Vec<String>,
     /// Attributes as AWS names them (`access_logs.s3.enabled`, ...).
@@ -27,6 +27,17 @@ pub struct Action {
     /// `forward`, `redirect`, `fixed-response`, `authenticate-oidc`, ...
     pub action_type: String,
     pub redirect_protocol: Option<String>,
+    /// For `fixed-response`: whether the response carries a message body.
+    pub fixed_response_body: Option<bool>,
+}
+
+/// A listener rule (DescribeRules): the default rule too.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    pub arn: String,
+    /// `1`..`50000`, or `default`.
+    pub priority: Option<String>,
+    pub actions: Vec<Action>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,6 +48,9 @@ pub struct Listener {
     pub port: i32,
     pub ssl_policy: Option<String>,
     pub default_actions: Vec<Action>,
+    /// The listener's rules, read for HTTP listeners (where a rule that forwards serves
+    /// plaintext); HTTPS and other listeners are not read.
+    pub rules: Observed<Vec<Rule>>,
 }
 
 resource!(LoadBalancer, Listener);

@@ -1,5 +1,6 @@
 use super::{resource, Collection, Meta, Observed};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -17,15 +18,18 @@ pub struct DbInstance {
     pub engine_version: String,
     pub instance_class: String,
     pub status: String,
-    pub storage_encrypted: bool,
+    pub storage_encrypted: Observed<bool>,
     pub kms_key_id: Option<String>,
-    pub publicly_accessible: bool,
-    pub backup_retention_days: i32,
+    pub publicly_accessible: Observed<bool>,
+    pub backup_retention_days: Observed<i32>,
     pub backup_window: Option<String>,
     pub log_exports: Vec<String>,
-    pub multi_az: bool,
-    pub deletion_protection: bool,
+    pub multi_az: Observed<bool>,
+    pub deletion_protection: Observed<bool>,
     pub master_username: Option<String>,
+    /// The Availability Zone the instance runs in (for Aurora members: where the cluster's
+    /// instances are spread).
+    pub availability_zone: Observed<String>,
     pub subnet_group: Option<String>,
     pub subnet_ids: Vec<String>,
     pub vpc_id: Option<String>,
@@ -42,14 +46,17 @@ pub struct DbCluster {
     pub engine: String,
     pub engine_version: String,
     pub status: String,
-    pub storage_encrypted: bool,
+    pub storage_encrypted: Observed<bool>,
     pub kms_key_id: Option<String>,
+    /// Only reported for non-Aurora Multi-AZ DB clusters (absent for Aurora, as documented).
     pub publicly_accessible: Option<bool>,
-    pub backup_retention_days: i32,
+    pub backup_retention_days: Observed<i32>,
     pub backup_window: Option<String>,
     pub log_exports: Vec<String>,
-    pub multi_az: bool,
-    pub deletion_protection: bool,
+    /// The cluster's own MultiAZ flag, as evidence only: availability is judged by where its
+    /// instances run (moto reports false for every cluster).
+    pub multi_az: Observed<bool>,
+    pub deletion_protection: Observed<bool>,
     pub master_username: Option<String>,
     pub subnet_group: Option<String>,
     pub security_groups: Vec<String>,
@@ -69,11 +76,22 @@ pub struct SubnetGroup {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ParameterGroup {
     pub meta: Meta,
-    pub family: String,
+    pub family: Observed<String>,
     /// `instance` or `cluster`
     pub scope: String,
-    /// The value of `rds.force_ssl` (None when left at the engine default).
-    pub force_ssl: Observed<Option<String>>,
+    /// The parameters that decide transport encryption (`rds.force_ssl`,
+    /// `require_secure_transport`) as DescribeDB(Cluster)Parameters lists them, engine defaults
+    /// included. A parameter the complete listing does not contain is absent from the map.
+    pub tls_parameters: Observed<BTreeMap<String, Parameter>>,
+}
+
+/// One parameter of a parameter group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parameter {
+    /// None when listed without a value: the engine's built-in default applies.
+    pub value: Option<String>,
+    /// `user`, `system` or `engine-default`, when reported.
+    pub source: Option<String>,
 }
 
 resource!(DbInstance, DbCluster, SubnetGroup, ParameterGroup);

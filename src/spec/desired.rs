@@ -14,7 +14,7 @@ use crate::model::iam::Role;
 use crate::model::kinesis::Stream;
 use crate::model::kms::Key;
 use crate::model::logs::LogGroup;
-use crate::model::rds::{DbInstance, ParameterGroup, SubnetGroup};
+use crate::model::rds::{DbInstance, Parameter, ParameterGroup, SubnetGroup};
 use crate::model::secrets::Secret;
 use crate::model::{Meta, Observed, SourceRef, State};
 use crate::provision::declared_at;
@@ -88,7 +88,7 @@ pub fn desired(stack: &Stack) -> State {
     st.ec2.vpcs.insert(Vpc {
         meta: b.meta("ec2:vpc", "vpc", "vpc-vpc", b.arn("ec2", "vpc/vpc-vpc"), &b.name("vpc")),
         cidr: n.cidr.clone(),
-        is_default: false,
+        is_default: Observed::Known(false),
         dns_support: Observed::Known(true),
         dns_hostnames: Observed::Known(true),
     });
@@ -106,7 +106,7 @@ pub fn desired(stack: &Stack) -> State {
                 vpc_id: "vpc-vpc".into(),
                 cidr,
                 availability_zone: String::new(),
-                map_public_ip_on_launch: false,
+                map_public_ip_on_launch: Observed::Known(false),
             });
         }
     }
@@ -130,7 +130,7 @@ pub fn desired(stack: &Stack) -> State {
     st.ec2.route_tables.insert(RouteTable {
         meta: b.meta("ec2:route-table", "public-route-table", "rtb-public-route-table", b.arn("ec2", "route-table/rtb-public-route-table"), &b.name("public-route-table")),
         vpc_id: "vpc-vpc".into(),
-        main: false,
+        main: Observed::Known(false),
         subnet_ids: (0..n.az_count).map(|i| format!("subnet-{}", crate::provision::nodes::public_subnet_id(i))).collect(),
         routes: vec![default_route("igw-internet-gateway")],
     });
@@ -141,7 +141,7 @@ pub fn desired(stack: &Stack) -> State {
         st.ec2.route_tables.insert(RouteTable {
             meta: b.meta("ec2:route-table", &logical, &id, b.arn("ec2", &format!("route-table/{id}")), &b.name(&logical)),
             vpc_id: "vpc-vpc".into(),
-            main: false,
+            main: Observed::Known(false),
             subnet_ids: (0..n.az_count).filter(|i| i % tables == t).map(|i| format!("subnet-{}", crate::provision::nodes::private_subnet_id(i))).collect(),
             routes: if nats > 0 { vec![default_route(&format!("nat-{}", crate::provision::nodes::nat_id(t)))] } else { vec![] },
         });
@@ -173,6 +173,9 @@ pub fn desired(stack: &Stack) -> State {
             destination_type: "cloud-watch-logs".into(),
             destination: names::log_group(stack, LogPurpose::FlowLogs),
             status: "ACTIVE".into(),
+            deliver_logs_status: Observed::Known("SUCCESS".into()),
+            deliver_logs_error: None,
+            log_group_name: Some(names::log_group(stack, LogPurpose::FlowLogs)),
         });
     }
 
@@ -218,9 +221,11 @@ pub fn desired(stack: &Stack) -> State {
     let pg = names::parameter_group(stack);
     st.rds.parameter_groups.insert(ParameterGroup {
         meta: b.meta("rds:parameter-group", "db-parameter-group", &pg, b.arn("rds", &format!("pg:{pg}")), &pg),
-        family: names::parameter_family(stack),
+        family: Observed::Known(names::parameter_family(stack)),
         scope: "instance".into(),
-        force_ssl: Observed::Known(Some(if d.force_ssl { "1" } else { "0" }.into())),
+        tls_parameters: Observed::Known(
+            [(crate::semantics::db_tls::FORCE_SSL.to_string(), Parameter { value: Some(if d.force_ssl { "1" } else { "0" }.into()), source: Some("user".into()) })].into_iter().collect(),
+        ),
     });
     let private: Vec<String> = (0..n.az_count).map(|i| format!("subnet-{}", crate::provision::nodes::private_subnet_id(i))).collect();
     let sng = names::db_subnet_group(stack);
@@ -236,16 +241,17 @@ pub fn desired(stack: &Stack) -> State {
         engine_version: d.engine_version.clone(),
         instance_class: d.instance_class.clone(),
         status: "available".into(),
-        storage_encrypted: true,
+        storage_encrypted: Observed::Known(true),
         kms_key_id: Some(key.clone()),
-        publicly_accessible: false,
-        backup_retention_days: d.backup_retention_days as i32,
+        publicly_accessible: Observed::Known(false),
+        backup_retention_days: Observed::Known(d.backup_retention_days as i32),
         backup_window: Some(d.backup_window.clone()),
         log_exports: d.log_exports.clone(),
-        multi_az: d.multi_az,
-        deletion_protection: d.deletion_protection,
+        multi_az: Observed::Known(d.multi_az),
+        deletion_protection: Observed::Known(d.deletion_protection),
         // generated at provision time, never a reserved name, when the stack does not set one
         master_username: Some(d.master_username.clone().unwrap_or_else(|| GENERATED_USERNAME.to_string())),
+        availability_zone: Observed::Unknown("not declared: RDS chooses the Availability Zone".into()),
         subnet_group: Some(sng.clone()),
         subnet_ids: private.clone(),
         vpc_id: Some("vpc-vpc".into()),
@@ -259,7 +265,7 @@ pub fn desired(stack: &Stack) -> State {
     let cluster_arn = b.arn("ecs", &format!("cluster/{cluster}"));
     st.ecs.clusters.insert(Cluster {
         meta: b.meta("ecs:cluster", "cluster", &cluster, cluster_arn.clone(), &cluster),
-        status: "ACTIVE".into(),
+        status: Observed::Known("ACTIVE".into()),
         container_insights: Observed::Known(if s.ecs.container_insights { "enabled" } else { "disabled" }.into()),
     });
     let family = names::task_family(stack);
@@ -269,7 +275,7 @@ pub fn desired(stack: &Stack) -> State {
         meta: b.meta("ecs:task-definition", "task-definition", &family, td_arn.clone(), &family),
         family: family.clone(),
         revision: 0,
-        status: "ACTIVE".into(),
+        status: Observed::Known("ACTIVE".into()),
         network_mode: Some("awsvpc".into()),
         cpu: Some(s.ecs.cpu.to_string()),
         memory: Some(s.ecs.memory.to_string()),
@@ -294,7 +300,7 @@ pub fn desired(stack: &Stack) -> State {
     st.ecs.services.insert(Service {
         meta: b.meta("ecs:service", "service", &svc, b.arn("ecs", &format!("service/{cluster}/{svc}")), &svc),
         cluster_arn,
-        status: "ACTIVE".into(),
+        status: Observed::Known("ACTIVE".into()),
         task_definition: td_arn,
         launch_type: Some("FARGATE".into()),
         desired_count: s.ecs.desired_count,

@@ -6,6 +6,8 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+pub mod fault_proxy;
+
 pub const ACCOUNT: &str = "123456789012";
 
 pub fn root() -> PathBuf {
