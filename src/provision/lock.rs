@@ -233,7 +233,7 @@ impl StackLock {
             let created = logs.create_log_group().log_group_name(&name).set_tags(Some(me.tags(&stack.prefix()))).send().await;
             match created {
                 Ok(_) => {
-                    tracing::info!("lock {name} taken");
+                    tracing::debug!("lock {name} taken");
                     return Ok(StackLock { logs, name, holder: me, inherited, released: false });
                 }
                 Err(e) if crate::error::sdk_code(&e) == Some("ResourceAlreadyExistsException") => {}
@@ -283,7 +283,7 @@ impl StackLock {
         match read(&self.logs, &self.name).await? {
             Some(h) if h.run == self.holder.run => {
                 delete(&self.logs, &self.name).await?;
-                tracing::info!("lock {} released", self.name);
+                tracing::debug!("lock {} released", self.name);
             }
             Some(h) => tracing::warn!("lock {} is now held by {} ({}); left alone", self.name, h.caller, h.describe()),
             None => tracing::warn!("lock {} was removed by someone else (--force-unlock?) while this run held it", self.name),
