@@ -51,6 +51,17 @@ pub struct StackArg {
     pub stack: String,
 }
 
+/// The stack lock that `provision` and `destroy` take (a log group `/tapaudit/lock/<prefix>`).
+#[derive(Debug, Args, Clone)]
+pub struct LockArgs {
+    /// Seconds to wait for another run of this stack to finish before refusing.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub lock_timeout: u64,
+    /// Remove the stack's lock first, whoever holds it (only when that run is dead).
+    #[arg(long)]
+    pub force_unlock: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check a stack file: parse and validate it, no AWS access.
@@ -77,6 +88,8 @@ pub enum Command {
         /// Build it anyway.
         #[arg(long)]
         allow_noncompliant: bool,
+        #[command(flatten)]
+        lock: LockArgs,
     },
     /// Print the stack outputs (ids, ARNs, endpoints) of an existing stack.
     Outputs {
@@ -99,6 +112,11 @@ pub enum Command {
         /// Do not ask for confirmation.
         #[arg(long)]
         yes: bool,
+        /// Delete the database without the final snapshot destroy takes by default.
+        #[arg(long)]
+        skip_final_snapshot: bool,
+        #[command(flatten)]
+        lock: LockArgs,
     },
 }
 

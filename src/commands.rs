@@ -2,8 +2,9 @@
 //! and logs to stderr.
 
 use crate::aws::{self, AwsOptions, Clients};
-use crate::cli::{AwsArgs, Cli, Command, OutputFormat};
+use crate::cli::{AwsArgs, Cli, Command, LockArgs, OutputFormat};
 use crate::error::{Error, Result};
+use crate::provision::lock::{LockOptions, StackLock};
 use crate::provision::{self, Action, Ctx, RunSummary};
 use crate::spec::{self, Stack};
 use comfy_table::{presets, ContentArrangement, Table};
@@ -27,7 +28,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Plan { stack, output } => {
-            let ctx = connect(&aws_args, &load_stack(&stack.stack)?).await?;
+            let ctx = Arc::new(connect(&aws_args, &load_stack(&stack.stack)?).await?);
             let summary = provision::plan(ctx, aws_args.concurrency as usize).await?;
             match output {
                 OutputFormat::Json => println!("{}", to_json(&json!({"stack": summary.stack, "plan": summary.steps}))),
@@ -35,7 +36,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Provision { stack, output, fail_on, allow_noncompliant } => {
+        Command::Provision { stack, output, fail_on, allow_noncompliant, lock } => {
             let s = load_stack(&stack.stack)?;
             let failing = crate::scan::desired_failures(&s, fail_on)?;
             if !failing.is_empty() {
@@ -53,9 +54,19 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 }
                 eprintln!("provisioning anyway (--allow-noncompliant)");
             }
-            let ctx = connect(&aws_args, &s).await?;
+            let ctx = Arc::new(connect(&aws_args, &s).await?);
+            let held = take_lock(&ctx, "provision", &lock).await?;
+            ctx.attach_lock(&held);
             eprintln!("provisioning stack {} in {} ({})", s.name, ctx.region, ctx.clients.endpoint);
-            let summary = provision::apply(ctx.clone(), aws_args.concurrency as usize, false).await;
+            let concurrency = aws_args.concurrency as usize;
+            let work = async {
+                provision::preflight(ctx.clone(), concurrency).await?;
+                Ok(provision::apply(ctx.clone(), concurrency, false).await)
+            };
+            let Some(summary) = locked(held, work).await? else {
+                eprintln!("provision of {} stopped; run provision again to resume without duplicates", s.name);
+                return Ok(INTERRUPTED);
+            };
             let outputs = stack_outputs(&ctx);
             report_run(&summary, "provision");
             match output {
@@ -65,7 +76,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             Ok(if summary.failed().is_empty() && summary.blocked.is_empty() { 0 } else { 1 })
         }
         Command::Outputs { stack, output } => {
-            let ctx = connect(&aws_args, &load_stack(&stack.stack)?).await?;
+            let ctx = Arc::new(connect(&aws_args, &load_stack(&stack.stack)?).await?);
             let summary = provision::plan(ctx.clone(), aws_args.concurrency as usize).await?;
             let missing: Vec<&str> = summary.steps.iter().filter(|s| s.action == Action::Create).map(|s| s.logical_id.as_str()).collect();
             let outputs = stack_outputs(&ctx);
@@ -81,15 +92,23 @@ pub async fn run(cli: Cli) -> Result<u8> {
         }
         Command::Scan(args) => crate::scan::run(&aws_args, &args).await,
         Command::Controls { command } => crate::scan::controls(command),
-        Command::Destroy { stack, yes } => {
+        Command::Destroy { stack, yes, skip_final_snapshot, lock } => {
             let s = load_stack(&stack.stack)?;
-            let ctx = connect(&aws_args, &s).await?;
+            let mut ctx = connect(&aws_args, &s).await?;
+            ctx.final_snapshot = !skip_final_snapshot;
             if !yes {
                 confirm_destroy(&s, &ctx)?;
             }
+            let ctx = Arc::new(ctx);
+            let held = take_lock(&ctx, "destroy", &lock).await?;
             eprintln!("destroying stack {} in {} ({})", s.name, ctx.region, ctx.clients.endpoint);
-            let summary = provision::destroy(ctx, aws_args.concurrency as usize, false).await;
+            let work = async { Ok(provision::destroy(ctx.clone(), aws_args.concurrency as usize, false).await) };
+            let Some(summary) = locked(held, work).await? else {
+                eprintln!("destroy of {} stopped; run destroy again to finish", s.name);
+                return Ok(INTERRUPTED);
+            };
             report_run(&summary, "destroy");
+            final_snapshot_note(&ctx, &summary);
             Ok(if summary.failed().is_empty() && summary.blocked.is_empty() { 0 } else { 1 })
         }
     }
@@ -109,9 +128,69 @@ pub fn aws_options(args: &AwsArgs) -> AwsOptions {
     }
 }
 
+/// Exit code of a provision or destroy stopped by SIGINT/SIGTERM (128 + SIGINT).
+const INTERRUPTED: u8 = 130;
+
+async fn take_lock(ctx: &Ctx, command: &str, args: &LockArgs) -> Result<StackLock> {
+    let opts = LockOptions { wait: std::time::Duration::from_secs(args.lock_timeout), force_unlock: args.force_unlock };
+    StackLock::acquire(&ctx.clients, &ctx.stack, &ctx.caller, command, &opts).await
+}
+
+/// Run `work` holding `lock`, and release the lock at the end: after success, after a failure,
+/// and on SIGINT/SIGTERM (then the work is dropped mid-flight and `Ok(None)` comes back).
+async fn locked<T>(lock: StackLock, work: impl std::future::Future<Output = Result<T>>) -> Result<Option<T>> {
+    let out = tokio::select! {
+        r = work => Some(r),
+        why = interrupted() => {
+            eprintln!("tapaudit: {why}: stopping and releasing the stack lock {}", lock.name);
+            None
+        }
+    };
+    let name = lock.name.clone();
+    if let Err(e) = lock.release().await {
+        eprintln!("tapaudit: could not release the stack lock {name}: {e}; the next run from another host needs --force-unlock");
+    }
+    out.transpose()
+}
+
+/// Resolves on the first SIGINT (Ctrl-C) or SIGTERM; never when no handler can be installed.
+async fn interrupted() -> &'static str {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = ctrl_c => "interrupted (SIGINT)",
+                _ = term.recv() => "terminated (SIGTERM)",
+            };
+        }
+    }
+    ctrl_c.await;
+    "interrupted (SIGINT)"
+}
+
+/// A final snapshot is encrypted with the stack's key, which destroy schedules for deletion.
+fn final_snapshot_note(ctx: &Ctx, summary: &RunSummary) {
+    let Some(snap) = ctx.get("database", "final_snapshot") else { return };
+    let key = summary.steps.iter().find(|s| s.logical_id == "data-key" && s.action == Action::Delete).and_then(|s| s.physical_id.clone());
+    match key {
+        Some(key) => eprintln!(
+            "note: final snapshot {snap} is encrypted with KMS key {key}, which this destroy scheduled for deletion in {} days: \
+             to keep the snapshot restorable, cancel that deletion (kms CancelKeyDeletion) or copy the snapshot with another key before then",
+            ctx.stack.spec.kms.deletion_window_days
+        ),
+        None => eprintln!("note: final snapshot {snap} is kept; it is encrypted with the stack's KMS key"),
+    }
+}
+
 /// Load AWS config (region: --region, else the stack file's, else the environment/profile),
 /// check who we are, discover the zones.
-async fn connect(args: &AwsArgs, stack: &Stack) -> Result<Arc<Ctx>> {
+async fn connect(args: &AwsArgs, stack: &Stack) -> Result<Ctx> {
     let mut opts = aws_options(args);
     if opts.region.is_none() {
         opts.region = stack.spec.region.clone();
@@ -120,7 +199,7 @@ async fn connect(args: &AwsArgs, stack: &Stack) -> Result<Arc<Ctx>> {
     let clients = Clients::new(&cfg);
     let ident = aws::identity(&clients).await?;
     tracing::debug!("account {} as {} in {}", ident.account, ident.arn, clients.region);
-    Ok(Arc::new(Ctx::new(clients, stack.clone(), ident).await?))
+    Ctx::new(clients, stack.clone(), ident).await
 }
 
 fn confirm_destroy(stack: &Stack, ctx: &Ctx) -> Result<()> {
@@ -130,8 +209,9 @@ fn confirm_destroy(stack: &Stack, ctx: &Ctx) -> Result<()> {
             stack.name
         )));
     }
+    let db = if ctx.final_snapshot { "the database (a final snapshot is kept)" } else { "the database, without a final snapshot" };
     eprint!(
-        "This deletes every resource of stack {} (tag tapaudit:stack={}) in {}, including the database. Type the stack name to confirm: ",
+        "This deletes every resource of stack {} (tag tapaudit:stack={}) in {}, including {db}. Type the stack name to confirm: ",
         stack.name, stack.name, ctx.region
     );
     std::io::stderr().flush().ok();

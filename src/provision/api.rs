@@ -84,17 +84,32 @@ pub async fn delete_account(ctx: &Ctx) -> Result<Option<String>> {
 
 // ---------- REST API ----------
 
-async fn find_api(ctx: &Ctx, id: &str) -> Result<Option<aws_sdk_apigateway::types::RestApi>> {
+/// REST API names are not unique, so the stack's API is the one with its name and its tags.
+/// Another API with that name but without them is not adopted (`strict`: provision stops; destroy
+/// leaves it alone), and two tagged ones are an error naming both.
+async fn find_api(ctx: &Ctx, id: &str, strict: bool) -> Result<Option<aws_sdk_apigateway::types::RestApi>> {
     let name = api_name(ctx);
     let mut pages = ctx.clients.apigw.get_rest_apis().limit(500).into_paginator().items().send();
+    let (mut owned, mut foreign) = (Vec::new(), Vec::new());
     while let Some(api) = pages.next().await {
         let api = api.ctx("apigateway", "GetRestApis", &name)?;
-        let owned = api.tags().is_some_and(|t| ctx.owns(id, t.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
-        if api.name() == Some(name.as_str()) && owned {
-            return Ok(Some(api));
+        if api.name() != Some(name.as_str()) {
+            continue;
+        }
+        if api.tags().is_some_and(|t| ctx.owns(id, t.iter().map(|(k, v)| (k.as_str(), v.as_str())))) {
+            owned.push(api);
+        } else {
+            foreign.push(api);
         }
     }
-    Ok(None)
+    if strict && owned.is_empty() {
+        if let Some(api) = foreign.first() {
+            let label = format!("{name} ({})", api.id().unwrap_or_default());
+            let tags = api.tags().cloned().unwrap_or_default();
+            ctx.claim(id, "apigateway:rest-api", &label, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+        }
+    }
+    ctx.single(id, "apigateway:rest-api", owned, |a| a.id().unwrap_or_default().to_string())
 }
 
 fn api_attrs(ctx: &Ctx, api_id: &str) -> Attrs {
@@ -105,7 +120,7 @@ fn api_attrs(ctx: &Ctx, api_id: &str) -> Attrs {
 }
 
 pub async fn inspect_rest_api(ctx: &Ctx, id: &str) -> Result<Found> {
-    let Some(api) = find_api(ctx, id).await? else { return Ok(Found::Absent) };
+    let Some(api) = find_api(ctx, id, true).await? else { return Ok(Found::Absent) };
     let api_id = api.id().unwrap_or_default();
     let mut changes = Vec::new();
     let types: Vec<&str> = api.endpoint_configuration().map(|e| e.types().iter().map(|t| t.as_str()).collect()).unwrap_or_default();
@@ -143,7 +158,7 @@ pub async fn apply_rest_api(ctx: &Ctx, id: &str, found: &Found) -> Result<Attrs>
 }
 
 pub async fn delete_rest_api(ctx: &Ctx, id: &str) -> Result<Option<String>> {
-    let Some(api) = find_api(ctx, id).await? else { return Ok(None) };
+    let Some(api) = find_api(ctx, id, false).await? else { return Ok(None) };
     let api_id = api.id().unwrap_or_default().to_string();
     ctx.clients.apigw.delete_rest_api().rest_api_id(&api_id).send().await.ctx("apigateway", "DeleteRestApi", &api_id)?;
     Ok(Some(api_id))

@@ -52,6 +52,7 @@ async fn describe_cluster(ctx: &Ctx) -> Result<Option<aws_sdk_ecs::types::Cluste
 
 pub async fn inspect_cluster(ctx: &Ctx, id: &str) -> Result<Found> {
     let Some(c) = describe_cluster(ctx).await? else { return Ok(Found::Absent) };
+    ctx.claim(id, "ecs:cluster", &cluster_name(ctx), ecs_tag_pairs(c.tags()))?;
     let mut changes = Vec::new();
     let got = c
         .settings()
@@ -187,6 +188,7 @@ async fn describe_task_definition(ctx: &Ctx) -> Result<Option<(aws_sdk_ecs::type
 
 pub async fn inspect_task_definition(ctx: &Ctx, id: &str) -> Result<Found> {
     let Some((td, tags)) = describe_task_definition(ctx).await? else { return Ok(Found::Absent) };
+    ctx.claim(id, "ecs:task-definition", td.task_definition_arn().unwrap_or(&family(ctx)), ecs_tag_pairs(&tags))?;
     let mut changes = Vec::new();
     if let Ok(want) = desired_shape(ctx) {
         let got = live_shape(&td);
@@ -299,6 +301,7 @@ fn private_subnets(ctx: &Ctx) -> Vec<String> {
 
 pub async fn inspect_service(ctx: &Ctx, id: &str) -> Result<Found> {
     let Some(s) = describe_service(ctx).await? else { return Ok(Found::Absent) };
+    ctx.claim(id, "ecs:service", &service_name(ctx), ecs_tag_pairs(s.tags()))?;
     let mut changes = Vec::new();
     diff(&mut changes, "ecs.desired_count", ctx.stack.spec.ecs.desired_count, s.desired_count());
     if let Some(td) = ctx.get("task-definition", "arn") {

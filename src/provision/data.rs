@@ -33,6 +33,12 @@ pub async fn inspect_stream(ctx: &Ctx, id: &str) -> Result<Found> {
     if s.stream_status() == &StreamStatus::Deleting {
         return Ok(Found::Absent);
     }
+    let tags = stream_tags(ctx, &name).await?;
+    if tags.is_empty() && ctx.inherited(id, &name) {
+        tracing::info!("stream {name}: the interrupted run that held the lock was creating it; adopting it");
+    } else {
+        ctx.claim(id, "kinesis:stream", &name, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    }
     let spec = &ctx.stack.spec.kinesis;
     let mut changes = Vec::new();
     diff(&mut changes, "kinesis.encryption", "KMS", s.encryption_type().map(|e| e.as_str()).unwrap_or("NONE"));
@@ -41,7 +47,6 @@ pub async fn inspect_stream(ctx: &Ctx, id: &str) -> Result<Found> {
     }
     diff(&mut changes, "kinesis.retention_hours", spec.retention_hours as i32, s.retention_period_hours());
     diff(&mut changes, "kinesis.shard_count", spec.shard_count as i32, s.open_shard_count());
-    let tags = stream_tags(ctx, &name).await?;
     changes.extend(tag_changes(&ctx.tags(id, &name), tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
     Ok(Found::Present { attrs: attrs([("name", name), ("arn", s.stream_arn().to_string())]), changes })
 }
@@ -64,7 +69,19 @@ pub async fn apply_stream(ctx: &Ctx, id: &str, found: &Found) -> Result<Attrs> {
     let key = ctx.need("data-key", "arn")?;
     let changes: Vec<Change> = match found {
         Found::Absent => {
-            k.create_stream().stream_name(&name).shard_count(spec.shard_count as i32).send().await.ctx("kinesis", "CreateStream", &name)?;
+            // tags at creation; AddTagsToStream below sets them again once the stream is ACTIVE,
+            // for endpoints that ignore creation tags (moto drops them). Until then the stream
+            // is journalled on the stack lock, so a run killed in between is resumed by the
+            // next one instead of leaving an untagged stream it would refuse to adopt.
+            ctx.journal_begin(id, &name).await?;
+            let tags: HashMap<String, String> = ctx.tags(id, &name).into_iter().collect();
+            k.create_stream()
+                .stream_name(&name)
+                .shard_count(spec.shard_count as i32)
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .ctx("kinesis", "CreateStream", &name)?;
             vec![]
         }
         Found::Present { changes, .. } => changes.clone(),
@@ -75,6 +92,7 @@ pub async fn apply_stream(ctx: &Ctx, id: &str, found: &Found) -> Result<Attrs> {
     if has("tags.") {
         let tags: HashMap<String, String> = ctx.tags(id, &name).into_iter().collect();
         k.add_tags_to_stream().stream_name(&name).set_tags(Some(tags)).send().await.ctx("kinesis", "AddTagsToStream", &name)?;
+        ctx.journal_end(id).await?;
     }
     if has("kinesis.encryption") || has("kinesis.kms_key") {
         k.start_stream_encryption().stream_name(&name).encryption_type(EncryptionType::Kms).key_id(&key).send().await.ctx("kinesis", "StartStreamEncryption", &name)?;
@@ -131,6 +149,7 @@ pub async fn inspect_secret(ctx: &Ctx, id: &str) -> Result<Found> {
     let Some(s) = sm.describe_secret().secret_id(&name).send().await.found("secretsmanager", "DescribeSecret", &name, &["ResourceNotFoundException"])? else {
         return Ok(Found::Absent);
     };
+    ctx.claim(id, "secretsmanager:secret", &name, s.tags().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())))?;
     let mut changes = Vec::new();
     if s.deleted_date().is_some() {
         changes.push(Change::new("secret.state", "active", "scheduled for deletion"));
@@ -285,14 +304,16 @@ pub async fn inspect_subnet_group(ctx: &Ctx, id: &str) -> Result<Found> {
         return Ok(Found::Absent);
     };
     let Some(g) = out.db_subnet_groups().first() else { return Ok(Found::Absent) };
+    let arn = g.db_subnet_group_arn().unwrap_or_default().to_string();
+    let live_tags = rds_tag_list(ctx, &arn).await?;
+    ctx.claim(id, "rds:subnet-group", &name, rds_tag_pairs(&live_tags))?;
     let mut changes = Vec::new();
     let got: BTreeSet<String> = g.subnets().iter().filter_map(|s| s.subnet_identifier().map(str::to_string)).collect();
     let want: BTreeSet<String> = private_subnets(ctx).into_iter().collect();
     if !want.is_empty() {
         diff(&mut changes, "database.subnets", want, got);
     }
-    let arn = g.db_subnet_group_arn().unwrap_or_default().to_string();
-    changes.extend(tag_changes(&ctx.tags(id, &name), rds_tag_pairs(&rds_tag_list(ctx, &arn).await?)));
+    changes.extend(tag_changes(&ctx.tags(id, &name), rds_tag_pairs(&live_tags)));
     Ok(Found::Present { attrs: attrs([("name", name), ("arn", arn)]), changes })
 }
 
@@ -366,10 +387,12 @@ pub async fn inspect_parameter_group(ctx: &Ctx, id: &str) -> Result<Found> {
     };
     let Some(g) = out.db_parameter_groups().first() else { return Ok(Found::Absent) };
     let arn = g.db_parameter_group_arn().unwrap_or_default().to_string();
+    let live_tags = rds_tag_list(ctx, &arn).await?;
+    ctx.claim(id, "rds:parameter-group", &name, rds_tag_pairs(&live_tags))?;
     let mut changes = Vec::new();
     let want = if ctx.stack.spec.database.force_ssl { "1" } else { "0" };
     diff(&mut changes, "database.force_ssl", Some(want.to_string()), force_ssl_value(ctx, &name).await?);
-    changes.extend(tag_changes(&ctx.tags(id, &name), rds_tag_pairs(&rds_tag_list(ctx, &arn).await?)));
+    changes.extend(tag_changes(&ctx.tags(id, &name), rds_tag_pairs(&live_tags)));
     Ok(Found::Present { attrs: attrs([("name", name), ("arn", arn)]), changes })
 }
 
@@ -470,6 +493,7 @@ fn db_changes(ctx: &Ctx, db: &aws_sdk_rds::types::DbInstance) -> Vec<Change> {
 
 pub async fn inspect_database(ctx: &Ctx, id: &str) -> Result<Found> {
     let Some(db) = describe_db(ctx).await? else { return Ok(Found::Absent) };
+    ctx.claim(id, "rds:db-instance", &db_identifier(ctx), rds_tag_pairs(db.tag_list()))?;
     if db.db_instance_status() == Some("deleting") {
         return Err(Error::usage(format!("database {} is being deleted; run provision again once it is gone", db_identifier(ctx))));
     }
@@ -591,17 +615,65 @@ pub async fn delete_database(ctx: &Ctx, id: &str) -> Result<Option<String>> {
         if db.deletion_protection() == Some(true) {
             rds.modify_db_instance().db_instance_identifier(&ident).deletion_protection(false).apply_immediately(true).send().await.ctx("rds", "ModifyDBInstance", &ident)?;
         }
-        rds.delete_db_instance()
-            .db_instance_identifier(&ident)
-            .skip_final_snapshot(true)
-            .delete_automated_backups(true)
-            .send()
-            .await
-            .ctx("rds", "DeleteDBInstance", &ident)?;
+        let snapshot = ctx.final_snapshot.then(|| final_snapshot_id(&ident, time::OffsetDateTime::now_utc()));
+        let delete = rds.delete_db_instance().db_instance_identifier(&ident).delete_automated_backups(true);
+        let delete = match &snapshot {
+            Some(snap) => delete.skip_final_snapshot(false).final_db_snapshot_identifier(snap),
+            None => delete.skip_final_snapshot(true),
+        };
+        delete.send().await.ctx("rds", "DeleteDBInstance", &ident)?;
+        if let Some(snap) = snapshot {
+            // DeleteDBInstance cannot tag its final snapshot (CopyTagsToSnapshot copies the
+            // instance's tags on AWS); tag it right after, so it carries the stack's tags anyway
+            let arn = ctx.arn("rds", &format!("snapshot:{snap}"));
+            let tags = rds_tags(ctx.tags(FINAL_SNAPSHOT_LOGICAL_ID, &snap));
+            if let Err(e) = rds.add_tags_to_resource().resource_name(&arn).set_tags(Some(tags)).send().await.ctx("rds", "AddTagsToResource", &snap) {
+                eprintln!("warning: final snapshot {snap} could not be tagged with the stack's tags: {e}");
+            }
+            eprintln!("final snapshot {snap} of database {ident} (kept after destroy; delete it with rds DeleteDBSnapshot when no longer needed)");
+            ctx.set(id, attrs([("final_snapshot", snap)]));
+        }
     }
     wait_for(&format!("deletion of database {ident}"), Duration::from_secs(10), Duration::from_secs(2400), || async {
         Ok(describe_db(ctx).await?.is_none().then_some(()))
     })
     .await?;
-    Ok(Some(ident))
+    Ok(Some(match ctx.get(id, "final_snapshot") {
+        Some(snap) => format!("{ident} (final snapshot {snap})"),
+        None => ident,
+    }))
+}
+
+/// The logical id on a final snapshot's tags: it belongs to the stack but is not one of its
+/// declared resources.
+pub const FINAL_SNAPSHOT_LOGICAL_ID: &str = "database-final-snapshot";
+
+/// `<db>-final-<UTC yyyymmdd-hhmmss>`: letters, digits and single hyphens, as RDS requires.
+pub fn final_snapshot_id(db: &str, at: time::OffsetDateTime) -> String {
+    format!(
+        "{db}-final-{:04}{:02}{:02}-{:02}{:02}{:02}",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn final_snapshot_ids_are_valid_rds_identifiers_and_sort_by_time() {
+        let at = time::macros::datetime!(2026-12-01 08:05:09 UTC);
+        let id = final_snapshot_id("tapaudit-dev-db", at);
+        assert_eq!(id, "tapaudit-dev-db-final-20261201-080509");
+        assert!(id.chars().next().unwrap().is_ascii_lowercase());
+        assert!(id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+        assert!(!id.contains("--") && !id.ends_with('-') && id.len() <= 255);
+        let later = final_snapshot_id("tapaudit-dev-db", time::macros::datetime!(2026-12-01 10:00:00 UTC));
+        assert!(later > id);
+    }
 }

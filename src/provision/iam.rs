@@ -116,6 +116,7 @@ pub async fn inspect(ctx: &Ctx, id: &str, kind: RoleKind) -> Result<Found> {
         return Ok(Found::Absent);
     };
     let Some(role) = out.role() else { return Ok(Found::Absent) };
+    ctx.claim(id, "iam:role", &name, role.tags().iter().map(|t| (t.key(), t.value())))?;
     let mut changes = Vec::new();
     let trust = policy::trust_policy(ctx, service_of(kind));
     if !policy::same(role.assume_role_policy_document().unwrap_or_default(), &trust) {

@@ -49,11 +49,21 @@ async fn usable_key(ctx: &Ctx, key_id: &str) -> Result<Option<(String, String)>>
 }
 
 /// Find the stack's key: through its alias, else (after an interrupted run that created the
-/// key but not the alias) by its tags.
-async fn find_key(ctx: &Ctx, id: &str) -> Result<Option<(String, String)>> {
+/// key but not the alias) by its tags. The alias is found by name, so its key is adopted only
+/// when it carries the stack's tags (`strict`; destroy only skips a foreign key). Two tagged
+/// keys for one logical id are an error naming both.
+async fn find_key(ctx: &Ctx, id: &str, strict: bool) -> Result<Option<(String, String)>> {
     if let Some(target) = alias_target(ctx).await? {
-        if let Some(k) = usable_key(ctx, &target).await? {
-            return Ok(Some(k));
+        if let Some((key_id, arn)) = usable_key(ctx, &target).await? {
+            let tags = key_tags(ctx, &key_id).await?;
+            let pairs = tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            if ctx.owns(id, pairs.clone()) {
+                return Ok(Some((key_id, arn)));
+            }
+            if strict {
+                ctx.claim(id, "kms:key", &format!("{key_id} (the target of {})", alias_name(ctx)), pairs)?;
+            }
+            tracing::warn!("{} points at key {key_id}, which does not carry this stack's tags; left alone", alias_name(ctx));
         }
     }
     let mut pages = ctx.clients.kms.list_keys().into_paginator().items().send();
@@ -64,19 +74,20 @@ async fn find_key(ctx: &Ctx, id: &str) -> Result<Option<(String, String)>> {
             candidates.push(key_id.to_string());
         }
     }
+    let mut owned = Vec::new();
     for key_id in candidates {
         let tags = key_tags(ctx, &key_id).await?;
         if ctx.owns(id, tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
             if let Some(k) = usable_key(ctx, &key_id).await? {
-                return Ok(Some(k));
+                owned.push(k);
             }
         }
     }
-    Ok(None)
+    ctx.single(id, "kms:key", owned, |(key_id, _)| key_id.clone())
 }
 
 pub async fn inspect_key(ctx: &Ctx, id: &str) -> Result<Found> {
-    let Some((key_id, arn)) = find_key(ctx, id).await? else { return Ok(Found::Absent) };
+    let Some((key_id, arn)) = find_key(ctx, id, true).await? else { return Ok(Found::Absent) };
     let kms = &ctx.clients.kms;
     let mut changes: Vec<Change> = Vec::new();
     let rotation = kms.get_key_rotation_status().key_id(&key_id).send().await.ctx("kms", "GetKeyRotationStatus", &key_id)?;
@@ -135,7 +146,7 @@ pub async fn apply_key(ctx: &Ctx, id: &str, found: &Found) -> Result<Attrs> {
 }
 
 pub async fn delete_key(ctx: &Ctx, id: &str) -> Result<Option<String>> {
-    let Some((key_id, _)) = find_key(ctx, id).await? else { return Ok(None) };
+    let Some((key_id, _)) = find_key(ctx, id, false).await? else { return Ok(None) };
     ctx.clients
         .kms
         .schedule_key_deletion()

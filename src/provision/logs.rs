@@ -33,12 +33,13 @@ pub async fn inspect(ctx: &Ctx, id: &str, purpose: LogPurpose) -> Result<Found> 
     let name = group_name(ctx, purpose);
     let Some(g) = find(ctx, &name).await? else { return Ok(Found::Absent) };
     let arn = bare_arn(&g);
+    let live = tags(ctx, &arn).await?;
+    ctx.claim(id, "logs:log-group", &name, live.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     let mut changes = Vec::new();
     if let Some(key) = ctx.get("data-key", "arn") {
         diff(&mut changes, "logs.kms_key", Some(key.as_str()), g.kms_key_id());
     }
     diff(&mut changes, "logs.retention_days", Some(ctx.stack.spec.logs.retention_days), g.retention_in_days());
-    let live = tags(ctx, &arn).await?;
     changes.extend(tag_changes(&ctx.tags(id, &name), live.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
     Ok(Found::Present { attrs: attrs([("name", name), ("arn", arn)]), changes })
 }

@@ -8,6 +8,7 @@ mod data;
 pub mod graph;
 pub mod iam;
 mod kms;
+pub mod lock;
 mod logs;
 mod network;
 pub mod names;
@@ -19,7 +20,7 @@ pub use api::ACCESS_LOG_FORMAT;
 pub use nodes::{declared_at, nodes, Kind, Node};
 
 use crate::aws::{Clients, Identity};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SdkResultExt};
 use crate::spec::{Stack, TAG_LOGICAL_ID, TAG_STACK};
 use graph::Order;
 use serde::Serialize;
@@ -86,10 +87,22 @@ pub struct Ctx {
     pub clients: Clients,
     pub stack: Stack,
     pub account: String,
+    /// The caller's ARN (STS), recorded in the stack lock.
+    pub caller: String,
     pub partition: String,
     pub region: String,
     pub azs: Vec<String>,
+    /// `destroy` takes a final snapshot of each database before deleting it (default true).
+    pub final_snapshot: bool,
     outs: Mutex<BTreeMap<String, Attrs>>,
+    journal: Mutex<Option<Journal>>,
+}
+
+/// The stack lock as a creation journal (see `lock::StackLock`).
+struct Journal {
+    lock_arn: String,
+    run: String,
+    inherited: BTreeMap<String, String>,
 }
 
 impl Ctx {
@@ -100,10 +113,13 @@ impl Ctx {
             clients,
             stack,
             account: ident.account,
+            caller: ident.arn,
             partition: ident.partition,
             region,
             azs,
+            final_snapshot: true,
             outs: Mutex::new(BTreeMap::new()),
+            journal: Mutex::new(None),
         })
     }
 
@@ -135,6 +151,25 @@ impl Ctx {
         stack && logical
     }
 
+    /// A resource found by its physical name is adopted only when it carries this stack's tags
+    /// for `logical_id`; anything else is someone else's: provision stops and names it.
+    pub fn claim<'a>(&self, logical_id: &str, kind: &str, name: &str, tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<()> {
+        let tags: BTreeMap<&str, &str> = tags.into_iter().collect();
+        if self.owns(logical_id, tags.iter().map(|(k, v)| (*k, *v))) {
+            return Ok(());
+        }
+        Err(Error::usage(not_ours_message(&self.stack.name, logical_id, kind, name, tags.get(TAG_STACK).copied(), tags.get(TAG_LOGICAL_ID).copied())))
+    }
+
+    /// At most one resource may carry this stack's tags for one logical id.
+    pub fn single<T>(&self, logical_id: &str, kind: &str, mut found: Vec<T>, id_of: impl Fn(&T) -> String) -> Result<Option<T>> {
+        if found.len() > 1 {
+            let ids: Vec<String> = found.iter().map(&id_of).collect();
+            return Err(Error::usage(duplicate_message(&self.stack.name, logical_id, kind, &ids)));
+        }
+        Ok(found.pop())
+    }
+
     pub fn arn(&self, service: &str, resource: &str) -> String {
         format!("arn:{}:{}:{}:{}:{}", self.partition, service, self.region, self.account, resource)
     }
@@ -154,9 +189,63 @@ impl Ctx {
             .ok_or_else(|| Error::usage(format!("internal: {node}.{key} is not known yet")))
     }
 
+    /// From now on, creations are journalled on this lock; `inherited` is what the lock's
+    /// previous (dead) holder was creating.
+    pub fn attach_lock(&self, lock: &lock::StackLock) {
+        let lock_arn = self.arn("logs", &format!("log-group:{}", lock.name));
+        *self.journal.lock().expect("journal lock") = Some(Journal { lock_arn, run: lock.holder.run.clone(), inherited: lock.inherited.clone() });
+    }
+
+    /// True when the run whose lock this one took over was creating `name` as `logical_id`
+    /// when it stopped: that untagged resource is its, so this run adopts it.
+    pub fn inherited(&self, logical_id: &str, name: &str) -> bool {
+        let j = self.journal.lock().expect("journal lock");
+        j.as_ref().and_then(|j| j.inherited.get(logical_id)).is_some_and(|n| n == name)
+    }
+
+    /// Record on the lock, before a create call whose tags may not stick, what is being created.
+    pub async fn journal_begin(&self, logical_id: &str, name: &str) -> Result<()> {
+        let Some((arn, run)) = self.journal.lock().expect("journal lock").as_ref().map(|j| (j.lock_arn.clone(), j.run.clone())) else { return Ok(()) };
+        let key = format!("{}{logical_id}", lock::TAG_CREATING);
+        self.clients.logs.tag_resource().resource_arn(&arn).tags(key, lock::tag_value(&format!("{run} {name}"))).send().await.ctx("logs", "TagResource", &arn)?;
+        Ok(())
+    }
+
+    /// The resource carries its tags now: drop its journal record.
+    pub async fn journal_end(&self, logical_id: &str) -> Result<()> {
+        let Some(arn) = self.journal.lock().expect("journal lock").as_ref().map(|j| j.lock_arn.clone()) else { return Ok(()) };
+        let key = format!("{}{logical_id}", lock::TAG_CREATING);
+        self.clients.logs.untag_resource().resource_arn(&arn).tag_keys(key).send().await.ctx("logs", "UntagResource", &arn)?;
+        Ok(())
+    }
+
+    fn forget(&self) {
+        self.outs.lock().expect("outputs lock").clear();
+    }
+
     pub fn outputs(&self) -> BTreeMap<String, Attrs> {
         self.outs.lock().expect("outputs lock").clone()
     }
+}
+
+/// Why a resource found by name is not adopted, and what to do (one line).
+pub fn not_ours_message(stack: &str, logical_id: &str, kind: &str, name: &str, tag_stack: Option<&str>, tag_logical: Option<&str>) -> String {
+    let carries = match (tag_stack, tag_logical) {
+        (None, None) => "it has no tapaudit tags".to_string(),
+        (s, l) => format!("it carries {TAG_STACK}={} and {TAG_LOGICAL_ID}={}", s.unwrap_or("(none)"), l.unwrap_or("(none)")),
+    };
+    format!(
+        "{kind} {name} already exists but is not stack {stack}'s {logical_id} ({carries}); provision adopts a resource found by name only when it carries {TAG_STACK}={stack} and {TAG_LOGICAL_ID}={logical_id}: delete or rename it, or add those two tags if it really is this stack's, then run provision again"
+    )
+}
+
+/// Two (or more) resources claim one logical id (one line).
+pub fn duplicate_message(stack: &str, logical_id: &str, kind: &str, ids: &[String]) -> String {
+    format!(
+        "{} {kind} resources carry {TAG_STACK}={stack} and {TAG_LOGICAL_ID}={logical_id}: {}; keep the one in use and delete the other (or remove its tapaudit tags), then run again",
+        ids.len(),
+        ids.join(" and ")
+    )
 }
 
 /// One line of a plan or a run.
@@ -223,8 +312,15 @@ pub async fn plan(ctx: Arc<Ctx>, concurrency: usize) -> Result<RunSummary> {
     })
     .await;
     let mut steps = Vec::new();
+    let mut errors = Vec::new();
     for o in result.done {
-        let (node, found) = o.result?;
+        let (node, found) = match o.result {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push((o.id, e));
+                continue;
+            }
+        };
         let (action, changes, pid) = match found {
             Found::Absent => (Action::Create, vec![], None),
             Found::Present { changes, attrs } if changes.is_empty() => (Action::Unchanged, vec![], physical_id(&attrs)),
@@ -240,6 +336,7 @@ pub async fn plan(ctx: Arc<Ctx>, concurrency: usize) -> Result<RunSummary> {
             seconds: o.elapsed.as_secs_f64(),
         });
     }
+    all_errors(&nodes, errors, "plan stopped")?;
     sort_steps(&mut steps, &nodes);
     Ok(RunSummary { stack: ctx.stack.name.clone(), steps, blocked: result.blocked })
 }
@@ -247,6 +344,52 @@ pub async fn plan(ctx: Arc<Ctx>, concurrency: usize) -> Result<RunSummary> {
 fn sort_steps(steps: &mut [Step], nodes: &[Node]) {
     let pos: BTreeMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
     steps.sort_by_key(|s| pos.get(s.logical_id.as_str()).copied().unwrap_or(usize::MAX));
+}
+
+/// Before provision writes anything: inspect every node as `plan` does, and stop when any
+/// resource found by name is not this stack's, when two resources claim one logical id, or
+/// when a read fails. A conflict therefore creates nothing.
+pub async fn preflight(ctx: Arc<Ctx>, concurrency: usize) -> Result<()> {
+    let nodes = nodes(&ctx.stack);
+    let by_id: BTreeMap<String, Node> = nodes.iter().map(|n| (n.id.clone(), n.clone())).collect();
+    let result = graph::run(&edges(&nodes), Order::DepsFirst, concurrency, |id| {
+        let ctx = ctx.clone();
+        let node = by_id[&id].clone();
+        async move {
+            if let Found::Present { attrs, .. } = node.kind.inspect(&ctx, &node.id).await? {
+                ctx.set(&node.id, attrs);
+            }
+            Ok(())
+        }
+    })
+    .await;
+    ctx.forget();
+    let errors: Vec<(String, Error)> = result.done.into_iter().filter_map(|o| o.result.err().map(|e| (o.id, e))).collect();
+    all_errors(&nodes, errors, "provision stopped before creating anything")
+}
+
+/// Every node's inspection error at once, in node order, as one error: a usage error listing
+/// them all (exit 2), or, when a read failed, the first AWS error (the others printed first).
+fn all_errors(nodes: &[Node], mut errors: Vec<(String, Error)>, stopped: &str) -> Result<()> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let pos: BTreeMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+    errors.sort_by_key(|(id, _)| pos.get(id.as_str()).copied().unwrap_or(usize::MAX));
+    let lines: Vec<String> = errors.iter().map(|(id, e)| format!("{id}: {e}")).collect();
+    let first_aws = errors.iter().position(|(_, e)| matches!(e, Error::Aws(_)));
+    let Some(i) = first_aws else {
+        let mut lines = lines;
+        lines.push(format!("{stopped}: {} problem(s) above", errors.len()));
+        return Err(Error::usage(lines.join("\n")));
+    };
+    for (j, l) in lines.iter().enumerate() {
+        if j != i {
+            eprintln!("tapaudit: error: {l}");
+        }
+    }
+    eprintln!("tapaudit: {stopped}: a read failed");
+    Err(errors.swap_remove(i).1)
 }
 
 /// Build or converge every node along the dependency graph.

@@ -93,3 +93,9 @@ pub fn security_group_suffix(kind: SgKind) -> &'static str {
 pub fn security_group(stack: &Stack, kind: SgKind) -> String {
     prefixed(stack, security_group_suffix(kind))
 }
+
+/// The stack lock (see `provision::lock`): outside the stack's log group prefix, untagged by
+/// `tapaudit:stack`.
+pub fn lock_group(stack: &Stack) -> String {
+    format!("/tapaudit/lock/{}", stack.prefix())
+}

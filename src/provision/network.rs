@@ -72,7 +72,8 @@ fn immutable(changes: &[Change], fields: &[&str]) -> Result<()> {
 
 async fn find_vpc(ctx: &Ctx, id: &str) -> Result<Option<aws_sdk_ec2::types::Vpc>> {
     let out = ctx.clients.ec2.describe_vpcs().set_filters(Some(owner_filters(ctx, id))).send().await.ctx("ec2", "DescribeVpcs", id)?;
-    Ok(out.vpcs().iter().find(|v| ctx.owns(id, ec2_tags(v.tags()))).cloned())
+    let found = out.vpcs().iter().filter(|v| ctx.owns(id, ec2_tags(v.tags()))).cloned().collect();
+    ctx.single(id, "ec2:vpc", found, |v| v.vpc_id().unwrap_or_default().to_string())
 }
 
 async fn vpc_attr(ctx: &Ctx, vpc_id: &str, attr: VpcAttributeName) -> Result<bool> {
@@ -137,7 +138,8 @@ pub async fn delete_vpc(ctx: &Ctx, id: &str) -> Result<Option<String>> {
 
 async fn find_igw(ctx: &Ctx, id: &str) -> Result<Option<aws_sdk_ec2::types::InternetGateway>> {
     let out = ctx.clients.ec2.describe_internet_gateways().set_filters(Some(owner_filters(ctx, id))).send().await.ctx("ec2", "DescribeInternetGateways", id)?;
-    Ok(out.internet_gateways().iter().find(|g| ctx.owns(id, ec2_tags(g.tags()))).cloned())
+    let found = out.internet_gateways().iter().filter(|g| ctx.owns(id, ec2_tags(g.tags()))).cloned().collect();
+    ctx.single(id, "ec2:internet-gateway", found, |g| g.internet_gateway_id().unwrap_or_default().to_string())
 }
 
 pub async fn inspect_igw(ctx: &Ctx, id: &str) -> Result<Found> {
@@ -195,7 +197,8 @@ fn subnet_cidr(ctx: &Ctx, public: bool, index: usize) -> String {
 
 async fn find_subnet(ctx: &Ctx, id: &str) -> Result<Option<aws_sdk_ec2::types::Subnet>> {
     let out = ctx.clients.ec2.describe_subnets().set_filters(Some(owner_filters(ctx, id))).send().await.ctx("ec2", "DescribeSubnets", id)?;
-    Ok(out.subnets().iter().find(|x| ctx.owns(id, ec2_tags(x.tags()))).cloned())
+    let found = out.subnets().iter().filter(|x| ctx.owns(id, ec2_tags(x.tags()))).cloned().collect();
+    ctx.single(id, "ec2:subnet", found, |x| x.subnet_id().unwrap_or_default().to_string())
 }
 
 pub async fn inspect_subnet(ctx: &Ctx, id: &str, public: bool, index: usize) -> Result<Found> {
@@ -258,19 +261,22 @@ fn eip_id(index: usize) -> String {
 async fn find_eip(ctx: &Ctx, index: usize) -> Result<Option<aws_sdk_ec2::types::Address>> {
     let id = eip_id(index);
     let out = ctx.clients.ec2.describe_addresses().set_filters(Some(owner_filters(ctx, &id))).send().await.ctx("ec2", "DescribeAddresses", &id)?;
-    Ok(out.addresses().iter().find(|a| ctx.owns(&id, ec2_tags(a.tags()))).cloned())
+    let found = out.addresses().iter().filter(|a| ctx.owns(&id, ec2_tags(a.tags()))).cloned().collect();
+    ctx.single(&id, "ec2:elastic-ip", found, |a| a.allocation_id().unwrap_or_default().to_string())
 }
 
 async fn find_nat(ctx: &Ctx, id: &str) -> Result<Option<aws_sdk_ec2::types::NatGateway>> {
     let mut filters = owner_filters(ctx, id);
     filters.push(Filter::builder().name("state").values("pending").values("available").build());
     let out = ctx.clients.ec2.describe_nat_gateways().set_filter(Some(filters)).send().await.ctx("ec2", "DescribeNatGateways", id)?;
-    Ok(out
+    let found = out
         .nat_gateways()
         .iter()
         .filter(|n| matches!(n.state().map(|s| s.as_str()), Some("pending") | Some("available")))
-        .find(|n| ctx.owns(id, ec2_tags(n.tags())))
-        .cloned())
+        .filter(|n| ctx.owns(id, ec2_tags(n.tags())))
+        .cloned()
+        .collect();
+    ctx.single(id, "ec2:nat-gateway", found, |n| n.nat_gateway_id().unwrap_or_default().to_string())
 }
 
 pub async fn inspect_nat(ctx: &Ctx, id: &str, index: usize) -> Result<Found> {
@@ -373,7 +379,8 @@ fn route_plan(ctx: &Ctx, private: Option<usize>) -> (Option<String>, Vec<String>
 
 async fn find_rt(ctx: &Ctx, id: &str) -> Result<Option<aws_sdk_ec2::types::RouteTable>> {
     let out = ctx.clients.ec2.describe_route_tables().set_filters(Some(owner_filters(ctx, id))).send().await.ctx("ec2", "DescribeRouteTables", id)?;
-    Ok(out.route_tables().iter().find(|r| ctx.owns(id, ec2_tags(r.tags()))).cloned())
+    let found = out.route_tables().iter().filter(|r| ctx.owns(id, ec2_tags(r.tags()))).cloned().collect();
+    ctx.single(id, "ec2:route-table", found, |r| r.route_table_id().unwrap_or_default().to_string())
 }
 
 fn default_route_target(rt: &aws_sdk_ec2::types::RouteTable) -> Option<String> {
@@ -477,7 +484,8 @@ pub async fn delete_routes(ctx: &Ctx, id: &str) -> Result<Option<String>> {
 
 async fn find_flow_log(ctx: &Ctx, id: &str) -> Result<Option<aws_sdk_ec2::types::FlowLog>> {
     let out = ctx.clients.ec2.describe_flow_logs().set_filter(Some(owner_filters(ctx, id))).send().await.ctx("ec2", "DescribeFlowLogs", id)?;
-    Ok(out.flow_logs().iter().find(|f| ctx.owns(id, ec2_tags(f.tags()))).cloned())
+    let found = out.flow_logs().iter().filter(|f| ctx.owns(id, ec2_tags(f.tags()))).cloned().collect();
+    ctx.single(id, "ec2:flow-log", found, |f| f.flow_log_id().unwrap_or_default().to_string())
 }
 
 pub async fn inspect_flow_log(ctx: &Ctx, id: &str) -> Result<Found> {
@@ -610,7 +618,8 @@ pub fn desired_rules(ctx: &Ctx, kind: SgKind) -> (BTreeSet<Rule>, BTreeSet<Rule>
 
 async fn find_sg(ctx: &Ctx, id: &str) -> Result<Option<aws_sdk_ec2::types::SecurityGroup>> {
     let out = ctx.clients.ec2.describe_security_groups().set_filters(Some(owner_filters(ctx, id))).send().await.ctx("ec2", "DescribeSecurityGroups", id)?;
-    Ok(out.security_groups().iter().find(|g| ctx.owns(id, ec2_tags(g.tags()))).cloned())
+    let found = out.security_groups().iter().filter(|g| ctx.owns(id, ec2_tags(g.tags()))).cloned().collect();
+    ctx.single(id, "ec2:security-group", found, |g| g.group_id().unwrap_or_default().to_string())
 }
 
 fn rule_changes(field: &str, want: &BTreeSet<Rule>, got: &BTreeSet<Rule>) -> Vec<Change> {
@@ -624,8 +633,31 @@ fn rule_changes(field: &str, want: &BTreeSet<Rule>, got: &BTreeSet<Rule>) -> Vec
     changes
 }
 
+/// A group with the stack's name in the stack's VPC but without its tags (group names are
+/// unique per VPC, so provision could not create its own): not adopted.
+async fn claim_sg_name(ctx: &Ctx, id: &str, kind: SgKind) -> Result<()> {
+    let Some(vpc) = ctx.get("vpc", "id") else { return Ok(()) };
+    let name = super::names::security_group(&ctx.stack, kind);
+    let out = ctx
+        .clients
+        .ec2
+        .describe_security_groups()
+        .filters(Filter::builder().name("vpc-id").values(&vpc).build())
+        .filters(Filter::builder().name("group-name").values(&name).build())
+        .send()
+        .await
+        .ctx("ec2", "DescribeSecurityGroups", &name)?;
+    for g in out.security_groups().iter().filter(|g| g.group_name() == Some(name.as_str())) {
+        ctx.claim(id, "ec2:security-group", &format!("{name} ({})", g.group_id().unwrap_or_default()), ec2_tags(g.tags()))?;
+    }
+    Ok(())
+}
+
 pub async fn inspect_sg(ctx: &Ctx, id: &str, kind: SgKind) -> Result<Found> {
-    let Some(sg) = find_sg(ctx, id).await? else { return Ok(Found::Absent) };
+    let Some(sg) = find_sg(ctx, id).await? else {
+        claim_sg_name(ctx, id, kind).await?;
+        return Ok(Found::Absent);
+    };
     let (want_in, want_out) = desired_rules(ctx, kind);
     let mut changes = rule_changes(&format!("security.{}.ingress", super::names::security_group_suffix(kind)), &want_in, &flatten(sg.ip_permissions()));
     changes.extend(rule_changes(&format!("security.{}.egress", super::names::security_group_suffix(kind)), &want_out, &flatten(sg.ip_permissions_egress())));
