@@ -12,12 +12,12 @@ pub const CONTROLS: &[(&str, ControlFn)] = &[
     ("kms-key-policy-no-wildcard-principal", no_wildcard_principal),
 ];
 
-/// The key's manager, state and spec, or the `error` verdict when DescribeKey could not read
-/// them: an unreadable key is never taken for an AWS-managed one.
-fn described(k: &Key) -> Result<(Manager, &str, &str), Verdict> {
+/// The key's manager, state and spec, or why DescribeKey could not read them (an `error`
+/// verdict): an unreadable key is never taken for an AWS-managed one.
+fn described(k: &Key) -> Result<(Manager, &str, &str), String> {
     match (k.manager.get(), k.state.get(), k.key_spec.get()) {
         (Ok(m), Ok(st), Ok(spec)) => Ok((*m, st.as_str(), spec.as_str())),
-        (Err(r), _, _) | (_, Err(r), _) | (_, _, Err(r)) => Err(Verdict::error(&k.meta, format!("key {} could not be described: {r}", k.meta.id))),
+        (Err(r), _, _) | (_, Err(r), _) | (_, _, Err(r)) => Err(format!("key {} could not be described: {r}", k.meta.id)),
     }
 }
 
@@ -27,7 +27,7 @@ fn rotation_enabled(state: &State, _: &Params) -> Vec<Verdict> {
     each(&state.kms.keys, "kms:key", |k| {
         let (manager, key_state, spec) = match described(k) {
             Ok(d) => d,
-            Err(v) => return v,
+            Err(why) => return Verdict::error(&k.meta, why),
         };
         if manager != Manager::Customer {
             return Verdict::not_applicable(&k.meta, "AWS-managed key: AWS rotates it");
@@ -50,7 +50,7 @@ fn not_pending_deletion(state: &State, _: &Params) -> Vec<Verdict> {
     each(&state.kms.keys, "kms:key", |k| {
         let (manager, key_state, _) = match described(k) {
             Ok(d) => d,
-            Err(v) => return v,
+            Err(why) => return Verdict::error(&k.meta, why),
         };
         if manager != Manager::Customer {
             return Verdict::not_applicable(&k.meta, "AWS-managed key");
