@@ -5,18 +5,8 @@ mod support;
 
 use aws_sdk_ec2::types::{IpPermission, IpRange};
 use serde_json::Value;
-use support::Emulator;
+use support::{status_of, Emulator};
 
-fn status_of(report: &Value, control: &str, resource_id: &str) -> String {
-    let hits: Vec<&Value> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["control_id"] == control && (f["resource"]["id"] == resource_id || f["resource"]["name"] == resource_id))
-        .collect();
-    assert_eq!(hits.len(), 1, "{control} on {resource_id}: {hits:#?}");
-    hits[0]["status"].as_str().unwrap().to_string()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn account_wide_scan_judges_resources_it_did_not_create() {

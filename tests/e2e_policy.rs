@@ -5,18 +5,8 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::{Emulator, ACCOUNT};
+use support::{status_of, Emulator, ACCOUNT};
 
-fn status_of(report: &Value, control: &str, resource: &str) -> String {
-    let hits: Vec<&Value> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["control_id"] == control && (f["resource"]["id"] == resource || f["resource"]["name"] == resource || f["resource"]["logical_id"] == resource))
-        .collect();
-    assert_eq!(hits.len(), 1, "{control} on {resource}: {hits:#?}");
-    hits[0]["status"].as_str().unwrap().to_string()
-}
 
 fn message_of(report: &Value, control: &str, resource: &str) -> String {
     report["findings"].as_array().unwrap().iter().find(|f| f["control_id"] == control && f["resource"]["id"] == resource).map(|f| f["message"].to_string()).unwrap_or_default()

@@ -15,18 +15,8 @@ use aws_sdk_elasticache::types::TransitEncryptionMode;
 use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ProtocolEnum, RedirectActionConfig, RuleCondition};
 use aws_sdk_rds::types::{ApplyMethod, Parameter};
 use serde_json::Value;
-use support::Emulator;
+use support::{status_of, Emulator};
 
-fn status_of(report: &Value, control: &str, resource_id: &str) -> String {
-    let hits: Vec<&Value> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["control_id"] == control && (f["resource"]["id"] == resource_id || f["resource"]["name"] == resource_id))
-        .collect();
-    assert_eq!(hits.len(), 1, "{control} on {resource_id}: {hits:#?}");
-    hits[0]["status"].as_str().unwrap().to_string()
-}
 
 fn message_of(report: &Value, control: &str, resource_id: &str) -> String {
     report["findings"]

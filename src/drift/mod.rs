@@ -48,18 +48,27 @@ impl Drift<'_> {
             baseline_state: None,
         });
     }
+}
 
+/// The finding resource of a declared (desired) resource, its logical id and the stack-file
+/// setting that declared it.
+fn declared(d: &Meta) -> (FindingResource, String, String) {
+    let logical = d.logical_id().unwrap_or_default().to_string();
+    let resource = FindingResource {
+        resource_type: d.resource_type.clone(),
+        id: d.display_name().to_string(),
+        arn: String::new(),
+        region: d.region.clone(),
+        logical_id: Some(logical.clone()),
+        name: d.name.clone(),
+    };
+    let setting = crate::provision::declared_at(&logical);
+    (resource, logical, setting)
+}
+
+impl Drift<'_> {
     fn missing(&mut self, d: &Meta) {
-        let logical = d.logical_id().unwrap_or_default().to_string();
-        let resource = FindingResource {
-            resource_type: d.resource_type.clone(),
-            id: d.display_name().to_string(),
-            arn: String::new(),
-            region: d.region.clone(),
-            logical_id: Some(logical.clone()),
-            name: d.name.clone(),
-        };
-        let setting = crate::provision::declared_at(&logical);
+        let (resource, logical, setting) = declared(d);
         self.finding(
             "drift-missing",
             Status::Fail,
@@ -75,16 +84,7 @@ impl Drift<'_> {
     /// A declared resource that was not found where its listing failed: it could not be read,
     /// which is an error, never `drift-missing`.
     fn unread(&mut self, d: &Meta, reason: &str) {
-        let logical = d.logical_id().unwrap_or_default().to_string();
-        let resource = FindingResource {
-            resource_type: d.resource_type.clone(),
-            id: d.display_name().to_string(),
-            arn: String::new(),
-            region: d.region.clone(),
-            logical_id: Some(logical.clone()),
-            name: d.name.clone(),
-        };
-        let setting = crate::provision::declared_at(&logical);
+        let (resource, logical, setting) = declared(d);
         let msg = format!("{} {} ({logical}) could not be read: {reason}", d.resource_type, d.display_name());
         self.finding("drift-changed", Status::Error, resource, msg, "resource", Value::Null, Value::Null, &setting);
     }

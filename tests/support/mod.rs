@@ -130,3 +130,16 @@ impl Emulator {
         Run::from(out)
     }
 }
+
+/// The status of the one finding of `control` on the resource whose id, name or logical id is
+/// `resource` (exactly one must exist).
+pub fn status_of(report: &serde_json::Value, control: &str, resource: &str) -> String {
+    let hits: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["control_id"] == control && (f["resource"]["id"] == resource || f["resource"]["name"] == resource || f["resource"]["logical_id"] == resource))
+        .collect();
+    assert_eq!(hits.len(), 1, "{control} on {resource}: {hits:#?}");
+    hits[0]["status"].as_str().expect("status").to_string()
+}
