@@ -49,9 +49,12 @@ pub async fn collect(ctx: &Ctx) -> ApiGateway {
             Err(e) => out.methods.fail(&ctx.region, format!("API {id}: {e}")),
             Ok(pages) => {
                 for r in pages.iter().flat_map(|p| p.items()) {
+                    // a resource without id or path cannot be told from another: incomplete
+                    let (Some(rid), Some(path)) = (r.id(), r.path()) else {
+                        out.methods.fail(&ctx.region, format!("API {id}: apigateway:GetResources returned a resource without an id or path"));
+                        continue;
+                    };
                     for (verb, m) in r.resource_methods().into_iter().flatten() {
-                        let path = r.path().unwrap_or_default();
-                        let rid = r.id().unwrap_or_default();
                         let integration = m.method_integration();
                         out.methods.insert(Method {
                             meta: ctx.meta(
@@ -78,7 +81,10 @@ pub async fn collect(ctx: &Ctx) -> ApiGateway {
             Err(e) => out.stages.fail(&ctx.region, format!("API {id}: {e}")),
             Ok(s) => {
                 for st in s.item() {
-                    let name = st.stage_name().unwrap_or_default();
+                    let Some(name) = st.stage_name() else {
+                        out.stages.fail(&ctx.region, format!("API {id}: apigateway:GetStages returned a stage without a name"));
+                        continue;
+                    };
                     let settings: BTreeMap<String, MethodSetting> = st
                         .method_settings()
                         .into_iter()
