@@ -204,10 +204,7 @@ async fn connect(args: &AwsArgs, stack: &Stack) -> Result<Ctx> {
 
 fn confirm_destroy(stack: &Stack, ctx: &Ctx) -> Result<()> {
     if !std::io::stdin().is_terminal() {
-        return Err(Error::usage(format!(
-            "refusing to destroy stack {} without confirmation: stdin is not a terminal; pass --yes",
-            stack.name
-        )));
+        return Err(Error::usage(format!("refusing to destroy stack {} without confirmation: stdin is not a terminal; pass --yes", stack.name)));
     }
     let db = if ctx.final_snapshot { "the database (a final snapshot is kept)" } else { "the database, without a final snapshot" };
     eprint!(
@@ -241,13 +238,7 @@ fn print_plan(summary: &RunSummary) {
     t.set_header(vec!["logical id", "type", "action", "physical id", "changes"]);
     for s in &summary.steps {
         let changes: Vec<String> = s.changes.iter().map(|c| format!("{}: {} → {}", c.field, c.got, c.want)).collect();
-        t.add_row(vec![
-            s.logical_id.clone(),
-            s.kind.clone(),
-            s.action.as_str().to_string(),
-            s.physical_id.clone().unwrap_or_default(),
-            changes.join("\n"),
-        ]);
+        t.add_row(vec![s.logical_id.clone(), s.kind.clone(), s.action.as_str().to_string(), s.physical_id.clone().unwrap_or_default(), changes.join("\n")]);
     }
     println!("{t}");
     println!(
@@ -282,12 +273,8 @@ fn report_run(summary: &RunSummary, verb: &str) {
         eprintln!("  not started (a dependency failed): {}", summary.blocked.join(", "));
     }
     if verb == "provision" {
-        let existing: Vec<String> = summary
-            .steps
-            .iter()
-            .filter(|s| s.error.is_none())
-            .map(|s| format!("{} ({})", s.logical_id, s.physical_id.as_deref().unwrap_or("-")))
-            .collect();
+        let existing: Vec<String> =
+            summary.steps.iter().filter(|s| s.error.is_none()).map(|s| format!("{} ({})", s.logical_id, s.physical_id.as_deref().unwrap_or("-"))).collect();
         eprintln!("  exist so far: {}", if existing.is_empty() { "none".to_string() } else { existing.join(", ") });
         eprintln!("  fix the cause and run provision again: it resumes without duplicates");
     }
@@ -298,11 +285,8 @@ pub fn stack_outputs(ctx: &Ctx) -> BTreeMap<String, serde_json::Value> {
     let outs = ctx.outputs();
     let get = |node: &str, key: &str| outs.get(node).and_then(|a| a.get(key)).cloned();
     let list = |prefix: &str| -> Vec<String> {
-        let mut ids: Vec<(String, String)> = outs
-            .iter()
-            .filter(|(k, _)| k.starts_with(prefix))
-            .filter_map(|(k, a)| a.get("id").map(|id| (k.clone(), id.clone())))
-            .collect();
+        let mut ids: Vec<(String, String)> =
+            outs.iter().filter(|(k, _)| k.starts_with(prefix)).filter_map(|(k, a)| a.get("id").map(|id| (k.clone(), id.clone()))).collect();
         ids.sort();
         ids.into_iter().map(|(_, id)| id).collect()
     };

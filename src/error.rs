@@ -167,18 +167,16 @@ where
             };
             Cause { code, message, request_id: response_request_id(raw), endpoint_hint: None }
         }
-        SdkError::ConstructionFailure(_) => Cause { code: "ConstructionFailure".to_string(), message: source_chain(err), request_id: None, endpoint_hint: None },
+        SdkError::ConstructionFailure(_) => {
+            Cause { code: "ConstructionFailure".to_string(), message: source_chain(err), request_id: None, endpoint_hint: None }
+        }
         _ => Cause { code: "SdkError".to_string(), message: source_chain(err), request_id: None, endpoint_hint: None },
     }
 }
 
 /// The request id of an HTTP answer (the header names AWS protocols use).
 fn response_request_id(raw: &HttpResponse) -> Option<String> {
-    ["x-amzn-requestid", "x-amz-request-id", "x-amzn-request-id"]
-        .iter()
-        .find_map(|h| raw.headers().get(*h))
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
+    ["x-amzn-requestid", "x-amz-request-id", "x-amzn-request-id"].iter().find_map(|h| raw.headers().get(*h)).filter(|v| !v.is_empty()).map(str::to_string)
 }
 
 /// An answer that carried no AWS error code: a success whose body could not be parsed, or an
@@ -273,13 +271,7 @@ pub fn source_chain(err: &(dyn std::error::Error + 'static)) -> String {
 pub trait SdkResultExt<T> {
     fn ctx(self, service: &'static str, operation: &'static str, resource: &str) -> Result<T>;
     /// `Ok(None)` when the service answered with one of `not_found_codes`.
-    fn found(
-        self,
-        service: &'static str,
-        operation: &'static str,
-        resource: &str,
-        not_found_codes: &[&str],
-    ) -> Result<Option<T>>;
+    fn found(self, service: &'static str, operation: &'static str, resource: &str, not_found_codes: &[&str]) -> Result<Option<T>>;
 }
 
 impl<T, E> SdkResultExt<T> for std::result::Result<T, SdkError<E, HttpResponse>>
@@ -290,13 +282,7 @@ where
         self.map_err(|e| from_sdk(service, operation, resource, e))
     }
 
-    fn found(
-        self,
-        service: &'static str,
-        operation: &'static str,
-        resource: &str,
-        not_found_codes: &[&str],
-    ) -> Result<Option<T>> {
+    fn found(self, service: &'static str, operation: &'static str, resource: &str, not_found_codes: &[&str]) -> Result<Option<T>> {
         match self {
             Ok(v) => Ok(Some(v)),
             Err(e) if sdk_code(&e).is_some_and(|c| not_found_codes.contains(&c)) => Ok(None),

@@ -124,7 +124,8 @@ fn check_stack(text: String) -> Result<(), TestCaseError> {
             for line in msg.lines() {
                 let rest = line.strip_prefix("fuzz.toml:");
                 prop_assert!(rest.is_some(), "error does not name the file: {line}");
-                let n: usize = rest.unwrap().split(':').next().unwrap_or_default().parse().map_err(|_| TestCaseError::fail(format!("no line number: {line}")))?;
+                let n: usize =
+                    rest.unwrap().split(':').next().unwrap_or_default().parse().map_err(|_| TestCaseError::fail(format!("no line number: {line}")))?;
                 prop_assert!(n >= 1 && n <= line_count + 1, "line {n} outside the file ({line_count} lines): {line}");
             }
         }

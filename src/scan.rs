@@ -133,8 +133,8 @@ fn finish(cat: &Catalogue, stack: Option<&Stack>, mut report: Report, args: &Sca
     }
     if let Some(path) = &args.baseline {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
-        let previous: Report = serde_json::from_str(&text)
-            .map_err(|e| Error::usage(format!("{}:{}: not a tapaudit JSON report: {e}", path.display(), e.line())))?;
+        let previous: Report =
+            serde_json::from_str(&text).map_err(|e| Error::usage(format!("{}:{}: not a tapaudit JSON report: {e}", path.display(), e.line())))?;
         report.apply_baseline(&previous);
     }
     emit(&report, cat, args)?;
@@ -200,11 +200,31 @@ fn retain_stack(state: &mut State, stack: &str) {
         ($($c:expr),*) => { $( $c.retain(|r| crate::model::Resource::meta(r).stack().is_none_or(|s| s == stack)); )* };
     }
     keep!(
-        state.kms.keys, state.ec2.vpcs, state.ec2.subnets, state.ec2.route_tables, state.ec2.internet_gateways, state.ec2.nat_gateways,
-        state.ec2.security_groups, state.ec2.flow_logs, state.rds.instances, state.rds.clusters, state.kinesis.streams, state.logs.log_groups,
-        state.secrets.secrets, state.ecs.clusters, state.ecs.services, state.ecs.task_definitions, state.apigw.rest_apis, state.apigw.methods,
-        state.apigw.stages, state.elasticache.replication_groups, state.elasticache.clusters, state.efs.file_systems, state.elbv2.load_balancers,
-        state.elbv2.listeners, state.iam.roles
+        state.kms.keys,
+        state.ec2.vpcs,
+        state.ec2.subnets,
+        state.ec2.route_tables,
+        state.ec2.internet_gateways,
+        state.ec2.nat_gateways,
+        state.ec2.security_groups,
+        state.ec2.flow_logs,
+        state.rds.instances,
+        state.rds.clusters,
+        state.kinesis.streams,
+        state.logs.log_groups,
+        state.secrets.secrets,
+        state.ecs.clusters,
+        state.ecs.services,
+        state.ecs.task_definitions,
+        state.apigw.rest_apis,
+        state.apigw.methods,
+        state.apigw.stages,
+        state.elasticache.replication_groups,
+        state.elasticache.clusters,
+        state.efs.file_systems,
+        state.elbv2.load_balancers,
+        state.elbv2.listeners,
+        state.iam.roles
     );
 }
 

@@ -147,7 +147,12 @@ mod tests {
 
     fn sup(control: &str, resource: &str, expires: Option<Date>) -> Suppression {
         Suppression {
-            spec: SuppressionSpec { control: control.into(), resource: resource.into(), reason: "accepted risk".into(), expires: expires.map(|d| d.to_string()) },
+            spec: SuppressionSpec {
+                control: control.into(),
+                resource: resource.into(),
+                reason: "accepted risk".into(),
+                expires: expires.map(|d| d.to_string()),
+            },
             expires,
             source: SourceRef { path: "stacks/dev.toml".into(), line: 9 },
         }
@@ -155,7 +160,11 @@ mod tests {
 
     #[test]
     fn live_suppressions_accept_matching_failures_only() {
-        let mut f = vec![finding("kms-key-rotation-enabled", "data-key", Status::Fail), finding("kms-key-rotation-enabled", "other", Status::Fail), finding("kms-key-rotation-enabled", "data-key", Status::Error)];
+        let mut f = vec![
+            finding("kms-key-rotation-enabled", "data-key", Status::Fail),
+            finding("kms-key-rotation-enabled", "other", Status::Fail),
+            finding("kms-key-rotation-enabled", "data-key", Status::Error),
+        ];
         let expired = apply(&mut f, &[sup("kms-key-rotation-enabled", "data-key", Some(date!(2030 - 01 - 01)))], date!(2026 - 11 - 22));
         assert!(expired.is_empty());
         assert_eq!(f[0].suppression.as_ref().map(|s| s.reason.as_str()), Some("accepted risk"));

@@ -7,7 +7,6 @@ use aws_sdk_ec2::types::{IpPermission, IpRange};
 use serde_json::Value;
 use support::{status_of, Emulator};
 
-
 #[tokio::test(flavor = "multi_thread")]
 async fn account_wide_scan_judges_resources_it_did_not_create() {
     let emu = Emulator::start();
@@ -36,7 +35,9 @@ async fn account_wide_scan_judges_resources_it_did_not_create() {
     };
     let open_ssh = sg("open-ssh").await;
     let internal_db = sg("internal-db").await;
-    let rule = |port: i32, cidr: &str| IpPermission::builder().ip_protocol("tcp").from_port(port).to_port(port).ip_ranges(IpRange::builder().cidr_ip(cidr).build()).build();
+    let rule = |port: i32, cidr: &str| {
+        IpPermission::builder().ip_protocol("tcp").from_port(port).to_port(port).ip_ranges(IpRange::builder().cidr_ip(cidr).build()).build()
+    };
     ec2.authorize_security_group_ingress().group_id(&open_ssh).ip_permissions(rule(22, "0.0.0.0/0")).send().await.unwrap();
     ec2.authorize_security_group_ingress().group_id(&internal_db).ip_permissions(rule(5432, "10.0.0.0/8")).send().await.unwrap();
 
@@ -74,29 +75,45 @@ async fn account_wide_scan_judges_resources_it_did_not_create() {
 
     // EFS: encrypted with a CMK + backups + TLS policy, and a bare one
     let efs = aws_sdk_efs::Client::new(&cfg);
-    let good_fs = efs.create_file_system().creation_token("good-fs").encrypted(true).kms_key_id(&good_key_arn).backup(true).send().await.unwrap().file_system_id().to_string();
+    let good_fs = efs
+        .create_file_system()
+        .creation_token("good-fs")
+        .encrypted(true)
+        .kms_key_id(&good_key_arn)
+        .backup(true)
+        .send()
+        .await
+        .unwrap()
+        .file_system_id()
+        .to_string();
     let tls = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Sid": "TLSOnly", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]});
     efs.put_file_system_policy().file_system_id(&good_fs).policy(tls.to_string()).send().await.unwrap();
     let bare_fs = efs.create_file_system().creation_token("bare-fs").send().await.unwrap().file_system_id().to_string();
 
     // ALB: HTTP only, default attributes
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&cfg);
-    let lb = elb
-        .create_load_balancer()
-        .name("plain-http")
-        .set_subnets(Some(subnets.clone()))
-        .security_groups(&internal_db)
+    let lb = elb.create_load_balancer().name("plain-http").set_subnets(Some(subnets.clone())).security_groups(&internal_db).send().await.unwrap();
+    let lb_arn = lb.load_balancers()[0].load_balancer_arn().unwrap().to_string();
+    let tg = elb
+        .create_target_group()
+        .name("plain-tg")
+        .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
+        .port(80)
+        .vpc_id(&vpc)
         .send()
         .await
         .unwrap();
-    let lb_arn = lb.load_balancers()[0].load_balancer_arn().unwrap().to_string();
-    let tg = elb.create_target_group().name("plain-tg").protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http).port(80).vpc_id(&vpc).send().await.unwrap();
     let tg_arn = tg.target_groups()[0].target_group_arn().unwrap().to_string();
     elb.create_listener()
         .load_balancer_arn(&lb_arn)
         .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
         .port(80)
-        .default_actions(aws_sdk_elasticloadbalancingv2::types::Action::builder().r#type(aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum::Forward).target_group_arn(&tg_arn).build())
+        .default_actions(
+            aws_sdk_elasticloadbalancingv2::types::Action::builder()
+                .r#type(aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum::Forward)
+                .target_group_arn(&tg_arn)
+                .build(),
+        )
         .send()
         .await
         .unwrap();
@@ -158,10 +175,21 @@ async fn account_wide_scan_judges_resources_it_did_not_create() {
     ec2.authorize_security_group_ingress().group_id(&internal_db).ip_permissions(rule(3389, "0.0.0.0/0")).send().await.unwrap();
     let next = tempfile::tempdir().unwrap();
     let baseline = tmp.path().join("tapaudit.json");
-    let run = emu.run(&["scan", "--regions", "us-east-1", "--format", "json", "--output-dir", next.path().to_str().unwrap(), "--baseline", baseline.to_str().unwrap()]);
+    let run = emu.run(&[
+        "scan",
+        "--regions",
+        "us-east-1",
+        "--format",
+        "json",
+        "--output-dir",
+        next.path().to_str().unwrap(),
+        "--baseline",
+        baseline.to_str().unwrap(),
+    ]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let r: Value = serde_json::from_str(&std::fs::read_to_string(next.path().join("tapaudit.json")).unwrap()).unwrap();
-    let absent: Vec<(String, String)> = r["absent"].as_array().unwrap().iter().map(|f| (f["control_id"].as_str().unwrap().into(), f["resource"]["id"].as_str().unwrap().into())).collect();
+    let absent: Vec<(String, String)> =
+        r["absent"].as_array().unwrap().iter().map(|f| (f["control_id"].as_str().unwrap().into(), f["resource"]["id"].as_str().unwrap().into())).collect();
     let new: Vec<(String, String)> = r["findings"]
         .as_array()
         .unwrap()

@@ -50,7 +50,9 @@ async fn drift_is_reported_once_per_change_with_field_want_got_and_line() {
     let sg_id = sg.security_groups()[0].group_id().unwrap().to_string();
     ec2.authorize_security_group_ingress()
         .group_id(&sg_id)
-        .ip_permissions(IpPermission::builder().ip_protocol("tcp").from_port(22).to_port(22).ip_ranges(IpRange::builder().cidr_ip("10.9.0.0/16").build()).build())
+        .ip_permissions(
+            IpPermission::builder().ip_protocol("tcp").from_port(22).to_port(22).ip_ranges(IpRange::builder().cidr_ip("10.9.0.0/16").build()).build(),
+        )
         .send()
         .await
         .unwrap();
@@ -60,12 +62,7 @@ async fn drift_is_reported_once_per_change_with_field_want_got_and_line() {
     let key_id = alias.aliases().iter().find(|a| a.alias_name() == Some("alias/tapaudit-dev-data-key")).unwrap().target_key_id().unwrap().to_string();
     kms.disable_key_rotation().key_id(&key_id).send().await.unwrap();
     // unmanaged resource: something else carrying the stack's tag
-    logs.create_log_group()
-        .log_group_name("/tapaudit/dev/handmade")
-        .tags("tapaudit:stack", "dev")
-        .send()
-        .await
-        .unwrap();
+    logs.create_log_group().log_group_name("/tapaudit/dev/handmade").tags("tapaudit:stack", "dev").send().await.unwrap();
     // a removed tag
     let kinesis = aws_sdk_kinesis::Client::new(&cfg);
     kinesis.remove_tags_from_stream().stream_name("tapaudit-dev-ingest").tag_keys("Environment").send().await.unwrap();
@@ -168,7 +165,9 @@ async fn suppressions_and_baselines() {
     let sg = ec2.describe_security_groups().filters(Filter::builder().name("group-name").values("tapaudit-dev-db-sg").build()).send().await.unwrap();
     ec2.authorize_security_group_ingress()
         .group_id(sg.security_groups()[0].group_id().unwrap())
-        .ip_permissions(IpPermission::builder().ip_protocol("tcp").from_port(3306).to_port(3306).ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build()).build())
+        .ip_permissions(
+            IpPermission::builder().ip_protocol("tcp").from_port(3306).to_port(3306).ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build()).build(),
+        )
         .send()
         .await
         .unwrap();

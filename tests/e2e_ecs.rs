@@ -67,17 +67,8 @@ async fn a_password_in_a_url_fails_whatever_the_variable_is_called_and_is_writte
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");
     let snapshot = tmp.path().join("snapshot.json");
-    let run = emu.run(&[
-        "scan",
-        "--stack",
-        "dev",
-        "--format",
-        "json,sarif",
-        "--output-dir",
-        dir.to_str().unwrap(),
-        "--save-snapshot",
-        snapshot.to_str().unwrap(),
-    ]);
+    let run =
+        emu.run(&["scan", "--stack", "dev", "--format", "json,sarif", "--output-dir", dir.to_str().unwrap(), "--save-snapshot", snapshot.to_str().unwrap()]);
     assert_eq!(run.code, 1, "a failing high finding: {}", run.stderr);
     let report: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("tapaudit.json")).unwrap()).unwrap();
     let secrets = findings(&report, "ecs-task-no-plaintext-secrets");
@@ -111,7 +102,8 @@ async fn a_password_in_a_url_fails_whatever_the_variable_is_called_and_is_writte
 
     // drift sees the changed environment of the container, by name and kind only
     let drift: Vec<&Value> = report["findings"].as_array().unwrap().iter().filter(|f| f["kind"] == "drift").collect();
-    let env = drift.iter().find(|f| f["evidence"]["expected"]["field"].as_str().is_some_and(|s| s.ends_with(".environment"))).unwrap_or_else(|| panic!("{drift:#?}"));
+    let env =
+        drift.iter().find(|f| f["evidence"]["expected"]["field"].as_str().is_some_and(|s| s.ends_with(".environment"))).unwrap_or_else(|| panic!("{drift:#?}"));
     assert!(env["evidence"]["observed"]["value"].to_string().contains("APP_CONFIG (url-credentials)"), "{env:#}");
 }
 

@@ -99,7 +99,12 @@ fn faulty_scans_match_clean(emu: &Emulator, args: &[&str]) -> BTreeMap<&'static 
         let t = Instant::now();
         let s = scan(emu, &proxy.url(), args, &["--max-attempts", MAX_ATTEMPTS_UNDER_FAULTS, "--timeout", "1"]);
         let injected = proxy.injected();
-        eprintln!("{} seed {seed}: {:.1}s, injected {injected:?} into {} requests", args.join(" "), t.elapsed().as_secs_f64(), proxy.requests().values().sum::<u64>());
+        eprintln!(
+            "{} seed {seed}: {:.1}s, injected {injected:?} into {} requests",
+            args.join(" "),
+            t.elapsed().as_secs_f64(),
+            proxy.requests().values().sum::<u64>()
+        );
         assert!(proxy.total_injected() > 5, "seed {seed}: faults were injected: {injected:?}");
         for (kind, n) in injected {
             *total_injected.entry(kind).or_default() += n;
@@ -166,13 +171,17 @@ fn outage_violations(service: &str, op: &str, fault: Fault, clean_code: i32, cle
         let (code, message) = (e["code"].as_str().unwrap_or_default(), e["message"].as_str().unwrap_or_default());
         let named = match fault {
             Fault::Throttle => {
-                ["Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"].contains(&code) && message.contains("[request id fault-proxy-")
+                ["Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"].contains(&code)
+                    && message.contains("[request id fault-proxy-")
             }
             Fault::Unavailable => code == "HTTP503" && message.contains("503 Service Unavailable"),
             Fault::Reset => code == "ConnectionError" && message.to_ascii_lowercase().contains("reset"),
             Fault::Truncate => code == "TruncatedResponse" && message.contains("body could not be read"),
             // a garbled success does not parse; a garbled error answer loses its code
-            Fault::Garble => (code == "UnparseableResponse" && message.contains("could not be parsed")) || (code.starts_with("HTTP") && message.contains("without an AWS error code")),
+            Fault::Garble => {
+                (code == "UnparseableResponse" && message.contains("could not be parsed"))
+                    || (code.starts_with("HTTP") && message.contains("without an AWS error code"))
+            }
             Fault::Slow => true,
         };
         if !named {
@@ -220,7 +229,12 @@ fn outage_of_every_operation(emu: &Emulator, args: &[&str], min_ops: usize) {
         let s = scan(emu, &proxy.url(), args, &["--max-attempts", "2"]);
         violations.extend(outage_violations(service, op, fault, clean_code, &want, &s, &proxy));
         let errors = s.report.as_ref().map(|r| verdicts(r).values().filter(|v| *v == "error").count());
-        summary.push(format!("{service} {op} ({}): exit {}, {} error findings", fault.name(), s.run.code, errors.map_or("no report".to_string(), |n| n.to_string())));
+        summary.push(format!(
+            "{service} {op} ({}): exit {}, {} error findings",
+            fault.name(),
+            s.run.code,
+            errors.map_or("no report".to_string(), |n| n.to_string())
+        ));
     }
     eprintln!("{} single-operation outages ({}) in {:.0}s:\n  {}", ops.len(), args.join(" "), started.elapsed().as_secs_f64(), summary.join("\n  "));
     assert!(violations.is_empty(), "{} violations:\n{}", violations.len(), violations.join("\n"));
@@ -283,7 +297,8 @@ async fn richer_account(emu: &Emulator) {
         .await
         .unwrap();
     let efs = aws_sdk_efs::Client::new(&cfg);
-    let fs = efs.create_file_system().creation_token("extra-fs").encrypted(true).kms_key_id(&key).backup(true).send().await.unwrap().file_system_id().to_string();
+    let fs =
+        efs.create_file_system().creation_token("extra-fs").encrypted(true).kms_key_id(&key).backup(true).send().await.unwrap().file_system_id().to_string();
     let tls = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]});
     efs.put_file_system_policy().file_system_id(&fs).policy(tls.to_string()).send().await.unwrap();
     efs.create_mount_target().file_system_id(&fs).subnet_id(&subnets[0]).security_groups(&sg).send().await.unwrap();

@@ -10,7 +10,8 @@ use serde_json::Value;
 use support::Emulator;
 
 fn finding<'a>(report: &'a Value, control: &str, resource_id: &str) -> &'a Value {
-    let hits: Vec<&Value> = report["findings"].as_array().unwrap().iter().filter(|f| f["control_id"] == control && f["resource"]["id"] == resource_id).collect();
+    let hits: Vec<&Value> =
+        report["findings"].as_array().unwrap().iter().filter(|f| f["control_id"] == control && f["resource"]["id"] == resource_id).collect();
     assert_eq!(hits.len(), 1, "{control} on {resource_id}: {hits:#?}");
     hits[0]
 }
@@ -62,7 +63,9 @@ async fn network_sources_prefix_lists_and_flow_log_delivery() {
     };
     let open_pl = pl("everyone", &["192.168.0.0/16", "0.0.0.0/0"]).await;
     let office_pl = pl("office", &["10.1.0.0/16", "172.16.0.0/12"]).await;
-    let via_pl = |pl: &str| IpPermission::builder().ip_protocol("tcp").from_port(22).to_port(22).prefix_list_ids(PrefixListId::builder().prefix_list_id(pl).build()).build();
+    let via_pl = |pl: &str| {
+        IpPermission::builder().ip_protocol("tcp").from_port(22).to_port(22).prefix_list_ids(PrefixListId::builder().prefix_list_id(pl).build()).build()
+    };
     let open_by_pl = sg("open-by-prefix-list").await;
     ec2.authorize_security_group_ingress().group_id(&open_by_pl).ip_permissions(via_pl(&open_pl)).send().await.unwrap();
     let office_by_pl = sg("office-by-prefix-list").await;
@@ -88,7 +91,10 @@ async fn network_sources_prefix_lists_and_flow_log_delivery() {
     }
     logs.delete_log_group().log_group_name("/net/deleted-later").send().await.unwrap();
     let fl = ec2.describe_flow_logs().send().await.unwrap();
-    assert!(fl.flow_logs().iter().all(|f| f.deliver_logs_status() == Some("SUCCESS")), "the emulator (like EC2) still reports SUCCESS: the log group lookup is what catches it");
+    assert!(
+        fl.flow_logs().iter().all(|f| f.deliver_logs_status() == Some("SUCCESS")),
+        "the emulator (like EC2) still reports SUCCESS: the log group lookup is what catches it"
+    );
     // a flow log to a group that never existed: the emulator reports DeliverLogsStatus FAILED
     let failed_vpc = ec2.create_vpc().cidr_block("10.32.0.0/16").send().await.unwrap().vpc().unwrap().vpc_id().unwrap().to_string();
     ec2.create_flow_logs()

@@ -7,9 +7,14 @@ mod support;
 use serde_json::{json, Value};
 use support::{status_of, Emulator, ACCOUNT};
 
-
 fn message_of(report: &Value, control: &str, resource: &str) -> String {
-    report["findings"].as_array().unwrap().iter().find(|f| f["control_id"] == control && f["resource"]["id"] == resource).map(|f| f["message"].to_string()).unwrap_or_default()
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["control_id"] == control && f["resource"]["id"] == resource)
+        .map(|f| f["message"].to_string())
+        .unwrap_or_default()
 }
 
 fn root_admin() -> Value {
@@ -46,7 +51,9 @@ async fn policies_are_judged_as_aws_evaluates_them() {
     let open = |condition: Value| json!({"Sid": "Anyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*", "Condition": condition});
     let tls_only = key(key_policy(open(json!({"Bool": {"aws:SecureTransport": "true"}})))).await;
     let caller_account = key(key_policy(open(json!({"StringEquals": {"kms:CallerAccount": ACCOUNT}})))).await;
-    let any_root = key(key_policy(json!({"Sid": "AnyRoot", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::*:root"}, "Action": "kms:Decrypt", "Resource": "*"}))).await;
+    let any_root =
+        key(key_policy(json!({"Sid": "AnyRoot", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::*:root"}, "Action": "kms:Decrypt", "Resource": "*"})))
+            .await;
     let via_service_only = key(key_policy(open(json!({"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}})))).await;
 
     // ---- IAM roles
@@ -84,7 +91,13 @@ async fn policies_are_judged_as_aws_evaluates_them() {
         .arn()
         .unwrap()
         .to_string();
-    iam.create_policy_version().policy_arn(&versions).policy_document(doc(json!({"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"})).to_string()).set_as_default(true).send().await.unwrap();
+    iam.create_policy_version()
+        .policy_arn(&versions)
+        .policy_document(doc(json!({"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"})).to_string())
+        .set_as_default(true)
+        .send()
+        .await
+        .unwrap();
     role("attached-versioned", ecs_trust(own_account()), None).await;
     iam.attach_role_policy().role_name("attached-versioned").policy_arn(&versions).send().await.unwrap();
 
@@ -118,7 +131,10 @@ async fn policies_are_judged_as_aws_evaluates_them() {
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
-    assert!(message_of(&r, "kms-key-policy-no-wildcard-principal", &tls_only).contains("aws:securetransport does not restrict who calls"), "the message says why the condition does not count");
+    assert!(
+        message_of(&r, "kms-key-policy-no-wildcard-principal", &tls_only).contains("aws:securetransport does not restrict who calls"),
+        "the message says why the condition does not count"
+    );
     assert!(message_of(&r, "iam-no-service-wildcard-on-data-services", "kinesis-reader").contains("kinesis:GetRecords (via kinesis:Get*)"));
 }
 
@@ -132,7 +148,13 @@ async fn dev_stack_roles_and_key_policy_pass_the_policy_checks() {
     let run = emu.run(&["scan", "--stack", "dev", "--format", "json", "--output-dir", tmp.path().to_str().unwrap()]);
     assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
     let r: Value = serde_json::from_str(&std::fs::read_to_string(tmp.path().join("tapaudit.json")).unwrap()).unwrap();
-    let ours = ["kms-key-policy-no-wildcard-principal", "iam-no-admin-wildcard", "iam-no-service-wildcard-on-data-services", "iam-trust-policy-expected-principals", "efs-tls-enforced"];
+    let ours = [
+        "kms-key-policy-no-wildcard-principal",
+        "iam-no-admin-wildcard",
+        "iam-no-service-wildcard-on-data-services",
+        "iam-trust-policy-expected-principals",
+        "efs-tls-enforced",
+    ];
     let findings: Vec<&Value> = r["findings"].as_array().unwrap().iter().filter(|f| ours.contains(&f["control_id"].as_str().unwrap())).collect();
     let roles = findings.iter().filter(|f| f["resource"]["type"] == "iam:role").count();
     assert!(roles >= 3 * 4, "every dev role is judged by the three IAM controls ({roles})");
@@ -140,7 +162,13 @@ async fn dev_stack_roles_and_key_policy_pass_the_policy_checks() {
     let not_passing: Vec<(String, String, String)> = findings
         .iter()
         .filter(|f| f["status"] != "pass" && f["status"] != "not_applicable")
-        .map(|f| (f["control_id"].as_str().unwrap().to_string(), f["resource"]["logical_id"].as_str().unwrap_or_default().to_string(), f["message"].as_str().unwrap_or_default().to_string()))
+        .map(|f| {
+            (
+                f["control_id"].as_str().unwrap().to_string(),
+                f["resource"]["logical_id"].as_str().unwrap_or_default().to_string(),
+                f["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
         .collect();
     assert!(not_passing.is_empty(), "{not_passing:#?}");
 }

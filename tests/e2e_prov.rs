@@ -66,7 +66,11 @@ async fn inventory(cfg: &aws_config::SdkConfig, stack: &str) -> BTreeMap<&'stati
 
     let rds = aws_sdk_rds::Client::new(cfg);
     let dbs = rds.describe_db_instances().send().await.unwrap();
-    let dbs = dbs.db_instances().iter().filter(|d| is_stack(d.tag_list().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())), stack)).count();
+    let dbs = dbs
+        .db_instances()
+        .iter()
+        .filter(|d| is_stack(d.tag_list().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())), stack))
+        .count();
     m.insert("rds db instances", dbs);
 
     let kinesis = aws_sdk_kinesis::Client::new(cfg);
@@ -81,7 +85,8 @@ async fn inventory(cfg: &aws_config::SdkConfig, stack: &str) -> BTreeMap<&'stati
 
     let sm = aws_sdk_secretsmanager::Client::new(cfg);
     let secrets = sm.list_secrets().send().await.unwrap();
-    let secrets = secrets.secret_list().iter().filter(|s| is_stack(s.tags().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())), stack)).count();
+    let secrets =
+        secrets.secret_list().iter().filter(|s| is_stack(s.tags().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())), stack)).count();
     m.insert("secrets", secrets);
 
     let logs = aws_sdk_cloudwatchlogs::Client::new(cfg);
@@ -107,13 +112,8 @@ async fn inventory(cfg: &aws_config::SdkConfig, stack: &str) -> BTreeMap<&'stati
 
     let ecs = aws_sdk_ecs::Client::new(cfg);
     let clusters = ecs.list_clusters().send().await.unwrap();
-    let described = ecs
-        .describe_clusters()
-        .set_clusters(Some(clusters.cluster_arns().to_vec()))
-        .include(aws_sdk_ecs::types::ClusterField::Tags)
-        .send()
-        .await
-        .unwrap();
+    let described =
+        ecs.describe_clusters().set_clusters(Some(clusters.cluster_arns().to_vec())).include(aws_sdk_ecs::types::ClusterField::Tags).send().await.unwrap();
     let clusters = described
         .clusters()
         .iter()
@@ -282,7 +282,13 @@ async fn a_stale_lock_blocks_with_its_holder_named_until_force_unlock() {
     assert!(lock_exists(&cfg).await, "a refused run leaves the holder's lock alone");
 
     let forced = emu.run(&["provision", "--stack", "dev", "--force-unlock"]).ok("provision --force-unlock");
-    assert!(forced.stderr.contains("--force-unlock: removed lock /tapaudit/lock/tapaudit-dev held by arn:aws:iam::123456789012:user/alice since 2026-11-30T23:59:00Z"), "{}", forced.stderr);
+    assert!(
+        forced
+            .stderr
+            .contains("--force-unlock: removed lock /tapaudit/lock/tapaudit-dev held by arn:aws:iam::123456789012:user/alice since 2026-11-30T23:59:00Z"),
+        "{}",
+        forced.stderr
+    );
     assert_eq!(inventory(&cfg, "dev").await, one_set());
     assert!(!lock_exists(&cfg).await);
 
@@ -305,18 +311,13 @@ async fn resources_with_the_stacks_names_but_not_its_tags_stop_provision_before_
     let kinesis = aws_sdk_kinesis::Client::new(&cfg);
     kinesis.create_stream().stream_name("tapaudit-dev-ingest").shard_count(1).send().await.unwrap();
     let logs = aws_sdk_cloudwatchlogs::Client::new(&cfg);
-    logs.create_log_group()
-        .log_group_name("/tapaudit/dev/ecs")
-        .tags("tapaudit:stack", "qa")
-        .tags("tapaudit:logical-id", "ecs-log-group")
-        .send()
-        .await
-        .unwrap();
+    logs.create_log_group().log_group_name("/tapaudit/dev/ecs").tags("tapaudit:stack", "qa").tags("tapaudit:logical-id", "ecs-log-group").send().await.unwrap();
 
     let run = emu.run(&["provision", "--stack", "dev"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
-        run.stderr.contains("tapaudit: error: stream: kinesis:stream tapaudit-dev-ingest already exists but is not stack dev's stream (it has no tapaudit tags)"),
+        run.stderr
+            .contains("tapaudit: error: stream: kinesis:stream tapaudit-dev-ingest already exists but is not stack dev's stream (it has no tapaudit tags)"),
         "{}",
         run.stderr
     );
@@ -336,14 +337,7 @@ async fn resources_with_the_stacks_names_but_not_its_tags_stop_provision_before_
     assert!(!lock_exists(&cfg).await, "the refused run released its lock");
 
     // tagged as the stack's stream it is adopted (one stream, not two); the foreign group goes
-    kinesis
-        .add_tags_to_stream()
-        .stream_name("tapaudit-dev-ingest")
-        .tags("tapaudit:stack", "dev")
-        .tags("tapaudit:logical-id", "stream")
-        .send()
-        .await
-        .unwrap();
+    kinesis.add_tags_to_stream().stream_name("tapaudit-dev-ingest").tags("tapaudit:stack", "dev").tags("tapaudit:logical-id", "stream").send().await.unwrap();
     logs.delete_log_group().log_group_name("/tapaudit/dev/ecs").send().await.unwrap();
     let ok = emu.run(&["provision", "--stack", "dev", "--output", "json"]).ok("provision after fixing the conflicts");
     let stream = steps(&ok).into_iter().find(|s| s["logical_id"] == "stream").unwrap();

@@ -25,9 +25,7 @@ fn has_stack_tags<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>, stack:
 }
 
 fn policy(doc: &str) -> Value {
-    serde_json::from_str(doc)
-        .or_else(|_| serde_json::from_str(&percent_encoding::percent_decode_str(doc).decode_utf8_lossy()))
-        .expect("policy JSON")
+    serde_json::from_str(doc).or_else(|_| serde_json::from_str(&percent_encoding::percent_decode_str(doc).decode_utf8_lossy())).expect("policy JSON")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -193,13 +191,7 @@ async fn provision_builds_the_hardened_pipeline_idempotently_and_destroy_removes
 
     // ---- ECS
     let ecs = aws_sdk_ecs::Client::new(&cfg);
-    let cl = ecs
-        .describe_clusters()
-        .clusters("tapaudit-dev-cluster")
-        .include(aws_sdk_ecs::types::ClusterField::Settings)
-        .send()
-        .await
-        .unwrap();
+    let cl = ecs.describe_clusters().clusters("tapaudit-dev-cluster").include(aws_sdk_ecs::types::ClusterField::Settings).send().await.unwrap();
     let setting = cl.clusters()[0].settings().iter().find(|s| s.name().map(|n| n.as_str()) == Some("containerInsights")).unwrap();
     assert_eq!(setting.value(), Some("enabled"));
     let svc = ecs.describe_services().cluster("tapaudit-dev-cluster").services("tapaudit-dev-data-processor").send().await.unwrap();
@@ -303,7 +295,11 @@ async fn assert_no_stack_resources(cfg: &aws_config::SdkConfig, stack: &str) {
     assert!(ec2.describe_addresses().filters(f()).send().await.unwrap().addresses().is_empty(), "eip");
     let nats = ec2.describe_nat_gateways().send().await.unwrap();
     assert!(
-        !nats.nat_gateways().iter().any(|n| n.state().map(|s| s.as_str()) == Some("available") && n.tags().iter().any(|t| t.key() == Some("tapaudit:stack") && t.value() == Some(stack))),
+        !nats
+            .nat_gateways()
+            .iter()
+            .any(|n| n.state().map(|s| s.as_str()) == Some("available")
+                && n.tags().iter().any(|t| t.key() == Some("tapaudit:stack") && t.value() == Some(stack))),
         "nat"
     );
     let fls = ec2.describe_flow_logs().send().await.unwrap();
@@ -314,9 +310,30 @@ async fn assert_no_stack_resources(cfg: &aws_config::SdkConfig, stack: &str) {
     let sm = aws_sdk_secretsmanager::Client::new(cfg);
     assert!(!sm.list_secrets().send().await.unwrap().secret_list().iter().any(|s| s.name().unwrap_or_default().starts_with(&prefix)), "secrets");
     let rds = aws_sdk_rds::Client::new(cfg);
-    assert!(!rds.describe_db_instances().send().await.unwrap().db_instances().iter().any(|d| d.db_instance_identifier().unwrap_or_default().starts_with(&prefix)), "db");
-    assert!(!rds.describe_db_subnet_groups().send().await.unwrap().db_subnet_groups().iter().any(|d| d.db_subnet_group_name().unwrap_or_default().starts_with(&prefix)), "subnet group");
-    assert!(!rds.describe_db_parameter_groups().send().await.unwrap().db_parameter_groups().iter().any(|d| d.db_parameter_group_name().unwrap_or_default().starts_with(&prefix)), "param group");
+    assert!(
+        !rds.describe_db_instances().send().await.unwrap().db_instances().iter().any(|d| d.db_instance_identifier().unwrap_or_default().starts_with(&prefix)),
+        "db"
+    );
+    assert!(
+        !rds.describe_db_subnet_groups()
+            .send()
+            .await
+            .unwrap()
+            .db_subnet_groups()
+            .iter()
+            .any(|d| d.db_subnet_group_name().unwrap_or_default().starts_with(&prefix)),
+        "subnet group"
+    );
+    assert!(
+        !rds.describe_db_parameter_groups()
+            .send()
+            .await
+            .unwrap()
+            .db_parameter_groups()
+            .iter()
+            .any(|d| d.db_parameter_group_name().unwrap_or_default().starts_with(&prefix)),
+        "param group"
+    );
     let logs = aws_sdk_cloudwatchlogs::Client::new(cfg);
     assert!(logs.describe_log_groups().log_group_name_prefix(format!("/tapaudit/{stack}/")).send().await.unwrap().log_groups().is_empty(), "log groups");
     let iam = aws_sdk_iam::Client::new(cfg);

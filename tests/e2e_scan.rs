@@ -74,7 +74,17 @@ async fn provisioned_stack_scans_clean_then_changes_behind_our_back_fail_exactly
     assert_eq!(r["scope"]["stack"], "dev");
     assert!(r["stats"]["total_api_calls"].as_u64().unwrap() > 10);
     let passing = with_status(&r, "pass");
-    for control in ["kms-key-rotation-enabled", "rds-storage-encrypted-cmk", "rds-force-ssl", "sg-no-internet-ingress-data-ports", "vpc-flow-logs-enabled", "apigw-method-authorization", "ecs-service-no-public-ip", "logs-log-group-cmk", "vpc-default-security-group-closed"] {
+    for control in [
+        "kms-key-rotation-enabled",
+        "rds-storage-encrypted-cmk",
+        "rds-force-ssl",
+        "sg-no-internet-ingress-data-ports",
+        "vpc-flow-logs-enabled",
+        "apigw-method-authorization",
+        "ecs-service-no-public-ip",
+        "logs-log-group-cmk",
+        "vpc-default-security-group-closed",
+    ] {
         assert!(passing.iter().any(|(c, _)| c == control), "{control} passes on the provisioned stack");
     }
     // every finding carries the minimum JSON contract
@@ -90,7 +100,9 @@ async fn provisioned_stack_scans_clean_then_changes_behind_our_back_fail_exactly
     // ---- the password never reaches a report
     let cfg = emu.sdk().await;
     let sm = aws_sdk_secretsmanager::Client::new(&cfg);
-    let secret: Value = serde_json::from_str(sm.get_secret_value().secret_id(outputs["db_secret_arn"].as_str().unwrap()).send().await.unwrap().secret_string().unwrap()).unwrap();
+    let secret: Value =
+        serde_json::from_str(sm.get_secret_value().secret_id(outputs["db_secret_arn"].as_str().unwrap()).send().await.unwrap().secret_string().unwrap())
+            .unwrap();
     let password = secret["password"].as_str().unwrap();
     for f in ["tapaudit.json", "tapaudit.sarif", "tapaudit.txt"] {
         assert!(!std::fs::read_to_string(clean_dir.join(f)).unwrap().contains(password), "{f}");
@@ -104,7 +116,9 @@ async fn provisioned_stack_scans_clean_then_changes_behind_our_back_fail_exactly
     let db_sg = sgs.security_groups()[0].group_id().unwrap().to_string();
     ec2.authorize_security_group_ingress()
         .group_id(&db_sg)
-        .ip_permissions(IpPermission::builder().ip_protocol("tcp").from_port(5432).to_port(5432).ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build()).build())
+        .ip_permissions(
+            IpPermission::builder().ip_protocol("tcp").from_port(5432).to_port(5432).ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build()).build(),
+        )
         .send()
         .await
         .unwrap();
@@ -148,7 +162,8 @@ async fn provisioned_stack_scans_clean_then_changes_behind_our_back_fail_exactly
     assert_eq!(with_status(&r, "fail"), want);
     assert!(with_status(&r, "error").is_empty());
     // located at the stack-file line of the declaring section
-    let sg_finding = r["findings"].as_array().unwrap().iter().find(|f| f["control_id"] == "sg-no-internet-ingress-data-ports" && f["status"] == "fail").unwrap();
+    let sg_finding =
+        r["findings"].as_array().unwrap().iter().find(|f| f["control_id"] == "sg-no-internet-ingress-data-ports" && f["status"] == "fail").unwrap();
     let line = sg_finding["location"]["line"].as_u64().unwrap() as usize;
     let dev = std::fs::read_to_string(support::root().join("stacks/dev.toml")).unwrap();
     assert!(dev.lines().nth(line - 1).unwrap().starts_with("allowed_cidrs"), "line {line}");
@@ -168,7 +183,17 @@ async fn provisioned_stack_scans_clean_then_changes_behind_our_back_fail_exactly
     scan(&emu, &["--stack", "dev", "--save-snapshot", snap.to_str().unwrap()], &live_dir);
     assert!(!std::fs::read_to_string(&snap).unwrap().contains(password), "no secret in the snapshot");
     let off_dir = tmp.path().join("offline");
-    let offline = support::Emulator::offline_run(&["scan", "--stack", "dev", "--from-snapshot", snap.to_str().unwrap(), "--format", "json", "--output-dir", off_dir.to_str().unwrap()]);
+    let offline = support::Emulator::offline_run(&[
+        "scan",
+        "--stack",
+        "dev",
+        "--from-snapshot",
+        snap.to_str().unwrap(),
+        "--format",
+        "json",
+        "--output-dir",
+        off_dir.to_str().unwrap(),
+    ]);
     assert_eq!(offline.code, 1, "{}", offline.stderr);
     assert_eq!(with_status(&report(&off_dir), "fail"), want);
 }
@@ -181,8 +206,19 @@ async fn an_unreachable_service_errors_its_controls_and_exits_2() {
     let snap = tmp.path().join("outage.json");
     let out = emu
         .tapaudit(&[
-            "scan", "--stack", "dev", "--format", "json", "--output-dir", tmp.path().to_str().unwrap(), "--max-attempts", "1", "--timeout", "3",
-            "--save-snapshot", snap.to_str().unwrap(),
+            "scan",
+            "--stack",
+            "dev",
+            "--format",
+            "json",
+            "--output-dir",
+            tmp.path().to_str().unwrap(),
+            "--max-attempts",
+            "1",
+            "--timeout",
+            "3",
+            "--save-snapshot",
+            snap.to_str().unwrap(),
         ])
         .env("AWS_ENDPOINT_URL_KINESIS", "http://127.0.0.1:9")
         .output()
@@ -202,7 +238,17 @@ async fn an_unreachable_service_errors_its_controls_and_exits_2() {
     // a snapshot taken during the outage stays incomplete when evaluated again: exit 2, the
     // same error verdicts, the same collection errors
     let off = tmp.path().join("offline");
-    let again = support::Emulator::offline_run(&["scan", "--stack", "dev", "--from-snapshot", snap.to_str().unwrap(), "--format", "json", "--output-dir", off.to_str().unwrap()]);
+    let again = support::Emulator::offline_run(&[
+        "scan",
+        "--stack",
+        "dev",
+        "--from-snapshot",
+        snap.to_str().unwrap(),
+        "--format",
+        "json",
+        "--output-dir",
+        off.to_str().unwrap(),
+    ]);
     assert_eq!(again.code, 2, "{}", again.stderr);
     let r2 = report(&off);
     assert_eq!(with_status(&r2, "error"), errors);

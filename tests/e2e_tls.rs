@@ -17,7 +17,6 @@ use aws_sdk_rds::types::{ApplyMethod, Parameter};
 use serde_json::Value;
 use support::{status_of, Emulator};
 
-
 fn message_of(report: &Value, control: &str, resource_id: &str) -> String {
     report["findings"]
         .as_array()
@@ -114,7 +113,14 @@ async fn transport_encryption_and_availability_by_engine() {
         .send()
         .await
         .unwrap();
-    rds.create_db_instance().db_instance_identifier("graph-1").db_cluster_identifier("graph").engine("neptune").db_instance_class("db.r5.large").send().await.unwrap();
+    rds.create_db_instance()
+        .db_instance_identifier("graph-1")
+        .db_cluster_identifier("graph")
+        .engine("neptune")
+        .db_instance_class("db.r5.large")
+        .send()
+        .await
+        .unwrap();
 
     // ---------- ElastiCache ----------
     let ec = aws_sdk_elasticache::Client::new(&cfg);
@@ -159,7 +165,13 @@ async fn transport_encryption_and_availability_by_engine() {
     let redirect = || {
         Action::builder()
             .r#type(ActionTypeEnum::Redirect)
-            .redirect_config(RedirectActionConfig::builder().protocol("HTTPS").port("443").status_code(aws_sdk_elasticloadbalancingv2::types::RedirectActionStatusCodeEnum::Http301).build())
+            .redirect_config(
+                RedirectActionConfig::builder()
+                    .protocol("HTTPS")
+                    .port("443")
+                    .status_code(aws_sdk_elasticloadbalancingv2::types::RedirectActionStatusCodeEnum::Http301)
+                    .build(),
+            )
             .build()
     };
     let mut listeners = vec![];
@@ -220,7 +232,11 @@ async fn transport_encryption_and_availability_by_engine() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
     // the failing verdicts say why, in AWS's terms
-    assert!(message_of(&r, "rds-force-ssl", "mysql-plain").contains("require_secure_transport left at the engine default"), "{}", message_of(&r, "rds-force-ssl", "mysql-plain"));
+    assert!(
+        message_of(&r, "rds-force-ssl", "mysql-plain").contains("require_secure_transport left at the engine default"),
+        "{}",
+        message_of(&r, "rds-force-ssl", "mysql-plain")
+    );
     assert!(message_of(&r, "elasticache-encryption-in-transit", "tls-preferred").contains("preferred"));
     assert!(message_of(&r, "alb-https-only", "sneaky-rule:80").contains("priority 10"));
     // the HTTP listeners' rules were read, every page

@@ -229,10 +229,13 @@ fn sarif_account_wide_snapshot() {
     let cat = catalogue();
     let v = sarif_value(&account_report(&cat), &cat);
     // the rules are the same as in the stack snapshot's fedramp part; snapshot the results
-    insta::assert_json_snapshot!("sarif_account_results", json!({
-        "automationDetails": v["runs"][0]["automationDetails"],
-        "results": v["runs"][0]["results"],
-    }));
+    insta::assert_json_snapshot!(
+        "sarif_account_results",
+        json!({
+            "automationDetails": v["runs"][0]["automationDetails"],
+            "results": v["runs"][0]["results"],
+        })
+    );
 }
 
 fn manifest_dir() -> PathBuf {

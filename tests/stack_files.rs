@@ -9,11 +9,7 @@ fn validate(path: &str) -> (i32, String, String) {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run tapaudit");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 fn assert_rejected(path: &str, message: &str) {
@@ -71,7 +67,12 @@ fn subnet_outside_the_vpc() {
 fn unknown_engine_version() {
     let (code, _, stderr) = validate("fixtures/stacks/bad-engine.toml");
     assert_eq!(code, 2);
-    assert!(stderr.starts_with("tapaudit: error: fixtures/stacks/bad-engine.toml:3: database.engine_version \"9.6\" is not a supported postgres version (supported: "), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "tapaudit: error: fixtures/stacks/bad-engine.toml:3: database.engine_version \"9.6\" is not a supported postgres version (supported: "
+        ),
+        "{stderr}"
+    );
     assert_eq!(stderr.lines().count(), 1);
 }
 
@@ -114,7 +115,10 @@ fn wrong_value_type_names_the_field() {
 
 #[test]
 fn invalid_fargate_size() {
-    assert_rejected("fixtures/stacks/bad-fargate.toml", "fixtures/stacks/bad-fargate.toml:3: ecs.memory 4096 MiB is not a valid Fargate memory size for 256 CPU units");
+    assert_rejected(
+        "fixtures/stacks/bad-fargate.toml",
+        "fixtures/stacks/bad-fargate.toml:3: ecs.memory 4096 MiB is not a valid Fargate memory size for 256 CPU units",
+    );
 }
 
 #[test]
@@ -185,7 +189,10 @@ fn a_noncompliant_stack_fails_before_deployment_with_sarif_on_the_offending_line
     assert_eq!(at("rds-backup-retention"), vec![(stack.to_string(), line("backup_retention_days"))]);
     assert_eq!(at("sg-no-internet-ingress-data-ports"), vec![(stack.to_string(), line("allowed_cidrs"))]);
     assert!(sarif["runs"][0]["automationDetails"]["id"].as_str().unwrap().contains("desired"));
-    let valid = Command::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/validate-sarif.sh")).arg(tmp.path().join("tapaudit.sarif")).status().unwrap();
+    let valid = Command::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/validate-sarif.sh"))
+        .arg(tmp.path().join("tapaudit.sarif"))
+        .status()
+        .unwrap();
     assert!(valid.success(), "pre-deployment SARIF validates");
 
     // provision refuses it before any AWS call (the endpoint is dead on purpose)
@@ -244,7 +251,18 @@ fn parameters_may_only_tighten_the_frameworks() {
     );
     let tmp = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_tapaudit"))
-        .args(["scan", "--stack", "fixtures/stacks/strict.toml", "--desired", "--format", "json", "--fail-on", "medium", "--output-dir", tmp.path().to_str().unwrap()])
+        .args([
+            "scan",
+            "--stack",
+            "fixtures/stacks/strict.toml",
+            "--desired",
+            "--format",
+            "json",
+            "--fail-on",
+            "medium",
+            "--output-dir",
+            tmp.path().to_str().unwrap(),
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();

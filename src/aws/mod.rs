@@ -49,29 +49,23 @@ impl AwsOptions {
 /// Load the shared SDK configuration. `fallback_region` (from the stack file) applies only
 /// when neither `--region` nor the environment/profile names one.
 pub async fn load_config(opts: &AwsOptions, fallback_region: Option<&str>) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(opts.retry_config())
-        .timeout_config(opts.timeout_config());
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(opts.retry_config()).timeout_config(opts.timeout_config());
     if let Some(profile) = &opts.profile {
         loader = loader.profile_name(profile);
     }
     if let Some(url) = &opts.endpoint_url {
         loader = loader.endpoint_url(url);
     }
-    let region_chain = aws_config::meta::region::RegionProviderChain::first_try(
-        opts.region.clone().map(Region::new),
-    )
-    .or_default_provider()
-    .or_else(fallback_region.map(|r| Region::new(r.to_string())).unwrap_or_else(|| Region::new("us-east-1")));
+    let region_chain = aws_config::meta::region::RegionProviderChain::first_try(opts.region.clone().map(Region::new))
+        .or_default_provider()
+        .or_else(fallback_region.map(|r| Region::new(r.to_string())).unwrap_or_else(|| Region::new("us-east-1")));
     loader = loader.region(region_chain);
     loader.load().await
 }
 
 /// The endpoint in use, for error messages ("default AWS endpoints" when none is set).
 pub fn endpoint_label(cfg: &SdkConfig) -> String {
-    cfg.endpoint_url()
-        .map(str::to_string)
-        .unwrap_or_else(|| "default AWS endpoints".to_string())
+    cfg.endpoint_url().map(str::to_string).unwrap_or_else(|| "default AWS endpoints".to_string())
 }
 
 /// One client per service, built from one SdkConfig. Cheap to clone.
@@ -163,19 +157,10 @@ pub struct Identity {
 }
 
 pub async fn identity(clients: &Clients) -> Result<Identity> {
-    let out = clients
-        .sts
-        .get_caller_identity()
-        .send()
-        .await
-        .ctx("sts", "GetCallerIdentity", &clients.endpoint)?;
+    let out = clients.sts.get_caller_identity().send().await.ctx("sts", "GetCallerIdentity", &clients.endpoint)?;
     let arn = out.arn().unwrap_or_default().to_string();
     let partition = arn.split(':').nth(1).filter(|p| !p.is_empty()).unwrap_or("aws").to_string();
-    Ok(Identity {
-        account: out.account().unwrap_or_default().to_string(),
-        arn,
-        partition,
-    })
+    Ok(Identity { account: out.account().unwrap_or_default().to_string(), arn, partition })
 }
 
 #[cfg(test)]
@@ -221,7 +206,9 @@ mod tests {
         /// The call, and on failure the error as tapaudit reports it.
         async fn call(self, clients: &Clients) -> Result<(), String> {
             match self {
-                Api::KmsDescribeKey => clients.kms.describe_key().key_id("k1").send().await.map(|_| ()).map_err(|e| from_sdk("kms", "DescribeKey", "key/k1", e).to_string()),
+                Api::KmsDescribeKey => {
+                    clients.kms.describe_key().key_id("k1").send().await.map(|_| ()).map_err(|e| from_sdk("kms", "DescribeKey", "key/k1", e).to_string())
+                }
                 Api::KinesisListTags => clients
                     .kinesis
                     .list_tags_for_stream()
@@ -245,7 +232,14 @@ mod tests {
 
     fn failures() -> Vec<(&'static str, Answer)> {
         vec![
-            ("throttling error", Answer::Raw(http("400 Bad Request", &[JSON, ("x-amzn-RequestId", "req-throttle")], r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#))),
+            (
+                "throttling error",
+                Answer::Raw(http(
+                    "400 Bad Request",
+                    &[JSON, ("x-amzn-RequestId", "req-throttle")],
+                    r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
+                )),
+            ),
             ("bare 503", Answer::Raw(http("503 Service Unavailable", &[], ""))),
             ("HTML 502 from a proxy", Answer::Raw(http("502 Bad Gateway", &[("Content-Type", "text/html")], "<html><body>bad gateway</body></html>"))),
             ("connection reset", Answer::Reset),
@@ -305,7 +299,10 @@ mod tests {
             ("bare 503", &["HTTP503: HTTP 503 Service Unavailable without an AWS error code (an empty body)"]),
             ("HTML 502 from a proxy", &["HTTP502: HTTP 502 Bad Gateway without an AWS error code (body <html><body>bad gateway"]),
             ("connection reset", &["ConnectionError: ", "Connection reset by peer"]),
-            ("body cut short of its Content-Length", &["TruncatedResponse: HTTP 200 answer, body could not be read: ", "end of file before message length reached", "[request id req-cut]"]),
+            (
+                "body cut short of its Content-Length",
+                &["TruncatedResponse: HTTP 200 answer, body could not be read: ", "end of file before message length reached", "[request id req-cut]"],
+            ),
             ("slow answer past the attempt timeout", &["Timeout: ", "timeout", "400ms"]),
             ("unparseable 200 (cut short, framed as complete)", &["UnparseableResponse: HTTP 200 answer could not be parsed", "[request id req-garbled]"]),
             ("429 without an error code", &["HTTP429: HTTP 429 Too Many Requests without an AWS error code"]),

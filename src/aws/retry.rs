@@ -86,7 +86,12 @@ impl Intercept for CompleteAnswerCheck {
         "tapaudit complete answers"
     }
 
-    fn read_after_deserialization(&self, context: &AfterDeserializationInterceptorContextRef<'_>, _: &RuntimeComponents, _: &mut ConfigBag) -> Result<(), BoxError> {
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
         if context.output_or_error().is_err() {
             return Ok(());
         }
@@ -278,10 +283,15 @@ mod tests {
             assert_eq!(e.bytes, body.len());
         }
         let e = check_complete_xml(cut[0].0.as_bytes()).unwrap_err();
-        assert_eq!(e.to_string(), format!("the XML answer ends after {} bytes, before its root element <DescribeInternetGatewaysResponse> is closed", cut[0].0.len()));
+        assert_eq!(
+            e.to_string(),
+            format!("the XML answer ends after {} bytes, before its root element <DescribeInternetGatewaysResponse> is closed", cut[0].0.len())
+        );
         // the classifier retries an attempt this check failed
         let mut ctx = answered(200, None, cut[0].0);
-        ctx.set_output_or_error(Err(OrchestratorError::interceptor(aws_smithy_runtime_api::client::interceptors::error::InterceptorError::read_after_deserialization("tapaudit complete answers", e))));
+        ctx.set_output_or_error(Err(OrchestratorError::interceptor(
+            aws_smithy_runtime_api::client::interceptors::error::InterceptorError::read_after_deserialization("tapaudit complete answers", e),
+        )));
         assert_eq!(ReadRetryClassifier.classify_retry(&ctx), RetryAction::transient_error());
     }
 

@@ -90,7 +90,14 @@ pub async fn collect(ctx: &Ctx) -> ApiGateway {
                         .into_iter()
                         .flatten()
                         .map(|(k, v)| {
-                            (k.clone(), MethodSetting { logging_level: v.logging_level().map(str::to_string), data_trace: v.data_trace_enabled(), metrics: v.metrics_enabled() })
+                            (
+                                k.clone(),
+                                MethodSetting {
+                                    logging_level: v.logging_level().map(str::to_string),
+                                    data_trace: v.data_trace_enabled(),
+                                    metrics: v.metrics_enabled(),
+                                },
+                            )
                         })
                         .collect();
                     let stage_tags = st.tags().map(|m| tag_map(m.iter().map(|(k, v)| (k.as_str(), v.as_str())))).filter(|m| !m.is_empty());

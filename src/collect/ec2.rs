@@ -73,11 +73,7 @@ pub fn rules(perms: &[IpPermission]) -> Result<Vec<Rule>, String> {
 
 /// The prefix lists the rules reference (`pl:pl-…` peers).
 pub fn referenced_prefix_lists<'a>(groups: impl IntoIterator<Item = &'a SecurityGroup>) -> BTreeSet<String> {
-    groups
-        .into_iter()
-        .flat_map(|g| g.ingress.iter().chain(&g.egress))
-        .filter_map(|r| r.peer.strip_prefix("pl:").map(str::to_string))
-        .collect()
+    groups.into_iter().flat_map(|g| g.ingress.iter().chain(&g.egress)).filter_map(|r| r.peer.strip_prefix("pl:").map(str::to_string)).collect()
 }
 
 fn in_scope(ctx: &Ctx, t: &Observed<BTreeMap<String, String>>, vpc: &str, vpcs: &BTreeSet<String>, vpc_part: bool) -> bool {
@@ -207,87 +203,140 @@ pub async fn collect(ctx: &Ctx) -> Ec2 {
             }
         }
     }
-    fill(ctx, &mut out.subnets, subnets, "DescribeSubnets", |p| p.subnets().to_vec(), |s| {
-        let t = tags(s.tags());
-        let id = need(s.subnet_id(), "SubnetId")?;
-        let vpc = need_of(id, s.vpc_id(), "VpcId")?;
-        if !in_scope(ctx, &t, vpc, &scoped_vpcs, false) {
-            return Ok(None);
-        }
-        // IPv6-only subnets have no IPv4 CidrBlock: their first IPv6 block names them.
-        let cidr = s.cidr_block().or(s.ipv6_cidr_block_association_set().iter().find_map(|a| a.ipv6_cidr_block()));
-        Ok(Some(Subnet {
-            meta: ctx.meta("ec2:subnet", id, s.subnet_arn().map(str::to_string).unwrap_or_else(|| ctx.arn("ec2", &format!("subnet/{id}"))), name_of(s.tags()), t),
-            vpc_id: vpc.to_string(),
-            cidr: need_of(id, cidr, "CidrBlock")?.to_string(),
-            availability_zone: need_of(id, s.availability_zone(), "AvailabilityZone")?.to_string(),
-            map_public_ip_on_launch: flag(s.map_public_ip_on_launch(), "DescribeSubnets", "MapPublicIpOnLaunch", id),
-        }))
-    });
-    fill(ctx, &mut out.route_tables, rts, "DescribeRouteTables", |p| p.route_tables().to_vec(), |rt| {
-        let t = tags(rt.tags());
-        let id = need(rt.route_table_id(), "RouteTableId")?;
-        let vpc = need_of(id, rt.vpc_id(), "VpcId")?;
-        if !in_scope(ctx, &t, vpc, &scoped_vpcs, true) {
-            return Ok(None);
-        }
-        let routes = rt
-            .routes()
-            .iter()
-            .map(|r| {
-                let destination = r.destination_cidr_block().or(r.destination_ipv6_cidr_block()).or(r.destination_prefix_list_id());
-                Ok(Route { destination: need_of(id, destination, "route destination")?.to_string(), target: route_target(r).map_err(|e| format!("{id}: {e}"))? })
-            })
-            .collect::<Result<Vec<_>, String>>()?;
-        Ok(Some(RouteTable {
-            meta: ctx.meta("ec2:route-table", id, ctx.arn("ec2", &format!("route-table/{id}")), name_of(rt.tags()), t),
-            vpc_id: vpc.to_string(),
-            main: main_flag(rt, id),
-            subnet_ids: rt.associations().iter().filter_map(|a| a.subnet_id().map(str::to_string)).collect(),
-            routes,
-        }))
-    });
-    fill(ctx, &mut out.internet_gateways, igws, "DescribeInternetGateways", |p| p.internet_gateways().to_vec(), |g| {
-        let t = tags(g.tags());
-        let id = need(g.internet_gateway_id(), "InternetGatewayId")?;
-        if !ctx.scope.wants(&t) {
-            return Ok(None);
-        }
-        let vpcs = g.attachments().iter().map(|a| need_of(id, a.vpc_id(), "VpcId on an attachment").map(str::to_string)).collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(InternetGateway { meta: ctx.meta("ec2:internet-gateway", id, ctx.arn("ec2", &format!("internet-gateway/{id}")), name_of(g.tags()), t), vpc_ids: vpcs }))
-    });
-    fill(ctx, &mut out.nat_gateways, nats, "DescribeNatGateways", |p| p.nat_gateways().to_vec(), |n| {
-        let t = tags(n.tags());
-        let id = need(n.nat_gateway_id(), "NatGatewayId")?;
-        let state = need_of(id, n.state().map(|s| s.as_str()), "State")?.to_string();
-        if state == "deleted" || state == "deleting" || !ctx.scope.wants(&t) {
-            return Ok(None);
-        }
-        Ok(Some(NatGateway {
-            meta: ctx.meta("ec2:nat-gateway", id, ctx.arn("ec2", &format!("natgateway/{id}")), name_of(n.tags()), t),
-            vpc_id: need_of(id, n.vpc_id(), "VpcId")?.to_string(),
-            subnet_id: need_of(id, n.subnet_id(), "SubnetId")?.to_string(),
-            state,
-            // private NAT gateways have no Elastic IP allocation
-            allocation_ids: n.nat_gateway_addresses().iter().filter_map(|a| a.allocation_id().map(str::to_string)).collect(),
-        }))
-    });
-    fill(ctx, &mut out.security_groups, sgs, "DescribeSecurityGroups", |p| p.security_groups().to_vec(), |g| {
-        let t = tags(g.tags());
-        let id = need(g.group_id(), "GroupId")?;
-        let name = need_of(id, g.group_name(), "GroupName")?;
-        let vpc = need_of(id, g.vpc_id(), "VpcId")?;
-        if !in_scope(ctx, &t, vpc, &scoped_vpcs, name == "default") {
-            return Ok(None);
-        }
-        Ok(Some(SecurityGroup {
-            meta: ctx.meta("ec2:security-group", id, g.security_group_arn().map(str::to_string).unwrap_or_else(|| ctx.arn("ec2", &format!("security-group/{id}"))), Some(name.to_string()), t),
-            group_name: name.to_string(),
-            vpc_id: vpc.to_string(),
-            ingress: rules(g.ip_permissions()).map_err(|e| format!("{id} ingress: {e}"))?,
-            egress: rules(g.ip_permissions_egress()).map_err(|e| format!("{id} egress: {e}"))?,
-        }))
-    });
+    fill(
+        ctx,
+        &mut out.subnets,
+        subnets,
+        "DescribeSubnets",
+        |p| p.subnets().to_vec(),
+        |s| {
+            let t = tags(s.tags());
+            let id = need(s.subnet_id(), "SubnetId")?;
+            let vpc = need_of(id, s.vpc_id(), "VpcId")?;
+            if !in_scope(ctx, &t, vpc, &scoped_vpcs, false) {
+                return Ok(None);
+            }
+            // IPv6-only subnets have no IPv4 CidrBlock: their first IPv6 block names them.
+            let cidr = s.cidr_block().or(s.ipv6_cidr_block_association_set().iter().find_map(|a| a.ipv6_cidr_block()));
+            Ok(Some(Subnet {
+                meta: ctx.meta(
+                    "ec2:subnet",
+                    id,
+                    s.subnet_arn().map(str::to_string).unwrap_or_else(|| ctx.arn("ec2", &format!("subnet/{id}"))),
+                    name_of(s.tags()),
+                    t,
+                ),
+                vpc_id: vpc.to_string(),
+                cidr: need_of(id, cidr, "CidrBlock")?.to_string(),
+                availability_zone: need_of(id, s.availability_zone(), "AvailabilityZone")?.to_string(),
+                map_public_ip_on_launch: flag(s.map_public_ip_on_launch(), "DescribeSubnets", "MapPublicIpOnLaunch", id),
+            }))
+        },
+    );
+    fill(
+        ctx,
+        &mut out.route_tables,
+        rts,
+        "DescribeRouteTables",
+        |p| p.route_tables().to_vec(),
+        |rt| {
+            let t = tags(rt.tags());
+            let id = need(rt.route_table_id(), "RouteTableId")?;
+            let vpc = need_of(id, rt.vpc_id(), "VpcId")?;
+            if !in_scope(ctx, &t, vpc, &scoped_vpcs, true) {
+                return Ok(None);
+            }
+            let routes = rt
+                .routes()
+                .iter()
+                .map(|r| {
+                    let destination = r.destination_cidr_block().or(r.destination_ipv6_cidr_block()).or(r.destination_prefix_list_id());
+                    Ok(Route {
+                        destination: need_of(id, destination, "route destination")?.to_string(),
+                        target: route_target(r).map_err(|e| format!("{id}: {e}"))?,
+                    })
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            Ok(Some(RouteTable {
+                meta: ctx.meta("ec2:route-table", id, ctx.arn("ec2", &format!("route-table/{id}")), name_of(rt.tags()), t),
+                vpc_id: vpc.to_string(),
+                main: main_flag(rt, id),
+                subnet_ids: rt.associations().iter().filter_map(|a| a.subnet_id().map(str::to_string)).collect(),
+                routes,
+            }))
+        },
+    );
+    fill(
+        ctx,
+        &mut out.internet_gateways,
+        igws,
+        "DescribeInternetGateways",
+        |p| p.internet_gateways().to_vec(),
+        |g| {
+            let t = tags(g.tags());
+            let id = need(g.internet_gateway_id(), "InternetGatewayId")?;
+            if !ctx.scope.wants(&t) {
+                return Ok(None);
+            }
+            let vpcs = g.attachments().iter().map(|a| need_of(id, a.vpc_id(), "VpcId on an attachment").map(str::to_string)).collect::<Result<Vec<_>, _>>()?;
+            Ok(Some(InternetGateway {
+                meta: ctx.meta("ec2:internet-gateway", id, ctx.arn("ec2", &format!("internet-gateway/{id}")), name_of(g.tags()), t),
+                vpc_ids: vpcs,
+            }))
+        },
+    );
+    fill(
+        ctx,
+        &mut out.nat_gateways,
+        nats,
+        "DescribeNatGateways",
+        |p| p.nat_gateways().to_vec(),
+        |n| {
+            let t = tags(n.tags());
+            let id = need(n.nat_gateway_id(), "NatGatewayId")?;
+            let state = need_of(id, n.state().map(|s| s.as_str()), "State")?.to_string();
+            if state == "deleted" || state == "deleting" || !ctx.scope.wants(&t) {
+                return Ok(None);
+            }
+            Ok(Some(NatGateway {
+                meta: ctx.meta("ec2:nat-gateway", id, ctx.arn("ec2", &format!("natgateway/{id}")), name_of(n.tags()), t),
+                vpc_id: need_of(id, n.vpc_id(), "VpcId")?.to_string(),
+                subnet_id: need_of(id, n.subnet_id(), "SubnetId")?.to_string(),
+                state,
+                // private NAT gateways have no Elastic IP allocation
+                allocation_ids: n.nat_gateway_addresses().iter().filter_map(|a| a.allocation_id().map(str::to_string)).collect(),
+            }))
+        },
+    );
+    fill(
+        ctx,
+        &mut out.security_groups,
+        sgs,
+        "DescribeSecurityGroups",
+        |p| p.security_groups().to_vec(),
+        |g| {
+            let t = tags(g.tags());
+            let id = need(g.group_id(), "GroupId")?;
+            let name = need_of(id, g.group_name(), "GroupName")?;
+            let vpc = need_of(id, g.vpc_id(), "VpcId")?;
+            if !in_scope(ctx, &t, vpc, &scoped_vpcs, name == "default") {
+                return Ok(None);
+            }
+            Ok(Some(SecurityGroup {
+                meta: ctx.meta(
+                    "ec2:security-group",
+                    id,
+                    g.security_group_arn().map(str::to_string).unwrap_or_else(|| ctx.arn("ec2", &format!("security-group/{id}"))),
+                    Some(name.to_string()),
+                    t,
+                ),
+                group_name: name.to_string(),
+                vpc_id: vpc.to_string(),
+                ingress: rules(g.ip_permissions()).map_err(|e| format!("{id} ingress: {e}"))?,
+                egress: rules(g.ip_permissions_egress()).map_err(|e| format!("{id} egress: {e}"))?,
+            }))
+        },
+    );
     fill(ctx, &mut out.flow_logs, fls, "DescribeFlowLogs", |p| p.flow_logs().to_vec(), |f| flow_log(ctx, f, &scoped_vpcs));
     out.prefix_lists = prefix_lists(ctx, &out.security_groups).await;
     out
@@ -424,7 +473,13 @@ mod tests {
         assert_eq!((icmp.from_port, icmp.to_port), (Some(8), Some(-1)));
         let ctx = crate::collect::testing::ctx(|_| {});
         let groups = [SecurityGroup {
-            meta: ctx.meta("ec2:security-group", "sg-9", "arn:aws:ec2:us-east-1:123456789012:security-group/sg-9".into(), None, Observed::Known(BTreeMap::new())),
+            meta: ctx.meta(
+                "ec2:security-group",
+                "sg-9",
+                "arn:aws:ec2:us-east-1:123456789012:security-group/sg-9".into(),
+                None,
+                Observed::Known(BTreeMap::new()),
+            ),
             group_name: "g".into(),
             vpc_id: "vpc-1".into(),
             ingress: r.clone(),
@@ -439,7 +494,8 @@ mod tests {
         assert!(rules(&[no_protocol]).unwrap_err().contains("IpProtocol"));
         let no_cidr = IpPermission::builder().ip_protocol("tcp").from_port(22).to_port(22).ip_ranges(IpRange::builder().description("x").build()).build();
         assert!(rules(&[no_cidr]).unwrap_err().contains("CidrIp"));
-        let no_pl = IpPermission::builder().ip_protocol("tcp").from_port(22).to_port(22).prefix_list_ids(PrefixListId::builder().description("x").build()).build();
+        let no_pl =
+            IpPermission::builder().ip_protocol("tcp").from_port(22).to_port(22).prefix_list_ids(PrefixListId::builder().description("x").build()).build();
         assert!(rules(&[no_pl]).unwrap_err().contains("PrefixListId"));
         // a TCP rule without ports is kept as read (the controls judge it unreadable)
         let no_ports = IpPermission::builder().ip_protocol("tcp").ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build()).build();
@@ -452,7 +508,9 @@ mod tests {
         assert_eq!(ok.known().unwrap().get("a").map(String::as_str), Some("b"));
         assert!(tags(&[Tag::builder().key("a").build()]).known().is_none());
         assert_eq!(flag(Some(true), "DescribeSubnets", "MapPublicIpOnLaunch", "subnet-1"), Observed::Known(true));
-        assert!(matches!(flag(None, "DescribeSubnets", "MapPublicIpOnLaunch", "subnet-1"), Observed::Unknown(r) if r.contains("MapPublicIpOnLaunch") && r.contains("subnet-1")));
+        assert!(
+            matches!(flag(None, "DescribeSubnets", "MapPublicIpOnLaunch", "subnet-1"), Observed::Unknown(r) if r.contains("MapPublicIpOnLaunch") && r.contains("subnet-1"))
+        );
     }
 
     #[test]
@@ -476,19 +534,32 @@ mod tests {
         let base = || F::builder().flow_log_id("fl-1").resource_id("vpc-1").traffic_type(TrafficType::All).flow_log_status("ACTIVE");
         // legacy: only a LogGroupName → CloudWatch Logs (the documented default)
         let legacy = flow_log(&ctx, &base().log_group_name("/vpc").deliver_logs_status("SUCCESS").build(), &none).unwrap().unwrap();
-        assert_eq!((legacy.destination_type.as_str(), legacy.destination.as_str(), legacy.log_group_name.as_deref()), ("cloud-watch-logs", "/vpc", Some("/vpc")));
+        assert_eq!(
+            (legacy.destination_type.as_str(), legacy.destination.as_str(), legacy.log_group_name.as_deref()),
+            ("cloud-watch-logs", "/vpc", Some("/vpc"))
+        );
         assert_eq!(legacy.deliver_logs_status, Observed::Known("SUCCESS".into()));
         // no DeliverLogsStatus → Unknown
         let s3 = flow_log(&ctx, &base().log_destination_type(LogDestinationType::S3).log_destination("arn:aws:s3:::b").build(), &none).unwrap().unwrap();
         assert!(s3.deliver_logs_status.known().is_none());
         // FAILED with its message
-        let failed = flow_log(&ctx, &base().log_group_name("/vpc").deliver_logs_status("FAILED").deliver_logs_error_message("Access error").build(), &none).unwrap().unwrap();
+        let failed = flow_log(&ctx, &base().log_group_name("/vpc").deliver_logs_status("FAILED").deliver_logs_error_message("Access error").build(), &none)
+            .unwrap()
+            .unwrap();
         assert_eq!(failed.deliver_logs_error.as_deref(), Some("Access error"));
         // incomplete records are errors
         assert!(flow_log(&ctx, &base().build(), &none).is_err(), "no destination at all");
-        assert!(flow_log(&ctx, &F::builder().flow_log_id("fl-1").resource_id("vpc-1").log_group_name("/x").flow_log_status("ACTIVE").build(), &none).is_err(), "no TrafficType");
-        assert!(flow_log(&ctx, &F::builder().flow_log_id("fl-1").resource_id("vpc-1").traffic_type(TrafficType::All).log_group_name("/x").build(), &none).is_err(), "no FlowLogStatus");
+        assert!(
+            flow_log(&ctx, &F::builder().flow_log_id("fl-1").resource_id("vpc-1").log_group_name("/x").flow_log_status("ACTIVE").build(), &none).is_err(),
+            "no TrafficType"
+        );
+        assert!(
+            flow_log(&ctx, &F::builder().flow_log_id("fl-1").resource_id("vpc-1").traffic_type(TrafficType::All).log_group_name("/x").build(), &none).is_err(),
+            "no FlowLogStatus"
+        );
         // transit gateway flow logs have no TrafficType and watch no VPC
-        assert!(flow_log(&ctx, &F::builder().flow_log_id("fl-2").resource_id("tgw-1").log_group_name("/x").flow_log_status("ACTIVE").build(), &none).unwrap().is_none());
+        assert!(flow_log(&ctx, &F::builder().flow_log_id("fl-2").resource_id("tgw-1").log_group_name("/x").flow_log_status("ACTIVE").build(), &none)
+            .unwrap()
+            .is_none());
     }
 }

@@ -146,7 +146,8 @@ fn container(c: &aws_sdk_ecs::types::ContainerDefinition, i: usize) -> Result<Co
 pub fn task_definition(ctx: &Ctx, requested: &str, td: &aws_sdk_ecs::types::TaskDefinition, t: &[aws_sdk_ecs::types::Tag]) -> Result<TaskDefinition, String> {
     let arn = td.task_definition_arn().unwrap_or(requested);
     let family = td.family().ok_or_else(|| format!("{arn}: no family"))?;
-    let containers = td.container_definitions().iter().enumerate().map(|(i, c)| container(c, i)).collect::<Result<Vec<_>, _>>().map_err(|e| format!("{arn}: {e}"))?;
+    let containers =
+        td.container_definitions().iter().enumerate().map(|(i, c)| container(c, i)).collect::<Result<Vec<_>, _>>().map_err(|e| format!("{arn}: {e}"))?;
     Ok(TaskDefinition {
         meta: ctx.meta("ecs:task-definition", &format!("{family}:{}", td.revision()), arn.to_string(), Some(family.to_string()), tags(t)),
         family: family.to_string(),
@@ -177,7 +178,12 @@ pub async fn collect(ctx: &Ctx) -> Ecs {
     let mut run_by_services: BTreeSet<String> = BTreeSet::new();
     for chunk in arns.chunks(100) {
         let described = ctx
-            .call("ecs", "DescribeClusters", None, ecs.describe_clusters().set_clusters(Some(chunk.to_vec())).include(ClusterField::Settings).include(ClusterField::Tags).send())
+            .call(
+                "ecs",
+                "DescribeClusters",
+                None,
+                ecs.describe_clusters().set_clusters(Some(chunk.to_vec())).include(ClusterField::Settings).include(ClusterField::Tags).send(),
+            )
             .await;
         let described = match described {
             Ok(d) => d,
@@ -208,7 +214,12 @@ pub async fn collect(ctx: &Ctx) -> Ecs {
         };
         for chunk in names.chunks(10) {
             let described = ctx
-                .call("ecs", "DescribeServices", Some(cluster_arn), ecs.describe_services().cluster(cluster_arn).set_services(Some(chunk.to_vec())).include(ServiceField::Tags).send())
+                .call(
+                    "ecs",
+                    "DescribeServices",
+                    Some(cluster_arn),
+                    ecs.describe_services().cluster(cluster_arn).set_services(Some(chunk.to_vec())).include(ServiceField::Tags).send(),
+                )
                 .await;
             let described = match described {
                 Ok(d) => d,
@@ -243,7 +254,9 @@ pub async fn collect(ctx: &Ctx) -> Ecs {
         }
     }
     let described = fan_out(ctx, task_defs.into_iter().collect(), |arn| async move {
-        let r = ctx.call("ecs", "DescribeTaskDefinition", Some(&arn), ecs.describe_task_definition().task_definition(&arn).include(TaskDefinitionField::Tags).send()).await;
+        let r = ctx
+            .call("ecs", "DescribeTaskDefinition", Some(&arn), ecs.describe_task_definition().task_definition(&arn).include(TaskDefinitionField::Tags).send())
+            .await;
         (arn, r)
     })
     .await;
@@ -346,7 +359,13 @@ mod tests {
             .environment(KeyValuePair::builder().name("APP_CONFIG").value("postgres://app:S3cr3tPassw0rdExample@db:5432/x").build())
             .environment(KeyValuePair::builder().name("UNSET").build())
             .build();
-        let td = t::TaskDefinition::builder().task_definition_arn(arn).family("f").revision(3).status(t::TaskDefinitionStatus::Active).container_definitions(container).build();
+        let td = t::TaskDefinition::builder()
+            .task_definition_arn(arn)
+            .family("f")
+            .revision(3)
+            .status(t::TaskDefinitionStatus::Active)
+            .container_definitions(container)
+            .build();
         let got = task_definition(&c, arn, &td, &[]).unwrap();
         let app = &got.containers[0];
         assert_eq!((app.privileged, app.readonly_root_filesystem), (None, None));
@@ -354,7 +373,8 @@ mod tests {
         assert_eq!(app.environment[0].kind, ValueKind::UrlCredentials);
         assert_eq!(app.environment[1].kind, ValueKind::Empty);
         assert!(!serde_json::to_string(&got).unwrap().contains("S3cr3t"));
-        let nameless = t::TaskDefinition::builder().task_definition_arn(arn).family("f").container_definitions(ContainerDefinition::builder().image("x").build()).build();
+        let nameless =
+            t::TaskDefinition::builder().task_definition_arn(arn).family("f").container_definitions(ContainerDefinition::builder().image("x").build()).build();
         assert!(task_definition(&c, arn, &nameless, &[]).unwrap_err().contains("no name"));
         let env_nameless = ContainerDefinition::builder().name("app").image("x").environment(KeyValuePair::builder().value("v").build()).build();
         let td = t::TaskDefinition::builder().task_definition_arn(arn).family("f").container_definitions(env_nameless).build();

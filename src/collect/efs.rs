@@ -31,14 +31,20 @@ pub async fn collect(ctx: &Ctx) -> Efs {
                 f.name().map(str::to_string),
                 Observed::Known(tag_map(f.tags().iter().map(|t| (t.key(), t.value())))),
             ),
-            encrypted: f.encrypted().map(Observed::Known).unwrap_or_else(|| Observed::Unknown(format!("efs:DescribeFileSystems returned no Encrypted for {id}"))),
+            encrypted: f
+                .encrypted()
+                .map(Observed::Known)
+                .unwrap_or_else(|| Observed::Unknown(format!("efs:DescribeFileSystems returned no Encrypted for {id}"))),
             kms_key_id: f.kms_key_id().map(str::to_string),
             // PolicyNotFound: "Returned if the default backup policy is not enabled for the file
             // system" (EFS API, DescribeBackupPolicy errors): automatic backups are off
             backup_policy: backup
                 .and_then(|b| match b {
                     None => Ok("DISABLED".to_string()),
-                    Some(b) => b.backup_policy().map(|p| p.status().as_str().to_string()).ok_or_else(|| format!("efs:DescribeBackupPolicy for {id} returned no BackupPolicy")),
+                    Some(b) => b
+                        .backup_policy()
+                        .map(|p| p.status().as_str().to_string())
+                        .ok_or_else(|| format!("efs:DescribeBackupPolicy for {id} returned no BackupPolicy")),
                 })
                 .into(),
             // PolicyNotFound: "Returned if no backup policy exists for the specified file system"
@@ -53,14 +59,7 @@ pub async fn collect(ctx: &Ctx) -> Efs {
                     }
                 })
                 .into(),
-            mount_targets: mounts
-                .map(|m| {
-                    m.mount_targets()
-                        .iter()
-                        .map(|t| MountTarget { subnet_id: t.subnet_id().to_string() })
-                        .collect()
-                })
-                .into(),
+            mount_targets: mounts.map(|m| m.mount_targets().iter().map(|t| MountTarget { subnet_id: t.subnet_id().to_string() }).collect()).into(),
         }
     })
     .await;

@@ -178,19 +178,25 @@ mod tests {
     #[test]
     fn group_flags() {
         let c = ctx(|_| {});
-        let base = || SdkGroup::builder()
-            .replication_group_id("rg")
-            .arn("arn:aws:elasticache:us-east-1:123456789012:replicationgroup:rg")
-            .status("available")
-            .transit_encryption_enabled(true)
-            .transit_encryption_mode(TransitEncryptionMode::Preferred)
-            .automatic_failover(AutomaticFailoverStatus::Enabled);
+        let base = || {
+            SdkGroup::builder()
+                .replication_group_id("rg")
+                .arn("arn:aws:elasticache:us-east-1:123456789012:replicationgroup:rg")
+                .status("available")
+                .transit_encryption_enabled(true)
+                .transit_encryption_mode(TransitEncryptionMode::Preferred)
+                .automatic_failover(AutomaticFailoverStatus::Enabled)
+        };
         let g = base()
             .node_groups(
                 SdkNodeGroup::builder()
                     .node_group_id("0001")
-                    .node_group_members(SdkMember::builder().cache_cluster_id("rg-001").current_role("primary").preferred_availability_zone("us-east-1a").build())
-                    .node_group_members(SdkMember::builder().cache_cluster_id("rg-002").current_role("replica").preferred_availability_zone("us-east-1b").build())
+                    .node_group_members(
+                        SdkMember::builder().cache_cluster_id("rg-001").current_role("primary").preferred_availability_zone("us-east-1a").build(),
+                    )
+                    .node_group_members(
+                        SdkMember::builder().cache_cluster_id("rg-002").current_role("replica").preferred_availability_zone("us-east-1b").build(),
+                    )
                     .build(),
             )
             .build();

@@ -84,7 +84,9 @@ fn listener(ctx: &Ctx, lb_name: &str, lb_arn: &str, li: &SdkListener, t: Tags) -
     if default_actions.is_err() {
         missing.push("DefaultActions[].Type");
     }
-    let (Some(arn), Some(protocol), Some(port), Ok(default_actions)) = (li.listener_arn(), li.protocol(), li.port(), default_actions) else { return Err(missing) };
+    let (Some(arn), Some(protocol), Some(port), Ok(default_actions)) = (li.listener_arn(), li.protocol(), li.port(), default_actions) else {
+        return Err(missing);
+    };
     Ok(Listener {
         meta: ctx.meta("elbv2:listener", &format!("{lb_name}:{port}"), arn.to_string(), None, t),
         load_balancer_arn: lb_arn.to_string(),
@@ -115,7 +117,8 @@ pub async fn collect(ctx: &Ctx) -> Elbv2 {
                 complete.push((l, arn, name));
             }
             (arn, name) => {
-                let missing: Vec<&str> = [("LoadBalancerArn", arn.is_none()), ("LoadBalancerName", name.is_none())].iter().filter(|(_, m)| *m).map(|(f, _)| *f).collect();
+                let missing: Vec<&str> =
+                    [("LoadBalancerArn", arn.is_none()), ("LoadBalancerName", name.is_none())].iter().filter(|(_, m)| *m).map(|(f, _)| *f).collect();
                 let reason = ctx.incomplete("elbv2", "DescribeLoadBalancers", name.or(arn).unwrap_or("a load balancer"), &missing);
                 out.load_balancers.fail(&ctx.region, reason.clone());
                 out.listeners.fail(&ctx.region, reason);
@@ -159,7 +162,9 @@ pub async fn collect(ctx: &Ctx) -> Elbv2 {
                             }
                             ls.push(Ok(x));
                         }
-                        Err(missing) => ls.push(Err(ctx.incomplete("elbv2", "DescribeListeners", li.listener_arn().unwrap_or(&format!("a listener of {name}")), &missing))),
+                        Err(missing) => {
+                            ls.push(Err(ctx.incomplete("elbv2", "DescribeListeners", li.listener_arn().unwrap_or(&format!("a listener of {name}")), &missing)))
+                        }
                     }
                 }
                 Ok(ls)
@@ -193,7 +198,10 @@ mod tests {
     #[test]
     fn actions_map_type_protocol_and_body() {
         let redirect = SdkAction::builder().r#type(ActionTypeEnum::Redirect).redirect_config(RedirectActionConfig::builder().protocol("HTTPS").build()).build();
-        let empty = SdkAction::builder().r#type(ActionTypeEnum::FixedResponse).fixed_response_config(FixedResponseActionConfig::builder().status_code("404").build()).build();
+        let empty = SdkAction::builder()
+            .r#type(ActionTypeEnum::FixedResponse)
+            .fixed_response_config(FixedResponseActionConfig::builder().status_code("404").build())
+            .build();
         let body = SdkAction::builder()
             .r#type(ActionTypeEnum::FixedResponse)
             .fixed_response_config(FixedResponseActionConfig::builder().status_code("200").message_body("hello").build())

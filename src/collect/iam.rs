@@ -21,7 +21,9 @@ pub(crate) fn parse_document(what: &str, doc: Option<&str>) -> Result<Value, Str
     let parsed = match serde_json::from_str::<Value>(raw) {
         Ok(v) => v,
         Err(_) => {
-            let decoded = percent_encoding::percent_decode_str(raw).decode_utf8().map_err(|e| format!("{what}: the policy document does not URL-decode to UTF-8 ({e})"))?;
+            let decoded = percent_encoding::percent_decode_str(raw)
+                .decode_utf8()
+                .map_err(|e| format!("{what}: the policy document does not URL-decode to UTF-8 ({e})"))?;
             serde_json::from_str(&decoded).map_err(|e| format!("{what}: the policy document is not JSON ({e})"))?
         }
     };
@@ -67,7 +69,9 @@ pub(crate) fn role_parts(r: &RoleDetail) -> Result<RoleParts, String> {
     let attached: Result<Vec<String>, String> = r
         .attached_managed_policies()
         .iter()
-        .map(|p| p.policy_arn().map(str::to_string).ok_or_else(|| format!("role {name}: an attached policy was returned without PolicyArn ({:?})", p.policy_name())))
+        .map(|p| {
+            p.policy_arn().map(str::to_string).ok_or_else(|| format!("role {name}: an attached policy was returned without PolicyArn ({:?})", p.policy_name()))
+        })
         .collect();
     Ok(RoleParts {
         trust_policy: parse_document(&format!("role {name} trust policy"), r.assume_role_policy_document()).into(),
@@ -124,7 +128,8 @@ pub async fn collect(ctx: &Ctx) -> Iam {
     };
     // a local policy without an Arn cannot be matched to the roles that attach it: those
     // roles then find their policy missing (Unknown → error), so nothing passes on it
-    let local: BTreeMap<String, Observed<Value>> = pages.iter().flat_map(|p| p.policies()).filter_map(|p| Some((p.arn()?.to_string(), default_version_document(p)))).collect();
+    let local: BTreeMap<String, Observed<Value>> =
+        pages.iter().flat_map(|p| p.policies()).filter_map(|p| Some((p.arn()?.to_string(), default_version_document(p)))).collect();
     let mut attached_everywhere: BTreeSet<String> = BTreeSet::new();
     for r in pages.iter().flat_map(|p| p.role_detail_list()) {
         let parts = match role_parts(r) {
@@ -152,7 +157,8 @@ pub async fn collect(ctx: &Ctx) -> Iam {
     let policy_tags = || Observed::Unknown("not read: managed policies are judged through the roles that attach them".into());
     let aws_managed: Vec<String> = attached_everywhere.iter().filter(|a| a.contains(":iam::aws:policy/")).cloned().collect();
     for arn in attached_everywhere.iter().filter(|a| !a.contains(":iam::aws:policy/")) {
-        let doc = local.get(arn).cloned().unwrap_or_else(|| Observed::Unknown(format!("policy {arn}: attached but not returned by GetAccountAuthorizationDetails")));
+        let doc =
+            local.get(arn).cloned().unwrap_or_else(|| Observed::Unknown(format!("policy {arn}: attached but not returned by GetAccountAuthorizationDetails")));
         let name = arn.rsplit('/').next().unwrap_or(arn).to_string();
         out.policies.insert(Policy { meta: meta(ctx, "iam:policy", &name, arn, policy_tags()), aws_managed: false, document: doc });
     }
@@ -183,7 +189,8 @@ mod tests {
     use super::*;
     use aws_sdk_iam::types::{AttachedPolicy, PolicyDetail, PolicyVersion};
 
-    const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    const TRUST: &str =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
     fn encoded(s: &str) -> String {
         percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
@@ -234,8 +241,11 @@ mod tests {
     #[test]
     fn the_default_version_or_unknown() {
         let version = |id: &str, default: bool, doc: &str| PolicyVersion::builder().version_id(id).is_default_version(default).document(encoded(doc)).build();
-        let policy = |versions: Vec<PolicyVersion>| ManagedPolicyDetail::builder().arn("arn:aws:iam::123456789012:policy/p").set_policy_version_list(Some(versions)).build();
-        let one = policy(vec![version("v1", false, r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#), version("v2", true, r#"{"Statement":[]}"#)]);
+        let policy = |versions: Vec<PolicyVersion>| {
+            ManagedPolicyDetail::builder().arn("arn:aws:iam::123456789012:policy/p").set_policy_version_list(Some(versions)).build()
+        };
+        let one =
+            policy(vec![version("v1", false, r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#), version("v2", true, r#"{"Statement":[]}"#)]);
         assert_eq!(default_version_document(&one), Observed::Known(serde_json::json!({"Statement": []})), "the default, not the first");
         assert!(matches!(default_version_document(&policy(vec![version("v1", false, "{}")])), Observed::Unknown(_)), "no default version");
         assert!(matches!(default_version_document(&policy(vec![version("v1", true, "{}"), version("v2", true, "{}")])), Observed::Unknown(_)));

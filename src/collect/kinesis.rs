@@ -31,10 +31,9 @@ async fn stream(ctx: &Ctx, name: String) -> Option<Stream> {
         return None;
     }
     let arn = ctx.arn("kinesis", &format!("stream/{name}"));
-    let summary = ctx
-        .call("kinesis", "DescribeStreamSummary", Some(&name), k.describe_stream_summary().stream_name(&name).send())
-        .await
-        .and_then(|out| out.stream_description_summary().cloned().ok_or_else(|| format!("kinesis:DescribeStreamSummary for {name} returned no StreamDescriptionSummary")));
+    let summary = ctx.call("kinesis", "DescribeStreamSummary", Some(&name), k.describe_stream_summary().stream_name(&name).send()).await.and_then(|out| {
+        out.stream_description_summary().cloned().ok_or_else(|| format!("kinesis:DescribeStreamSummary for {name} returned no StreamDescriptionSummary"))
+    });
     Some(match summary {
         Ok(s) => {
             let encryption: Observed<String> = match s.encryption_type() {
@@ -81,9 +80,8 @@ mod tests {
 
     #[tokio::test]
     async fn maps_encryption_key_retention_and_shards_and_honours_the_stack_scope() {
-        let list = mock!(Client::list_streams).then_output(|| {
-            ListStreamsOutput::builder().stream_names("mine").stream_names("theirs").has_more_streams(false).build().unwrap()
-        });
+        let list = mock!(Client::list_streams)
+            .then_output(|| ListStreamsOutput::builder().stream_names("mine").stream_names("theirs").has_more_streams(false).build().unwrap());
         let tags_mine = mock!(Client::list_tags_for_stream).match_requests(|r| r.stream_name() == Some("mine")).then_output(|| {
             ListTagsForStreamOutput::builder().tags(Tag::builder().key("tapaudit:stack").value("dev").build().unwrap()).has_more_tags(false).build().unwrap()
         });

@@ -2,8 +2,8 @@
 
 use super::{fan_out, tag_map, Ctx};
 use crate::model::kms::{Key, Kms, Manager};
-use aws_sdk_kms::types::KeyManagerType;
 use crate::model::Observed;
+use aws_sdk_kms::types::KeyManagerType;
 use std::collections::BTreeMap;
 
 pub async fn collect(ctx: &Ctx) -> Kms {
@@ -113,10 +113,7 @@ async fn key(ctx: &Ctx, id: String, by_key: &Observed<BTreeMap<String, Vec<Strin
     };
     let pending = state.known().is_some_and(|s| s == "PendingDeletion" || s == "PendingReplicaDeletion");
     let rotation = if customer && spec.known().is_some_and(|s| s == "SYMMETRIC_DEFAULT") && !pending {
-        ctx.call("kms", "GetKeyRotationStatus", Some(&id), kms.get_key_rotation_status().key_id(&id).send())
-            .await
-            .map(|r| r.key_rotation_enabled())
-            .into()
+        ctx.call("kms", "GetKeyRotationStatus", Some(&id), kms.get_key_rotation_status().key_id(&id).send()).await.map(|r| r.key_rotation_enabled()).into()
     } else {
         Observed::Unknown("not read: rotation applies only to customer-managed symmetric keys that are not pending deletion".into())
     };
@@ -169,22 +166,20 @@ mod tests {
     }
 
     fn client(rules: &[&aws_smithy_mocks::Rule]) -> Client {
-        mock_client!(aws_sdk_kms, RuleMode::MatchAny, rules, |c| c.retry_config(
-            aws_config::retry::RetryConfig::standard().with_max_attempts(4).with_initial_backoff(Duration::from_millis(1))
-        ))
+        mock_client!(aws_sdk_kms, RuleMode::MatchAny, rules, |c| c
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(4).with_initial_backoff(Duration::from_millis(1))))
     }
 
     #[tokio::test]
     async fn follows_pagination_retries_throttling_and_maps_every_field() {
-        let page1 = mock!(Client::list_keys).match_requests(|r| r.marker().is_none()).then_output(|| {
-            ListKeysOutput::builder().keys(KeyListEntry::builder().key_id("k1").build()).truncated(true).next_marker("m1").build()
-        });
+        let page1 = mock!(Client::list_keys)
+            .match_requests(|r| r.marker().is_none())
+            .then_output(|| ListKeysOutput::builder().keys(KeyListEntry::builder().key_id("k1").build()).truncated(true).next_marker("m1").build());
         let page2 = mock!(Client::list_keys)
             .match_requests(|r| r.marker() == Some("m1"))
             .then_output(|| ListKeysOutput::builder().keys(KeyListEntry::builder().key_id("k2").build()).truncated(false).build());
-        let aliases = mock!(Client::list_aliases).then_output(|| {
-            ListAliasesOutput::builder().aliases(AliasListEntry::builder().alias_name("alias/data").target_key_id("k1").build()).build()
-        });
+        let aliases = mock!(Client::list_aliases)
+            .then_output(|| ListAliasesOutput::builder().aliases(AliasListEntry::builder().alias_name("alias/data").target_key_id("k1").build()).build());
         // throttled twice, then answered: the standard retry gets through
         let describe_k1 = mock!(Client::describe_key)
             .match_requests(|r| r.key_id() == Some("k1"))
@@ -196,9 +191,8 @@ mod tests {
         let describe_k2 = mock!(Client::describe_key)
             .match_requests(|r| r.key_id() == Some("k2"))
             .then_output(|| DescribeKeyOutput::builder().key_metadata(metadata("k2")).build());
-        let tags = mock!(Client::list_resource_tags).then_output(|| {
-            ListResourceTagsOutput::builder().tags(Tag::builder().tag_key("tapaudit:stack").tag_value("dev").build().unwrap()).build()
-        });
+        let tags = mock!(Client::list_resource_tags)
+            .then_output(|| ListResourceTagsOutput::builder().tags(Tag::builder().tag_key("tapaudit:stack").tag_value("dev").build().unwrap()).build());
         let rotation_k1 = mock!(Client::get_key_rotation_status)
             .match_requests(|r| r.key_id() == Some("k1"))
             .then_output(|| GetKeyRotationStatusOutput::builder().key_rotation_enabled(true).build());
@@ -255,10 +249,13 @@ mod tests {
     /// (not_applicable) — every field is Unknown, so every KMS control says `error`.
     #[tokio::test]
     async fn a_key_that_cannot_be_described_is_unknown_in_every_field() {
-        let list = mock!(Client::list_keys).then_output(|| ListKeysOutput::builder().keys(KeyListEntry::builder().key_id("k1").build()).truncated(false).build());
+        let list =
+            mock!(Client::list_keys).then_output(|| ListKeysOutput::builder().keys(KeyListEntry::builder().key_id("k1").build()).truncated(false).build());
         let aliases = mock!(Client::list_aliases).then_output(|| ListAliasesOutput::builder().build());
         let denied = mock!(Client::describe_key).then_error(|| {
-            aws_sdk_kms::operation::describe_key::DescribeKeyError::generic(aws_smithy_types::error::ErrorMetadata::builder().code("AccessDeniedException").build())
+            aws_sdk_kms::operation::describe_key::DescribeKeyError::generic(
+                aws_smithy_types::error::ErrorMetadata::builder().code("AccessDeniedException").build(),
+            )
         });
         let kms = client(&[&list, &aliases, &denied]);
         let c = ctx(|cl| cl.kms = kms);
@@ -276,12 +273,12 @@ mod tests {
 
     #[tokio::test]
     async fn out_of_scope_customer_keys_are_remembered_by_arn() {
-        let list = mock!(Client::list_keys).then_output(|| ListKeysOutput::builder().keys(KeyListEntry::builder().key_id("k1").build()).truncated(false).build());
+        let list =
+            mock!(Client::list_keys).then_output(|| ListKeysOutput::builder().keys(KeyListEntry::builder().key_id("k1").build()).truncated(false).build());
         let aliases = mock!(Client::list_aliases).then_output(|| ListAliasesOutput::builder().build());
         let describe = mock!(Client::describe_key).then_output(|| DescribeKeyOutput::builder().key_metadata(metadata("k1")).build());
-        let tags = mock!(Client::list_resource_tags).then_output(|| {
-            ListResourceTagsOutput::builder().tags(Tag::builder().tag_key("tapaudit:stack").tag_value("other").build().unwrap()).build()
-        });
+        let tags = mock!(Client::list_resource_tags)
+            .then_output(|| ListResourceTagsOutput::builder().tags(Tag::builder().tag_key("tapaudit:stack").tag_value("other").build().unwrap()).build());
         let kms = client(&[&list, &aliases, &describe, &tags]);
         let mut c = ctx(|cl| cl.kms = kms);
         c.scope = crate::collect::Scope { stack: Some("dev".into()) };

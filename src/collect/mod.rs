@@ -148,7 +148,12 @@ impl Ctx {
     }
 
     /// Every page of a paginated operation (each page is one counted, bounded call).
-    pub async fn pages<T, E>(&self, service: &str, operation: &str, mut stream: PaginationStream<Result<T, SdkError<E, HttpResponse>>>) -> Result<Vec<T>, String>
+    pub async fn pages<T, E>(
+        &self,
+        service: &str,
+        operation: &str,
+        mut stream: PaginationStream<Result<T, SdkError<E, HttpResponse>>>,
+    ) -> Result<Vec<T>, String>
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
@@ -394,10 +399,7 @@ pub(crate) mod testing {
     /// A collection context for unit tests: real clients that go nowhere, replaced per test by
     /// aws-smithy-mocks clients for the service under test.
     pub fn ctx(edit: impl FnOnce(&mut Clients)) -> Ctx {
-        let cfg = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .build();
+        let cfg = aws_config::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).region(aws_config::Region::new("us-east-1")).build();
         let mut clients = Clients::new(&cfg);
         edit(&mut clients);
         Ctx {
@@ -469,16 +471,16 @@ mod call_tests {
         let c = ctx(|_| {});
         let reason = c.call("kms", "DescribeKey", Some("key/k1"), kms.describe_key().key_id("k1").send()).await.unwrap_err();
         assert_eq!(rule.num_calls(), 1);
-        assert!(
-            reason.starts_with("kms DescribeKey failed for key/k1: UnparseableResponse: HTTP 200 answer could not be parsed: "),
-            "{reason}"
-        );
+        assert!(reason.starts_with("kms DescribeKey failed for key/k1: UnparseableResponse: HTTP 200 answer could not be parsed: "), "{reason}");
         assert!(reason.ends_with("[request id req-garbled]"), "{reason}");
         assert!(!reason.contains("unhandled"), "{reason}");
         let (_, errors) = c.rec.finish(Default::default(), Default::default());
         assert_eq!(errors.len(), 1);
         let e = &errors[0];
-        assert_eq!((e.service.as_str(), e.operation.as_str(), e.resource.as_deref(), e.code.as_str()), ("kms", "DescribeKey", Some("key/k1"), "UnparseableResponse"));
+        assert_eq!(
+            (e.service.as_str(), e.operation.as_str(), e.resource.as_deref(), e.code.as_str()),
+            ("kms", "DescribeKey", Some("key/k1"), "UnparseableResponse")
+        );
         assert!(e.message.starts_with("HTTP 200 answer could not be parsed: ") && e.message.ends_with("[request id req-garbled]"), "{}", e.message);
     }
 

@@ -193,11 +193,12 @@ pub async fn collect(ctx: &Ctx) -> Rds {
             for g in pages.iter().flat_map(|p| p.db_subnet_groups()) {
                 let (Some(name), Some(arn), Some(vpc)) = (g.db_subnet_group_name(), g.db_subnet_group_arn(), g.vpc_id()) else {
                     let name = g.db_subnet_group_name().unwrap_or("a DB subnet group");
-                    let missing: Vec<&str> = [("DBSubnetGroupName", g.db_subnet_group_name()), ("DBSubnetGroupArn", g.db_subnet_group_arn()), ("VpcId", g.vpc_id())]
-                        .iter()
-                        .filter(|(_, v)| v.is_none())
-                        .map(|(f, _)| *f)
-                        .collect();
+                    let missing: Vec<&str> =
+                        [("DBSubnetGroupName", g.db_subnet_group_name()), ("DBSubnetGroupArn", g.db_subnet_group_arn()), ("VpcId", g.vpc_id())]
+                            .iter()
+                            .filter(|(_, v)| v.is_none())
+                            .map(|(f, _)| *f)
+                            .collect();
                     out.subnet_groups.fail(&ctx.region, ctx.incomplete("rds", "DescribeDBSubnetGroups", name, &missing));
                     continue;
                 };
@@ -238,7 +239,12 @@ async fn parameter_group(ctx: &Ctx, name: String, scope: &'static str) -> Parame
         (family, arn, params.map(|pages| tls_parameters(pages.iter().flat_map(|p| p.parameters()))))
     } else {
         let (desc, params) = tokio::join!(
-            ctx.call("rds", "DescribeDBClusterParameterGroups", Some(&name), r.describe_db_cluster_parameter_groups().db_cluster_parameter_group_name(&name).send()),
+            ctx.call(
+                "rds",
+                "DescribeDBClusterParameterGroups",
+                Some(&name),
+                r.describe_db_cluster_parameter_groups().db_cluster_parameter_group_name(&name).send()
+            ),
             ctx.pages("rds", "DescribeDBClusterParameters", r.describe_db_cluster_parameters().db_cluster_parameter_group_name(&name).into_paginator().send()),
         );
         let g = desc.map(|d| d.db_cluster_parameter_groups().first().cloned());
@@ -247,7 +253,11 @@ async fn parameter_group(ctx: &Ctx, name: String, scope: &'static str) -> Parame
             Ok(None) => Observed::Unknown(format!("DescribeDBClusterParameterGroups did not return {name}")),
             Ok(Some(g)) => reported(g.db_parameter_group_family().map(str::to_string), "DescribeDBClusterParameterGroups", "DBParameterGroupFamily"),
         };
-        let arn = g.ok().flatten().and_then(|g| g.db_cluster_parameter_group_arn().map(str::to_string)).unwrap_or_else(|| ctx.arn("rds", &format!("cluster-pg:{name}")));
+        let arn = g
+            .ok()
+            .flatten()
+            .and_then(|g| g.db_cluster_parameter_group_arn().map(str::to_string))
+            .unwrap_or_else(|| ctx.arn("rds", &format!("cluster-pg:{name}")));
         (family, arn, params.map(|pages| tls_parameters(pages.iter().flat_map(|p| p.parameters()))))
     };
     ParameterGroup {
@@ -282,24 +292,38 @@ mod tests {
     #[test]
     fn instance_evidence_that_is_not_reported_is_unknown() {
         let c = ctx(|_| {});
-        let base = || SdkInstance::builder()
-            .db_instance_identifier("db1")
-            .db_instance_arn("arn:aws:rds:us-east-1:123456789012:db:db1")
-            .engine("mysql")
-            .engine_version("8.0.39")
-            .db_instance_class("db.t3.micro")
-            .db_instance_status("available")
-            .db_parameter_groups(DbParameterGroupStatus::builder().db_parameter_group_name("default.mysql8.0").build());
+        let base = || {
+            SdkInstance::builder()
+                .db_instance_identifier("db1")
+                .db_instance_arn("arn:aws:rds:us-east-1:123456789012:db:db1")
+                .engine("mysql")
+                .engine_version("8.0.39")
+                .db_instance_class("db.t3.micro")
+                .db_instance_status("available")
+                .db_parameter_groups(DbParameterGroupStatus::builder().db_parameter_group_name("default.mysql8.0").build())
+        };
         let bare = base().build();
         let i = instance(&c, &bare, Observed::Known(Default::default())).unwrap();
-        for (field, v) in [("PubliclyAccessible", &i.publicly_accessible), ("StorageEncrypted", &i.storage_encrypted), ("MultiAZ", &i.multi_az), ("DeletionProtection", &i.deletion_protection)] {
+        for (field, v) in [
+            ("PubliclyAccessible", &i.publicly_accessible),
+            ("StorageEncrypted", &i.storage_encrypted),
+            ("MultiAZ", &i.multi_az),
+            ("DeletionProtection", &i.deletion_protection),
+        ] {
             assert_eq!(v, &Observed::Unknown(format!("DescribeDBInstances did not report {field}")), "{field}");
         }
         assert!(matches!(i.backup_retention_days, Observed::Unknown(_)));
         assert!(matches!(i.availability_zone, Observed::Unknown(_)));
         assert_eq!(i.parameter_groups, vec!["default.mysql8.0".to_string()]);
 
-        let full = base().publicly_accessible(false).storage_encrypted(true).multi_az(false).deletion_protection(true).backup_retention_period(0).availability_zone("us-east-1a").build();
+        let full = base()
+            .publicly_accessible(false)
+            .storage_encrypted(true)
+            .multi_az(false)
+            .deletion_protection(true)
+            .backup_retention_period(0)
+            .availability_zone("us-east-1a")
+            .build();
         let i = instance(&c, &full, Observed::Known(Default::default())).unwrap();
         assert_eq!(i.publicly_accessible, Observed::Known(false));
         assert_eq!(i.backup_retention_days, Observed::Known(0));
@@ -309,7 +333,13 @@ mod tests {
     #[test]
     fn incomplete_resources_name_what_is_missing() {
         let c = ctx(|_| {});
-        let no_engine = SdkInstance::builder().db_instance_identifier("db1").db_instance_arn("arn:x").engine_version("1").db_instance_class("c").db_instance_status("s").build();
+        let no_engine = SdkInstance::builder()
+            .db_instance_identifier("db1")
+            .db_instance_arn("arn:x")
+            .engine_version("1")
+            .db_instance_class("c")
+            .db_instance_status("s")
+            .build();
         assert_eq!(instance(&c, &no_engine, Observed::Known(Default::default())).unwrap_err(), vec!["Engine"]);
         let member_without_id = SdkCluster::builder()
             .db_cluster_identifier("c1")

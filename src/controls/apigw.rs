@@ -83,8 +83,15 @@ fn execution_logging(state: &State, _: &Params) -> Vec<Verdict> {
 
 fn access_logging(state: &State, _: &Params) -> Vec<Verdict> {
     each(&state.apigw.stages, "apigateway:stage", |s| match s.access_log_destination.as_deref() {
-        Some(d) if !d.trim().is_empty() => Verdict::pass(&s.meta, format!("access logs go to {d}"), json!({"access_log_destination": d, "access_log_format": s.access_log_format})),
-        _ => Verdict::fail(&s.meta, "access logging is not configured", json!({"access_log_destination": null}), json!({"access_log_destination": "a log group ARN"})),
+        Some(d) if !d.trim().is_empty() => {
+            Verdict::pass(&s.meta, format!("access logs go to {d}"), json!({"access_log_destination": d, "access_log_format": s.access_log_format}))
+        }
+        _ => Verdict::fail(
+            &s.meta,
+            "access logging is not configured",
+            json!({"access_log_destination": null}),
+            json!({"access_log_destination": "a log group ARN"}),
+        ),
     })
 }
 
@@ -163,7 +170,9 @@ mod tests {
         stage(&mut none).method_settings.clear();
         assert_eq!(eval("apigw-stage-execution-logging", &none), vec![Status::Fail]);
         let mut override_off = fixture();
-        stage(&mut override_off).method_settings.insert("~1records/POST".into(), MethodSetting { logging_level: Some("OFF".into()), data_trace: false, metrics: false });
+        stage(&mut override_off)
+            .method_settings
+            .insert("~1records/POST".into(), MethodSetting { logging_level: Some("OFF".into()), data_trace: false, metrics: false });
         assert_eq!(eval("apigw-stage-execution-logging", &override_off), vec![Status::Fail]);
         let mut inherits = fixture();
         stage(&mut inherits).method_settings.insert("~1records/POST".into(), MethodSetting { logging_level: None, data_trace: false, metrics: true });

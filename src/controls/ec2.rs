@@ -57,7 +57,9 @@ fn delivery(state: &State, f: &FlowLog) -> Result<Option<String>, String> {
             let parts: Vec<&str> = f.destination.splitn(7, ':').collect();
             match parts.as_slice() {
                 [_, _, "logs", r, a, "log-group", name] if *r == region && *a == f.meta.account => name.trim_end_matches(":*").to_string(),
-                [_, _, "logs", r, a, "log-group", _] => return Err(format!("flow log {} delivers to a log group in {a}/{r}, outside the collected State", f.meta.id)),
+                [_, _, "logs", r, a, "log-group", _] => {
+                    return Err(format!("flow log {} delivers to a log group in {a}/{r}, outside the collected State", f.meta.id))
+                }
                 _ => return Err(format!("flow log {}: destination {} is not a log group ARN", f.meta.id, f.destination)),
             }
         }
@@ -110,10 +112,19 @@ fn flow_logs_enabled(state: &State, _: &Params) -> Vec<Verdict> {
         let message = if mine.is_empty() {
             format!("VPC {} has no flow log", vpc.meta.id)
         } else {
-            let found: Vec<String> = mine.iter().map(|(f, d)| format!("{}: {}", f.meta.id, match d {
-                Ok(Some(why)) => why.as_str(),
-                _ => "",
-            })).collect();
+            let found: Vec<String> = mine
+                .iter()
+                .map(|(f, d)| {
+                    format!(
+                        "{}: {}",
+                        f.meta.id,
+                        match d {
+                            Ok(Some(why)) => why.as_str(),
+                            _ => "",
+                        }
+                    )
+                })
+                .collect();
             format!("VPC {} has no delivering flow log capturing ALL traffic ({})", vpc.meta.id, found.join("; "))
         };
         Verdict::fail(&vpc.meta, message, json!({"flow_logs": summary}), expected)
@@ -314,7 +325,12 @@ fn verdict(sg: &SecurityGroup, what: &str, offences: Vec<Offence>, unknown: BTre
         .map(|o| format!("{} is open to {} by {}", o.what, o.exposure.describe(), o.via.iter().cloned().collect::<Vec<_>>().join(" + ")))
         .collect();
     let observed: Vec<Value> = offences.iter().map(|o| json!({"ports": o.what, "reach": o.exposure.describe(), "rules": o.via})).collect();
-    Verdict::fail(&sg.meta, format!("{} allows internet ingress: {}", sg.group_name, detail.join("; ")), json!({"internet_ingress": observed}), json!({"internet_ingress": []}))
+    Verdict::fail(
+        &sg.meta,
+        format!("{} allows internet ingress: {}", sg.group_name, detail.join("; ")),
+        json!({"internet_ingress": observed}),
+        json!({"internet_ingress": []}),
+    )
 }
 
 /// Judge every group's ingress on the listed ports, each on the union of its admitting rules.
@@ -581,7 +597,8 @@ mod tests {
 
         // not read → error, never pass
         let mut unknown = fixture();
-        unknown.ec2.subnets.items.values_mut().find(|s| s.meta.logical_id() == Some("private-subnet-1")).unwrap().map_public_ip_on_launch = Observed::Unknown("not returned".into());
+        unknown.ec2.subnets.items.values_mut().find(|s| s.meta.logical_id() == Some("private-subnet-1")).unwrap().map_public_ip_on_launch =
+            Observed::Unknown("not returned".into());
         assert_eq!(eval("subnet-private-no-auto-public-ip", &unknown), vec![Status::Error, Status::Pass]);
     }
 
@@ -685,7 +702,11 @@ mod tests {
 
         let m = crate::controls::registry()[c](&with_db_rules(vec![tcp(22, "cidr:0.0.0.0/1"), tcp(22, "cidr:128.0.0.0/1")]), &Default::default());
         let fail = m.iter().find(|v| v.status == Status::Fail).unwrap();
-        assert!(fail.message.contains("tcp/22 (SSH) is open to all public IPv4 space by tcp/22 from cidr:0.0.0.0/1 + tcp/22 from cidr:128.0.0.0/1"), "{}", fail.message);
+        assert!(
+            fail.message.contains("tcp/22 (SSH) is open to all public IPv4 space by tcp/22 from cidr:0.0.0.0/1 + tcp/22 from cidr:128.0.0.0/1"),
+            "{}",
+            fail.message
+        );
     }
 
     /// Good variants: however broad, private and special-purpose space is not the internet.
@@ -717,14 +738,21 @@ mod tests {
     #[test]
     fn prefix_lists_are_judged_by_their_entries() {
         let c = "sg-no-internet-ingress-admin-ports";
-        let open = with_prefix_list(with_db_ingress(tcp(22, "pl:pl-0123456789abcdef0")), prefix_list("pl-0123456789abcdef0", Observed::Known(vec!["10.0.0.0/8".into(), "0.0.0.0/0".into()])));
+        let open = with_prefix_list(
+            with_db_ingress(tcp(22, "pl:pl-0123456789abcdef0")),
+            prefix_list("pl-0123456789abcdef0", Observed::Known(vec!["10.0.0.0/8".into(), "0.0.0.0/0".into()])),
+        );
         assert_eq!(eval(c, &open), FAIL);
         let split = with_prefix_list(with_db_ingress(tcp(22, "pl:pl-1")), prefix_list("pl-1", Observed::Known(vec!["0.0.0.0/1".into(), "128.0.0.0/1".into()])));
         assert_eq!(eval(c, &split), FAIL);
         // half of the internet from a list, the other half from a CIDR rule
-        let mixed = with_prefix_list(with_db_rules(vec![tcp(22, "pl:pl-1"), tcp(22, "cidr:8.128.0.0/9")]), prefix_list("pl-1", Observed::Known(vec!["8.0.0.0/9".into()])));
+        let mixed = with_prefix_list(
+            with_db_rules(vec![tcp(22, "pl:pl-1"), tcp(22, "cidr:8.128.0.0/9")]),
+            prefix_list("pl-1", Observed::Known(vec!["8.0.0.0/9".into()])),
+        );
         assert_eq!(eval(c, &mixed), FAIL);
-        let private = with_prefix_list(with_db_ingress(tcp(22, "pl:pl-1")), prefix_list("pl-1", Observed::Known(vec!["10.0.0.0/8".into(), "100.64.0.0/10".into()])));
+        let private =
+            with_prefix_list(with_db_ingress(tcp(22, "pl:pl-1")), prefix_list("pl-1", Observed::Known(vec!["10.0.0.0/8".into(), "100.64.0.0/10".into()])));
         assert_eq!(eval(c, &private), PASS3);
         let empty = with_prefix_list(with_db_ingress(tcp(22, "pl:pl-1")), prefix_list("pl-1", Observed::Known(vec![])));
         assert_eq!(eval(c, &empty), PASS3);
@@ -771,7 +799,10 @@ mod tests {
         assert_eq!(eval(c, &with_db_rules(halves("cidr:0.0.0.0/0", "cidr:0.0.0.0/0"))), FAIL);
         assert_eq!(eval(c, &with_db_rules(halves("cidr:0.0.0.0/0", "cidr6:::/0"))), FAIL, "each half open to one family's internet");
         // a one-port gap is not all ports
-        assert_eq!(eval(c, &with_db_rules(vec![rule("tcp", Some(0), Some(32767), "cidr:0.0.0.0/0"), rule("tcp", Some(32769), Some(65535), "cidr:0.0.0.0/0")])), PASS3);
+        assert_eq!(
+            eval(c, &with_db_rules(vec![rule("tcp", Some(0), Some(32767), "cidr:0.0.0.0/0"), rule("tcp", Some(32769), Some(65535), "cidr:0.0.0.0/0")])),
+            PASS3
+        );
         // all protocols, split by source
         assert_eq!(eval(c, &with_db_rules(vec![rule("-1", None, None, "cidr:0.0.0.0/1"), rule("-1", None, None, "cidr:128.0.0.0/1")])), FAIL);
         // all TCP ports from 512 /9s, each rule narrow
@@ -788,7 +819,10 @@ mod tests {
         // -1 from a /9 plus TCP all ports from the other half of a /8: TCP is fully open
         assert_eq!(eval(c, &with_db_rules(vec![rule("-1", None, None, "cidr:8.0.0.0/9"), rule("tcp", Some(0), Some(65535), "cidr:8.128.0.0/9")])), FAIL);
         // ... but TCP and UDP halves do not add up
-        assert_eq!(eval(c, &with_db_rules(vec![rule("udp", Some(0), Some(65535), "cidr:8.0.0.0/9"), rule("tcp", Some(0), Some(65535), "cidr:8.128.0.0/9")])), PASS3);
+        assert_eq!(
+            eval(c, &with_db_rules(vec![rule("udp", Some(0), Some(65535), "cidr:8.0.0.0/9"), rule("tcp", Some(0), Some(65535), "cidr:8.128.0.0/9")])),
+            PASS3
+        );
         // the prefix list variant
         let s = with_prefix_list(with_db_ingress(rule("-1", None, None, "pl:pl-1")), prefix_list("pl-1", Observed::Known(vec!["0.0.0.0/0".into()])));
         assert_eq!(eval(c, &s), FAIL);

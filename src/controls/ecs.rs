@@ -44,12 +44,9 @@ fn no_public_ip(state: &State, _: &Params) -> Vec<Verdict> {
         }
         match s.assign_public_ip.as_deref() {
             None => Verdict::not_applicable(&s.meta, "not an awsvpc service: tasks get no address of their own"),
-            Some(v) if v.eq_ignore_ascii_case("ENABLED") => Verdict::fail(
-                &s.meta,
-                "tasks are launched with a public IP address",
-                json!({"assign_public_ip": v}),
-                json!({"assign_public_ip": "DISABLED"}),
-            ),
+            Some(v) if v.eq_ignore_ascii_case("ENABLED") => {
+                Verdict::fail(&s.meta, "tasks are launched with a public IP address", json!({"assign_public_ip": v}), json!({"assign_public_ip": "DISABLED"}))
+            }
             Some(v) => Verdict::pass(&s.meta, "tasks get no public IP address", json!({"assign_public_ip": v})),
         }
     })
@@ -171,8 +168,27 @@ const SECRET_PARTS: &[&str] = &["TOKEN", "TOKENS", "PWD", "PASS", "CREDS", "AUTH
 /// Last name parts that say the variable points at a secret or configures one instead of
 /// holding it (`DB_SECRET_ARN`, `SECRET_NAME`, `PASSWORD_FILE`, `TOKEN_URL`, `TOKEN_TTL`).
 const POINTER_SUFFIXES: &[&str] = &[
-    "ARN", "NAME", "ID", "IDS", "PATH", "FILE", "URL", "URI", "ENDPOINT", "HOST", "PORT", "REGION", "TTL", "TIMEOUT", "EXPIRY", "HEADER", "ENABLED",
-    "TYPE", "MODE", "PARAM", "PARAMETER",
+    "ARN",
+    "NAME",
+    "ID",
+    "IDS",
+    "PATH",
+    "FILE",
+    "URL",
+    "URI",
+    "ENDPOINT",
+    "HOST",
+    "PORT",
+    "REGION",
+    "TTL",
+    "TIMEOUT",
+    "EXPIRY",
+    "HEADER",
+    "ENABLED",
+    "TYPE",
+    "MODE",
+    "PARAM",
+    "PARAMETER",
 ];
 
 /// A name that says "credential": PASSWORD, SECRET, TOKEN, API_KEY, ... unless its last part
@@ -369,10 +385,36 @@ mod tests {
 
     #[test]
     fn secret_heuristics() {
-        for name in ["DB_PASSWORD", "db_passwd", "API_KEY", "ApiKey", "GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY", "JWT_PRIVATE_KEY", "SMTP_CREDENTIALS", "DB_PWD", "DB_PASS", "CLIENT_SECRET", "dbPassword"] {
+        for name in [
+            "DB_PASSWORD",
+            "db_passwd",
+            "API_KEY",
+            "ApiKey",
+            "GITHUB_TOKEN",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_ACCESS_KEY",
+            "JWT_PRIVATE_KEY",
+            "SMTP_CREDENTIALS",
+            "DB_PWD",
+            "DB_PASS",
+            "CLIENT_SECRET",
+            "dbPassword",
+        ] {
             assert!(plaintext_secret(&env(name, "hunter2")).is_some(), "{name} should look like a secret");
         }
-        for name in ["DB_SECRET_ARN", "SECRET_NAME", "PASSWORD_FILE", "TOKEN_URL", "TOKEN_TTL", "AWS_ACCESS_KEY_ID", "PWD", "TOKENIZER_MODEL", "STREAM_NAME", "AWS_REGION", "PASSENGER_COUNT"] {
+        for name in [
+            "DB_SECRET_ARN",
+            "SECRET_NAME",
+            "PASSWORD_FILE",
+            "TOKEN_URL",
+            "TOKEN_TTL",
+            "AWS_ACCESS_KEY_ID",
+            "PWD",
+            "TOKENIZER_MODEL",
+            "STREAM_NAME",
+            "AWS_REGION",
+            "PASSENGER_COUNT",
+        ] {
             assert!(plaintext_secret(&env(name, "hunter2")).is_none(), "{name} should not look like a secret");
         }
         // references and empty values are never plaintext secrets, whatever the name
@@ -383,7 +425,12 @@ mod tests {
         assert!(plaintext_secret(&env("TOKEN_URL", "https://x-access-token:ghp_EXAMPLE00000000000000000000000000000@github.com")).is_some());
         assert!(plaintext_secret(&env("UPSTREAM", "q8Xv2LmN7pR4tY9wK3zB6cJ1hF5dG0sA")).is_some());
         // ordinary values under ordinary names pass
-        for (name, value) in [("RUST_LOG", "info,tapaudit=debug"), ("JAVA_OPTS", "-XX:MaxRAMPercentage=75.0 -Xss512k"), ("SHORT", "abc123"), ("GIT_SHA", "0d17b565c37bcbd895e9d92315a05c1c3c9a29f7")] {
+        for (name, value) in [
+            ("RUST_LOG", "info,tapaudit=debug"),
+            ("JAVA_OPTS", "-XX:MaxRAMPercentage=75.0 -Xss512k"),
+            ("SHORT", "abc123"),
+            ("GIT_SHA", "0d17b565c37bcbd895e9d92315a05c1c3c9a29f7"),
+        ] {
             assert!(plaintext_secret(&env(name, value)).is_none(), "{name}");
         }
     }

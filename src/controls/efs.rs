@@ -1,16 +1,13 @@
 //! EFS controls: CMK encryption, automatic backups, TLS-only file system policy.
 
 use super::{customer_key_verdict, each, ControlFn, Params, Verdict};
-use crate::semantics::policy::{denies_insecure_transport, parse_statements};
 use crate::model::efs::FileSystem;
 use crate::model::State;
+use crate::semantics::policy::{denies_insecure_transport, parse_statements};
 use serde_json::json;
 
-pub const CONTROLS: &[(&str, ControlFn)] = &[
-    ("efs-encrypted-cmk", encrypted_cmk),
-    ("efs-backups-enabled", backups_enabled),
-    ("efs-tls-enforced", tls_enforced),
-];
+pub const CONTROLS: &[(&str, ControlFn)] =
+    &[("efs-encrypted-cmk", encrypted_cmk), ("efs-backups-enabled", backups_enabled), ("efs-tls-enforced", tls_enforced)];
 
 /// Encrypted under a customer-managed key. The key must be in the State to tell: a key the
 /// State does not hold (a stack-scoped scan lists only the stack's keys, or the KMS listing
@@ -55,10 +52,14 @@ fn tls_enforced(state: &State, _: &Params) -> Vec<Verdict> {
     each(&state.efs.file_systems, "efs:file-system", |fs| match fs.policy.get() {
         Err(reason) => Verdict::error(&fs.meta, reason),
         Ok(None) => Verdict::fail(&fs.meta, "no file system policy: clients may mount without TLS", json!({"policy": null}), expected.clone()),
-        Ok(Some(p)) if parse_statements(p).is_err() => Verdict::error(&fs.meta, format!("file system policy: {}", parse_statements(p).err().unwrap_or_default())),
-        Ok(Some(p)) if denies_insecure_transport(p, EFS_ACTIONS, Some(&fs.meta.arn)) => {
-            Verdict::pass(&fs.meta, "the file system policy denies every principal elasticfilesystem:ClientMount without TLS", json!({"denies_insecure_transport": true}))
+        Ok(Some(p)) if parse_statements(p).is_err() => {
+            Verdict::error(&fs.meta, format!("file system policy: {}", parse_statements(p).err().unwrap_or_default()))
         }
+        Ok(Some(p)) if denies_insecure_transport(p, EFS_ACTIONS, Some(&fs.meta.arn)) => Verdict::pass(
+            &fs.meta,
+            "the file system policy denies every principal elasticfilesystem:ClientMount without TLS",
+            json!({"denies_insecure_transport": true}),
+        ),
         Ok(Some(_)) => Verdict::fail(
             &fs.meta,
             "the file system policy does not deny every principal elasticfilesystem:ClientMount on this file system where aws:SecureTransport is false",
@@ -204,21 +205,29 @@ mod tests {
         );
         // ClientMount only, Principal "*", boolean false, case-insensitive key
         assert_eq!(
-            judge(json!({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": ["elasticfilesystem:ClientMount"], "Condition": {"Bool": {"aws:securetransport": false}}}]})),
+            judge(
+                json!({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": ["elasticfilesystem:ClientMount"], "Condition": {"Bool": {"aws:securetransport": false}}}]})
+            ),
             vec![Status::Pass]
         );
         // an Allow with the condition does not enforce anything
         assert_eq!(
-            judge(json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})),
+            judge(
+                json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
+            ),
             vec![Status::Fail]
         );
         // denying only one principal, or only writes, leaves plaintext mounts open
         assert_eq!(
-            judge(json!({"Statement": [{"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::123456789012:role/x"}, "Action": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})),
+            judge(
+                json!({"Statement": [{"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::123456789012:role/x"}, "Action": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
+            ),
             vec![Status::Fail]
         );
         assert_eq!(
-            judge(json!({"Statement": [{"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "elasticfilesystem:ClientWrite", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})),
+            judge(
+                json!({"Statement": [{"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "elasticfilesystem:ClientWrite", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
+            ),
             vec![Status::Fail]
         );
         // the condition the other way round denies TLS clients
@@ -236,23 +245,31 @@ mod tests {
             eval("efs-tls-enforced", &s)
         };
         let arn = fs(&mut fixture()).meta.arn.clone();
-        let deny = |resource: serde_json::Value, condition: serde_json::Value| {
-            json!({"Statement": [{"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "*", "Resource": resource, "Condition": condition}]})
-        };
+        let deny = |resource: serde_json::Value, condition: serde_json::Value| json!({"Statement": [{"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "*", "Resource": resource, "Condition": condition}]});
         let tls = json!({"Bool": {"aws:SecureTransport": "false"}});
         assert_eq!(judge(deny(json!(arn), tls.clone())), vec![Status::Pass], "the file system's own ARN");
         assert_eq!(judge(deny(json!("*"), json!({"BoolIfExists": {"aws:SecureTransport": "false"}}))), vec![Status::Pass]);
         // adversarial: look right to a naive reader, leave plaintext mounts open
         let other = "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-00000000000000000";
         assert_eq!(judge(deny(json!(other), tls.clone())), vec![Status::Fail], "another file system");
-        assert_eq!(judge(deny(json!("*"), json!({"Bool": {"aws:SecureTransport": "false"}, "StringEquals": {"aws:PrincipalAccount": "123456789012"}}))), vec![Status::Fail], "only this account's callers");
+        assert_eq!(
+            judge(deny(json!("*"), json!({"Bool": {"aws:SecureTransport": "false"}, "StringEquals": {"aws:PrincipalAccount": "123456789012"}}))),
+            vec![Status::Fail],
+            "only this account's callers"
+        );
         assert_eq!(judge(deny(json!("*"), json!({"bool": {"aws:SecureTransport": "false"}}))), vec![Status::Fail], "not an IAM operator name");
         assert_eq!(
-            judge(json!({"Statement": [{"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": ["elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAccess"], "Condition": tls}]})),
+            judge(
+                json!({"Statement": [{"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": ["elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAccess"], "Condition": tls}]})
+            ),
             vec![Status::Fail],
             "read-only plaintext mounts stay open"
         );
-        assert_eq!(judge(json!({"Statement": [{"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "elasticfilesystem:Client?ount", "Condition": tls}]})), vec![Status::Pass], "IAM wildcard");
+        assert_eq!(
+            judge(json!({"Statement": [{"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "elasticfilesystem:Client?ount", "Condition": tls}]})),
+            vec![Status::Pass],
+            "IAM wildcard"
+        );
         // a document that is not a policy: error, not a verdict on nothing
         assert_eq!(judge(json!({"Version": "2012-10-17"})), vec![Status::Error]);
     }

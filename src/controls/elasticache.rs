@@ -85,7 +85,9 @@ fn transit(m: &Meta, memcached: bool, enabled: &Observed<bool>, mode: Option<&st
         }
         Some(x) => Verdict::error(m, format!("transit encryption mode {x:?} is not one tapaudit knows")),
         None if memcached => Verdict::pass(m, "encryption in transit is enabled (Memcached has no preferred mode)", observed),
-        None => Verdict::error(m, "in-transit encryption is enabled but TransitEncryptionMode is not reported, so whether plaintext is still accepted is unknown"),
+        None => {
+            Verdict::error(m, "in-transit encryption is enabled but TransitEncryptionMode is not reported, so whether plaintext is still accepted is unknown")
+        }
     }
 }
 
@@ -107,7 +109,12 @@ fn auth_enabled(state: &State, _: &Params) -> Vec<Verdict> {
         } else if !g.user_group_ids.is_empty() {
             Verdict::pass(&g.meta, format!("clients authenticate through RBAC user groups {}", g.user_group_ids.join(", ")), observed)
         } else {
-            Verdict::fail(&g.meta, "no AUTH token and no RBAC user group: any client that reaches the port is served", observed, json!({"auth_token_enabled_or_user_groups": true}))
+            Verdict::fail(
+                &g.meta,
+                "no AUTH token and no RBAC user group: any client that reaches the port is served",
+                observed,
+                json!({"auth_token_enabled_or_user_groups": true}),
+            )
         }
     });
     out.extend(each(&ec.clusters, CLUSTER, |c| {
@@ -168,14 +175,22 @@ fn automatic_failover(state: &State, _: &Params) -> Vec<Verdict> {
         if !enabled_or_enabling(failover) {
             Verdict::fail(&g.meta, format!("automatic failover is {failover}"), observed, expected)
         } else if !lonely.is_empty() {
-            Verdict::fail(&g.meta, format!("automatic failover is {failover} but shard(s) {} have no replica to promote", lonely.join(", ")), observed, expected)
+            Verdict::fail(
+                &g.meta,
+                format!("automatic failover is {failover} but shard(s) {} have no replica to promote", lonely.join(", ")),
+                observed,
+                expected,
+            )
         } else {
             Verdict::pass(&g.meta, format!("automatic failover is {failover} and every shard has a replica"), observed)
         }
     });
     out.extend(each(&ec.clusters, CLUSTER, |c| {
         if is_memcached(c) {
-            return Verdict::not_applicable(&c.meta, "Memcached has no replication, so no failover (its nodes' spread over zones is judged by elasticache-multi-az)");
+            return Verdict::not_applicable(
+                &c.meta,
+                "Memcached has no replication, so no failover (its nodes' spread over zones is judged by elasticache-multi-az)",
+            );
         }
         Verdict::fail(
             &c.meta,
@@ -199,7 +214,12 @@ fn memcached_spread(c: &CacheCluster) -> Verdict {
         return if zones.len() >= 2 {
             Verdict::pass(&c.meta, format!("nodes are spread across {} Availability Zones", zones.len()), observed)
         } else {
-            Verdict::fail(&c.meta, format!("all nodes are in one Availability Zone ({}): AZ mode single-az", zones.iter().next().copied().unwrap_or("?")), observed, expected)
+            Verdict::fail(
+                &c.meta,
+                format!("all nodes are in one Availability Zone ({}): AZ mode single-az", zones.iter().next().copied().unwrap_or("?")),
+                observed,
+                expected,
+            )
         };
     }
     let preferred = known!(&c.meta, c.preferred_availability_zone, "PreferredAvailabilityZone");
@@ -262,9 +282,19 @@ fn snapshot_retention(state: &State, params: &Params) -> Vec<Verdict> {
         if i64::from(days) >= min {
             Verdict::pass(m, format!("automatic snapshots are kept {days} days (minimum {min})"), json!({"snapshot_retention_days": days}))
         } else if days == 0 {
-            Verdict::fail(m, "automatic snapshots are disabled (retention 0)", json!({"snapshot_retention_days": 0}), json!({"snapshot_retention_days": format!(">= {min}")}))
+            Verdict::fail(
+                m,
+                "automatic snapshots are disabled (retention 0)",
+                json!({"snapshot_retention_days": 0}),
+                json!({"snapshot_retention_days": format!(">= {min}")}),
+            )
         } else {
-            Verdict::fail(m, format!("automatic snapshots are kept {days} days, less than {min}"), json!({"snapshot_retention_days": days}), json!({"snapshot_retention_days": format!(">= {min}")}))
+            Verdict::fail(
+                m,
+                format!("automatic snapshots are kept {days} days, less than {min}"),
+                json!({"snapshot_retention_days": days}),
+                json!({"snapshot_retention_days": format!(">= {min}")}),
+            )
         }
     };
     let ec = &state.elasticache;

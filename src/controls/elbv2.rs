@@ -64,7 +64,12 @@ fn https_only(state: &State, _: &Params) -> Vec<Verdict> {
         }
         let expected = json!({"protocol": "HTTPS", "or": {"protocol": "HTTP", "default_actions and every rule": [{"type": "redirect", "redirect_protocol": "HTTPS"}, {"type": "fixed-response", "message_body": null}]}});
         if !l.protocol.eq_ignore_ascii_case("HTTP") || !all_safe(&l.default_actions) {
-            return Verdict::fail(&l.meta, format!("{} listener on port {} serves requests without TLS (default action)", l.protocol, l.port), observed, expected);
+            return Verdict::fail(
+                &l.meta,
+                format!("{} listener on port {} serves requests without TLS (default action)", l.protocol, l.port),
+                observed,
+                expected,
+            );
         }
         let rules = match l.rules.get() {
             Ok(r) => r,
@@ -75,8 +80,22 @@ fn https_only(state: &State, _: &Params) -> Vec<Verdict> {
         if unsafe_rules.is_empty() {
             Verdict::pass(&l.meta, format!("HTTP port {} only redirects to HTTPS (default action and {} rule(s))", l.port, rules.len()), observed)
         } else {
-            let which: Vec<String> = unsafe_rules.iter().map(|r| format!("priority {} ({})", r.priority.as_deref().unwrap_or("?"), r.actions.iter().map(|a| a.action_type.as_str()).collect::<Vec<_>>().join(", "))).collect();
-            Verdict::fail(&l.meta, format!("HTTP listener on port {} redirects by default, but rule(s) {} serve requests without TLS", l.port, which.join("; ")), observed, expected)
+            let which: Vec<String> = unsafe_rules
+                .iter()
+                .map(|r| {
+                    format!(
+                        "priority {} ({})",
+                        r.priority.as_deref().unwrap_or("?"),
+                        r.actions.iter().map(|a| a.action_type.as_str()).collect::<Vec<_>>().join(", ")
+                    )
+                })
+                .collect();
+            Verdict::fail(
+                &l.meta,
+                format!("HTTP listener on port {} redirects by default, but rule(s) {} serve requests without TLS", l.port, which.join("; ")),
+                observed,
+                expected,
+            )
         }
     })
 }
@@ -105,7 +124,12 @@ fn modern_tls_policy(state: &State, _: &Params) -> Vec<Verdict> {
         let expected = json!({"ssl_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06 (or another TLS 1.2+ policy, e.g. ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04)"});
         match l.ssl_policy.as_deref() {
             Some(p) if is_tls12_plus_policy(p) => Verdict::pass(&l.meta, format!("security policy {p} requires TLS 1.2 or later"), json!({"ssl_policy": p})),
-            Some(p) => Verdict::fail(&l.meta, format!("security policy {p} is not a TLS 1.2+ policy (it accepts older protocols or is unknown)"), json!({"ssl_policy": p}), expected),
+            Some(p) => Verdict::fail(
+                &l.meta,
+                format!("security policy {p} is not a TLS 1.2+ policy (it accepts older protocols or is unknown)"),
+                json!({"ssl_policy": p}),
+                expected,
+            ),
             None => Verdict::fail(
                 &l.meta,
                 "HTTPS listener has no security policy recorded (the API default, ELBSecurityPolicy-2016-08, accepts TLS 1.0)",
@@ -125,7 +149,12 @@ fn attribute_true(state: &State, key: &'static str, what: &'static str) -> Vec<V
     each(&state.elbv2.load_balancers, "elbv2:load-balancer", |lb| {
         match is_alb(lb) {
             Err(reason) => return Verdict::error(&lb.meta, reason),
-            Ok(false) => return Verdict::not_applicable(&lb.meta, format!("{} load balancer, not an Application Load Balancer", lb.lb_type.known().map(String::as_str).unwrap_or("?"))),
+            Ok(false) => {
+                return Verdict::not_applicable(
+                    &lb.meta,
+                    format!("{} load balancer, not an Application Load Balancer", lb.lb_type.known().map(String::as_str).unwrap_or("?")),
+                )
+            }
             Ok(true) => {}
         }
         let attrs = match lb.attributes.get() {
@@ -134,7 +163,12 @@ fn attribute_true(state: &State, key: &'static str, what: &'static str) -> Vec<V
         };
         match attrs.get(key).map(String::as_str) {
             Some(v) if v.eq_ignore_ascii_case("true") => Verdict::pass(&lb.meta, format!("{what} is enabled"), json!({ key: v })),
-            None => Verdict::fail(&lb.meta, format!("{what} is disabled (attribute not reported: its documented default is false)"), json!({ key: null }), json!({ key: "true" })),
+            None => Verdict::fail(
+                &lb.meta,
+                format!("{what} is disabled (attribute not reported: its documented default is false)"),
+                json!({ key: null }),
+                json!({ key: "true" }),
+            ),
             other => Verdict::fail(&lb.meta, format!("{what} is disabled"), json!({ key: other }), json!({ key: "true" })),
         }
     })
@@ -161,7 +195,11 @@ mod tests {
     }
 
     fn rule(priority: &str, actions: Vec<Action>) -> Rule {
-        Rule { arn: format!("arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/tapaudit-dev-alb/50dc6c495c0c9188/0b1c2d3e4f5a6b7c/{priority}"), priority: Some(priority.into()), actions }
+        Rule {
+            arn: format!("arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/tapaudit-dev-alb/50dc6c495c0c9188/0b1c2d3e4f5a6b7c/{priority}"),
+            priority: Some(priority.into()),
+            actions,
+        }
     }
 
     fn listener<'a>(s: &'a mut State, protocol: &str) -> &'a mut Listener {

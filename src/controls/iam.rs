@@ -128,7 +128,8 @@ fn trust_problems(statement: &Value, own_account: Option<&str>) -> Vec<String> {
     let Some(Value::Object(p)) = statement.get("Principal") else { return out };
     if let Some(aws) = p.get("AWS") {
         for principal in pol::string_list(Some(aws)) {
-            let account = if principal.len() == 12 && principal.bytes().all(|b| b.is_ascii_digit()) { Some(principal.as_str()) } else { arn_account(&principal) };
+            let account =
+                if principal.len() == 12 && principal.bytes().all(|b| b.is_ascii_digit()) { Some(principal.as_str()) } else { arn_account(&principal) };
             if let (Some(a), Some(own)) = (account, own_account) {
                 if a != own && !requires_external_id(statement) {
                     out.push(format!("trusts {principal} in account {a} without an sts:ExternalId condition"));
@@ -138,7 +139,10 @@ fn trust_problems(statement: &Value, own_account: Option<&str>) -> Vec<String> {
     }
     if let Some(fed) = p.get("Federated") {
         if !pol::has_condition(statement) {
-            out.push(format!("trusts federated provider {} without a condition (any of its identities may assume the role)", pol::string_list(Some(fed)).join(", ")));
+            out.push(format!(
+                "trusts federated provider {} without a condition (any of its identities may assume the role)",
+                pol::string_list(Some(fed)).join(", ")
+            ));
         }
     }
     for service in pol::service_principals(statement) {
@@ -176,7 +180,10 @@ fn trust_policy_expected_principals(state: &State, _: &Params) -> Vec<Verdict> {
         let own = Some(role.meta.account.as_str()).filter(|a| !a.is_empty()).or_else(|| arn_account(&role.meta.arn));
         let mut problems: Vec<String> = public.iter().map(|g| format!("{}: trusts everyone", g.describe())).collect();
         problems.extend(
-            statements.into_iter().filter(|s| pol::is_allow(s)).flat_map(|s| trust_problems(s, own).into_iter().map(move |p| format!("statement {}: {p}", pol::sid(s)))),
+            statements
+                .into_iter()
+                .filter(|s| pol::is_allow(s))
+                .flat_map(|s| trust_problems(s, own).into_iter().map(move |p| format!("statement {}: {p}", pol::sid(s)))),
         );
         if problems.is_empty() {
             Verdict::pass(&role.meta, "the trust policy allows only expected principals", json!({"unexpected_principals": []}))
@@ -320,14 +327,29 @@ mod tests {
         let cases = [
             (json!({"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}), Status::Fail),
             (json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}), Status::Fail),
-            (json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}), Status::Fail),
-            (json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}}}), Status::Fail),
-            (json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc"}}}), Status::Pass),
+            (
+                json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}),
+                Status::Fail,
+            ),
+            (
+                json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}}}),
+                Status::Fail,
+            ),
+            (
+                json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc"}}}),
+                Status::Pass,
+            ),
             (json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "sts:AssumeRole"}), Status::Fail),
             (json!({"Effect": "Allow", "Principal": {"AWS": ["999999999999"]}, "Action": "sts:AssumeRole"}), Status::Fail),
-            (json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:role/partner"}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "x-1"}}}), Status::Pass),
+            (
+                json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:role/partner"}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "x-1"}}}),
+                Status::Pass,
+            ),
             (json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}), Status::Pass),
-            (json!({"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"}, "Action": "sts:AssumeRoleWithWebIdentity"}), Status::Fail),
+            (
+                json!({"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"}, "Action": "sts:AssumeRoleWithWebIdentity"}),
+                Status::Fail,
+            ),
             (
                 json!({"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"}, "Action": "sts:AssumeRoleWithWebIdentity", "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:org/repo:*"}}}),
                 Status::Pass,
@@ -350,11 +372,26 @@ mod tests {
             // EC2 instance roles cannot carry the condition: not demanded
             (json!({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}), Status::Pass),
             // account wildcards are everyone, whatever else the statement says
-            (json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::*:root"}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "x-1"}}}), Status::Fail),
-            (json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"StringLike": {"aws:PrincipalOrgID": "*"}}}), Status::Fail),
-            (json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"ForAllValues:StringEquals": {"aws:PrincipalOrgID": "o-abc"}}}), Status::Fail),
-            (json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}}), Status::Pass),
-            (json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:role/partner"}, "Action": "sts:AssumeRole", "Condition": {"StringLike": {"sts:ExternalId": "*"}}}), Status::Fail),
+            (
+                json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::*:root"}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "x-1"}}}),
+                Status::Fail,
+            ),
+            (
+                json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"StringLike": {"aws:PrincipalOrgID": "*"}}}),
+                Status::Fail,
+            ),
+            (
+                json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"ForAllValues:StringEquals": {"aws:PrincipalOrgID": "o-abc"}}}),
+                Status::Fail,
+            ),
+            (
+                json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}}),
+                Status::Pass,
+            ),
+            (
+                json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:role/partner"}, "Action": "sts:AssumeRole", "Condition": {"StringLike": {"sts:ExternalId": "*"}}}),
+                Status::Fail,
+            ),
             (json!({"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole"}), Status::Pass),
         ];
         for (statement, want) in cases {
@@ -439,7 +476,12 @@ mod tests {
             let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(stack);
             let desired = crate::spec::desired::desired(&crate::spec::load(&path).unwrap());
             assert!(desired.iam.roles.len() >= 3, "{stack}");
-            for id in ["iam-no-admin-wildcard", "iam-no-service-wildcard-on-data-services", "iam-trust-policy-expected-principals", "kms-key-policy-no-wildcard-principal"] {
+            for id in [
+                "iam-no-admin-wildcard",
+                "iam-no-service-wildcard-on-data-services",
+                "iam-trust-policy-expected-principals",
+                "kms-key-policy-no-wildcard-principal",
+            ] {
                 let got = eval(id, &desired);
                 assert!(!got.is_empty() && got.iter().all(|s| *s == Status::Pass), "{stack} {id}: {got:?}");
             }

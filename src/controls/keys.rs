@@ -87,7 +87,9 @@ pub fn resolve_key<'a>(state: &'a State, owner: &Meta, reference: &str) -> KeyRe
             } else {
                 match kms.aliases.get(&p.region) {
                     None => return KeyRef::Unknown { reason: format!("alias {alias}: KMS was not scanned in {}", p.region) },
-                    Some(Observed::Unknown(r)) => return KeyRef::Unknown { reason: format!("alias {alias}: KMS aliases could not be listed in {}: {r}", p.region) },
+                    Some(Observed::Unknown(r)) => {
+                        return KeyRef::Unknown { reason: format!("alias {alias}: KMS aliases could not be listed in {}: {r}", p.region) }
+                    }
                     Some(Observed::Known(m)) => match m.get(alias) {
                         Some(target) => target.clone(),
                         None if listing_failed.is_some() => return KeyRef::Unknown { reason: listing_failed.unwrap_or_default() },

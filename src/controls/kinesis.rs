@@ -5,11 +5,8 @@ use crate::model::kinesis::Stream;
 use crate::model::State;
 use serde_json::json;
 
-pub const CONTROLS: &[(&str, ControlFn)] = &[
-    ("kinesis-stream-encrypted", encrypted),
-    ("kinesis-stream-cmk", customer_key),
-    ("kinesis-stream-retention", retention),
-];
+pub const CONTROLS: &[(&str, ControlFn)] =
+    &[("kinesis-stream-encrypted", encrypted), ("kinesis-stream-cmk", customer_key), ("kinesis-stream-retention", retention)];
 
 fn encrypted(state: &State, _: &Params) -> Vec<Verdict> {
     each(&state.kinesis.streams, "kinesis:stream", |s| {
@@ -21,7 +18,12 @@ fn encrypted(state: &State, _: &Params) -> Vec<Verdict> {
         if enc == "KMS" {
             Verdict::pass(&s.meta, "server-side encryption with KMS is enabled", observed)
         } else {
-            Verdict::fail(&s.meta, format!("stream {} is not encrypted at rest (encryption type {enc})", s.meta.id), observed, json!({"encryption_type": "KMS"}))
+            Verdict::fail(
+                &s.meta,
+                format!("stream {} is not encrypted at rest (encryption type {enc})", s.meta.id),
+                observed,
+                json!({"encryption_type": "KMS"}),
+            )
         }
     })
 }

@@ -1,9 +1,9 @@
 //! KMS key controls.
 
 use super::{each, ControlFn, Params, Verdict};
-use crate::semantics::policy::public_grants;
 use crate::model::kms::{Key, Manager};
 use crate::model::State;
+use crate::semantics::policy::public_grants;
 use serde_json::json;
 
 pub const CONTROLS: &[(&str, ControlFn)] = &[
@@ -56,7 +56,12 @@ fn not_pending_deletion(state: &State, _: &Params) -> Vec<Verdict> {
             return Verdict::not_applicable(&k.meta, "AWS-managed key");
         }
         if k.is_pending_deletion() == Some(true) {
-            Verdict::fail(&k.meta, format!("key is {key_state}: data encrypted under it becomes unrecoverable"), json!({"state": key_state}), json!({"state": "Enabled"}))
+            Verdict::fail(
+                &k.meta,
+                format!("key is {key_state}: data encrypted under it becomes unrecoverable"),
+                json!({"state": key_state}),
+                json!({"state": "Enabled"}),
+            )
         } else {
             Verdict::pass(&k.meta, format!("key state is {key_state}"), json!({"state": key_state}))
         }
@@ -159,7 +164,8 @@ mod tests {
         }
         let root_of_any = with_policy(json!([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::*:root"}, "Action": "kms:*", "Resource": "*"}]));
         assert_eq!(eval("kms-key-policy-no-wildcard-principal", &root_of_any), vec![Status::Fail]);
-        let not_principal = with_policy(json!([{"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"}]));
+        let not_principal =
+            with_policy(json!([{"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"}]));
         assert_eq!(eval("kms-key-policy-no-wildcard-principal", &not_principal), vec![Status::Fail]);
         // a Deny for every caller outside the account restricts the open statement
         let fenced = with_policy(json!([

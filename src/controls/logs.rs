@@ -13,7 +13,12 @@ fn customer_key(state: &State, _: &Params) -> Vec<Verdict> {
         let observed = json!({"kms_key_id": key});
         let expected = json!({"kms_key_id": "a customer-managed KMS key"});
         match key {
-            None => Verdict::fail(&g.meta, format!("log group {} has no KMS key: it is encrypted with the CloudWatch Logs service key", g.meta.id), observed, expected),
+            None => Verdict::fail(
+                &g.meta,
+                format!("log group {} has no KMS key: it is encrypted with the CloudWatch Logs service key", g.meta.id),
+                observed,
+                expected,
+            ),
             Some(k) => customer_key_verdict(state, &g.meta, &format!("log group {}", g.meta.id), k, observed, expected),
         }
     })

@@ -137,12 +137,8 @@ pub fn evaluate(catalogue: &Catalogue, state: &State, selection: &Selection) -> 
         if meta.service == "drift" {
             continue;
         }
-        let frameworks: BTreeMap<String, Vec<String>> = meta
-            .frameworks
-            .iter()
-            .filter(|(f, _)| selection.frameworks.contains(f))
-            .map(|(f, r)| (f.clone(), r.clone()))
-            .collect();
+        let frameworks: BTreeMap<String, Vec<String>> =
+            meta.frameworks.iter().filter(|(f, _)| selection.frameworks.contains(f)).map(|(f, r)| (f.clone(), r.clone())).collect();
         if frameworks.is_empty() {
             continue;
         }

@@ -166,7 +166,12 @@ fn not_publicly_accessible(state: &State, _: &Params) -> Vec<Verdict> {
         let public = *known!(&i.meta, i.publicly_accessible, "PubliclyAccessible");
         let observed = json!({"publicly_accessible": public});
         if public {
-            Verdict::fail(&i.meta, format!("instance {} is publicly accessible: its endpoint resolves to a public address", i.meta.id), observed, json!({"publicly_accessible": false}))
+            Verdict::fail(
+                &i.meta,
+                format!("instance {} is publicly accessible: its endpoint resolves to a public address", i.meta.id),
+                observed,
+                json!({"publicly_accessible": false}),
+            )
         } else {
             Verdict::pass(&i.meta, "instance is not publicly accessible", observed)
         }
@@ -183,7 +188,10 @@ fn private_subnets_only(state: &State, _: &Params) -> Vec<Verdict> {
         } else if let Some(g) = group {
             g.subnet_ids.iter().map(String::as_str).collect()
         } else {
-            return Verdict::error(&i.meta, format!("the subnets of instance {} are unknown (subnet group {})", i.meta.id, i.subnet_group.as_deref().unwrap_or("none")));
+            return Verdict::error(
+                &i.meta,
+                format!("the subnets of instance {} are unknown (subnet group {})", i.meta.id, i.subnet_group.as_deref().unwrap_or("none")),
+            );
         };
         let vpc = i.vpc_id.as_deref().or(group.map(|g| g.vpc_id.as_str()));
         let mut public = Vec::new();
@@ -200,7 +208,11 @@ fn private_subnets_only(state: &State, _: &Params) -> Vec<Verdict> {
         } else {
             Verdict::fail(
                 &i.meta,
-                format!("subnet group {} includes subnet(s) routed to an internet gateway: {}", i.subnet_group.as_deref().unwrap_or("(none)"), public.join(", ")),
+                format!(
+                    "subnet group {} includes subnet(s) routed to an internet gateway: {}",
+                    i.subnet_group.as_deref().unwrap_or("(none)"),
+                    public.join(", ")
+                ),
                 observed,
                 json!({"public_subnets": []}),
             )
@@ -216,9 +228,19 @@ fn backup_retention(state: &State, params: &Params) -> Vec<Verdict> {
         if i64::from(days) >= min {
             Verdict::pass(db.meta, format!("automated backups are kept {days} days (minimum {min})"), observed)
         } else if days == 0 {
-            Verdict::fail(db.meta, format!("automated backups are disabled (retention 0, minimum {min} days)"), observed, json!({"backup_retention_days": format!(">= {min}")}))
+            Verdict::fail(
+                db.meta,
+                format!("automated backups are disabled (retention 0, minimum {min} days)"),
+                observed,
+                json!({"backup_retention_days": format!(">= {min}")}),
+            )
         } else {
-            Verdict::fail(db.meta, format!("automated backups are kept {days} days, below the {min}-day minimum"), observed, json!({"backup_retention_days": format!(">= {min}")}))
+            Verdict::fail(
+                db.meta,
+                format!("automated backups are kept {days} days, below the {min}-day minimum"),
+                observed,
+                json!({"backup_retention_days": format!(">= {min}")}),
+            )
         }
     })
 }
@@ -234,12 +256,7 @@ fn log_exports(state: &State, _: &Params) -> Vec<Verdict> {
             return Verdict::fail(db.meta, format!("{} {} exports no logs to CloudWatch Logs", db.engine, db.kind), observed, expected);
         }
         if postgres && !db.log_exports.iter().any(|l| l == "postgresql") {
-            return Verdict::fail(
-                db.meta,
-                format!("the postgresql log is not exported (exports: {})", db.log_exports.join(", ")),
-                observed,
-                expected,
-            );
+            return Verdict::fail(db.meta, format!("the postgresql log is not exported (exports: {})", db.log_exports.join(", ")), observed, expected);
         }
         Verdict::pass(db.meta, format!("exports {} to CloudWatch Logs", db.log_exports.join(", ")), observed)
     })
@@ -262,7 +279,13 @@ fn force_ssl(state: &State, _: &Params) -> Vec<Verdict> {
     databases(state, |db| {
         let engine = Engine::from_name(db.engine);
         let Some(param) = engine.tls_parameter() else {
-            return Verdict::error(db.meta, format!("engine {}: transport encryption is not set by a parameter tapaudit reads (for Oracle and Db2 it is an option or a certificate setting)", db.engine));
+            return Verdict::error(
+                db.meta,
+                format!(
+                    "engine {}: transport encryption is not set by a parameter tapaudit reads (for Oracle and Db2 it is an option or a certificate setting)",
+                    db.engine
+                ),
+            );
         };
         if db.parameter_groups.is_empty() {
             return Verdict::error(db.meta, format!("{} reports no {} parameter group", db.kind, db.parameter_scope));
@@ -317,7 +340,12 @@ fn master_username(state: &State, _: &Params) -> Vec<Verdict> {
         };
         let observed = json!({"master_username": user});
         if DEFAULT_USERNAMES.iter().any(|d| d.eq_ignore_ascii_case(user)) {
-            Verdict::fail(db.meta, format!("master username {user:?} is a well-known default"), observed, json!({"master_username": "not one of the well-known defaults"}))
+            Verdict::fail(
+                db.meta,
+                format!("master username {user:?} is a well-known default"),
+                observed,
+                json!({"master_username": "not one of the well-known defaults"}),
+            )
         } else {
             Verdict::pass(db.meta, "master username is not a well-known default", observed)
         }
@@ -366,14 +394,23 @@ fn multi_az(state: &State, _: &Params) -> Vec<Verdict> {
             let observed = json!({"members": c.members, "member_availability_zones": zones, "multi_az_flag": c.multi_az.known()});
             let expected = json!({"member_availability_zones": "at least 2"});
             if zones.len() >= 2 {
-                Verdict::pass(db.meta, format!("cluster instances run in {} Availability Zones ({})", zones.len(), zones.iter().copied().collect::<Vec<_>>().join(", ")), observed)
+                Verdict::pass(
+                    db.meta,
+                    format!("cluster instances run in {} Availability Zones ({})", zones.len(), zones.iter().copied().collect::<Vec<_>>().join(", ")),
+                    observed,
+                )
             } else if !unknown.is_empty() {
                 Verdict::error(db.meta, format!("the Availability Zones of cluster members are unknown: {}", unknown.join("; ")))
             } else if c.members.is_empty() {
                 Verdict::fail(db.meta, format!("cluster {} has no DB instances", db.meta.id), observed, expected)
             } else {
                 let zone = zones.iter().next().copied().unwrap_or("(none)");
-                Verdict::fail(db.meta, format!("all {} instances of cluster {} run in one Availability Zone ({zone})", c.members.len(), db.meta.id), observed, expected)
+                Verdict::fail(
+                    db.meta,
+                    format!("all {} instances of cluster {} run in one Availability Zone ({zone})", c.members.len(), db.meta.id),
+                    observed,
+                    expected,
+                )
             }
         }
     })
@@ -386,7 +423,12 @@ fn deletion_protection(state: &State, _: &Params) -> Vec<Verdict> {
         if on {
             Verdict::pass(db.meta, "deletion protection is enabled", observed)
         } else {
-            Verdict::fail(db.meta, format!("{} {} can be deleted in one call: deletion protection is off", db.kind, db.meta.id), observed, json!({"deletion_protection": true}))
+            Verdict::fail(
+                db.meta,
+                format!("{} {} can be deleted in one call: deletion protection is off", db.kind, db.meta.id),
+                observed,
+                json!({"deletion_protection": true}),
+            )
         }
     })
 }
@@ -420,7 +462,10 @@ mod tests {
     fn set_tls(s: &mut State, param: &str, value: Option<&str>) {
         s.rds.parameter_groups.items.values_mut().for_each(|g| {
             let mut m = BTreeMap::new();
-            m.insert(param.to_string(), Parameter { value: value.map(str::to_string), source: Some(if value.is_some() { "user" } else { "engine-default" }.into()) });
+            m.insert(
+                param.to_string(),
+                Parameter { value: value.map(str::to_string), source: Some(if value.is_some() { "user" } else { "engine-default" }.into()) },
+            );
             g.tls_parameters = Observed::Known(m);
         });
     }

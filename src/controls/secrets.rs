@@ -7,11 +7,8 @@ use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-pub const CONTROLS: &[(&str, ControlFn)] = &[
-    ("secrets-cmk", customer_key),
-    ("secrets-rotation-enabled", rotation_enabled),
-    ("secrets-rotated-recently", rotated_recently),
-];
+pub const CONTROLS: &[(&str, ControlFn)] =
+    &[("secrets-cmk", customer_key), ("secrets-rotation-enabled", rotation_enabled), ("secrets-rotated-recently", rotated_recently)];
 
 const SCHEDULED_FOR_DELETION: &str = "secret is scheduled for deletion";
 
@@ -27,7 +24,9 @@ fn customer_key(state: &State, _: &Params) -> Vec<Verdict> {
             // "If the secret is encrypted with the Amazon Web Services managed key
             // aws/secretsmanager, this field is omitted" (Secrets Manager API, ListSecrets /
             // SecretListEntry.KmsKeyId)
-            None => Verdict::fail(&s.meta, format!("secret {} is encrypted with the AWS-managed key aws/secretsmanager", s.meta.display_name()), observed, expected),
+            None => {
+                Verdict::fail(&s.meta, format!("secret {} is encrypted with the AWS-managed key aws/secretsmanager", s.meta.display_name()), observed, expected)
+            }
             Some(k) => customer_key_verdict(state, &s.meta, &format!("secret {}", s.meta.display_name()), k, observed, expected),
         }
     })
@@ -176,7 +175,7 @@ mod tests {
         assert_eq!(at(datetime!(2026-11-02 00:00 UTC), &sec), Status::Pass);
         assert_eq!(at(datetime!(2027-01-30 03:00 UTC), &sec), Status::Pass); // exactly 90 days
         assert_eq!(at(datetime!(2027-01-31 03:00 UTC), &sec), Status::Fail); // 91 days
-        // a rotation date after "now" (clock skew) is not evidence of staleness
+                                                                             // a rotation date after "now" (clock skew) is not evidence of staleness
         assert_eq!(at(datetime!(2026-10-31 00:00 UTC), &sec), Status::Pass);
 
         // never rotated: the creation date counts

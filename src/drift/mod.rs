@@ -163,7 +163,11 @@ fn set<T: serde::Serialize + Ord + Clone>(items: impl IntoIterator<Item = T>) ->
 
 /// Pairs (desired, live) of one resource type, matched by logical id, else by name; plus the
 /// unmatched live resources that carry the stack's tag.
-fn pair<'a, T: Resource + 'a>(stack: &str, desired: impl Iterator<Item = &'a T>, live: impl Iterator<Item = &'a T>) -> (Vec<(&'a T, Option<&'a T>)>, Vec<&'a T>) {
+fn pair<'a, T: Resource + 'a>(
+    stack: &str,
+    desired: impl Iterator<Item = &'a T>,
+    live: impl Iterator<Item = &'a T>,
+) -> (Vec<(&'a T, Option<&'a T>)>, Vec<&'a T>) {
     let live: Vec<&T> = live.collect();
     let mut used = BTreeSet::new();
     let mut pairs = Vec::new();
@@ -200,7 +204,13 @@ pub fn diff(desired: &State, live: &State, stack: &Stack, catalogue: &Catalogue,
             }
             for l in extra {
                 let m = &l.meta;
-                d.unmanaged(m, format!("{} {} carries tapaudit:stack={} but the stack file does not declare it", m.resource_type, m.display_name(), name), "resource", json!(m.id), "");
+                d.unmanaged(
+                    m,
+                    format!("{} {} carries tapaudit:stack={} but the stack file does not declare it", m.resource_type, m.display_name(), name),
+                    "resource",
+                    json!(m.id),
+                    "",
+                );
             }
         }};
     }
@@ -406,7 +416,8 @@ fn permissions(d: &mut Drift, setting: &str, w: &crate::model::iam::Role, g: &cr
             Some(g_doc) => {
                 let got_doc = policy_meaning(g_doc);
                 if want_doc != got_doc && !want_doc.to_string().contains(resolve::MISSING) {
-                    let msg = format!("{} {}: inline policy {name} differs from the stack's least-privilege policy", g.meta.resource_type, g.meta.display_name());
+                    let msg =
+                        format!("{} {}: inline policy {name} differs from the stack's least-privilege policy", g.meta.resource_type, g.meta.display_name());
                     d.finding("drift-changed", Status::Fail, (&g.meta).into(), msg, &field, want_doc, got_doc, setting);
                 }
             }
@@ -559,7 +570,13 @@ fn stages(d: &mut Drift, desired: &State, live: &State) {
         };
         let ws = w.method_settings.get("*/*");
         let gs = g.method_settings.get("*/*");
-        d.field(&g.meta, "logging_level", "api.logging_level", json!(ws.and_then(|s| s.logging_level.clone())), json!(gs.and_then(|s| s.logging_level.clone())));
+        d.field(
+            &g.meta,
+            "logging_level",
+            "api.logging_level",
+            json!(ws.and_then(|s| s.logging_level.clone())),
+            json!(gs.and_then(|s| s.logging_level.clone())),
+        );
         d.field(&g.meta, "data_trace", "api.data_trace", json!(ws.map(|s| s.data_trace)), json!(gs.map(|s| s.data_trace)));
         d.field(&g.meta, "metrics", "api.metrics", json!(ws.map(|s| s.metrics)), json!(gs.map(|s| s.metrics)));
         d.field(&g.meta, "tracing_enabled", "api.tracing", json!(w.tracing_enabled), json!(g.tracing_enabled));

@@ -18,10 +18,25 @@ fn visit(state: &State, mut f: impl FnMut(&crate::model::Meta)) {
         ($($c:expr),*) => { $( for r in $c.iter() { f(r.meta()); } )* };
     }
     all!(
-        state.kms.keys, state.ec2.vpcs, state.ec2.subnets, state.ec2.route_tables, state.ec2.internet_gateways, state.ec2.nat_gateways,
-        state.ec2.security_groups, state.ec2.flow_logs, state.rds.instances, state.rds.subnet_groups, state.rds.parameter_groups,
-        state.kinesis.streams, state.logs.log_groups, state.secrets.secrets, state.ecs.clusters, state.ecs.services,
-        state.ecs.task_definitions, state.apigw.rest_apis, state.iam.roles
+        state.kms.keys,
+        state.ec2.vpcs,
+        state.ec2.subnets,
+        state.ec2.route_tables,
+        state.ec2.internet_gateways,
+        state.ec2.nat_gateways,
+        state.ec2.security_groups,
+        state.ec2.flow_logs,
+        state.rds.instances,
+        state.rds.subnet_groups,
+        state.rds.parameter_groups,
+        state.kinesis.streams,
+        state.logs.log_groups,
+        state.secrets.secrets,
+        state.ecs.clusters,
+        state.ecs.services,
+        state.ecs.task_definitions,
+        state.apigw.rest_apis,
+        state.iam.roles
     );
 }
 
@@ -50,7 +65,13 @@ impl Resolver {
         match self.desired.get(v) {
             None => v.to_string(),
             Some((logical, is_arn)) => match self.live.get(logical) {
-                Some((id, arn)) => if *is_arn { arn.clone() } else { id.clone() },
+                Some((id, arn)) => {
+                    if *is_arn {
+                        arn.clone()
+                    } else {
+                        id.clone()
+                    }
+                }
                 None => format!("{MISSING}{logical})"),
             },
         }

@@ -123,12 +123,18 @@ fn retention_and_backups() {
         run(|l| l.rds.instances.items.values_mut().for_each(|d| d.backup_retention_days = crate::model::Observed::Known(1))),
         one("drift-changed", "database", "backup_retention_days", "database.backup_retention_days")
     );
-    assert_eq!(run(|l| l.kinesis.streams.items.values_mut().for_each(|s| s.retention_hours = crate::model::Observed::Known(48))), one("drift-changed", "stream", "retention_hours", "kinesis.retention_hours"));
+    assert_eq!(
+        run(|l| l.kinesis.streams.items.values_mut().for_each(|s| s.retention_hours = crate::model::Observed::Known(48))),
+        one("drift-changed", "stream", "retention_hours", "kinesis.retention_hours")
+    );
 }
 
 #[test]
 fn public_accessibility_subnets_and_log_exports() {
-    assert_eq!(run(|l| l.rds.instances.items.values_mut().for_each(|d| d.publicly_accessible = crate::model::Observed::Known(true))), one("drift-changed", "database", "publicly_accessible", "database"));
+    assert_eq!(
+        run(|l| l.rds.instances.items.values_mut().for_each(|d| d.publicly_accessible = crate::model::Observed::Known(true))),
+        one("drift-changed", "database", "publicly_accessible", "database")
+    );
     assert_eq!(
         run(|l| l.ecs.services.items.values_mut().for_each(|s| s.subnets = vec!["subnet-0p1".into(), "subnet-0q2".into()])),
         one("drift-changed", "service", "subnets", "network.private_subnets")
@@ -138,7 +144,13 @@ fn public_accessibility_subnets_and_log_exports() {
         one("drift-changed", "database", "log_exports", "database.log_exports")
     );
     assert_eq!(
-        run(|l| l.ec2.subnets.items.values_mut().filter(|s| s.meta.logical_id() == Some("private-subnet-2")).for_each(|s| s.map_public_ip_on_launch = Observed::Known(true))),
+        run(|l| l
+            .ec2
+            .subnets
+            .items
+            .values_mut()
+            .filter(|s| s.meta.logical_id() == Some("private-subnet-2"))
+            .for_each(|s| s.map_public_ip_on_launch = Observed::Known(true))),
         one("drift-changed", "private-subnet-2", "map_public_ip_on_launch", "network.private_subnets[1]")
     );
 }
@@ -174,7 +186,10 @@ fn container_insights_method_authorization_and_stage_logging() {
     );
     // "enhanced" observability is Container Insights too
     assert_eq!(run(|l| l.ecs.clusters.items.values_mut().for_each(|c| c.container_insights = Observed::Known("enhanced".into()))), vec![]);
-    assert_eq!(run(|l| l.apigw.methods.items.values_mut().for_each(|m| m.authorization_type = "NONE".into())), one("drift-changed", "ingest-method", "authorization_type", "api"));
+    assert_eq!(
+        run(|l| l.apigw.methods.items.values_mut().for_each(|m| m.authorization_type = "NONE".into())),
+        one("drift-changed", "ingest-method", "authorization_type", "api")
+    );
     let got = run(|l| {
         for s in l.apigw.stages.items.values_mut() {
             s.method_settings.get_mut("*/*").unwrap().logging_level = Some("OFF".into());
@@ -233,7 +248,9 @@ fn a_declared_resource_whose_listing_failed_is_an_error_not_missing() {
     live.iam.roles.items.clear();
     live.iam.roles.fail("global", "iam:ListRoles failed: AccessDenied");
     live.ecs.task_definitions.items.clear();
-    live.ecs.task_definitions.fail("us-east-1", "task definition arn:aws:ecs:us-east-1:123456789012:task-definition/tapaudit-dev-processor:1 could not be described: AccessDenied");
+    live.ecs
+        .task_definitions
+        .fail("us-east-1", "task definition arn:aws:ecs:us-east-1:123456789012:task-definition/tapaudit-dev-processor:1 could not be described: AccessDenied");
     let cat = Catalogue::load().unwrap();
     let findings = diff(&desired, &live, &stack, &cat, &["fedramp-moderate".to_string()]);
     assert!(!findings.is_empty());
@@ -387,10 +404,7 @@ fn every_container_of_a_task_definition_is_compared() {
         .map(|f| (f.control_id, f.evidence.expected["field"].as_str().unwrap_or_default().to_string()))
         .collect();
     got.sort();
-    assert_eq!(
-        got,
-        vec![("drift-changed".into(), "containers.sidecar.environment".into()), ("drift-changed".into(), "containers.sidecar.privileged".into())]
-    );
+    assert_eq!(got, vec![("drift-changed".into(), "containers.sidecar.environment".into()), ("drift-changed".into(), "containers.sidecar.privileged".into())]);
     // absent privileged equals false (the documented default), so no drift
     let got = run(|l| l.ecs.task_definitions.items.values_mut().for_each(|t| t.containers[0].privileged = None));
     assert_eq!(got, vec![]);

@@ -174,7 +174,20 @@ mod tests {
 
     #[test]
     fn slugs_are_the_serialised_names() {
-        let all: [ValueKind; 12] = [Empty, Literal, Reference, UrlCredentials, WebhookUrl, CredentialAssignment, AwsAccessKeyId, AwsSecretAccessKey, PrivateKey, Jwt, VendorToken, HighEntropy];
+        let all: [ValueKind; 12] = [
+            Empty,
+            Literal,
+            Reference,
+            UrlCredentials,
+            WebhookUrl,
+            CredentialAssignment,
+            AwsAccessKeyId,
+            AwsSecretAccessKey,
+            PrivateKey,
+            Jwt,
+            VendorToken,
+            HighEntropy,
+        ];
         for k in all {
             assert_eq!(serde_json::to_value(k).unwrap(), serde_json::json!(k.slug()));
             assert_eq!(k.is_credential(), !matches!(k, Empty | Literal | Reference));

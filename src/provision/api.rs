@@ -44,13 +44,7 @@ async fn role_exists(ctx: &Ctx, arn: &str) -> Result<bool> {
 }
 
 async fn set_account_role(ctx: &Ctx, role: &str) -> Result<()> {
-    ctx.clients
-        .apigw
-        .update_account()
-        .patch_operations(patch("/cloudwatchRoleArn", role))
-        .send()
-        .await
-        .ctx("apigateway", "UpdateAccount", "account")?;
+    ctx.clients.apigw.update_account().patch_operations(patch("/cloudwatchRoleArn", role)).send().await.ctx("apigateway", "UpdateAccount", "account")?;
     Ok(())
 }
 
@@ -113,10 +107,7 @@ async fn find_api(ctx: &Ctx, id: &str, strict: bool) -> Result<Option<aws_sdk_ap
 }
 
 fn api_attrs(ctx: &Ctx, api_id: &str) -> Attrs {
-    attrs([
-        ("id", api_id.to_string()),
-        ("arn", format!("arn:{}:apigateway:{}::/restapis/{api_id}", ctx.partition, ctx.region)),
-    ])
+    attrs([("id", api_id.to_string()), ("arn", format!("arn:{}:apigateway:{}::/restapis/{api_id}", ctx.partition, ctx.region))])
 }
 
 pub async fn inspect_rest_api(ctx: &Ctx, id: &str) -> Result<Found> {
@@ -172,9 +163,7 @@ fn integration_uri(ctx: &Ctx) -> String {
 
 fn request_template(ctx: &Ctx) -> Result<String> {
     let stream = ctx.need("stream", "name")?;
-    Ok(format!(
-        "{{\"StreamName\": \"{stream}\", \"Data\": \"$util.base64Encode($input.body)\", \"PartitionKey\": \"$context.requestId\"}}"
-    ))
+    Ok(format!("{{\"StreamName\": \"{stream}\", \"Data\": \"$util.base64Encode($input.body)\", \"PartitionKey\": \"$context.requestId\"}}"))
 }
 
 async fn ingest_resource(ctx: &Ctx, api_id: &str) -> Result<(Option<String>, String)> {
@@ -196,14 +185,12 @@ pub async fn inspect_method(ctx: &Ctx) -> Result<Found> {
     let Some(api_id) = ctx.get("rest-api", "id") else { return Ok(Found::Absent) };
     let (Some(resource), _) = ingest_resource(ctx, &api_id).await? else { return Ok(Found::Absent) };
     let apigw = &ctx.clients.apigw;
-    let Some(m) = apigw
-        .get_method()
-        .rest_api_id(&api_id)
-        .resource_id(&resource)
-        .http_method(METHOD)
-        .send()
-        .await
-        .found("apigateway", "GetMethod", PATH, &["NotFoundException"])?
+    let Some(m) = apigw.get_method().rest_api_id(&api_id).resource_id(&resource).http_method(METHOD).send().await.found(
+        "apigateway",
+        "GetMethod",
+        PATH,
+        &["NotFoundException"],
+    )?
     else {
         return Ok(Found::Absent);
     };
@@ -277,15 +264,12 @@ pub async fn apply_method(ctx: &Ctx, found: &Found) -> Result<Attrs> {
         .send()
         .await
         .ctx("apigateway", "PutIntegration", PATH)?;
-    apigw
-        .put_method_response()
-        .rest_api_id(&api_id)
-        .resource_id(&resource)
-        .http_method(METHOD)
-        .status_code("200")
-        .send()
-        .await
-        .found("apigateway", "PutMethodResponse", PATH, &["ConflictException"])?;
+    apigw.put_method_response().rest_api_id(&api_id).resource_id(&resource).http_method(METHOD).status_code("200").send().await.found(
+        "apigateway",
+        "PutMethodResponse",
+        PATH,
+        &["ConflictException"],
+    )?;
     apigw
         .put_integration_response()
         .rest_api_id(&api_id)
@@ -314,15 +298,8 @@ pub fn invoke_url(ctx: &Ctx, api_id: &str) -> String {
 pub async fn inspect_stage(ctx: &Ctx) -> Result<Found> {
     let Some(api_id) = ctx.get("rest-api", "id") else { return Ok(Found::Absent) };
     let stage = stage_name(ctx);
-    let Some(s) = ctx
-        .clients
-        .apigw
-        .get_stage()
-        .rest_api_id(&api_id)
-        .stage_name(&stage)
-        .send()
-        .await
-        .found("apigateway", "GetStage", &stage, &["NotFoundException"])?
+    let Some(s) =
+        ctx.clients.apigw.get_stage().rest_api_id(&api_id).stage_name(&stage).send().await.found("apigateway", "GetStage", &stage, &["NotFoundException"])?
     else {
         return Ok(Found::Absent);
     };
@@ -349,7 +326,9 @@ pub async fn apply_stage(ctx: &Ctx, found: &Found) -> Result<Attrs> {
     let stage = stage_name(ctx);
     let a = &ctx.stack.spec.api;
     let method_changed = ctx.get("ingest-method", "changed").is_some();
-    let needs_deployment = matches!(found, Found::Absent) || method_changed || matches!(found, Found::Present { changes, .. } if changes.iter().any(|c| c.field == "api.deployment"));
+    let needs_deployment = matches!(found, Found::Absent)
+        || method_changed
+        || matches!(found, Found::Present { changes, .. } if changes.iter().any(|c| c.field == "api.deployment"));
     let deployment = if needs_deployment {
         Some(
             apigw
@@ -369,19 +348,18 @@ pub async fn apply_stage(ctx: &Ctx, found: &Found) -> Result<Attrs> {
     match (found, &deployment) {
         (Found::Absent, Some(dep)) => {
             let tags: HashMap<String, String> = ctx.tags("api-stage", &stage).into_iter().collect();
-            apigw
-                .create_stage()
-                .rest_api_id(&api_id)
-                .stage_name(&stage)
-                .deployment_id(dep)
-                .tracing_enabled(a.tracing)
-                .set_tags(Some(tags))
-                .send()
-                .await
-                .ctx("apigateway", "CreateStage", &stage)?;
+            apigw.create_stage().rest_api_id(&api_id).stage_name(&stage).deployment_id(dep).tracing_enabled(a.tracing).set_tags(Some(tags)).send().await.ctx(
+                "apigateway",
+                "CreateStage",
+                &stage,
+            )?;
         }
         (_, Some(dep)) => {
-            apigw.update_stage().rest_api_id(&api_id).stage_name(&stage).patch_operations(patch("/deploymentId", dep)).send().await.ctx("apigateway", "UpdateStage", &stage)?;
+            apigw.update_stage().rest_api_id(&api_id).stage_name(&stage).patch_operations(patch("/deploymentId", dep)).send().await.ctx(
+                "apigateway",
+                "UpdateStage",
+                &stage,
+            )?;
         }
         _ => {}
     }

@@ -6,9 +6,8 @@ use super::nodes::{private_subnet_id, LogPurpose};
 use super::{attrs, diff, tag_changes, wait_for, Attrs, Change, Ctx, Found};
 use crate::error::{Result, SdkResultExt};
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, ClusterField, ClusterSetting, ClusterSettingName, Compatibility, ContainerDefinition,
-    KeyValuePair, LaunchType, LogConfiguration, LogDriver, NetworkConfiguration, NetworkMode, PortMapping, PropagateTags,
-    TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
+    AssignPublicIp, AwsVpcConfiguration, ClusterField, ClusterSetting, ClusterSettingName, Compatibility, ContainerDefinition, KeyValuePair, LaunchType,
+    LogConfiguration, LogDriver, NetworkConfiguration, NetworkMode, PortMapping, PropagateTags, TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
 };
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -37,16 +36,11 @@ fn insights_value(ctx: &Ctx) -> &'static str {
 
 async fn describe_cluster(ctx: &Ctx) -> Result<Option<aws_sdk_ecs::types::Cluster>> {
     let name = cluster_name(ctx);
-    let out = ctx
-        .clients
-        .ecs
-        .describe_clusters()
-        .clusters(&name)
-        .include(ClusterField::Settings)
-        .include(ClusterField::Tags)
-        .send()
-        .await
-        .ctx("ecs", "DescribeClusters", &name)?;
+    let out = ctx.clients.ecs.describe_clusters().clusters(&name).include(ClusterField::Settings).include(ClusterField::Tags).send().await.ctx(
+        "ecs",
+        "DescribeClusters",
+        &name,
+    )?;
     Ok(out.clusters().iter().find(|c| c.status() == Some("ACTIVE") || c.status() == Some("PROVISIONING")).cloned())
 }
 
@@ -54,12 +48,7 @@ pub async fn inspect_cluster(ctx: &Ctx, id: &str) -> Result<Found> {
     let Some(c) = describe_cluster(ctx).await? else { return Ok(Found::Absent) };
     ctx.claim(id, "ecs:cluster", &cluster_name(ctx), ecs_tag_pairs(c.tags()))?;
     let mut changes = Vec::new();
-    let got = c
-        .settings()
-        .iter()
-        .find(|s| s.name() == Some(&ClusterSettingName::ContainerInsights))
-        .and_then(|s| s.value())
-        .unwrap_or("disabled");
+    let got = c.settings().iter().find(|s| s.name() == Some(&ClusterSettingName::ContainerInsights)).and_then(|s| s.value()).unwrap_or("disabled");
     // "enhanced" observability also satisfies Container Insights
     let got = if got == "enhanced" { "enabled" } else { got };
     diff(&mut changes, "ecs.container_insights", insights_value(ctx), got);
@@ -154,12 +143,7 @@ fn live_shape(td: &aws_sdk_ecs::types::TaskDefinition) -> TaskShape {
         image: c.and_then(|c| c.image()).unwrap_or_default().to_string(),
         execution_role: td.execution_role_arn().unwrap_or_default().to_string(),
         task_role: td.task_role_arn().unwrap_or_default().to_string(),
-        log_group: c
-            .and_then(|c| c.log_configuration())
-            .and_then(|l| l.options())
-            .and_then(|o| o.get("awslogs-group"))
-            .cloned()
-            .unwrap_or_default(),
+        log_group: c.and_then(|c| c.log_configuration()).and_then(|l| l.options()).and_then(|o| o.get("awslogs-group")).cloned().unwrap_or_default(),
         environment: c
             .map(|c| c.environment().iter().map(|kv| (kv.name().unwrap_or_default().to_string(), kv.value().unwrap_or_default().to_string())).collect())
             .unwrap_or_default(),
@@ -171,15 +155,12 @@ fn live_shape(td: &aws_sdk_ecs::types::TaskDefinition) -> TaskShape {
 
 async fn describe_task_definition(ctx: &Ctx) -> Result<Option<(aws_sdk_ecs::types::TaskDefinition, Vec<aws_sdk_ecs::types::Tag>)>> {
     let fam = family(ctx);
-    let out = ctx
-        .clients
-        .ecs
-        .describe_task_definition()
-        .task_definition(&fam)
-        .include(TaskDefinitionField::Tags)
-        .send()
-        .await
-        .found("ecs", "DescribeTaskDefinition", &fam, &["ClientException"])?;
+    let out = ctx.clients.ecs.describe_task_definition().task_definition(&fam).include(TaskDefinitionField::Tags).send().await.found(
+        "ecs",
+        "DescribeTaskDefinition",
+        &fam,
+        &["ClientException"],
+    )?;
     Ok(out.and_then(|o| {
         let tags = o.tags().to_vec();
         o.task_definition().filter(|t| t.status() == Some(&TaskDefinitionStatus::Active)).cloned().map(|t| (t, tags))
@@ -282,16 +263,13 @@ pub fn service_name(ctx: &Ctx) -> String {
 
 async fn describe_service(ctx: &Ctx) -> Result<Option<aws_sdk_ecs::types::Service>> {
     let name = service_name(ctx);
-    let out = ctx
-        .clients
-        .ecs
-        .describe_services()
-        .cluster(cluster_name(ctx))
-        .services(&name)
-        .include(aws_sdk_ecs::types::ServiceField::Tags)
-        .send()
-        .await
-        .found("ecs", "DescribeServices", &name, &["ClusterNotFoundException"])?;
+    let out =
+        ctx.clients.ecs.describe_services().cluster(cluster_name(ctx)).services(&name).include(aws_sdk_ecs::types::ServiceField::Tags).send().await.found(
+            "ecs",
+            "DescribeServices",
+            &name,
+            &["ClusterNotFoundException"],
+        )?;
     Ok(out.and_then(|o| o.services().iter().find(|s| s.status() == Some("ACTIVE")).cloned()))
 }
 

@@ -26,7 +26,9 @@ async fn stream_tags(ctx: &Ctx, name: &str) -> Result<Vec<(String, String)>> {
 pub async fn inspect_stream(ctx: &Ctx, id: &str) -> Result<Found> {
     let name = stream_name(ctx);
     let k = &ctx.clients.kinesis;
-    let Some(out) = k.describe_stream_summary().stream_name(&name).send().await.found("kinesis", "DescribeStreamSummary", &name, &["ResourceNotFoundException"])? else {
+    let Some(out) =
+        k.describe_stream_summary().stream_name(&name).send().await.found("kinesis", "DescribeStreamSummary", &name, &["ResourceNotFoundException"])?
+    else {
         return Ok(Found::Absent);
     };
     let Some(s) = out.stream_description_summary() else { return Ok(Found::Absent) };
@@ -54,10 +56,7 @@ pub async fn inspect_stream(ctx: &Ctx, id: &str) -> Result<Found> {
 async fn wait_stream_active(ctx: &Ctx, name: &str) -> Result<String> {
     wait_for(&format!("stream {name}"), Duration::from_secs(2), Duration::from_secs(300), || async {
         let out = ctx.clients.kinesis.describe_stream_summary().stream_name(name).send().await.ctx("kinesis", "DescribeStreamSummary", name)?;
-        Ok(out
-            .stream_description_summary()
-            .filter(|s| s.stream_status() == &StreamStatus::Active)
-            .map(|s| s.stream_arn().to_string()))
+        Ok(out.stream_description_summary().filter(|s| s.stream_status() == &StreamStatus::Active).map(|s| s.stream_arn().to_string()))
     })
     .await
 }
@@ -75,13 +74,11 @@ pub async fn apply_stream(ctx: &Ctx, id: &str, found: &Found) -> Result<Attrs> {
             // next one instead of leaving an untagged stream it would refuse to adopt.
             ctx.journal_begin(id, &name).await?;
             let tags: HashMap<String, String> = ctx.tags(id, &name).into_iter().collect();
-            k.create_stream()
-                .stream_name(&name)
-                .shard_count(spec.shard_count as i32)
-                .set_tags(Some(tags))
-                .send()
-                .await
-                .ctx("kinesis", "CreateStream", &name)?;
+            k.create_stream().stream_name(&name).shard_count(spec.shard_count as i32).set_tags(Some(tags)).send().await.ctx(
+                "kinesis",
+                "CreateStream",
+                &name,
+            )?;
             vec![]
         }
         Found::Present { changes, .. } => changes.clone(),
@@ -95,7 +92,11 @@ pub async fn apply_stream(ctx: &Ctx, id: &str, found: &Found) -> Result<Attrs> {
         ctx.journal_end(id).await?;
     }
     if has("kinesis.encryption") || has("kinesis.kms_key") {
-        k.start_stream_encryption().stream_name(&name).encryption_type(EncryptionType::Kms).key_id(&key).send().await.ctx("kinesis", "StartStreamEncryption", &name)?;
+        k.start_stream_encryption().stream_name(&name).encryption_type(EncryptionType::Kms).key_id(&key).send().await.ctx(
+            "kinesis",
+            "StartStreamEncryption",
+            &name,
+        )?;
         wait_stream_active(ctx, &name).await?;
     }
     if has("kinesis.retention_hours") {
@@ -103,9 +104,17 @@ pub async fn apply_stream(ctx: &Ctx, id: &str, found: &Found) -> Result<Attrs> {
         let current = current.stream_description_summary().map(|s| s.retention_period_hours()).unwrap_or(24);
         let want = spec.retention_hours as i32;
         if want > current {
-            k.increase_stream_retention_period().stream_name(&name).retention_period_hours(want).send().await.ctx("kinesis", "IncreaseStreamRetentionPeriod", &name)?;
+            k.increase_stream_retention_period().stream_name(&name).retention_period_hours(want).send().await.ctx(
+                "kinesis",
+                "IncreaseStreamRetentionPeriod",
+                &name,
+            )?;
         } else if want < current {
-            k.decrease_stream_retention_period().stream_name(&name).retention_period_hours(want).send().await.ctx("kinesis", "DecreaseStreamRetentionPeriod", &name)?;
+            k.decrease_stream_retention_period().stream_name(&name).retention_period_hours(want).send().await.ctx(
+                "kinesis",
+                "DecreaseStreamRetentionPeriod",
+                &name,
+            )?;
         }
         wait_stream_active(ctx, &name).await?;
     }
@@ -264,14 +273,7 @@ pub async fn apply_secret_endpoint(ctx: &Ctx) -> Result<Attrs> {
     value.insert("port".into(), json!(port));
     value.insert("dbname".into(), json!(ctx.stack.spec.database.db_name));
     let updated = Sensitive::new(Value::Object(value).to_string());
-    ctx.clients
-        .secrets
-        .put_secret_value()
-        .secret_id(&name)
-        .secret_string(updated.expose())
-        .send()
-        .await
-        .ctx("secretsmanager", "PutSecretValue", &name)?;
+    ctx.clients.secrets.put_secret_value().secret_id(&name).secret_string(updated.expose()).send().await.ctx("secretsmanager", "PutSecretValue", &name)?;
     Ok(attrs([("host", host)]))
 }
 
@@ -300,7 +302,13 @@ fn private_subnets(ctx: &Ctx) -> Vec<String> {
 
 pub async fn inspect_subnet_group(ctx: &Ctx, id: &str) -> Result<Found> {
     let name = subnet_group_name(ctx);
-    let Some(out) = ctx.clients.rds.describe_db_subnet_groups().db_subnet_group_name(&name).send().await.found("rds", "DescribeDBSubnetGroups", &name, &["DBSubnetGroupNotFoundFault"])? else {
+    let Some(out) = ctx.clients.rds.describe_db_subnet_groups().db_subnet_group_name(&name).send().await.found(
+        "rds",
+        "DescribeDBSubnetGroups",
+        &name,
+        &["DBSubnetGroupNotFoundFault"],
+    )?
+    else {
         return Ok(Found::Absent);
     };
     let Some(g) = out.db_subnet_groups().first() else { return Ok(Found::Absent) };
@@ -337,7 +345,11 @@ pub async fn apply_subnet_group(ctx: &Ctx, id: &str, found: &Found) -> Result<At
             .to_string(),
         Found::Present { attrs, .. } => {
             rds.modify_db_subnet_group().db_subnet_group_name(&name).set_subnet_ids(Some(subnets)).send().await.ctx("rds", "ModifyDBSubnetGroup", &name)?;
-            rds.add_tags_to_resource().resource_name(&attrs["arn"]).set_tags(Some(rds_tags(ctx.tags(id, &name)))).send().await.ctx("rds", "AddTagsToResource", &name)?;
+            rds.add_tags_to_resource().resource_name(&attrs["arn"]).set_tags(Some(rds_tags(ctx.tags(id, &name)))).send().await.ctx(
+                "rds",
+                "AddTagsToResource",
+                &name,
+            )?;
             attrs["arn"].clone()
         }
     };
@@ -347,7 +359,13 @@ pub async fn apply_subnet_group(ctx: &Ctx, id: &str, found: &Found) -> Result<At
 pub async fn delete_subnet_group(ctx: &Ctx, _id: &str) -> Result<Option<String>> {
     let name = subnet_group_name(ctx);
     let rds = &ctx.clients.rds;
-    let Some(out) = rds.describe_db_subnet_groups().db_subnet_group_name(&name).send().await.found("rds", "DescribeDBSubnetGroups", &name, &["DBSubnetGroupNotFoundFault"])? else {
+    let Some(out) = rds.describe_db_subnet_groups().db_subnet_group_name(&name).send().await.found(
+        "rds",
+        "DescribeDBSubnetGroups",
+        &name,
+        &["DBSubnetGroupNotFoundFault"],
+    )?
+    else {
         return Ok(None);
     };
     let Some(arn) = out.db_subnet_groups().first().and_then(|g| g.db_subnet_group_arn()).map(str::to_string) else {
@@ -382,7 +400,13 @@ async fn force_ssl_value(ctx: &Ctx, name: &str) -> Result<Option<String>> {
 pub async fn inspect_parameter_group(ctx: &Ctx, id: &str) -> Result<Found> {
     let name = parameter_group_name(ctx);
     let rds = &ctx.clients.rds;
-    let Some(out) = rds.describe_db_parameter_groups().db_parameter_group_name(&name).send().await.found("rds", "DescribeDBParameterGroups", &name, &["DBParameterGroupNotFound"])? else {
+    let Some(out) = rds.describe_db_parameter_groups().db_parameter_group_name(&name).send().await.found(
+        "rds",
+        "DescribeDBParameterGroups",
+        &name,
+        &["DBParameterGroupNotFound"],
+    )?
+    else {
         return Ok(Found::Absent);
     };
     let Some(g) = out.db_parameter_groups().first() else { return Ok(Found::Absent) };
@@ -414,7 +438,11 @@ pub async fn apply_parameter_group(ctx: &Ctx, id: &str, found: &Found) -> Result
             .unwrap_or_default()
             .to_string(),
         Found::Present { attrs, .. } => {
-            rds.add_tags_to_resource().resource_name(&attrs["arn"]).set_tags(Some(rds_tags(ctx.tags(id, &name)))).send().await.ctx("rds", "AddTagsToResource", &name)?;
+            rds.add_tags_to_resource().resource_name(&attrs["arn"]).set_tags(Some(rds_tags(ctx.tags(id, &name)))).send().await.ctx(
+                "rds",
+                "AddTagsToResource",
+                &name,
+            )?;
             attrs["arn"].clone()
         }
     };
@@ -431,7 +459,13 @@ pub async fn apply_parameter_group(ctx: &Ctx, id: &str, found: &Found) -> Result
 pub async fn delete_parameter_group(ctx: &Ctx, _id: &str) -> Result<Option<String>> {
     let name = parameter_group_name(ctx);
     let rds = &ctx.clients.rds;
-    let Some(out) = rds.describe_db_parameter_groups().db_parameter_group_name(&name).send().await.found("rds", "DescribeDBParameterGroups", &name, &["DBParameterGroupNotFound"])? else {
+    let Some(out) = rds.describe_db_parameter_groups().db_parameter_group_name(&name).send().await.found(
+        "rds",
+        "DescribeDBParameterGroups",
+        &name,
+        &["DBParameterGroupNotFound"],
+    )?
+    else {
         return Ok(None);
     };
     let Some(arn) = out.db_parameter_groups().first().and_then(|g| g.db_parameter_group_arn()).map(str::to_string) else {
@@ -450,7 +484,12 @@ pub fn db_identifier(ctx: &Ctx) -> String {
 
 async fn describe_db(ctx: &Ctx) -> Result<Option<aws_sdk_rds::types::DbInstance>> {
     let ident = db_identifier(ctx);
-    let out = ctx.clients.rds.describe_db_instances().db_instance_identifier(&ident).send().await.found("rds", "DescribeDBInstances", &ident, &["DBInstanceNotFound", "DBInstanceNotFoundFault"])?;
+    let out = ctx.clients.rds.describe_db_instances().db_instance_identifier(&ident).send().await.found(
+        "rds",
+        "DescribeDBInstances",
+        &ident,
+        &["DBInstanceNotFound", "DBInstanceNotFoundFault"],
+    )?;
     Ok(out.and_then(|o| o.db_instances().first().cloned()))
 }
 
@@ -595,7 +634,11 @@ pub async fn apply_database(ctx: &Ctx, id: &str, found: &Found) -> Result<Attrs>
             }
             m.send().await.ctx("rds", "ModifyDBInstance", &ident)?;
             if changes.iter().any(|c| c.field.starts_with("tags.")) {
-                rds.add_tags_to_resource().resource_name(&attrs["arn"]).set_tags(Some(rds_tags(ctx.tags(id, &ident)))).send().await.ctx("rds", "AddTagsToResource", &ident)?;
+                rds.add_tags_to_resource().resource_name(&attrs["arn"]).set_tags(Some(rds_tags(ctx.tags(id, &ident)))).send().await.ctx(
+                    "rds",
+                    "AddTagsToResource",
+                    &ident,
+                )?;
             }
         }
     }
@@ -613,7 +656,11 @@ pub async fn delete_database(ctx: &Ctx, id: &str) -> Result<Option<String>> {
     let rds = &ctx.clients.rds;
     if db.db_instance_status() != Some("deleting") {
         if db.deletion_protection() == Some(true) {
-            rds.modify_db_instance().db_instance_identifier(&ident).deletion_protection(false).apply_immediately(true).send().await.ctx("rds", "ModifyDBInstance", &ident)?;
+            rds.modify_db_instance().db_instance_identifier(&ident).deletion_protection(false).apply_immediately(true).send().await.ctx(
+                "rds",
+                "ModifyDBInstance",
+                &ident,
+            )?;
         }
         let snapshot = ctx.final_snapshot.then(|| final_snapshot_id(&ident, time::OffsetDateTime::now_utc()));
         let delete = rds.delete_db_instance().db_instance_identifier(&ident).delete_automated_backups(true);
@@ -650,15 +697,7 @@ pub const FINAL_SNAPSHOT_LOGICAL_ID: &str = "database-final-snapshot";
 
 /// `<db>-final-<UTC yyyymmdd-hhmmss>`: letters, digits and single hyphens, as RDS requires.
 pub fn final_snapshot_id(db: &str, at: time::OffsetDateTime) -> String {
-    format!(
-        "{db}-final-{:04}{:02}{:02}-{:02}{:02}{:02}",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    )
+    format!("{db}-final-{:04}{:02}{:02}-{:02}{:02}{:02}", at.year(), u8::from(at.month()), at.day(), at.hour(), at.minute(), at.second())
 }
 
 #[cfg(test)]

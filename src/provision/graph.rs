@@ -30,11 +30,7 @@ pub struct RunResult<T> {
 fn waits_for<'a>(id: &str, edges: &'a BTreeMap<String, Vec<String>>, order: Order) -> Vec<&'a str> {
     match order {
         Order::DepsFirst => edges.get(id).map(|d| d.iter().map(String::as_str).collect()).unwrap_or_default(),
-        Order::DependentsFirst => edges
-            .iter()
-            .filter(|(_, deps)| deps.iter().any(|d| d == id))
-            .map(|(k, _)| k.as_str())
-            .collect(),
+        Order::DependentsFirst => edges.iter().filter(|(_, deps)| deps.iter().any(|d| d == id)).map(|(k, _)| k.as_str()).collect(),
     }
 }
 
@@ -67,12 +63,7 @@ pub fn check_acyclic(edges: &BTreeMap<String, Vec<String>>) -> Result<Vec<String
 
 /// Run `work` for every node, respecting `order`, at most `concurrency` at a time.
 /// `work` is called with the node id; results come back in completion order.
-pub async fn run<T, F, Fut>(
-    edges: &BTreeMap<String, Vec<String>>,
-    order: Order,
-    concurrency: usize,
-    work: F,
-) -> RunResult<T>
+pub async fn run<T, F, Fut>(edges: &BTreeMap<String, Vec<String>>, order: Order, concurrency: usize, work: F) -> RunResult<T>
 where
     F: Fn(String) -> Fut,
     Fut: Future<Output = Result<T, Error>>,

@@ -124,13 +124,7 @@ pub async fn inspect(ctx: &Ctx, id: &str, kind: RoleKind) -> Result<Found> {
     }
     // the inline policy can only be compared when its inputs (ARNs) are known
     if let Ok(def) = definition(ctx, kind) {
-        let live = iam
-            .get_role_policy()
-            .role_name(&name)
-            .policy_name(INLINE_POLICY)
-            .send()
-            .await
-            .found("iam", "GetRolePolicy", &name, &["NoSuchEntity"])?;
+        let live = iam.get_role_policy().role_name(&name).policy_name(INLINE_POLICY).send().await.found("iam", "GetRolePolicy", &name, &["NoSuchEntity"])?;
         match (&def.inline, live) {
             (Some(want), Some(got)) if !policy::same(got.policy_document(), want) => {
                 changes.push(Change::new("iam.inline_policy", "stack policy", "different policy"))
@@ -195,7 +189,11 @@ pub async fn apply(ctx: &Ctx, id: &str, kind: RoleKind, found: &Found) -> Result
     };
     match &def.inline {
         Some(doc) => {
-            iam.put_role_policy().role_name(&name).policy_name(INLINE_POLICY).policy_document(doc.to_string()).send().await.ctx("iam", "PutRolePolicy", &name)?;
+            iam.put_role_policy().role_name(&name).policy_name(INLINE_POLICY).policy_document(doc.to_string()).send().await.ctx(
+                "iam",
+                "PutRolePolicy",
+                &name,
+            )?;
         }
         None => {
             iam.delete_role_policy().role_name(&name).policy_name(INLINE_POLICY).send().await.found("iam", "DeleteRolePolicy", &name, &["NoSuchEntity"])?;

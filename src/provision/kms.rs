@@ -10,9 +10,7 @@ pub fn alias_name(ctx: &Ctx) -> String {
 }
 
 fn kms_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>> {
-    tags.iter()
-        .map(|(k, v)| Ok(Tag::builder().tag_key(k).tag_value(v).build()?))
-        .collect()
+    tags.iter().map(|(k, v)| Ok(Tag::builder().tag_key(k).tag_value(v).build()?)).collect()
 }
 
 /// The alias's target key id, if the alias exists.
@@ -35,14 +33,7 @@ async fn key_tags(ctx: &Ctx, key_id: &str) -> Result<Vec<(String, String)>> {
 
 /// A usable (not pending deletion) key: its id and ARN.
 async fn usable_key(ctx: &Ctx, key_id: &str) -> Result<Option<(String, String)>> {
-    let out = ctx
-        .clients
-        .kms
-        .describe_key()
-        .key_id(key_id)
-        .send()
-        .await
-        .found("kms", "DescribeKey", key_id, &["NotFoundException"])?;
+    let out = ctx.clients.kms.describe_key().key_id(key_id).send().await.found("kms", "DescribeKey", key_id, &["NotFoundException"])?;
     let Some(meta) = out.as_ref().and_then(|o| o.key_metadata()) else { return Ok(None) };
     let gone = matches!(meta.key_state(), Some(KeyState::PendingDeletion) | Some(KeyState::PendingReplicaDeletion));
     Ok((!gone).then(|| (meta.key_id().to_string(), meta.arn().unwrap_or_default().to_string())))
@@ -133,12 +124,11 @@ pub async fn apply_key(ctx: &Ctx, id: &str, found: &Found) -> Result<Attrs> {
     };
     let k = &ctx.stack.spec.kms;
     if k.rotation {
-        kms.enable_key_rotation()
-            .key_id(&key_id)
-            .rotation_period_in_days(k.rotation_period_days as i32)
-            .send()
-            .await
-            .ctx("kms", "EnableKeyRotation", &key_id)?;
+        kms.enable_key_rotation().key_id(&key_id).rotation_period_in_days(k.rotation_period_days as i32).send().await.ctx(
+            "kms",
+            "EnableKeyRotation",
+            &key_id,
+        )?;
     } else {
         kms.disable_key_rotation().key_id(&key_id).send().await.ctx("kms", "DisableKeyRotation", &key_id)?;
     }
@@ -147,14 +137,11 @@ pub async fn apply_key(ctx: &Ctx, id: &str, found: &Found) -> Result<Attrs> {
 
 pub async fn delete_key(ctx: &Ctx, id: &str) -> Result<Option<String>> {
     let Some((key_id, _)) = find_key(ctx, id, false).await? else { return Ok(None) };
-    ctx.clients
-        .kms
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .pending_window_in_days(ctx.stack.spec.kms.deletion_window_days as i32)
-        .send()
-        .await
-        .ctx("kms", "ScheduleKeyDeletion", &key_id)?;
+    ctx.clients.kms.schedule_key_deletion().key_id(&key_id).pending_window_in_days(ctx.stack.spec.kms.deletion_window_days as i32).send().await.ctx(
+        "kms",
+        "ScheduleKeyDeletion",
+        &key_id,
+    )?;
     Ok(Some(key_id))
 }
 

@@ -144,10 +144,7 @@ fn creating_records(tags: &HashMap<String, String>) -> BTreeMap<String, String> 
 /// CloudWatch Logs tag values allow letters, digits, spaces and `_ . : / = + - @`, up to 256
 /// characters; anything else becomes `_`.
 pub fn tag_value(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c) { c } else { '_' })
-        .take(256)
-        .collect()
+    s.chars().map(|c| if c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c) { c } else { '_' }).take(256).collect()
 }
 
 fn host_name() -> String {

@@ -51,13 +51,7 @@ pub async fn apply(ctx: &Ctx, id: &str, purpose: LogPurpose, found: &Found) -> R
     let tag_map = ctx.tags(id, &name).into_iter().collect();
     match found {
         Found::Absent => {
-            logs.create_log_group()
-                .log_group_name(&name)
-                .kms_key_id(&key)
-                .set_tags(Some(tag_map))
-                .send()
-                .await
-                .ctx("logs", "CreateLogGroup", &name)?;
+            logs.create_log_group().log_group_name(&name).kms_key_id(&key).set_tags(Some(tag_map)).send().await.ctx("logs", "CreateLogGroup", &name)?;
         }
         Found::Present { changes, attrs } => {
             if changes.iter().any(|c| c.field == "logs.kms_key") {
@@ -68,12 +62,11 @@ pub async fn apply(ctx: &Ctx, id: &str, purpose: LogPurpose, found: &Found) -> R
             }
         }
     }
-    logs.put_retention_policy()
-        .log_group_name(&name)
-        .retention_in_days(ctx.stack.spec.logs.retention_days)
-        .send()
-        .await
-        .ctx("logs", "PutRetentionPolicy", &name)?;
+    logs.put_retention_policy().log_group_name(&name).retention_in_days(ctx.stack.spec.logs.retention_days).send().await.ctx(
+        "logs",
+        "PutRetentionPolicy",
+        &name,
+    )?;
     let g = find(ctx, &name).await?;
     let arn = g.as_ref().map(bare_arn).unwrap_or_else(|| ctx.arn("logs", &format!("log-group:{name}")));
     Ok(attrs([("name", name), ("arn", arn)]))

@@ -10,11 +10,11 @@ pub mod iam;
 mod kms;
 pub mod lock;
 mod logs;
-mod network;
 pub mod names;
+mod network;
 pub mod nodes;
-mod secret;
 pub mod policy;
+mod secret;
 
 pub use api::ACCESS_LOG_FORMAT;
 pub use nodes::{declared_at, nodes, Kind, Node};
@@ -185,8 +185,7 @@ impl Ctx {
 
     /// Like `get`, for attributes that must be there because the node depends on `node`.
     pub fn need(&self, node: &str, key: &str) -> Result<String> {
-        self.get(node, key)
-            .ok_or_else(|| Error::usage(format!("internal: {node}.{key} is not known yet")))
+        self.get(node, key).ok_or_else(|| Error::usage(format!("internal: {node}.{key} is not known yet")))
     }
 
     /// From now on, creations are journalled on this lock; `inherited` is what the lock's
@@ -207,7 +206,11 @@ impl Ctx {
     pub async fn journal_begin(&self, logical_id: &str, name: &str) -> Result<()> {
         let Some((arn, run)) = self.journal.lock().expect("journal lock").as_ref().map(|j| (j.lock_arn.clone(), j.run.clone())) else { return Ok(()) };
         let key = format!("{}{logical_id}", lock::TAG_CREATING);
-        self.clients.logs.tag_resource().resource_arn(&arn).tags(key, lock::tag_value(&format!("{run} {name}"))).send().await.ctx("logs", "TagResource", &arn)?;
+        self.clients.logs.tag_resource().resource_arn(&arn).tags(key, lock::tag_value(&format!("{run} {name}"))).send().await.ctx(
+            "logs",
+            "TagResource",
+            &arn,
+        )?;
         Ok(())
     }
 
@@ -407,10 +410,9 @@ pub async fn apply(ctx: Arc<Ctx>, concurrency: usize, quiet: bool) -> RunSummary
             let out = apply_node(&ctx, &node, quiet).await;
             let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
             match &out {
-                Ok((attrs, action, _)) => progress(
-                    quiet,
-                    format!("[{n:>2}/{total}] {:<9} {:<24} {}", action.as_str(), node.id, physical_id(attrs).unwrap_or_default()),
-                ),
+                Ok((attrs, action, _)) => {
+                    progress(quiet, format!("[{n:>2}/{total}] {:<9} {:<24} {}", action.as_str(), node.id, physical_id(attrs).unwrap_or_default()))
+                }
                 Err(e) => progress(quiet, format!("[{n:>2}/{total}] FAILED    {:<24} {e}", node.id)),
             }
             out.map(|(attrs, action, changes)| (node, attrs, action, changes))

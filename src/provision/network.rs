@@ -9,21 +9,19 @@ use crate::error::{Error, Result, SdkResultExt};
 use crate::spec::validate::subnet_cidrs;
 use crate::spec::{TAG_LOGICAL_ID, TAG_STACK};
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, DomainType, Filter, FlowLogsResourceType, IpPermission, IpRange, LogDestinationType,
-    ResourceType, Tag, TagSpecification, TrafficType, UserIdGroupPair, VpcAttributeName,
+    AttributeBooleanValue, DomainType, Filter, FlowLogsResourceType, IpPermission, IpRange, LogDestinationType, ResourceType, Tag, TagSpecification,
+    TrafficType, UserIdGroupPair, VpcAttributeName,
 };
 use std::collections::BTreeSet;
 use std::str::FromStr;
 use std::time::Duration;
 
 pub async fn discover_azs(clients: &Clients, count: usize) -> Result<Vec<String>> {
-    let out = clients
-        .ec2
-        .describe_availability_zones()
-        .filters(Filter::builder().name("state").values("available").build())
-        .send()
-        .await
-        .ctx("ec2", "DescribeAvailabilityZones", &clients.region)?;
+    let out = clients.ec2.describe_availability_zones().filters(Filter::builder().name("state").values("available").build()).send().await.ctx(
+        "ec2",
+        "DescribeAvailabilityZones",
+        &clients.region,
+    )?;
     let mut zones: Vec<String> = out
         .availability_zones()
         .iter()
@@ -32,11 +30,7 @@ pub async fn discover_azs(clients: &Clients, count: usize) -> Result<Vec<String>
         .collect();
     zones.sort();
     if zones.len() < count {
-        return Err(Error::usage(format!(
-            "region {} has {} available zones; network.az_count asks for {count}",
-            clients.region,
-            zones.len()
-        )));
+        return Err(Error::usage(format!("region {} has {} available zones; network.az_count asks for {count}", clients.region, zones.len())));
     }
     zones.truncate(count);
     Ok(zones)
@@ -60,10 +54,9 @@ fn ec2_tags(tags: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
 
 fn immutable(changes: &[Change], fields: &[&str]) -> Result<()> {
     match changes.iter().find(|c| fields.contains(&c.field.as_str())) {
-        Some(c) => Err(Error::usage(format!(
-            "{} cannot be changed in place (want {}, got {}): destroy the stack and provision it again",
-            c.field, c.want, c.got
-        ))),
+        Some(c) => {
+            Err(Error::usage(format!("{} cannot be changed in place (want {}, got {}): destroy the stack and provision it again", c.field, c.want, c.got)))
+        }
         None => Ok(()),
     }
 }
@@ -161,12 +154,11 @@ pub async fn apply_igw(ctx: &Ctx, id: &str, found: &Found) -> Result<Attrs> {
     let igw_id = match found {
         Found::Present { attrs, .. } => attrs["id"].clone(),
         Found::Absent => {
-            let out = ec2
-                .create_internet_gateway()
-                .tag_specifications(tag_spec(ctx, ResourceType::InternetGateway, id, &ctx.name("igw")))
-                .send()
-                .await
-                .ctx("ec2", "CreateInternetGateway", id)?;
+            let out = ec2.create_internet_gateway().tag_specifications(tag_spec(ctx, ResourceType::InternetGateway, id, &ctx.name("igw"))).send().await.ctx(
+                "ec2",
+                "CreateInternetGateway",
+                id,
+            )?;
             out.internet_gateway().and_then(|g| g.internet_gateway_id()).unwrap_or_default().to_string()
         }
     };
@@ -236,12 +228,11 @@ pub async fn apply_subnet(ctx: &Ctx, id: &str, public: bool, index: usize, found
             out.subnet().and_then(|s| s.subnet_id()).unwrap_or_default().to_string()
         }
     };
-    ec2.modify_subnet_attribute()
-        .subnet_id(&subnet_id)
-        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(false).build())
-        .send()
-        .await
-        .ctx("ec2", "ModifySubnetAttribute", &subnet_id)?;
+    ec2.modify_subnet_attribute().subnet_id(&subnet_id).map_public_ip_on_launch(AttributeBooleanValue::builder().value(false).build()).send().await.ctx(
+        "ec2",
+        "ModifySubnetAttribute",
+        &subnet_id,
+    )?;
     Ok(attrs([("id", subnet_id), ("az", ctx.azs[index].clone())]))
 }
 
@@ -384,10 +375,7 @@ async fn find_rt(ctx: &Ctx, id: &str) -> Result<Option<aws_sdk_ec2::types::Route
 }
 
 fn default_route_target(rt: &aws_sdk_ec2::types::RouteTable) -> Option<String> {
-    rt.routes()
-        .iter()
-        .find(|r| r.destination_cidr_block() == Some("0.0.0.0/0"))
-        .and_then(|r| r.gateway_id().or(r.nat_gateway_id()).map(str::to_string))
+    rt.routes().iter().find(|r| r.destination_cidr_block() == Some("0.0.0.0/0")).and_then(|r| r.gateway_id().or(r.nat_gateway_id()).map(str::to_string))
 }
 
 pub async fn inspect_routes(ctx: &Ctx, id: &str, private: Option<usize>) -> Result<Found> {
@@ -444,12 +432,11 @@ pub async fn apply_routes(ctx: &Ctx, id: &str, private: Option<usize>, found: &F
     let associated: BTreeSet<String> = rt.associations().iter().filter_map(|a| a.subnet_id().map(str::to_string)).collect();
     for subnet in subnets.iter().filter(|s| !associated.contains(*s)) {
         // a subnet may still be associated with another table (e.g. after a layout change)
-        let other = ec2
-            .describe_route_tables()
-            .filters(Filter::builder().name("association.subnet-id").values(subnet).build())
-            .send()
-            .await
-            .ctx("ec2", "DescribeRouteTables", subnet)?;
+        let other = ec2.describe_route_tables().filters(Filter::builder().name("association.subnet-id").values(subnet).build()).send().await.ctx(
+            "ec2",
+            "DescribeRouteTables",
+            subnet,
+        )?;
         let existing = other
             .route_tables()
             .iter()
@@ -458,7 +445,11 @@ pub async fn apply_routes(ctx: &Ctx, id: &str, private: Option<usize>, found: &F
             .and_then(|a| a.route_table_association_id().map(str::to_string));
         match existing {
             Some(assoc) => {
-                ec2.replace_route_table_association().association_id(assoc).route_table_id(&rt_id).send().await.ctx("ec2", "ReplaceRouteTableAssociation", subnet)?;
+                ec2.replace_route_table_association().association_id(assoc).route_table_id(&rt_id).send().await.ctx(
+                    "ec2",
+                    "ReplaceRouteTableAssociation",
+                    subnet,
+                )?;
             }
             None => {
                 ec2.associate_route_table().route_table_id(&rt_id).subnet_id(subnet).send().await.ctx("ec2", "AssociateRouteTable", subnet)?;
@@ -594,7 +585,6 @@ fn to_permission(rule: &Rule, description: &str) -> IpPermission {
     b.build()
 }
 
-
 /// The exact rules each group must have: (ingress, egress).
 pub fn desired_rules(ctx: &Ctx, kind: SgKind) -> (BTreeSet<Rule>, BTreeSet<Rule>) {
     match kind {
@@ -702,13 +692,21 @@ pub async fn apply_sg(ctx: &Ctx, id: &str, kind: SgKind, found: &Found) -> Resul
         ec2.revoke_security_group_ingress().group_id(&sg_id).set_ip_permissions(Some(del_in)).send().await.ctx("ec2", "RevokeSecurityGroupIngress", &sg_id)?;
     }
     if !add_in.is_empty() {
-        ec2.authorize_security_group_ingress().group_id(&sg_id).set_ip_permissions(Some(add_in)).send().await.ctx("ec2", "AuthorizeSecurityGroupIngress", &sg_id)?;
+        ec2.authorize_security_group_ingress().group_id(&sg_id).set_ip_permissions(Some(add_in)).send().await.ctx(
+            "ec2",
+            "AuthorizeSecurityGroupIngress",
+            &sg_id,
+        )?;
     }
     if !del_out.is_empty() {
         ec2.revoke_security_group_egress().group_id(&sg_id).set_ip_permissions(Some(del_out)).send().await.ctx("ec2", "RevokeSecurityGroupEgress", &sg_id)?;
     }
     if !add_out.is_empty() {
-        ec2.authorize_security_group_egress().group_id(&sg_id).set_ip_permissions(Some(add_out)).send().await.ctx("ec2", "AuthorizeSecurityGroupEgress", &sg_id)?;
+        ec2.authorize_security_group_egress().group_id(&sg_id).set_ip_permissions(Some(add_out)).send().await.ctx(
+            "ec2",
+            "AuthorizeSecurityGroupEgress",
+            &sg_id,
+        )?;
     }
     retag(ctx, &sg_id, id, &name).await?;
     Ok(attrs([("id", sg_id)]))
@@ -753,10 +751,18 @@ pub async fn apply_default_sg(ctx: &Ctx, id: &str) -> Result<Attrs> {
     let sg_id = sg.group_id().unwrap_or_default().to_string();
     let ec2 = &ctx.clients.ec2;
     if !sg.ip_permissions().is_empty() {
-        ec2.revoke_security_group_ingress().group_id(&sg_id).set_ip_permissions(Some(sg.ip_permissions().to_vec())).send().await.ctx("ec2", "RevokeSecurityGroupIngress", &sg_id)?;
+        ec2.revoke_security_group_ingress().group_id(&sg_id).set_ip_permissions(Some(sg.ip_permissions().to_vec())).send().await.ctx(
+            "ec2",
+            "RevokeSecurityGroupIngress",
+            &sg_id,
+        )?;
     }
     if !sg.ip_permissions_egress().is_empty() {
-        ec2.revoke_security_group_egress().group_id(&sg_id).set_ip_permissions(Some(sg.ip_permissions_egress().to_vec())).send().await.ctx("ec2", "RevokeSecurityGroupEgress", &sg_id)?;
+        ec2.revoke_security_group_egress().group_id(&sg_id).set_ip_permissions(Some(sg.ip_permissions_egress().to_vec())).send().await.ctx(
+            "ec2",
+            "RevokeSecurityGroupEgress",
+            &sg_id,
+        )?;
     }
     retag(ctx, &sg_id, id, &ctx.name("default-sg")).await?;
     Ok(attrs([("id", sg_id)]))

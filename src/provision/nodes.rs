@@ -139,21 +139,13 @@ pub fn nodes(stack: &Stack) -> Vec<Node> {
     sng_deps.push("vpc".into());
     v.push(Node { id: "db-subnet-group".into(), kind: Kind::DbSubnetGroup, deps: sng_deps });
     v.push(node("db-parameter-group", Kind::DbParameterGroup, &[]));
-    v.push(node(
-        "database",
-        Kind::Database,
-        &["db-subnet-group", "db-parameter-group", "db-sg", "data-key", "db-credentials"],
-    ));
+    v.push(node("database", Kind::Database, &["db-subnet-group", "db-parameter-group", "db-sg", "data-key", "db-credentials"]));
     v.push(node("db-credentials-endpoint", Kind::DbSecretEndpoint, &["database", "db-credentials"]));
     v.push(node("ecs-log-group", Kind::LogGroup(LogPurpose::Ecs), &["data-key"]));
     v.push(node("ecs-execution-role", Kind::Role(RoleKind::EcsExecution), &[]));
     v.push(node("ecs-task-role", Kind::Role(RoleKind::EcsTask), &["stream", "data-key", "db-credentials"]));
     v.push(node("cluster", Kind::Cluster, &[]));
-    v.push(node(
-        "task-definition",
-        Kind::TaskDefinition,
-        &["ecs-execution-role", "ecs-task-role", "ecs-log-group", "stream", "db-credentials"],
-    ));
+    v.push(node("task-definition", Kind::TaskDefinition, &["ecs-execution-role", "ecs-task-role", "ecs-log-group", "stream", "db-credentials"]));
     let mut svc_deps: Vec<String> = vec!["cluster".into(), "task-definition".into(), "ecs-tasks-sg".into()];
     svc_deps.extend((0..azs).map(private_subnet_id));
     v.push(Node { id: "service".into(), kind: Kind::Service, deps: svc_deps });

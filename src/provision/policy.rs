@@ -10,10 +10,7 @@ pub fn normalize(v: &Value) -> Value {
         Value::Object(map) => {
             let mut out = serde_json::Map::new();
             for (k, val) in map {
-                let listy = matches!(
-                    k.as_str(),
-                    "Statement" | "Action" | "NotAction" | "Resource" | "NotResource" | "Service" | "AWS" | "Federated"
-                );
+                let listy = matches!(k.as_str(), "Statement" | "Action" | "NotAction" | "Resource" | "NotResource" | "Service" | "AWS" | "Federated");
                 let n = normalize(val);
                 let n = match (listy, n) {
                     (true, Value::Array(a)) => Value::Array(a),

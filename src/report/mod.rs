@@ -185,7 +185,14 @@ impl Report {
     ) -> Report {
         crate::controls::sort_findings(&mut findings);
         errors.sort_by(|a, b| {
-            (&a.service, &a.region, &a.operation, &a.resource, &a.code, &a.message).cmp(&(&b.service, &b.region, &b.operation, &b.resource, &b.code, &b.message))
+            (&a.service, &a.region, &a.operation, &a.resource, &a.code, &a.message).cmp(&(
+                &b.service,
+                &b.region,
+                &b.operation,
+                &b.resource,
+                &b.code,
+                &b.message,
+            ))
         });
         let summary = summarize(catalogue, &scope, &findings, &errors);
         Report { tool: ToolInfo::default(), scope, started_at, finished_at, summary, findings, errors, stats, expired_suppressions: vec![], absent: vec![] }
@@ -315,7 +322,12 @@ fn summarize(catalogue: &Catalogue, scope: &Scope, findings: &[Finding], errors:
                         Some(i) => i,
                         None => {
                             // Not in the catalogue (should not happen): keep it visible anyway.
-                            requirements.push(RequirementSummary { id: req_id.clone(), title: String::new(), family: req_id.clone(), counts: Counts::default() });
+                            requirements.push(RequirementSummary {
+                                id: req_id.clone(),
+                                title: String::new(),
+                                family: req_id.clone(),
+                                counts: Counts::default(),
+                            });
                             requirements.len() - 1
                         }
                     };
@@ -337,13 +349,7 @@ fn summarize(catalogue: &Catalogue, scope: &Scope, findings: &[Finding], errors:
         })
         .collect();
 
-    Summary {
-        findings: counts,
-        failing_by_severity,
-        collection_errors: errors.len(),
-        incomplete: counts.error > 0 || !errors.is_empty(),
-        frameworks,
-    }
+    Summary { findings: counts, failing_by_severity, collection_errors: errors.len(), incomplete: counts.error > 0 || !errors.is_empty(), frameworks }
 }
 
 /// How a resource is named to humans: its logical id, else its name, else its id.

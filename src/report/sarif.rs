@@ -28,8 +28,8 @@ use crate::controls::{Catalogue, ControlMeta};
 use crate::finding::{Finding, Kind, Severity, Status};
 use serde_json::{json, Map, Value};
 use serde_sarif::sarif::{
-    ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString, Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
-    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, RunAutomationDetails, Sarif, Suppression, Tool, ToolComponent,
+    ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString, Notification, PhysicalLocation, PropertyBag, Region,
+    ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, RunAutomationDetails, Sarif, Suppression, Tool, ToolComponent,
 };
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -298,7 +298,8 @@ fn path_uri(path: &str) -> String {
 fn aws_uri(report: &Report, f: &Finding) -> String {
     let r = &f.resource;
     let arn: Vec<&str> = r.arn.splitn(6, ':').collect();
-    let account = arn.get(4).filter(|a| !a.is_empty()).map(|a| a.to_string()).or_else(|| report.scope.account.clone()).unwrap_or_else(|| "unknown-account".to_string());
+    let account =
+        arn.get(4).filter(|a| !a.is_empty()).map(|a| a.to_string()).or_else(|| report.scope.account.clone()).unwrap_or_else(|| "unknown-account".to_string());
     let region = Some(r.region.as_str()).filter(|s| !s.is_empty()).or(arn.get(3).copied().filter(|s| !s.is_empty())).unwrap_or("global");
     let mut segments = vec!["aws".to_string(), encode_segment(&account), encode_segment(region)];
     let rtype = if r.resource_type.is_empty() { "unknown" } else { r.resource_type.as_str() };
@@ -350,12 +351,8 @@ pub fn automation_id(report: &Report) -> String {
 pub fn to_sarif(report: &Report, catalogue: &Catalogue) -> Sarif {
     let in_scope: Vec<String> = report.summary.frameworks.iter().map(|f| f.id.clone()).collect();
 
-    let mut rules: Vec<ReportingDescriptor> = catalogue
-        .controls
-        .values()
-        .filter(|c| c.frameworks.keys().any(|fw| in_scope.contains(fw)))
-        .map(|c| rule_from_meta(catalogue, c, &in_scope))
-        .collect();
+    let mut rules: Vec<ReportingDescriptor> =
+        catalogue.controls.values().filter(|c| c.frameworks.keys().any(|fw| in_scope.contains(fw))).map(|c| rule_from_meta(catalogue, c, &in_scope)).collect();
     let mut index: HashMap<String, usize> = rules.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
 
     let mut results = Vec::new();
@@ -435,7 +432,12 @@ pub fn to_sarif(report: &Report, catalogue: &Catalogue) -> Sarif {
         }
     }
 
-    let mut driver = ToolComponent::builder().name(report.tool.name.clone()).version(report.tool.version.clone()).semantic_version(report.tool.version.clone()).rules(rules).build();
+    let mut driver = ToolComponent::builder()
+        .name(report.tool.name.clone())
+        .version(report.tool.version.clone())
+        .semantic_version(report.tool.version.clone())
+        .rules(rules)
+        .build();
     driver.information_uri = information_uri();
 
     let notifications: Vec<Notification> = report

@@ -47,7 +47,12 @@ pub fn render(report: &Report, width: Option<u16>, color: bool) -> String {
         let mut t = new_table();
         t.set_header(vec![head(&fw.name), head("Pass"), head("Fail"), head("Error")]);
         for fam in &fw.families {
-            t.add_row(vec![Cell::new(&fam.family), count(fam.counts.pass, Color::Green), count(fam.counts.fail, Color::Red), count(fam.counts.error, Color::Yellow)]);
+            t.add_row(vec![
+                Cell::new(&fam.family),
+                count(fam.counts.pass, Color::Green),
+                count(fam.counts.fail, Color::Red),
+                count(fam.counts.error, Color::Yellow),
+            ]);
         }
         t.add_row(vec![head("All families"), count(fw.counts.pass, Color::Green), count(fw.counts.fail, Color::Red), count(fw.counts.error, Color::Yellow)]);
         out.push_str(&t.to_string());
@@ -56,7 +61,13 @@ pub fn render(report: &Report, width: Option<u16>, color: bool) -> String {
 
     let mut problems: Vec<&Finding> = report.findings.iter().filter(|f| matches!(f.status, Status::Fail | Status::Error)).collect();
     problems.sort_by(|a, b| {
-        (a.severity, a.status, &a.control_id, resource_label(&a.resource), &a.resource.arn).cmp(&(b.severity, b.status, &b.control_id, resource_label(&b.resource), &b.resource.arn))
+        (a.severity, a.status, &a.control_id, resource_label(&a.resource), &a.resource.arn).cmp(&(
+            b.severity,
+            b.status,
+            &b.control_id,
+            resource_label(&b.resource),
+            &b.resource.arn,
+        ))
     });
     if problems.is_empty() {
         out.push_str(&prose("No failing or errored findings."));
@@ -112,11 +123,17 @@ pub fn render(report: &Report, width: Option<u16>, color: bool) -> String {
 
     let suppressed = report.findings.iter().filter(|f| f.suppression.is_some()).count();
     if suppressed > 0 {
-        out.push_str(&prose(&format!("{} accepted by suppressions (kept in the reports, not in the exit code).", plural(suppressed, "failing finding is", "failing findings are"))));
+        out.push_str(&prose(&format!(
+            "{} accepted by suppressions (kept in the reports, not in the exit code).",
+            plural(suppressed, "failing finding is", "failing findings are")
+        )));
         out.push('\n');
     }
     for e in &report.expired_suppressions {
-        out.push_str(&prose(&format!("Expired suppression ({}:{}): {} on {} ended {}; it no longer applies.", e.source.path, e.source.line, e.control, e.resource, e.expired)));
+        out.push_str(&prose(&format!(
+            "Expired suppression ({}:{}): {} on {} ended {}; it no longer applies.",
+            e.source.path, e.source.line, e.control, e.resource, e.expired
+        )));
         out.push('\n');
     }
     if report.findings.iter().any(|f| f.baseline_state.is_some()) || !report.absent.is_empty() {

@@ -49,7 +49,15 @@ fn scope(frameworks: &[&str]) -> Scope {
 }
 
 fn report(findings: Vec<Finding>, errors: Vec<CollectionError>) -> Report {
-    Report::new(&cat(), scope(&["fedramp-moderate"]), findings, errors, CollectionStats::default(), "2026-01-01T00:00:00Z".into(), "2026-01-01T00:00:05Z".into())
+    Report::new(
+        &cat(),
+        scope(&["fedramp-moderate"]),
+        findings,
+        errors,
+        CollectionStats::default(),
+        "2026-01-01T00:00:00Z".into(),
+        "2026-01-01T00:00:05Z".into(),
+    )
 }
 
 fn collection_error() -> CollectionError {
@@ -349,7 +357,13 @@ fn json_round_trips_with_stable_field_names() {
 #[test]
 fn table_fits_width_and_honours_color() {
     let findings = vec![
-        finding("kms-key-rotation-enabled", Status::Fail, Severity::Medium, &[(FR, &["SC-12"])], "a-key-with-a-rather-long-logical-identifier-that-needs-wrapping"),
+        finding(
+            "kms-key-rotation-enabled",
+            Status::Fail,
+            Severity::Medium,
+            &[(FR, &["SC-12"])],
+            "a-key-with-a-rather-long-logical-identifier-that-needs-wrapping",
+        ),
         finding("kms-key-not-pending-deletion", Status::Error, Severity::High, &[(FR, &["SC-12"])], "b"),
     ];
     let r = report(findings, vec![collection_error()]);

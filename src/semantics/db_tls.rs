@@ -121,9 +121,7 @@ pub fn engine_default(engine: Engine, version: &str) -> Result<bool, String> {
         // https://dev.mysql.com/doc/refman/8.0/en/server-system-variables.html#sysvar_require_secure_transport
         Engine::AuroraMySql => Ok(false),
         Engine::SqlServer => Err(format!("tapaudit does not know the default of rds.force_ssl for SQL Server {version}")),
-        Engine::Oracle | Engine::Db2 | Engine::NotRds(_) | Engine::Unrecognised => {
-            Err(format!("engine {engine:?} has no TLS parameter that tapaudit judges"))
-        }
+        Engine::Oracle | Engine::Db2 | Engine::NotRds(_) | Engine::Unrecognised => Err(format!("engine {engine:?} has no TLS parameter that tapaudit judges")),
     }
 }
 

@@ -278,7 +278,9 @@ impl Resources {
     fn covers(&self, other: &Resources) -> bool {
         match (self, other) {
             (Resources::Implied, _) | (_, Resources::Implied) => true,
-            (Resources::Only(d), Resources::Only(a)) => d.iter().any(|r| matches_everything(r)) || (!a.is_empty() && a.iter().all(|ar| d.iter().any(|dr| pattern_covers(dr, ar)))),
+            (Resources::Only(d), Resources::Only(a)) => {
+                d.iter().any(|r| matches_everything(r)) || (!a.is_empty() && a.iter().all(|ar| d.iter().any(|dr| pattern_covers(dr, ar))))
+            }
             (Resources::Only(d), Resources::AllExcept(_)) => d.iter().any(|r| matches_everything(r)),
             (Resources::AllExcept(n), _) => n.is_empty(),
         }
@@ -653,7 +655,12 @@ pub fn denies_insecure_transport(policy: &Value, actions: &[&str], own_arn: Opti
         .filter(|s| match condition_entries(s) {
             Ok(entries) => {
                 entries.len() == 1
-                    && entries.iter().all(|e| e.qualifier.is_none() && e.base == Some("Bool") && e.key == "aws:securetransport" && e.values.iter().any(|v| v.eq_ignore_ascii_case("false")))
+                    && entries.iter().all(|e| {
+                        e.qualifier.is_none()
+                            && e.base == Some("Bool")
+                            && e.key == "aws:securetransport"
+                            && e.values.iter().any(|v| v.eq_ignore_ascii_case("false"))
+                    })
             }
             Err(_) => false,
         })
@@ -686,8 +693,12 @@ pub fn admin_grant(statement: &Value) -> Option<String> {
     let on = resource_words(&resources);
     match &actions {
         a if a.includes_everything() => Some(format!("allows every action ({}) on {on}", a.matching("iam:PassRole"))),
-        Actions::AllExcept(n) => (!n.iter().any(|p| pattern_covers(p, "*:*"))).then(|| format!("allows every action except {} (NotAction) on {on}", n.join(", "))),
-        a if a.includes_all_of("iam") => Some(format!("allows every IAM action ({}) on {on}: it can grant itself anything", a.matching("iam:AttachRolePolicy"))),
+        Actions::AllExcept(n) => {
+            (!n.iter().any(|p| pattern_covers(p, "*:*"))).then(|| format!("allows every action except {} (NotAction) on {on}", n.join(", ")))
+        }
+        a if a.includes_all_of("iam") => {
+            Some(format!("allows every IAM action ({}) on {on}: it can grant itself anything", a.matching("iam:AttachRolePolicy")))
+        }
         _ => None,
     }
 }
@@ -728,15 +739,35 @@ pub const DATA_SERVICES: &[DataService] = &[
         prefix: "rds",
         arn_service: "rds",
         resource_shapes: &["db:*", "cluster:*", "snapshot:*", "cluster-snapshot:*"],
-        sensitive: &["rds:DeleteDBInstance", "rds:DeleteDBCluster", "rds:ModifyDBInstance", "rds:ModifyDBCluster", "rds:ModifyDBSnapshotAttribute", "rds:ModifyDBClusterSnapshotAttribute"],
+        sensitive: &[
+            "rds:DeleteDBInstance",
+            "rds:DeleteDBCluster",
+            "rds:ModifyDBInstance",
+            "rds:ModifyDBCluster",
+            "rds:ModifyDBSnapshotAttribute",
+            "rds:ModifyDBClusterSnapshotAttribute",
+        ],
     },
-    DataService { prefix: "rds-data", arn_service: "rds", resource_shapes: &["cluster:*"], sensitive: &["rds-data:ExecuteStatement", "rds-data:BatchExecuteStatement"] },
+    DataService {
+        prefix: "rds-data",
+        arn_service: "rds",
+        resource_shapes: &["cluster:*"],
+        sensitive: &["rds-data:ExecuteStatement", "rds-data:BatchExecuteStatement"],
+    },
     DataService { prefix: "rds-db", arn_service: "rds-db", resource_shapes: &["dbuser:*", "dbuser:*/*"], sensitive: &["rds-db:connect"] },
     DataService {
         prefix: "dynamodb",
         arn_service: "dynamodb",
         resource_shapes: &["table/*"],
-        sensitive: &["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PartiQLSelect", "dynamodb:ExportTableToPointInTime", "dynamodb:DeleteTable"],
+        sensitive: &[
+            "dynamodb:GetItem",
+            "dynamodb:BatchGetItem",
+            "dynamodb:Query",
+            "dynamodb:Scan",
+            "dynamodb:PartiQLSelect",
+            "dynamodb:ExportTableToPointInTime",
+            "dynamodb:DeleteTable",
+        ],
     },
     DataService {
         prefix: "kinesis",
@@ -751,12 +782,22 @@ pub const DATA_SERVICES: &[DataService] = &[
         resource_shapes: &["secret:*"],
         sensitive: &["secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue", "secretsmanager:PutResourcePolicy", "secretsmanager:DeleteSecret"],
     },
-    DataService { prefix: "ssm", arn_service: "ssm", resource_shapes: &["parameter/*", "parameter*"], sensitive: &["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:GetParameterHistory"] },
+    DataService {
+        prefix: "ssm",
+        arn_service: "ssm",
+        resource_shapes: &["parameter/*", "parameter*"],
+        sensitive: &["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:GetParameterHistory"],
+    },
     DataService {
         prefix: "elasticfilesystem",
         arn_service: "elasticfilesystem",
         resource_shapes: &["file-system/*"],
-        sensitive: &["elasticfilesystem:ClientMount", "elasticfilesystem:ClientRootAccess", "elasticfilesystem:DeleteFileSystem", "elasticfilesystem:PutFileSystemPolicy"],
+        sensitive: &[
+            "elasticfilesystem:ClientMount",
+            "elasticfilesystem:ClientRootAccess",
+            "elasticfilesystem:DeleteFileSystem",
+            "elasticfilesystem:PutFileSystemPolicy",
+        ],
     },
     DataService {
         prefix: "elasticache",
@@ -769,8 +810,18 @@ pub const DATA_SERVICES: &[DataService] = &[
     // API Gateway's account-level logging role needs, grants logs:GetLogEvents and
     // logs:FilterLogEvents on "*" (only the API Gateway service can use that role). The audit
     // trail is guarded against destruction here; logs:* on "*" still fails as a whole.
-    DataService { prefix: "logs", arn_service: "logs", resource_shapes: &["log-group:*"], sensitive: &["logs:DeleteLogGroup", "logs:DeleteLogStream", "logs:DisassociateKmsKey"] },
-    DataService { prefix: "backup", arn_service: "backup", resource_shapes: &["backup-vault:*", "recovery-point:*"], sensitive: &["backup:DeleteRecoveryPoint", "backup:DeleteBackupVault", "backup:StartRestoreJob"] },
+    DataService {
+        prefix: "logs",
+        arn_service: "logs",
+        resource_shapes: &["log-group:*"],
+        sensitive: &["logs:DeleteLogGroup", "logs:DeleteLogStream", "logs:DisassociateKmsKey"],
+    },
+    DataService {
+        prefix: "backup",
+        arn_service: "backup",
+        resource_shapes: &["backup-vault:*", "recovery-point:*"],
+        sensitive: &["backup:DeleteRecoveryPoint", "backup:DeleteBackupVault", "backup:StartRestoreJob"],
+    },
 ];
 
 /// What an Allow statement grants over a data service's every resource: the whole service
@@ -1004,7 +1055,10 @@ mod tests {
             (deny(json!("kms:*"), json!({"StringNotLike": {"aws:PrincipalAccount": "*"}})), false),
             (deny(json!("kms:*"), json!({"StringEquals": {"aws:PrincipalAccount": "999999999999"}})), false),
             (json!({"Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "*", "Resource": "*"}), true),
-            (json!({"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "arn:aws:kms:us-east-1:111122223333:key/other", "Condition": own.clone()}), false),
+            (
+                json!({"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "arn:aws:kms:us-east-1:111122223333:key/other", "Condition": own.clone()}),
+                false,
+            ),
         ];
         for (d, restricted) in cases {
             let got = public_grants(&policy(json!([open.clone(), d.clone()]))).unwrap();
@@ -1046,7 +1100,10 @@ mod tests {
             // some principals only
             (deny(json!({"AWS": "arn:aws:iam::111122223333:role/x"}), json!("*"), None, tls.clone()), false),
             // narrowed by a second condition
-            (deny(json!("*"), json!("*"), None, json!({"Bool": {"aws:SecureTransport": "false"}, "StringEquals": {"aws:PrincipalAccount": "111122223333"}})), false),
+            (
+                deny(json!("*"), json!("*"), None, json!({"Bool": {"aws:SecureTransport": "false"}, "StringEquals": {"aws:PrincipalAccount": "111122223333"}})),
+                false,
+            ),
             // the condition the wrong way round, or not IAM's operator name
             (deny(json!("*"), json!("*"), None, json!({"Bool": {"aws:SecureTransport": "true"}})), false),
             (deny(json!("*"), json!("*"), None, json!({"bool": {"aws:SecureTransport": "false"}})), false),
@@ -1064,7 +1121,11 @@ mod tests {
             {"Effect": "Deny", "Principal": "*", "Action": "s3:Put*", "Resource": "*", "Condition": tls}
         ]));
         assert!(denies_insecure_transport(&split, &s3, None));
-        assert!(!denies_insecure_transport(&policy(json!([{"Effect": "Deny", "Principal": "*", "Action": "s3:Get*", "Resource": "*", "Condition": tls}])), &s3, None));
+        assert!(!denies_insecure_transport(
+            &policy(json!([{"Effect": "Deny", "Principal": "*", "Action": "s3:Get*", "Resource": "*", "Condition": tls}])),
+            &s3,
+            None
+        ));
     }
 
     #[test]
@@ -1121,7 +1182,10 @@ mod tests {
         assert!(source_restriction(&trust(json!({"StringEquals": {"aws:SourceAccount": "111122223333"}}))).is_ok());
         assert!(source_restriction(&trust(json!({"ArnLike": {"aws:SourceArn": "arn:aws:ecs:us-east-1:111122223333:*"}}))).is_ok());
         assert!(source_restriction(&trust(json!({"ArnLike": {"aws:SourceArn": "arn:aws:ecs:*:*:*"}}))).is_err());
-        assert!(source_restriction(&trust(json!({"StringEquals": {"aws:PrincipalAccount": "111122223333"}}))).is_err(), "service principals carry no aws:PrincipalAccount");
+        assert!(
+            source_restriction(&trust(json!({"StringEquals": {"aws:PrincipalAccount": "111122223333"}}))).is_err(),
+            "service principals carry no aws:PrincipalAccount"
+        );
         assert!(source_restriction(&trust(json!({"StringEqualsIfExists": {"aws:SourceAccount": "111122223333"}}))).is_err());
     }
 }

@@ -227,7 +227,8 @@ fn has_credential_assignment(v: &str) -> bool {
 fn url_credentials(v: &str) -> Option<ValueKind> {
     let mut rest = v;
     while let Some(i) = rest.find("://") {
-        let scheme_start = rest[..i].char_indices().rev().find(|(_, c)| !(c.is_ascii_alphanumeric() || "+.-".contains(*c))).map(|(p, c)| p + c.len_utf8()).unwrap_or(0);
+        let scheme_start =
+            rest[..i].char_indices().rev().find(|(_, c)| !(c.is_ascii_alphanumeric() || "+.-".contains(*c))).map(|(p, c)| p + c.len_utf8()).unwrap_or(0);
         let scheme = &rest[scheme_start..i];
         let after = &rest[i + 3..];
         let end = after.find(|c: char| c.is_whitespace() || "\"'`<>".contains(c)).unwrap_or(after.len());
@@ -682,7 +683,8 @@ mod tests {
 
     #[test]
     fn non_ascii_values_do_not_panic() {
-        for v in ["é://x", "ü:pässwörd@höst", "-----BEGIN é", "日本語://ユーザー:パスワード@ホスト/x", "AKIAé", "ghp_é", "a=é;password=ö"] {
+        for v in ["é://x", "ü:pässwörd@höst", "-----BEGIN é", "日本語://ユーザー:パスワード@ホスト/x", "AKIAé", "ghp_é", "a=é;password=ö"]
+        {
             let _ = classify(v);
         }
         assert_eq!(classify("postgres://ユーザー:パスワード@db/x"), UrlCredentials);

@@ -128,7 +128,13 @@ pub fn desired(stack: &Stack) -> State {
     }
     let default_route = |target: &str| Route { destination: "0.0.0.0/0".into(), target: target.into() };
     st.ec2.route_tables.insert(RouteTable {
-        meta: b.meta("ec2:route-table", "public-route-table", "rtb-public-route-table", b.arn("ec2", "route-table/rtb-public-route-table"), &b.name("public-route-table")),
+        meta: b.meta(
+            "ec2:route-table",
+            "public-route-table",
+            "rtb-public-route-table",
+            b.arn("ec2", "route-table/rtb-public-route-table"),
+            &b.name("public-route-table"),
+        ),
         vpc_id: "vpc-vpc".into(),
         main: Observed::Known(false),
         subnet_ids: (0..n.az_count).map(|i| format!("subnet-{}", crate::provision::nodes::public_subnet_id(i))).collect(),
@@ -153,7 +159,12 @@ pub fn desired(stack: &Stack) -> State {
     db_ingress.extend(s.database.allowed_cidrs.iter().map(|c| rule("tcp", Some(db), format!("cidr:{c}"))));
     for (logical, group_name, ingress, egress) in [
         ("default-sg", "default".to_string(), vec![], vec![]),
-        ("ecs-tasks-sg", names::security_group(stack, SgKind::EcsTasks), vec![rule("tcp", Some(app), format!("cidr:{}", n.cidr))], vec![rule("-1", None, "cidr:0.0.0.0/0".into())]),
+        (
+            "ecs-tasks-sg",
+            names::security_group(stack, SgKind::EcsTasks),
+            vec![rule("tcp", Some(app), format!("cidr:{}", n.cidr))],
+            vec![rule("-1", None, "cidr:0.0.0.0/0".into())],
+        ),
         ("db-sg", names::security_group(stack, SgKind::Database), db_ingress, vec![]),
     ] {
         let id = format!("sg-{logical}");
@@ -224,7 +235,12 @@ pub fn desired(stack: &Stack) -> State {
         family: Observed::Known(names::parameter_family(stack)),
         scope: "instance".into(),
         tls_parameters: Observed::Known(
-            [(crate::semantics::db_tls::FORCE_SSL.to_string(), Parameter { value: Some(if d.force_ssl { "1" } else { "0" }.into()), source: Some("user".into()) })].into_iter().collect(),
+            [(
+                crate::semantics::db_tls::FORCE_SSL.to_string(),
+                Parameter { value: Some(if d.force_ssl { "1" } else { "0" }.into()), source: Some("user".into()) },
+            )]
+            .into_iter()
+            .collect(),
         ),
     });
     let private: Vec<String> = (0..n.az_count).map(|i| format!("subnet-{}", crate::provision::nodes::private_subnet_id(i))).collect();
@@ -313,9 +329,17 @@ pub fn desired(stack: &Stack) -> State {
     if s.api.enabled {
         let api = names::rest_api(stack);
         let api_arn = format!("arn:aws:apigateway:{}::/restapis/rest-api", b.region);
-        st.apigw.rest_apis.insert(RestApi { meta: b.meta("apigateway:rest-api", "rest-api", "rest-api", api_arn.clone(), &api), endpoint_types: vec!["REGIONAL".into()] });
+        st.apigw
+            .rest_apis
+            .insert(RestApi { meta: b.meta("apigateway:rest-api", "rest-api", "rest-api", api_arn.clone(), &api), endpoint_types: vec!["REGIONAL".into()] });
         st.apigw.methods.insert(Method {
-            meta: b.meta("apigateway:method", "ingest-method", "rest-api POST /ingest", format!("{api_arn}/resources/ingest/methods/POST"), &format!("{api} POST /ingest")),
+            meta: b.meta(
+                "apigateway:method",
+                "ingest-method",
+                "rest-api POST /ingest",
+                format!("{api_arn}/resources/ingest/methods/POST"),
+                &format!("{api} POST /ingest"),
+            ),
             api_id: "rest-api".into(),
             path: "/ingest".into(),
             http_method: "POST".into(),
@@ -326,7 +350,13 @@ pub fn desired(stack: &Stack) -> State {
         });
         let a = &s.api;
         st.apigw.stages.insert(Stage {
-            meta: b.meta("apigateway:stage", "api-stage", &format!("rest-api/{}", a.stage_name), format!("{api_arn}/stages/{}", a.stage_name), &format!("{api}/{}", a.stage_name)),
+            meta: b.meta(
+                "apigateway:stage",
+                "api-stage",
+                &format!("rest-api/{}", a.stage_name),
+                format!("{api_arn}/stages/{}", a.stage_name),
+                &format!("{api}/{}", a.stage_name),
+            ),
             api_id: "rest-api".into(),
             stage_name: a.stage_name.clone(),
             deployment_id: Some("deployment".into()),

@@ -77,10 +77,7 @@ pub fn resolve_path(stack: &str) -> PathBuf {
 
 /// Read, parse and validate a stack file.
 pub fn load(path: &Path) -> Result<Stack> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
     parse(path, text)
 }
 
@@ -94,21 +91,13 @@ pub fn parse(path: &Path, text: String) -> Result<Stack> {
         let field = offset.and_then(|o| source.path_at(o)).map(|p| format!("{p}: ")).unwrap_or_default();
         Error::Spec(vec![format!("{display}:{line}: {field}{}", e.message().trim().replace('\n', " "))])
     })?;
-    let name = spec
-        .stack
-        .clone()
-        .unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default());
+    let name = spec.stack.clone().unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default());
     let stack = Stack { spec, name, source };
     let problems = validate::validate(&stack);
     if problems.is_empty() {
         Ok(stack)
     } else {
-        Err(Error::Spec(
-            problems
-                .into_iter()
-                .map(|p| format!("{}:{}: {}", display, stack.line_of(&p.path), p.message))
-                .collect(),
-        ))
+        Err(Error::Spec(problems.into_iter().map(|p| format!("{}:{}: {}", display, stack.line_of(&p.path), p.message)).collect()))
     }
 }
 
@@ -222,14 +211,7 @@ pub struct Network {
 
 impl Default for Network {
     fn default() -> Self {
-        Network {
-            cidr: "10.0.0.0/16".into(),
-            az_count: 2,
-            public_subnets: None,
-            private_subnets: None,
-            nat_gateways: NatMode::Single,
-            flow_logs: true,
-        }
+        Network { cidr: "10.0.0.0/16".into(), az_count: 2, public_subnets: None, private_subnets: None, nat_gateways: NatMode::Single, flow_logs: true }
     }
 }
 
@@ -374,14 +356,7 @@ pub struct Api {
 
 impl Default for Api {
     fn default() -> Self {
-        Api {
-            enabled: true,
-            stage_name: "prod".into(),
-            logging_level: "INFO".into(),
-            data_trace: false,
-            metrics: true,
-            tracing: true,
-        }
+        Api { enabled: true, stage_name: "prod".into(), logging_level: "INFO".into(), data_trace: false, metrics: true, tracing: true }
     }
 }
 

@@ -19,23 +19,30 @@ fn problem(path: impl Into<String>, message: impl Into<String>) -> Problem {
 }
 
 /// CloudWatch Logs' accepted retention values (PutRetentionPolicy).
-pub const LOG_RETENTION_DAYS: &[i32] = &[
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-];
+pub const LOG_RETENTION_DAYS: &[i32] = &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 /// PostgreSQL versions RDS offers that the blueprints support.
-pub const POSTGRES_VERSIONS: &[&str] = &[
-    "13.15", "13.16", "13.18", "13.20", "14.12", "14.13", "14.15", "14.17", "15.7", "15.8", "15.10", "15.12",
-    "16.3", "16.4", "16.6", "16.8", "17.2", "17.4",
-];
-pub const AURORA_POSTGRES_VERSIONS: &[&str] = &[
-    "13.15", "13.16", "14.12", "14.13", "15.7", "15.8", "15.10", "16.3", "16.4", "16.6", "17.4",
-];
+pub const POSTGRES_VERSIONS: &[&str] =
+    &["13.15", "13.16", "13.18", "13.20", "14.12", "14.13", "14.15", "14.17", "15.7", "15.8", "15.10", "15.12", "16.3", "16.4", "16.6", "16.8", "17.2", "17.4"];
+pub const AURORA_POSTGRES_VERSIONS: &[&str] = &["13.15", "13.16", "14.12", "14.13", "15.7", "15.8", "15.10", "16.3", "16.4", "16.6", "17.4"];
 
 /// Master usernames RDS reserves or that every attacker tries first.
 pub const RESERVED_DB_USERNAMES: &[&str] = &[
-    "admin", "administrator", "postgres", "rdsadmin", "rdsrepladmin", "rds_superuser", "rdsproxyadmin",
-    "root", "master", "sa", "user", "superuser", "guest", "test", "pg_signal_backend",
+    "admin",
+    "administrator",
+    "postgres",
+    "rdsadmin",
+    "rdsrepladmin",
+    "rds_superuser",
+    "rdsproxyadmin",
+    "root",
+    "master",
+    "sa",
+    "user",
+    "superuser",
+    "guest",
+    "test",
+    "pg_signal_backend",
 ];
 
 const LOG_EXPORTS: &[&str] = &["postgresql", "upgrade", "iam-db-auth-error"];
@@ -120,7 +127,10 @@ fn check_names(stack: &Stack) -> Vec<Problem> {
         out.push(problem(path, format!("stack name must be 1–16 lowercase letters, digits or single hyphens, starting with a letter (got {name:?}; set `stack = ...` or rename the file)")));
     } else if project.len() + 1 + name.len() > 23 {
         // the prefix of every name: ALB names allow 32 characters, `<prefix>-alb` among them
-        out.push(problem(path, format!("project and stack name together must be at most 23 characters (\"{project}-{name}\" is {})", project.len() + 1 + name.len())));
+        out.push(problem(
+            path,
+            format!("project and stack name together must be at most 23 characters (\"{project}-{name}\" is {})", project.len() + 1 + name.len()),
+        ));
     }
     if let Some(region) = stack.spec.region.as_deref().filter(|r| !is_region(r)) {
         out.push(problem("region", format!("is not an AWS region name (got {region:?})")));
@@ -183,9 +193,7 @@ pub fn subnet_cidrs(vpc: Ipv4Net, az_count: usize, declared: Option<&Vec<String>
         Some(list) => list.clone(),
         None => {
             let prefix = if vpc.prefix_len() <= 20 { 24 } else { (vpc.prefix_len() + 4).min(28) };
-            vpc.subnets(prefix)
-                .map(|it| it.skip(offset).take(az_count).map(|n| n.to_string()).collect())
-                .unwrap_or_default()
+            vpc.subnets(prefix).map(|it| it.skip(offset).take(az_count).map(|n| n.to_string()).collect()).unwrap_or_default()
         }
     }
 }
@@ -263,7 +271,10 @@ fn check_database(stack: &Stack) -> Vec<Problem> {
         Engine::AuroraPostgresql => AURORA_POSTGRES_VERSIONS,
     };
     if !versions.contains(&d.engine_version.as_str()) {
-        out.push(problem("database.engine_version", format!("{:?} is not a supported {} version (supported: {})", d.engine_version, d.engine.as_str(), versions.join(", "))));
+        out.push(problem(
+            "database.engine_version",
+            format!("{:?} is not a supported {} version (supported: {})", d.engine_version, d.engine.as_str(), versions.join(", ")),
+        ));
     }
     if !(1..=35).contains(&d.backup_retention_days) {
         out.push(problem("database.backup_retention_days", format!("must be between 1 and 35 (got {})", d.backup_retention_days)));
@@ -276,7 +287,10 @@ fn check_database(stack: &Stack) -> Vec<Problem> {
             out.push(problem("database.storage_type", format!("must be gp2, gp3, io1 or io2 (got {:?})", d.storage_type)));
         }
     } else if !(d.min_capacity >= 0.0 && d.min_capacity <= d.max_capacity && d.max_capacity <= 256.0 && d.max_capacity >= 1.0) {
-        out.push(problem("database.max_capacity", format!("Serverless v2 capacity must satisfy 0 <= min_capacity <= max_capacity <= 256, max >= 1 (got {}–{})", d.min_capacity, d.max_capacity)));
+        out.push(problem(
+            "database.max_capacity",
+            format!("Serverless v2 capacity must satisfy 0 <= min_capacity <= max_capacity <= 256, max >= 1 (got {}–{})", d.min_capacity, d.max_capacity),
+        ));
     }
     if !d.instance_class.starts_with("db.") || d.instance_class.len() < 6 {
         out.push(problem("database.instance_class", format!("is not an RDS instance class (got {:?})", d.instance_class)));
@@ -294,7 +308,10 @@ fn check_database(stack: &Stack) -> Vec<Problem> {
         out.push(problem("database.port", format!("must be between 1150 and 65535 (got {})", d.port)));
     }
     if let Some(u) = &d.master_username {
-        if RESERVED_DB_USERNAMES.contains(&u.to_ascii_lowercase().as_str()) || u.to_ascii_lowercase().starts_with("pg_") || u.to_ascii_lowercase().starts_with("rds") {
+        if RESERVED_DB_USERNAMES.contains(&u.to_ascii_lowercase().as_str())
+            || u.to_ascii_lowercase().starts_with("pg_")
+            || u.to_ascii_lowercase().starts_with("rds")
+        {
             out.push(problem("database.master_username", format!("{u:?} is a reserved or default database username; pick another or omit it to generate one")));
         } else if !is_db_identifier(u) || u.len() > 16 {
             out.push(problem("database.master_username", "must start with a letter and contain 1–16 letters, digits or underscores"));
@@ -325,9 +342,7 @@ fn check_database(stack: &Stack) -> Vec<Problem> {
 }
 
 fn is_db_identifier(s: &str) -> bool {
-    (1..=63).contains(&s.len())
-        && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    (1..=63).contains(&s.len()) && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// `hh:mm-hh:mm` → minutes since midnight.
@@ -350,7 +365,10 @@ fn check_logs(stack: &Stack) -> Vec<Problem> {
     if LOG_RETENTION_DAYS.contains(&r) {
         return vec![];
     }
-    vec![problem("logs.retention_days", format!("{r} is not a retention CloudWatch Logs accepts (one of {})", LOG_RETENTION_DAYS.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")))]
+    vec![problem(
+        "logs.retention_days",
+        format!("{r} is not a retention CloudWatch Logs accepts (one of {})", LOG_RETENTION_DAYS.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
+    )]
 }
 
 fn check_ecs(stack: &Stack) -> Vec<Problem> {

@@ -70,7 +70,14 @@ pub struct Faults {
 impl Faults {
     /// Forward everything untouched.
     pub fn none() -> Faults {
-        Faults { seed: 0, rate: 0.0, kinds: Fault::ALL.to_vec(), outage: None, outage_fault: Fault::Throttle, slow: (Duration::from_millis(50), Duration::from_millis(400)) }
+        Faults {
+            seed: 0,
+            rate: 0.0,
+            kinds: Fault::ALL.to_vec(),
+            outage: None,
+            outage_fault: Fault::Throttle,
+            slow: (Duration::from_millis(50), Duration::from_millis(400)),
+        }
     }
 
     /// Each request fails with probability `rate`, with any of the fault kinds.
@@ -231,10 +238,7 @@ fn find_head_end(buf: &[u8]) -> Option<usize> {
 fn parse_head(head: &str) -> Option<(String, Vec<(String, String)>)> {
     let mut lines = head.split("\r\n");
     let first = lines.next()?.to_string();
-    let headers = lines
-        .filter(|l| !l.is_empty())
-        .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
-        .collect();
+    let headers = lines.filter(|l| !l.is_empty()).filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))).collect();
     Some((first, headers))
 }
 
@@ -545,7 +549,9 @@ pub fn throttle_response(op: &Operation, request_id: String) -> Vec<u8> {
         Protocol::Ec2 => (
             "503 Service Unavailable",
             vec![("Content-Type".into(), "text/xml;charset=UTF-8".into())],
-            format!(r#"<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"#),
+            format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"#
+            ),
         ),
         Protocol::RestJson if op.service == "apigateway" => (
             "429 Too Many Requests",

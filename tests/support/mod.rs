@@ -69,11 +69,7 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
-        let _ = Command::new(root().join("scripts/emulator.sh"))
-            .args(["stop", &self.port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        let _ = Command::new(root().join("scripts/emulator.sh")).args(["stop", &self.port.to_string()]).stdout(Stdio::null()).stderr(Stdio::null()).status();
     }
 }
 
@@ -138,7 +134,9 @@ pub fn status_of(report: &serde_json::Value, control: &str, resource: &str) -> S
         .as_array()
         .expect("findings")
         .iter()
-        .filter(|f| f["control_id"] == control && (f["resource"]["id"] == resource || f["resource"]["name"] == resource || f["resource"]["logical_id"] == resource))
+        .filter(|f| {
+            f["control_id"] == control && (f["resource"]["id"] == resource || f["resource"]["name"] == resource || f["resource"]["logical_id"] == resource)
+        })
         .collect();
     assert_eq!(hits.len(), 1, "{control} on {resource}: {hits:#?}");
     hits[0]["status"].as_str().expect("status").to_string()
