@@ -9,5 +9,6 @@ cd "$root"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tapaudit/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 scripts/emulator.sh venv >/dev/null
+cargo fmt --check
 cargo build --locked --all-targets
 cargo test --locked --no-fail-fast -- --test-threads "${TAPAUDIT_TEST_THREADS:-3}"

@@ -285,17 +285,7 @@ async fn richer_account(emu: &Emulator) {
         .send()
         .await
         .unwrap();
-    // moto reports a Memcached cluster's zone only when one is given (real AWS always does)
-    ec.create_cache_cluster()
-        .cache_cluster_id("extra-memcached")
-        .engine("memcached")
-        .cache_node_type("cache.t3.micro")
-        .num_cache_nodes(2)
-        .az_mode(aws_sdk_elasticache::types::AzMode::SingleAz)
-        .preferred_availability_zone("us-east-1a")
-        .send()
-        .await
-        .unwrap();
+    support::single_az_memcached(&ec, "extra-memcached").await;
     let efs = aws_sdk_efs::Client::new(&cfg);
     let fs =
         efs.create_file_system().creation_token("extra-fs").encrypted(true).kms_key_id(&key).backup(true).send().await.unwrap().file_system_id().to_string();

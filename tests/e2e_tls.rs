@@ -63,45 +63,33 @@ async fn transport_encryption_and_availability_by_engine() {
     // default parameter groups: rds.force_ssl at the engine default
     rds_instance(&rds, "pg16-default", "postgres", "16.3", None).await;
     rds_instance(&rds, "pg14-default", "postgres", "14.12", None).await;
-    // Aurora MySQL: two instances in two zones; the cluster itself reports MultiAZ=false
-    rds.create_db_cluster()
-        .db_cluster_identifier("aurora-two-az")
-        .engine("aurora-mysql")
-        .engine_version("8.0.mysql_aurora.3.05.2")
-        .master_username("owner_x7")
-        .master_user_password("not-a-real-password-0")
-        .send()
-        .await
-        .unwrap();
-    for (id, az) in [("aurora-two-az-1", "us-east-1a"), ("aurora-two-az-2", "us-east-1b")] {
-        rds.create_db_instance()
-            .db_instance_identifier(id)
-            .db_cluster_identifier("aurora-two-az")
+    // Aurora MySQL: two instances in two zones, and two in one; the cluster itself reports
+    // MultiAZ=false either way
+    for (cluster, members) in [
+        ("aurora-two-az", &[("aurora-two-az-1", "us-east-1a"), ("aurora-two-az-2", "us-east-1b")][..]),
+        ("aurora-one-az", &[("aurora-one-az-1", "us-east-1a")][..]),
+    ] {
+        rds.create_db_cluster()
+            .db_cluster_identifier(cluster)
             .engine("aurora-mysql")
-            .db_instance_class("db.r6g.large")
-            .availability_zone(az)
+            .engine_version("8.0.mysql_aurora.3.05.2")
+            .master_username("owner_x7")
+            .master_user_password("not-a-real-password-0")
             .send()
             .await
-            .unwrap_or_else(|e| panic!("create {id}: {e:?}"));
+            .unwrap();
+        for (id, az) in members {
+            rds.create_db_instance()
+                .db_instance_identifier(*id)
+                .db_cluster_identifier(cluster)
+                .engine("aurora-mysql")
+                .db_instance_class("db.r6g.large")
+                .availability_zone(*az)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("create {id}: {e:?}"));
+        }
     }
-    rds.create_db_cluster()
-        .db_cluster_identifier("aurora-one-az")
-        .engine("aurora-mysql")
-        .engine_version("8.0.mysql_aurora.3.05.2")
-        .master_username("owner_x7")
-        .master_user_password("not-a-real-password-0")
-        .send()
-        .await
-        .unwrap();
-    rds.create_db_instance()
-        .db_instance_identifier("aurora-one-az-1")
-        .db_cluster_identifier("aurora-one-az")
-        .engine("aurora-mysql")
-        .db_instance_class("db.r6g.large")
-        .availability_zone("us-east-1a")
-        .send()
-        .await
-        .unwrap();
 
     // Amazon Neptune through the RDS API: not an RDS database, out of the RDS controls' scope
     // (moto rejects engine docdb on CreateDBCluster, so Neptune stands for both)
@@ -140,16 +128,7 @@ async fn transport_encryption_and_availability_by_engine() {
             .await
             .unwrap();
     }
-    ec.create_cache_cluster()
-        .cache_cluster_id("memcached-one-az")
-        .engine("memcached")
-        .cache_node_type("cache.t3.micro")
-        .num_cache_nodes(2)
-        .az_mode(aws_sdk_elasticache::types::AzMode::SingleAz)
-        .preferred_availability_zone("us-east-1a")
-        .send()
-        .await
-        .unwrap();
+    support::single_az_memcached(&ec, "memcached-one-az").await;
 
     // ---------- ALB ----------
     let ec2 = aws_sdk_ec2::Client::new(&cfg);

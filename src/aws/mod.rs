@@ -98,28 +98,41 @@ macro_rules! read_client {
     };
 }
 
+macro_rules! plain_client {
+    ($krate:ident, $cfg:expr) => {
+        $krate::Client::new($cfg)
+    };
+}
+
+/// Every service's client, each made by `$make` (one list for both kinds of clients).
+macro_rules! clients {
+    ($cfg:expr, $make:ident) => {
+        Clients {
+            region: $cfg.region().map(|r| r.to_string()).unwrap_or_default(),
+            endpoint: endpoint_label($cfg),
+            sts: $make!(aws_sdk_sts, $cfg),
+            kms: $make!(aws_sdk_kms, $cfg),
+            ec2: $make!(aws_sdk_ec2, $cfg),
+            rds: $make!(aws_sdk_rds, $cfg),
+            kinesis: $make!(aws_sdk_kinesis, $cfg),
+            logs: $make!(aws_sdk_cloudwatchlogs, $cfg),
+            secrets: $make!(aws_sdk_secretsmanager, $cfg),
+            ecs: $make!(aws_sdk_ecs, $cfg),
+            apigw: $make!(aws_sdk_apigateway, $cfg),
+            iam: $make!(aws_sdk_iam, $cfg),
+            elasticache: $make!(aws_sdk_elasticache, $cfg),
+            efs: $make!(aws_sdk_efs, $cfg),
+            elbv2: $make!(aws_sdk_elasticloadbalancingv2, $cfg),
+        }
+    };
+}
+
 impl Clients {
     /// Clients for provisioning (reads and writes): the SDK's standard retry classification,
     /// which does not retry a failure that leaves a write's outcome unknown beyond what the
     /// SDK itself considers safe.
     pub fn new(cfg: &SdkConfig) -> Self {
-        Clients {
-            region: cfg.region().map(|r| r.to_string()).unwrap_or_default(),
-            endpoint: endpoint_label(cfg),
-            sts: aws_sdk_sts::Client::new(cfg),
-            kms: aws_sdk_kms::Client::new(cfg),
-            ec2: aws_sdk_ec2::Client::new(cfg),
-            rds: aws_sdk_rds::Client::new(cfg),
-            kinesis: aws_sdk_kinesis::Client::new(cfg),
-            logs: aws_sdk_cloudwatchlogs::Client::new(cfg),
-            secrets: aws_sdk_secretsmanager::Client::new(cfg),
-            ecs: aws_sdk_ecs::Client::new(cfg),
-            apigw: aws_sdk_apigateway::Client::new(cfg),
-            iam: aws_sdk_iam::Client::new(cfg),
-            elasticache: aws_sdk_elasticache::Client::new(cfg),
-            efs: aws_sdk_efs::Client::new(cfg),
-            elbv2: aws_sdk_elasticloadbalancingv2::Client::new(cfg),
-        }
+        clients!(cfg, plain_client)
     }
 
     /// Clients for the scan, which only reads (Describe/List/Get; the e2e fault test checks the
@@ -127,23 +140,7 @@ impl Clients {
     /// `--max-attempts` with exponential backoff and full jitter. Reads and writes are kept
     /// apart by construction: provisioning builds `Clients::new`, the collectors get only these.
     pub fn read_only(cfg: &SdkConfig) -> Self {
-        Clients {
-            region: cfg.region().map(|r| r.to_string()).unwrap_or_default(),
-            endpoint: endpoint_label(cfg),
-            sts: read_client!(aws_sdk_sts, cfg),
-            kms: read_client!(aws_sdk_kms, cfg),
-            ec2: read_client!(aws_sdk_ec2, cfg),
-            rds: read_client!(aws_sdk_rds, cfg),
-            kinesis: read_client!(aws_sdk_kinesis, cfg),
-            logs: read_client!(aws_sdk_cloudwatchlogs, cfg),
-            secrets: read_client!(aws_sdk_secretsmanager, cfg),
-            ecs: read_client!(aws_sdk_ecs, cfg),
-            apigw: read_client!(aws_sdk_apigateway, cfg),
-            iam: read_client!(aws_sdk_iam, cfg),
-            elasticache: read_client!(aws_sdk_elasticache, cfg),
-            efs: read_client!(aws_sdk_efs, cfg),
-            elbv2: read_client!(aws_sdk_elasticloadbalancingv2, cfg),
-        }
+        clients!(cfg, read_client)
     }
 }
 

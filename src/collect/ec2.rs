@@ -6,7 +6,7 @@
 //! field it cannot be judged without is a collection error naming it, and its listing counts
 //! as failed in that region.
 
-use super::{fan_out, tag_map, CollectionError, Ctx};
+use super::{fan_out, tag_map, Ctx};
 use crate::model::ec2::*;
 use crate::model::{Collection, Observed};
 use aws_sdk_ec2::types::{IpPermission, Tag, VpcAttributeName};
@@ -399,14 +399,7 @@ async fn prefix_lists(ctx: &Ctx, groups: &Collection<SecurityGroup>) -> Collecti
 /// Record a resource that a describe call returned incompletely: a collection error naming it,
 /// and the listing marked failed in this region so that every control over it says `error`.
 fn incomplete<T: crate::model::Resource>(ctx: &Ctx, coll: &mut Collection<T>, operation: &str, resource: Option<&str>, what: String) {
-    ctx.rec.error(CollectionError {
-        service: "ec2".into(),
-        operation: operation.into(),
-        region: ctx.region.clone(),
-        resource: resource.map(str::to_string),
-        code: "IncompleteResponse".into(),
-        message: what.clone(),
-    });
+    ctx.record_incomplete("ec2", operation, &ctx.region, resource, "IncompleteResponse", &what);
     coll.fail(&ctx.region, format!("ec2:{operation} returned an incomplete resource: {what}"));
 }
 

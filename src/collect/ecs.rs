@@ -5,7 +5,7 @@
 //! the resource, never silently dropped. Environment values are classified and measured (kind,
 //! length, entropy: `semantics::secret_values`), never stored.
 
-use super::{fan_out, tag_map, CollectionError, Ctx};
+use super::{fan_out, tag_map, Ctx};
 use crate::model::ecs::*;
 use crate::model::{Collection, Observed, Resource};
 use aws_sdk_ecs::types::{ClusterField, ServiceField, TaskDefinitionField, TaskDefinitionStatus};
@@ -30,14 +30,7 @@ pub fn env_var(name: &str, value: &str) -> EnvVar {
 /// Record one incomplete piece of a describe call: a collection error naming the resource (the
 /// scan is incomplete) and a failure of `coll` in this region (its controls become `error`).
 fn incomplete<T: Resource>(ctx: &Ctx, coll: &mut Collection<T>, operation: &str, resource: &str, code: &str, detail: &str) {
-    ctx.rec.error(CollectionError {
-        service: "ecs".into(),
-        operation: operation.into(),
-        region: ctx.region.clone(),
-        resource: Some(resource.to_string()),
-        code: code.to_string(),
-        message: detail.to_string(),
-    });
+    ctx.record_incomplete("ecs", operation, &ctx.region, Some(resource), code, detail);
     let detail = if detail.is_empty() { String::new() } else { format!(" ({detail})") };
     coll.fail(&ctx.region, format!("ecs:{operation} could not describe {resource}: {code}{detail}"));
 }

@@ -6,7 +6,7 @@
 //! Unknown (never an empty policy); a managed policy without exactly one default version is
 //! Unknown; a role returned without its name, ARN or path is a collection error naming it.
 
-use super::{fan_out, tag_map, CollectionError, Ctx};
+use super::{fan_out, tag_map, Ctx};
 use crate::model::iam::{Iam, Policy, Role};
 use crate::model::{Meta, Observed};
 use aws_sdk_iam::types::{EntityType, ManagedPolicyDetail, RoleDetail};
@@ -97,14 +97,7 @@ pub(crate) fn default_version_document(p: &ManagedPolicyDetail) -> Observed<Valu
 }
 
 fn incomplete(ctx: &Ctx, out: &mut Iam, reason: String) {
-    ctx.rec.error(CollectionError {
-        service: "iam".into(),
-        operation: "GetAccountAuthorizationDetails".into(),
-        region: "global".into(),
-        resource: None,
-        code: "IncompleteResponse".into(),
-        message: reason.clone(),
-    });
+    ctx.record_incomplete("iam", "GetAccountAuthorizationDetails", "global", None, "IncompleteResponse", &reason);
     out.roles.fail("global", reason);
 }
 

@@ -186,15 +186,22 @@ impl Ctx {
     /// collection error naming it (recorded like a failed call), never a silently dropped item.
     pub fn incomplete(&self, service: &str, operation: &str, resource: &str, missing: &[&str]) -> String {
         let message = format!("{operation} returned {resource} without {}", missing.join(", "));
+        self.record_incomplete(service, operation, &self.region, Some(resource), "IncompleteResponse", &message);
+        format!("{service}:{operation}: {message}")
+    }
+
+    /// Record that a call's answer was incomplete (a resource without what it must carry, or
+    /// an entry of a `failures` list): a named collection error, so the scan is incomplete.
+    /// The caller marks the affected collection failed.
+    pub fn record_incomplete(&self, service: &str, operation: &str, region: &str, resource: Option<&str>, code: &str, message: &str) {
         self.rec.error(CollectionError {
             service: service.to_string(),
             operation: operation.to_string(),
-            region: self.region.clone(),
-            resource: Some(resource.to_string()),
-            code: "IncompleteResponse".to_string(),
-            message: message.clone(),
+            region: region.to_string(),
+            resource: resource.map(str::to_string),
+            code: code.to_string(),
+            message: message.to_string(),
         });
-        format!("{service}:{operation}: {message}")
     }
 }
 

@@ -230,11 +230,7 @@ async fn parameter_group(ctx: &Ctx, name: String, scope: &'static str) -> Parame
             ctx.pages("rds", "DescribeDBParameters", r.describe_db_parameters().db_parameter_group_name(&name).into_paginator().send()),
         );
         let g = desc.map(|d| d.db_parameter_groups().first().cloned());
-        let family = match &g {
-            Err(e) => Observed::Unknown(e.clone()),
-            Ok(None) => Observed::Unknown(format!("DescribeDBParameterGroups did not return {name}")),
-            Ok(Some(g)) => reported(g.db_parameter_group_family().map(str::to_string), "DescribeDBParameterGroups", "DBParameterGroupFamily"),
-        };
+        let family = family_of(g.as_ref().map(|o| o.as_ref().map(|g| g.db_parameter_group_family())), "DescribeDBParameterGroups", &name);
         let arn = g.ok().flatten().and_then(|g| g.db_parameter_group_arn().map(str::to_string)).unwrap_or_else(|| ctx.arn("rds", &format!("pg:{name}")));
         (family, arn, params.map(|pages| tls_parameters(pages.iter().flat_map(|p| p.parameters()))))
     } else {
@@ -248,11 +244,7 @@ async fn parameter_group(ctx: &Ctx, name: String, scope: &'static str) -> Parame
             ctx.pages("rds", "DescribeDBClusterParameters", r.describe_db_cluster_parameters().db_cluster_parameter_group_name(&name).into_paginator().send()),
         );
         let g = desc.map(|d| d.db_cluster_parameter_groups().first().cloned());
-        let family = match &g {
-            Err(e) => Observed::Unknown(e.clone()),
-            Ok(None) => Observed::Unknown(format!("DescribeDBClusterParameterGroups did not return {name}")),
-            Ok(Some(g)) => reported(g.db_parameter_group_family().map(str::to_string), "DescribeDBClusterParameterGroups", "DBParameterGroupFamily"),
-        };
+        let family = family_of(g.as_ref().map(|o| o.as_ref().map(|g| g.db_parameter_group_family())), "DescribeDBClusterParameterGroups", &name);
         let arn = g
             .ok()
             .flatten()
@@ -265,6 +257,16 @@ async fn parameter_group(ctx: &Ctx, name: String, scope: &'static str) -> Parame
         family,
         scope: scope.to_string(),
         tls_parameters: tls.into(),
+    }
+}
+
+/// A parameter group's family from its describe call: unknown when the call failed, did not
+/// return the group, or returned it without a family.
+fn family_of(found: Result<Option<Option<&str>>, &String>, operation: &str, name: &str) -> Observed<String> {
+    match found {
+        Err(e) => Observed::Unknown(e.clone()),
+        Ok(None) => Observed::Unknown(format!("{operation} did not return {name}")),
+        Ok(Some(family)) => reported(family.map(str::to_string), operation, "DBParameterGroupFamily"),
     }
 }
 

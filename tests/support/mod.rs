@@ -141,3 +141,18 @@ pub fn status_of(report: &serde_json::Value, control: &str, resource: &str) -> S
     assert_eq!(hits.len(), 1, "{control} on {resource}: {hits:#?}");
     hits[0]["status"].as_str().expect("status").to_string()
 }
+
+/// A two-node Memcached cluster in one zone. moto reports a Memcached cluster's zone only when
+/// one is given at creation (real AWS always reports it).
+pub async fn single_az_memcached(ec: &aws_sdk_elasticache::Client, id: &str) {
+    ec.create_cache_cluster()
+        .cache_cluster_id(id)
+        .engine("memcached")
+        .cache_node_type("cache.t3.micro")
+        .num_cache_nodes(2)
+        .az_mode(aws_sdk_elasticache::types::AzMode::SingleAz)
+        .preferred_availability_zone("us-east-1a")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create memcached {id}: {e:?}"));
+}
