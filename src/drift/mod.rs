@@ -13,6 +13,7 @@ mod resolve;
 use crate::controls::Catalogue;
 use crate::finding::{Evidence, Finding, FindingResource, Kind, Status};
 use crate::model::{Meta, Resource, SourceRef, State};
+use crate::semantics::policy::meaning as policy_meaning;
 use crate::spec::Stack;
 use resolve::Resolver;
 use serde_json::{json, Value};
@@ -446,97 +447,6 @@ fn resolve_strings(r: &Resolver, v: &Value) -> Value {
         Value::Object(o) => Value::Object(o.iter().map(|(k, x)| (k.clone(), resolve_strings(r, x))).collect()),
         other => other.clone(),
     }
-}
-
-/// A policy document in a form where equal meaning is equal JSON: keys in sorted order,
-/// `Statement` a set of statements (a single object is a one-element set), `Sid`s dropped (they
-/// name statements, they grant nothing), every string-or-list field (actions, resources,
-/// principals, condition values) a sorted set of strings, actions lower-cased (IAM matches
-/// action names case-insensitively).
-pub fn policy_meaning(doc: &Value) -> Value {
-    fn sorted(map: Vec<(String, Value)>) -> Value {
-        let mut map = map;
-        map.sort_by(|a, b| a.0.cmp(&b.0));
-        Value::Object(map.into_iter().collect())
-    }
-    fn string_set(v: &Value, lower: bool) -> Value {
-        let items: Vec<Value> = match v {
-            Value::Array(a) => a.clone(),
-            other => vec![other.clone()],
-        };
-        let mut out: Vec<Value> = items
-            .into_iter()
-            .map(|x| match x {
-                Value::String(s) if lower => Value::String(s.to_ascii_lowercase()),
-                Value::Bool(b) => Value::String(b.to_string()),
-                Value::Number(n) => Value::String(n.to_string()),
-                other => other,
-            })
-            .collect();
-        out.sort_by_key(|x| x.to_string());
-        out.dedup();
-        Value::Array(out)
-    }
-    fn principal(v: &Value) -> Value {
-        match v {
-            Value::Object(m) => sorted(m.iter().map(|(k, x)| (k.clone(), string_set(x, false))).collect()),
-            other => other.clone(),
-        }
-    }
-    fn condition(v: &Value) -> Value {
-        match v {
-            Value::Object(ops) => sorted(
-                ops.iter()
-                    .map(|(op, block)| {
-                        let block = match block {
-                            // condition keys are case-insensitive
-                            Value::Object(keys) => sorted(keys.iter().map(|(k, x)| (k.to_ascii_lowercase(), string_set(x, false))).collect()),
-                            other => other.clone(),
-                        };
-                        (op.clone(), block)
-                    })
-                    .collect(),
-            ),
-            other => other.clone(),
-        }
-    }
-    fn statement(s: &Value) -> Value {
-        let Value::Object(m) = s else { return s.clone() };
-        sorted(
-            m.iter()
-                .filter(|(k, _)| k.as_str() != "Sid")
-                .map(|(k, v)| {
-                    let v = match k.as_str() {
-                        "Action" | "NotAction" => string_set(v, true),
-                        "Resource" | "NotResource" => string_set(v, false),
-                        "Principal" | "NotPrincipal" => principal(v),
-                        "Condition" => condition(v),
-                        _ => v.clone(),
-                    };
-                    (k.clone(), v)
-                })
-                .collect(),
-        )
-    }
-    let Value::Object(m) = doc else { return doc.clone() };
-    sorted(
-        m.iter()
-            .map(|(k, v)| {
-                let v = if k == "Statement" {
-                    let mut st: Vec<Value> = match v {
-                        Value::Array(a) => a.iter().map(statement).collect(),
-                        other => vec![statement(other)],
-                    };
-                    st.sort_by_key(|x| x.to_string());
-                    st.dedup();
-                    Value::Array(st)
-                } else {
-                    v.clone()
-                };
-                (k.clone(), v)
-            })
-            .collect(),
-    )
 }
 
 /// Methods of the stack's API, matched by (api, verb, path); undeclared methods on it are unmanaged.
