@@ -13,7 +13,9 @@ fn list(dir: &Path) -> Vec<std::path::PathBuf> {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // at run time, not env!(): a target dir shared by several clones reuses this script
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest);
     let controls = root.join("controls");
     println!("cargo:rerun-if-changed=controls");
     println!("cargo:rerun-if-changed=controls/frameworks");
