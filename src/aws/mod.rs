@@ -86,6 +86,8 @@ pub struct Clients {
     pub elasticache: aws_sdk_elasticache::Client,
     pub efs: aws_sdk_efs::Client,
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    pub acm: aws_sdk_acm::Client,
+    pub s3: aws_sdk_s3::Client,
 }
 
 /// A client of `$krate` whose retries also cover the failures only a read may retry
@@ -123,6 +125,8 @@ macro_rules! clients {
             elasticache: $make!(aws_sdk_elasticache, $cfg),
             efs: $make!(aws_sdk_efs, $cfg),
             elbv2: $make!(aws_sdk_elasticloadbalancingv2, $cfg),
+            acm: $make!(aws_sdk_acm, $cfg),
+            s3: $make!(aws_sdk_s3, $cfg),
         }
     };
 }
