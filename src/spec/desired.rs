@@ -221,9 +221,12 @@ pub fn desired(stack: &Stack) -> State {
     st.secrets.secrets.insert(Secret {
         meta: b.meta("secretsmanager:secret", "db-credentials", &secret, b.arn("secretsmanager", &format!("secret:{secret}")), &secret),
         kms_key_id: Some(key.clone()),
+        owning_service: None,
         rotation_enabled: false,
         rotation_interval_days: None,
+        rotation_schedule: None,
         last_rotated: None,
+        next_rotation: None,
         // about to be created: as fresh as a secret can be
         created: time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).ok(),
         deleted: false,
@@ -274,6 +277,10 @@ pub fn desired(stack: &Stack) -> State {
         security_groups: vec!["sg-db-sg".into()],
         parameter_groups: vec![pg],
         cluster_id: None,
+        // the password is generated at provision time, not managed by RDS
+        master_user_secret: None,
+        iam_auth: Observed::Unknown("not declared by the stack file".into()),
+        copy_tags_to_snapshot: Observed::Unknown("not declared by the stack file".into()),
     });
 
     // ECS
