@@ -51,9 +51,11 @@ fn set(items: &[(&str, &str)]) -> BTreeSet<(String, String)> {
     items.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
 }
 
-/// The one gap the default stack knowingly has: rotating the database secret needs a rotation
-/// Lambda, which provision does not build (see README).
-const KNOWN: &[(&str, &str)] = &[("secrets-rotation-enabled", "db-credentials")];
+/// The gaps the default stack knowingly has: rotating the database secret needs a rotation
+/// Lambda, which provision does not build (see README), and the master password is generated
+/// by provision rather than managed by RDS in Secrets Manager (issue 8 moves it to
+/// ManageMasterUserPassword; both entries go away then).
+const KNOWN: &[(&str, &str)] = &[("secrets-rotation-enabled", "db-credentials"), ("rds-master-credentials-managed", "database")];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn provisioned_stack_scans_clean_then_changes_behind_our_back_fail_exactly() {
