@@ -3,11 +3,11 @@
 
 use crate::cli::{AwsArgs, ControlsCommand, ReportFormat, ScanArgs};
 use crate::collect::{self, CollectionStats, Options, Scope as CollectScope};
-use crate::commands::{aws_options, load_stack, table};
+use crate::console::{aws_options, load_stack, table};
 use crate::controls::{self, Catalogue, Selection};
 use crate::error::{Error, Result};
 use crate::finding::Finding;
-use crate::model::{Snapshot, SourceRef, State, SNAPSHOT_VERSION};
+use crate::model::{Snapshot, SourceRef, SNAPSHOT_VERSION};
 use crate::report::{self, Report, Scope, Source};
 use crate::spec::Stack;
 use std::io::IsTerminal;
@@ -63,7 +63,8 @@ pub async fn run(aws: &AwsArgs, args: &ScanArgs) -> Result<u8> {
             };
             let mut state = snap.state;
             if let Some(s) = &stack {
-                retain_stack(&mut state, &s.name);
+                // as a stack-scoped collection would have read it (the registry's scoping rules)
+                state.retain_stack(&s.name);
             }
             let mut stats = CollectionStats { resources: collect::count_resources(&state), ..Default::default() };
             stats.wall_seconds = 0.0;
@@ -181,51 +182,6 @@ pub fn desired_failures(stack: &Stack, fail_on: crate::finding::Severity) -> Res
     let mut findings = controls::evaluate(&cat, &state, &Selection { frameworks: stack.spec.frameworks.clone(), overrides: stack.spec.parameters.clone() });
     locate(&mut findings, stack, &cat);
     Ok(findings.into_iter().filter(|f| f.status == crate::finding::Status::Fail && f.severity.at_least(fail_on)).collect())
-}
-
-/// Keep only resources tagged for `stack` (for snapshots taken account-wide). Customer keys and
-/// log groups left out are remembered as out of scope, as a stack-scoped collection does.
-fn retain_stack(state: &mut State, stack: &str) {
-    let other_keys: Vec<String> = state
-        .kms
-        .keys
-        .iter()
-        .filter(|k| k.meta.stack().is_some_and(|s| s != stack) && k.manager == crate::model::Observed::Known(crate::model::kms::Manager::Customer))
-        .map(|k| k.meta.arn.clone())
-        .collect();
-    state.kms.out_of_scope.extend(other_keys);
-    let other_groups: Vec<String> = state.logs.log_groups.iter().filter(|g| g.meta.stack().is_some_and(|s| s != stack)).map(|g| g.meta.arn.clone()).collect();
-    state.logs.out_of_scope.extend(other_groups);
-    macro_rules! keep {
-        ($($c:expr),*) => { $( $c.retain(|r| crate::model::Resource::meta(r).stack().is_none_or(|s| s == stack)); )* };
-    }
-    keep!(
-        state.kms.keys,
-        state.ec2.vpcs,
-        state.ec2.subnets,
-        state.ec2.route_tables,
-        state.ec2.internet_gateways,
-        state.ec2.nat_gateways,
-        state.ec2.security_groups,
-        state.ec2.flow_logs,
-        state.rds.instances,
-        state.rds.clusters,
-        state.kinesis.streams,
-        state.logs.log_groups,
-        state.secrets.secrets,
-        state.ecs.clusters,
-        state.ecs.services,
-        state.ecs.task_definitions,
-        state.apigw.rest_apis,
-        state.apigw.methods,
-        state.apigw.stages,
-        state.elasticache.replication_groups,
-        state.elasticache.clusters,
-        state.efs.file_systems,
-        state.elbv2.load_balancers,
-        state.elbv2.listeners,
-        state.iam.roles
-    );
 }
 
 fn write_snapshot(path: &Path, c: &collect::Collected, stack: Option<String>) -> Result<()> {

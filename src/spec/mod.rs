@@ -49,8 +49,7 @@ impl Stack {
     }
 }
 
-pub const TAG_STACK: &str = "tapaudit:stack";
-pub const TAG_LOGICAL_ID: &str = "tapaudit:logical-id";
+pub use crate::vocab::{TAG_LOGICAL_ID, TAG_STACK};
 
 fn compliance_label(frameworks: &[String]) -> String {
     frameworks
