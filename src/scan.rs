@@ -496,3 +496,62 @@ pub(crate) mod snapshot_tests {
         assert!(!e.contains('\n'), "{e}");
     }
 }
+
+#[cfg(test)]
+mod registry_tests {
+    use crate::model::State;
+
+    fn assert_types_match(state: &State, what: &str) -> usize {
+        let mut n = 0;
+        state.collections(&mut |s, e, c| {
+            for m in c.metas() {
+                n += 1;
+                assert_eq!(m.resource_type, e.resource_type, "{what}: {}.{} holds {}", s.name, e.field, m.arn);
+            }
+        });
+        n
+    }
+
+    /// The registry's resource types are the ones the model's States carry: counts, drift and
+    /// findings key by them.
+    #[test]
+    fn fixture_and_desired_items_carry_their_collections_resource_type() {
+        assert!(assert_types_match(&crate::controls::testing::fixture(), "fixture") > 20);
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("stacks");
+        let mut stacks = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let stack = crate::spec::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                assert!(assert_types_match(&crate::spec::desired::desired(&stack), &path.display().to_string()) > 0);
+                stacks += 1;
+            }
+        }
+        assert!(stacks > 0);
+    }
+
+    /// Scoping a snapshot to its own stack keeps what a stack-scoped collection keeps; to
+    /// another stack, only what is untagged or kept as part of something.
+    #[test]
+    fn a_snapshot_scoped_to_a_stack_keeps_its_resources_and_remembers_the_others() {
+        let fixture = crate::controls::testing::fixture();
+        let stack = fixture.kinesis.streams.iter().next().and_then(|s| s.meta.stack()).expect("fixture streams carry a stack tag").to_string();
+        let mut own = fixture.clone();
+        own.retain_stack(&stack);
+        assert_eq!(own.count_resources(), fixture.count_resources());
+        let mut other = fixture.clone();
+        other.retain_stack("someone-else");
+        other.collections(&mut |s, e, c| {
+            for m in c.metas() {
+                let kept_by_rule = !matches!(e.scoping, crate::model::Scoping::ByTag);
+                assert!(kept_by_rule || m.stack().is_none(), "{}.{}: {} of stack {stack} kept for another stack", s.name, e.field, m.arn);
+            }
+        });
+        for k in fixture.kms.keys.iter().filter(|k| k.meta.stack().is_some()) {
+            assert!(other.kms.out_of_scope.contains(&k.meta.arn), "key {} remembered as out of scope", k.meta.arn);
+        }
+        for g in fixture.logs.log_groups.iter().filter(|g| g.meta.stack().is_some()) {
+            assert!(other.logs.out_of_scope.contains(&g.meta.arn), "log group {} remembered as out of scope", g.meta.arn);
+        }
+    }
+}

@@ -17,7 +17,8 @@ mod rds;
 mod secrets;
 pub mod stats;
 
-pub use ecs::env_var;
+/// Measuring a variable is semantics; re-exported for the callers that knew it here.
+pub use crate::semantics::secret_values::env_var;
 pub use stats::{CollectionError, CollectionStats, Recorder};
 
 use crate::aws::{self, AwsOptions, Clients};
