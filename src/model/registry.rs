@@ -67,6 +67,10 @@ pub struct CollectionEntry {
 }
 
 /// A `Collection<T>` whatever its `T`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is listed as a collection in `model::services!` but is not a `Collection` of `Resource`s",
+    note = "fields that are not collections go in the entry's `also {{ … }}`"
+)]
 pub trait AnyCollection {
     fn len(&self) -> usize;
     fn is_empty(&self) -> bool {
@@ -109,7 +113,11 @@ fn tagged_for(meta: &Meta, stack: &str) -> bool {
 }
 
 /// A part field that is not a collection (`kms.aliases`, `logs.out_of_scope`): merged across
-/// regions by union.
+/// regions by union. A `Collection` is not one: list it with its resource type and scoping.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is listed in `also {{ … }}` in `model::services!` but is not a set or map",
+    note = "a `Collection` is listed with its resource type and scoping rule: `field: \"svc:type\", by_tag;`"
+)]
 pub trait Extra {
     fn merge(&mut self, other: Self);
 }
@@ -214,6 +222,7 @@ macro_rules! define_state {
 
             fn merge(&mut self, other: Self) {
                 // no `..`: a field of the part that the registry does not list does not compile
+                // ("pattern requires `..` due to inaccessible fields": add it to the entry)
                 let Self { $($coll,)* $($($extra,)*)? } = other;
                 $( self.$coll.extend($coll); )*
                 $($( $crate::model::registry::Extra::merge(&mut self.$extra, $extra); )*)?
