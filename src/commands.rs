@@ -163,12 +163,12 @@ async fn interrupted() -> &'static str {
 /// A final snapshot is encrypted with the stack's key, which destroy schedules for deletion.
 fn final_snapshot_note(ctx: &Ctx, summary: &RunSummary) {
     let Some(snap) = ctx.get("database", "final_snapshot") else { return };
-    let key = summary.steps.iter().find(|s| s.logical_id == "data-key" && s.action == Action::Delete).and_then(|s| s.physical_id.clone());
+    let key = summary.steps.iter().find(|s| s.kind == "kms:key" && s.action == Action::Delete).and_then(|s| s.physical_id.clone());
+    let window = ctx.stack.spec.keys.values().map(|k| k.deletion_window_days).min().unwrap_or(7);
     match key {
         Some(key) => eprintln!(
-            "note: final snapshot {snap} is encrypted with KMS key {key}, which this destroy scheduled for deletion in {} days: \
-             to keep the snapshot restorable, cancel that deletion (kms CancelKeyDeletion) or copy the snapshot with another key before then",
-            ctx.stack.spec.kms.deletion_window_days
+            "note: final snapshot {snap} is encrypted with KMS key {key}, which this destroy scheduled for deletion in {window} days: \
+             to keep the snapshot restorable, cancel that deletion (kms CancelKeyDeletion) or copy the snapshot with another key before then"
         ),
         None => eprintln!("note: final snapshot {snap} is kept; it is encrypted with the stack's KMS key"),
     }

@@ -5,6 +5,7 @@ pub mod aws;
 pub mod cli;
 pub mod collect;
 pub mod commands;
+pub mod components;
 pub mod console;
 pub mod controls;
 pub mod drift;

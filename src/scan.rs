@@ -117,7 +117,7 @@ pub async fn run(aws: &AwsArgs, args: &ScanArgs) -> Result<u8> {
     if let Some(s) = &stack {
         locate(&mut findings, s, &cat);
         // drift from the same State: no second round of API calls
-        findings.extend(crate::drift::diff(&crate::spec::desired::desired(s), &state, s, &cat, &frameworks));
+        findings.extend(crate::components::drift(&crate::spec::desired::desired(s), &state, s, &cat, &frameworks));
     }
     finish(&cat, stack.as_ref(), Report::new(&cat, scope, findings, errors, stats, started, now()), args)
 }
@@ -145,12 +145,14 @@ fn finish(cat: &Catalogue, stack: Option<&Stack>, mut report: Report, args: &Sca
 /// Point each control finding at the stack-file line to fix: the setting the control judges
 /// when the resource is the stack's, else the line that declared the resource, else line 1.
 fn locate(findings: &mut [Finding], stack: &Stack, cat: &Catalogue) {
+    let tables: std::collections::BTreeMap<String, String> = crate::provision::nodes(stack).into_iter().map(|n| (n.id, n.declared_at)).collect();
     for f in findings.iter_mut().filter(|f| f.location.is_none()) {
-        let declared = f.resource.logical_id.as_deref().map(crate::provision::declared_at).filter(|p| !p.is_empty());
+        let declared = f.resource.logical_id.as_deref().and_then(|l| tables.get(l)).filter(|p| !p.is_empty()).cloned();
         let setting = cat.controls.get(&f.control_id).and_then(|c| c.setting.clone());
-        let path = match (&declared, setting) {
-            (Some(_), Some(s)) => Some(s),
-            (d, _) => d.clone(),
+        // the control's setting (`database.backup_retention_days`) inside the declaring table
+        let path = match (declared, setting) {
+            (Some(table), Some(s)) => Some(format!("{table}.{}", s.split_once('.').map(|(_, leaf)| leaf).unwrap_or(&s))),
+            (d, _) => d,
         };
         let line = path.map(|p| stack.line_of(&p)).unwrap_or(1);
         f.location = Some(SourceRef { path: stack.source.path.clone(), line });
