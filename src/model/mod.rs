@@ -21,7 +21,9 @@ pub use registry::{Reach, Scoping};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Version of the snapshot format (`--save-snapshot`); bumped on incompatible changes.
+/// Version of the snapshot format (`--save-snapshot`); bumped on incompatible changes (for the
+/// strict reader, any change to what a snapshot holds). Each version's shape is checked in as
+/// `fixtures/snapshot-shape/v<N>.txt`.
 /// 2: strict (no field or section may be missing), records what was collected and the
 /// collection errors of the run; KMS records out-of-scope keys and every alias.
 pub const SNAPSHOT_VERSION: u32 = 2;
@@ -231,8 +233,10 @@ pub struct Snapshot {
 ///    `collect/mod.rs`): collection, merging, counting, scoping and snapshots follow from here;
 /// 3. its controls (`controls/`), as for any other service.
 ///
-/// Adding a collection to a part is one line in its entry. Renaming a section or changing
-/// what a snapshot holds is a snapshot format change: bump [`SNAPSHOT_VERSION`].
+/// Adding a collection to a part is one line in its entry. A new service, collection or
+/// evidence field changes what a snapshot holds: bump [`SNAPSHOT_VERSION`] and write the new
+/// version's shape (`UPDATE_SNAPSHOT_SHAPE=1 cargo test --lib snapshot_format`), or
+/// `the_snapshot_format_changes_only_with_its_version` fails.
 macro_rules! services {
     ($($then:ident)::+) => {
         $($then)::+! {

@@ -414,3 +414,59 @@ fn reach_decides_the_regions() {
     assert!(Reach::Global.collected_in(true) && !Reach::Global.collected_in(false));
     assert_eq!(REGISTRY.iter().filter(|s| s.reach == Reach::Global).map(|s| s.name).collect::<Vec<_>>(), vec!["iam"]);
 }
+
+/// Every field path of a serialized value, map keys as `*` (`state.kms.keys.items.*.meta.arn`).
+fn shape(v: &Value, path: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o {
+                // map keys are data (ARNs, regions, tag keys), field names are not
+                let key = if k == "sample" || k.contains('/') { "*" } else { k.as_str() };
+                shape(x, &format!("{path}.{key}"), out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| shape(x, &format!("{path}[]"), out)),
+        _ => out.push(path.trim_start_matches('.').to_string()),
+    }
+}
+
+/// The strict reader refuses a snapshot that lacks any field, so any change to what a snapshot
+/// holds (a service, a collection, an evidence field) makes older snapshots unreadable: it must
+/// bump `SNAPSHOT_VERSION`, which then says "older than this tapaudit reads" instead of
+/// "missing". The shape of each version is checked in (`fixtures/snapshot-shape/v<N>.txt`).
+#[test]
+fn the_snapshot_format_changes_only_with_its_version() {
+    let mut lines = Vec::new();
+    shape(&serde_json::to_value(sample::<crate::model::Snapshot>()).unwrap(), "", &mut lines);
+    lines.sort();
+    lines.dedup();
+    let got = lines.join("\n") + "\n";
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/snapshot-shape");
+    let version = crate::model::SNAPSHOT_VERSION;
+    let file = dir.join(format!("v{version}.txt"));
+    if std::env::var_os("UPDATE_SNAPSHOT_SHAPE").is_some() {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(&file, &got).unwrap();
+    }
+    let want = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        want == got,
+        "what a snapshot holds changed: snapshots of version {version} no longer read. Bump SNAPSHOT_VERSION (model/mod.rs, \
+         saying what changed) and write the new version's shape with `UPDATE_SNAPSHOT_SHAPE=1 cargo test --lib snapshot_format` \
+         ({}); keep the older files.\n{}",
+        file.display(),
+        diff(&want, &got)
+    );
+    for older in 1..version {
+        let old = std::fs::read_to_string(dir.join(format!("v{older}.txt"))).unwrap_or_default();
+        assert_ne!(old, got, "version {version} holds what version {older} held: a version is never redefined");
+    }
+}
+
+fn diff(want: &str, got: &str) -> String {
+    let w: BTreeSet<&str> = want.lines().collect();
+    let g: BTreeSet<&str> = got.lines().collect();
+    let mut out: Vec<String> = g.difference(&w).map(|l| format!("+ {l}")).collect();
+    out.extend(w.difference(&g).map(|l| format!("- {l}")));
+    out.join("\n")
+}
