@@ -126,7 +126,8 @@ async fn data_blueprints_are_judged_where_their_settings_live() {
 
     // ---------- ElastiCache ----------
     let ec = aws_sdk_elasticache::Client::new(&cfg);
-    for (id, mode, cache_key) in [("records-cache", TransitEncryptionMode::Required, Some(key.clone())), ("prefer-cache", TransitEncryptionMode::Preferred, None)]
+    for (id, mode, cache_key) in
+        [("records-cache", TransitEncryptionMode::Required, Some(key.clone())), ("prefer-cache", TransitEncryptionMode::Preferred, None)]
     {
         ec.create_replication_group()
             .replication_group_id(id)

@@ -112,9 +112,7 @@ pub async fn collect(ctx: &Ctx) -> Efs {
                 .and_then(|pages| pages.iter().flat_map(|p| p.access_points()).map(|a| access_point(&id, a)).collect::<Result<Vec<_>, String>>())
                 .into(),
             // an empty LifecyclePolicies list: no lifecycle management (files stay in Standard)
-            transition_to_ia: lifecycle
-                .map(|l| l.lifecycle_policies().iter().find_map(|p| p.transition_to_ia()).map(|r| r.as_str().to_string()))
-                .into(),
+            transition_to_ia: lifecycle.map(|l| l.lifecycle_policies().iter().find_map(|p| p.transition_to_ia()).map(|r| r.as_str().to_string())).into(),
         }
     })
     .await;
@@ -131,7 +129,9 @@ mod tests {
 
     #[test]
     fn access_points() {
-        let base = || AccessPointDescription::builder().access_point_id("fsap-1").access_point_arn("arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-1");
+        let base = || {
+            AccessPointDescription::builder().access_point_id("fsap-1").access_point_arn("arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-1")
+        };
         let confined = base()
             .posix_user(SdkUser::builder().uid(1000).gid(1000).secondary_gids(2000).build().unwrap())
             .root_directory(RootDirectory::builder().path("/records").build())

@@ -316,9 +316,13 @@ mod tests {
 
     #[test]
     fn member_network_is_unknown_unless_every_member_was_listed() {
-        let info = |sgs: &[&str], group: Option<&str>| MemberInfo { security_groups: Ok(sgs.iter().map(|s| s.to_string()).collect()), subnet_group: group.map(str::to_string) };
+        let info = |sgs: &[&str], group: Option<&str>| MemberInfo {
+            security_groups: Ok(sgs.iter().map(|s| s.to_string()).collect()),
+            subnet_group: group.map(str::to_string),
+        };
         let members = vec!["rg-001".to_string(), "rg-002".to_string()];
-        let both: Members = Ok([("rg-001".to_string(), info(&["sg-1"], Some("cache-subnets"))), ("rg-002".to_string(), info(&["sg-1", "sg-2"], Some("cache-subnets")))].into());
+        let both: Members =
+            Ok([("rg-001".to_string(), info(&["sg-1"], Some("cache-subnets"))), ("rg-002".to_string(), info(&["sg-1", "sg-2"], Some("cache-subnets")))].into());
         let (sgs, group) = member_network(&members, &both);
         assert_eq!(sgs, Observed::Known(vec!["sg-1".to_string(), "sg-2".to_string()]));
         assert_eq!(group, Observed::Known("cache-subnets".to_string()));

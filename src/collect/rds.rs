@@ -422,7 +422,9 @@ mod tests {
         };
         let full = base()
             .serverless_v2_scaling_configuration(ServerlessV2ScalingConfigurationInfo::builder().min_capacity(0.5).max_capacity(2.0).build())
-            .master_user_secret(SdkSecret::builder().secret_arn("arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-x").kms_key_id("key-1").build())
+            .master_user_secret(
+                SdkSecret::builder().secret_arn("arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-x").kms_key_id("key-1").build(),
+            )
             .iam_database_authentication_enabled(true)
             .build();
         let k = cluster(&c, &full, Observed::Known(Default::default())).unwrap();

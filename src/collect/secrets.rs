@@ -73,7 +73,12 @@ mod tests {
     #[test]
     fn rotation_as_secrets_manager_reports_it() {
         let c = ctx(|_| {});
-        let base = || SecretListEntry::builder().name("rds!cluster-1").arn("arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-1-AbCdEf").owning_service("rds");
+        let base = || {
+            SecretListEntry::builder()
+                .name("rds!cluster-1")
+                .arn("arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-1-AbCdEf")
+                .owning_service("rds")
+        };
         // RotationEnabled absent: never configured for rotation (documented), whoever owns it
         let never = secret(&c, &base().build(), "rds!cluster-1", Observed::Known(Default::default()));
         assert!(!never.rotation_enabled);

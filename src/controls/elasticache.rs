@@ -82,12 +82,9 @@ fn encryption_at_rest_cmk(state: &State, _: &Params) -> Vec<Verdict> {
             return Verdict::fail(&g.meta, "the replication group is not encrypted at rest", observed, expected.clone());
         }
         match g.kms_key_id.as_deref() {
-            None => Verdict::fail(
-                &g.meta,
-                "encrypted at rest with ElastiCache's default AWS-owned key, not a customer-managed key",
-                observed,
-                expected.clone(),
-            ),
+            None => {
+                Verdict::fail(&g.meta, "encrypted at rest with ElastiCache's default AWS-owned key, not a customer-managed key", observed, expected.clone())
+            }
             Some(key) => customer_key_verdict(state, &g.meta, &format!("replication group {}", g.meta.id), key, observed, expected.clone()),
         }
     });

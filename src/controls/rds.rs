@@ -403,8 +403,7 @@ fn cluster_availability(state: &State, meta: &Meta, c: &DbCluster) -> Verdict {
         let (wz, rz) = (w.zone.as_deref().unwrap_or_default(), r.zone.as_deref().unwrap_or_default());
         return Verdict::pass(meta, format!("writer {} runs in {wz} and reader {} in {rz}: a reader in another zone can take over", w.id, r.id), observed);
     }
-    let unknown: Vec<String> =
-        members.iter().flat_map(|m| [m.zone.as_ref().err().cloned(), m.writer.as_ref().err().cloned()]).flatten().collect();
+    let unknown: Vec<String> = members.iter().flat_map(|m| [m.zone.as_ref().err().cloned(), m.writer.as_ref().err().cloned()]).flatten().collect();
     if !unknown.is_empty() {
         return Verdict::error(meta, format!("the zones or roles of cluster members are unknown: {}", unknown.join("; ")));
     }
@@ -464,7 +463,10 @@ fn master_credentials_managed(state: &State, _: &Params) -> Vec<Verdict> {
         if status.eq_ignore_ascii_case("impaired") {
             return Verdict::fail(
                 db.meta,
-                format!("the master user secret of {} {} is impaired: RDS can no longer rotate it (it lost access to the secret or its key)", db.kind, db.meta.id),
+                format!(
+                    "the master user secret of {} {} is impaired: RDS can no longer rotate it (it lost access to the secret or its key)",
+                    db.kind, db.meta.id
+                ),
                 observed,
                 expected,
             );
