@@ -225,7 +225,8 @@ async fn data_blueprints_are_judged_where_their_settings_live() {
     let expect: Vec<(&str, &str, &str)> = vec![
         // Aurora: cluster-level settings on the cluster, never on its instances
         ("rds-master-credentials-managed", "records-db", "pass"),
-        ("rds-master-credentials-managed", "onezone-db", "fail"),
+        // onezone-db (the default aws/secretsmanager key): judged below, on the snapshot with
+        // the key's KeyManager as AWS reports it (moto reports CUSTOMER)
         ("rds-master-credentials-managed", "typed-password-db", "fail"),
         ("rds-master-credentials-managed", "records-db-1", "not_applicable"),
         ("rds-multi-az", "records-db", "pass"),
@@ -274,6 +275,30 @@ async fn data_blueprints_are_judged_where_their_settings_live() {
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
+
+    // moto gap: the key behind alias/aws/secretsmanager reports KeyManager CUSTOMER (AWS:
+    // AWS), so under moto the default-key secret reads as customer-managed. With the key as AWS
+    // reports it, re-evaluating the saved snapshot fails the cluster whose secret uses it.
+    let mut snap: Value = serde_json::from_str(&std::fs::read_to_string(&snapshot).unwrap()).unwrap();
+    let mut corrected = 0;
+    for k in snap["state"]["kms"]["keys"]["items"].as_object_mut().unwrap().values_mut() {
+        let aws_alias = k["aliases"]["known"].as_array().is_some_and(|a| a.iter().any(|x| x.as_str().is_some_and(|x| x.starts_with("alias/aws/"))));
+        if aws_alias {
+            k["manager"] = serde_json::json!({"known": "aws"});
+            corrected += 1;
+        }
+    }
+    assert!(corrected >= 1, "the emulator created the aws/secretsmanager key");
+    let fixed = tmp.path().join("state-aws-managed.json");
+    std::fs::write(&fixed, snap.to_string()).unwrap();
+    let again = tmp.path().join("again");
+    let run = emu.run(&["scan", "--from-snapshot", fixed.to_str().unwrap(), "--format", "json", "--output-dir", again.to_str().unwrap()]);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    let r2: Value = serde_json::from_str(&std::fs::read_to_string(again.join("tapaudit.json")).unwrap()).unwrap();
+    for (id, want) in [("onezone-db", "fail"), ("records-db", "pass"), ("typed-password-db", "fail")] {
+        assert_eq!(status_of(&r2, "rds-master-credentials-managed", id), want, "{id}: {}", message_of(&r2, "rds-master-credentials-managed", id));
+    }
+    assert!(message_of(&r2, "rds-master-credentials-managed", "onezone-db").contains("AWS-managed key"));
 
     // the failures say why
     let m = message_of(&r, "rds-multi-az", "onezone-db");
