@@ -20,16 +20,16 @@ fn assert_rejected(path: &str, message: &str) {
 #[test]
 fn a_rule_naming_an_undeclared_group() {
     assert_rejected(
-        "fixtures/stacks/bad-sg-missing-ref.toml",
-        "fixtures/stacks/bad-sg-missing-ref.toml:6: security_groups.db-sg.ingress[0].from names \"app-sg\", which the stack file does not declare (expected a security group)",
+        "fixtures/stacks/bad-sg-ref.toml",
+        "fixtures/stacks/bad-sg-ref.toml:6: security_groups.db-sg.ingress[0].from names \"app-sg\", which the stack file does not declare (expected a security group)",
     );
 }
 
 #[test]
 fn a_rule_naming_something_that_is_not_a_group() {
     assert_rejected(
-        "fixtures/stacks/bad-sg-wrong-kind.toml",
-        "fixtures/stacks/bad-sg-wrong-kind.toml:8: security_groups.db-sg.ingress[1].from names \"data-key\", which is a key (keys.data-key), not a security group",
+        "fixtures/stacks/bad-sg-kind.toml",
+        "fixtures/stacks/bad-sg-kind.toml:8: security_groups.db-sg.ingress[1].from names \"data-key\", which is a key (keys.data-key), not a security group",
     );
 }
 
@@ -52,14 +52,14 @@ fn public_ingress_on_a_data_port() {
 #[test]
 fn flow_logs_with_two_keys_must_name_theirs() {
     let out = Command::new(env!("CARGO_BIN_EXE_tapaudit"))
-        .args(["validate", "--stack", "fixtures/stacks/bad-flow-logs-key.toml"])
+        .args(["validate", "--stack", "fixtures/stacks/bad-flow-key.toml"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("fixtures/stacks/bad-flow-logs-key.toml:6: network.flow_logs_key must name the key that encrypts the flow-log group: the stack declares 2 keys (audit-key, data-key)"),
+        stderr.contains("fixtures/stacks/bad-flow-key.toml:6: network.flow_logs_key must name the key that encrypts the flow-log group: the stack declares 2 keys (audit-key, data-key)"),
         "{stderr}"
     );
 }

@@ -4,8 +4,8 @@
 pub mod desired;
 pub mod validate;
 
-pub use crate::components::Stack;
 pub use crate::components::network::NatMode;
+pub use crate::components::Stack;
 pub use crate::vocab::{line_at, Source, FRAMEWORKS, TAG_LOGICAL_ID, TAG_STACK};
 
 use crate::error::{Error, Result};
