@@ -595,12 +595,9 @@ pub fn desired_rules(ctx: &Ctx, kind: SgKind) -> (BTreeSet<Rule>, BTreeSet<Rule>
             (BTreeSet::from([ingress]), BTreeSet::from([egress]))
         }
         SgKind::Database => {
-            let port = ctx.stack.spec.database.port as i32;
+            let port = crate::components::database::legacy_sg_port(&ctx.stack) as i32;
             let ecs = ctx.get("ecs-tasks-sg", "id").unwrap_or_else(|| "(ecs-tasks-sg)".into());
-            let mut ingress = BTreeSet::from([Rule { protocol: "tcp".into(), ports: Some((port, port)), peer: format!("sg:{ecs}") }]);
-            for cidr in &ctx.stack.spec.database.allowed_cidrs {
-                ingress.insert(Rule { protocol: "tcp".into(), ports: Some((port, port)), peer: format!("cidr:{cidr}") });
-            }
+            let ingress = BTreeSet::from([Rule { protocol: "tcp".into(), ports: Some((port, port)), peer: format!("sg:{ecs}") }]);
             (ingress, BTreeSet::new())
         }
     }

@@ -43,11 +43,6 @@ pub enum Kind {
     SecurityGroup(SgKind),
     DefaultSecurityGroup,
     Stream,
-    DbSecret,
-    DbSubnetGroup,
-    DbParameterGroup,
-    Database,
-    DbSecretEndpoint,
     Cluster,
     TaskDefinition,
     Service,
@@ -207,18 +202,13 @@ fn legacy_nodes(stack: &Stack) -> Vec<Node> {
     v.push(node("ecs-tasks-sg", Kind::SecurityGroup(SgKind::EcsTasks), &["vpc"]));
     v.push(node("db-sg", Kind::SecurityGroup(SgKind::Database), &["vpc", "ecs-tasks-sg"]));
     v.push(node("stream", Kind::Stream, &["data-key"]));
-    v.push(node("db-credentials", Kind::DbSecret, &["data-key"]));
-    let mut sng_deps: Vec<String> = (0..azs).map(private_subnet_id).collect();
-    sng_deps.push("vpc".into());
-    v.push(node_deps("db-subnet-group", Kind::DbSubnetGroup, sng_deps));
-    v.push(node("db-parameter-group", Kind::DbParameterGroup, &[]));
-    v.push(node("database", Kind::Database, &["db-subnet-group", "db-parameter-group", "db-sg", "data-key", "db-credentials"]));
-    v.push(node("db-credentials-endpoint", Kind::DbSecretEndpoint, &["database", "db-credentials"]));
     v.push(node("ecs-log-group", Kind::LogGroup(LogPurpose::Ecs), &["data-key"]));
     v.push(node("ecs-execution-role", Kind::Role(RoleKind::EcsExecution), &[]));
-    v.push(node("ecs-task-role", Kind::Role(RoleKind::EcsTask), &["stream", "data-key", "db-credentials"]));
+    let db = crate::components::database::legacy_service_database(stack);
+    let with_db = |deps: &[&str]| -> Vec<String> { deps.iter().map(|d| d.to_string()).chain(db.clone()).collect() };
+    v.push(node_deps("ecs-task-role", Kind::Role(RoleKind::EcsTask), with_db(&["stream", "data-key"])));
     v.push(node("cluster", Kind::Cluster, &[]));
-    v.push(node("task-definition", Kind::TaskDefinition, &["ecs-execution-role", "ecs-task-role", "ecs-log-group", "stream", "db-credentials"]));
+    v.push(node_deps("task-definition", Kind::TaskDefinition, with_db(&["ecs-execution-role", "ecs-task-role", "ecs-log-group", "stream"])));
     let mut svc_deps: Vec<String> = vec!["cluster".into(), "task-definition".into(), "ecs-tasks-sg".into()];
     svc_deps.extend((0..azs).map(private_subnet_id));
     v.push(node_deps("service", Kind::Service, svc_deps));
@@ -251,10 +241,8 @@ pub fn legacy_declared_at(logical_id: &str) -> String {
         "vpc" | "internet-gateway" | "public-route-table" | "default-sg" => "network.cidr",
         "flow-log-group" | "flow-log-role" | "vpc-flow-log" => "network.flow_logs",
         "ecs-tasks-sg" => "ecs.container_port",
-        "db-sg" => "database.port",
+        "db-sg" => "databases",
         "stream" => "kinesis",
-        "db-credentials" | "db-credentials-endpoint" | "db-subnet-group" | "database" => "database",
-        "db-parameter-group" => "database.force_ssl",
         "ecs-log-group" | "api-log-group" => "logs.retention_days",
         "ecs-execution-role" | "ecs-task-role" | "cluster" | "task-definition" | "service" => "ecs",
         "api-kinesis-role" | "api-cloudwatch-role" | "api-account" | "rest-api" | "ingest-method" | "api-stage" => "api",
@@ -293,11 +281,6 @@ impl Kind {
             Kind::FlowLog => "ec2:flow-log",
             Kind::SecurityGroup(_) | Kind::DefaultSecurityGroup => "ec2:security-group",
             Kind::Stream => "kinesis:stream",
-            Kind::DbSecret => "secretsmanager:secret",
-            Kind::DbSubnetGroup => "rds:subnet-group",
-            Kind::DbParameterGroup => "rds:parameter-group",
-            Kind::Database => "rds:db-instance",
-            Kind::DbSecretEndpoint => "secretsmanager:secret-value",
             Kind::Cluster => "ecs:cluster",
             Kind::TaskDefinition => "ecs:task-definition",
             Kind::Service => "ecs:service",
@@ -322,11 +305,6 @@ impl Kind {
             Kind::SecurityGroup(k) => network::inspect_sg(ctx, id, k).await,
             Kind::DefaultSecurityGroup => network::inspect_default_sg(ctx, id).await,
             Kind::Stream => data::inspect_stream(ctx, id).await,
-            Kind::DbSecret => data::inspect_secret(ctx, id).await,
-            Kind::DbSubnetGroup => data::inspect_subnet_group(ctx, id).await,
-            Kind::DbParameterGroup => data::inspect_parameter_group(ctx, id).await,
-            Kind::Database => data::inspect_database(ctx, id).await,
-            Kind::DbSecretEndpoint => data::inspect_secret_endpoint(ctx).await,
             Kind::Cluster => compute::inspect_cluster(ctx, id).await,
             Kind::TaskDefinition => compute::inspect_task_definition(ctx, id).await,
             Kind::Service => compute::inspect_service(ctx, id).await,
@@ -352,11 +330,6 @@ impl Kind {
             Kind::SecurityGroup(k) => network::apply_sg(ctx, id, k, found).await,
             Kind::DefaultSecurityGroup => network::apply_default_sg(ctx, id).await,
             Kind::Stream => data::apply_stream(ctx, id, found).await,
-            Kind::DbSecret => data::apply_secret(ctx, id, found).await,
-            Kind::DbSubnetGroup => data::apply_subnet_group(ctx, id, found).await,
-            Kind::DbParameterGroup => data::apply_parameter_group(ctx, id, found).await,
-            Kind::Database => data::apply_database(ctx, id, found).await,
-            Kind::DbSecretEndpoint => data::apply_secret_endpoint(ctx).await,
             Kind::Cluster => compute::apply_cluster(ctx, id, found).await,
             Kind::TaskDefinition => compute::apply_task_definition(ctx, id, found).await,
             Kind::Service => compute::apply_service(ctx, id, found).await,
@@ -382,11 +355,6 @@ impl Kind {
             // deleted with its VPC
             Kind::DefaultSecurityGroup => Ok(None),
             Kind::Stream => data::delete_stream(ctx, id).await,
-            Kind::DbSecret => data::delete_secret(ctx, id).await,
-            Kind::DbSubnetGroup => data::delete_subnet_group(ctx, id).await,
-            Kind::DbParameterGroup => data::delete_parameter_group(ctx, id).await,
-            Kind::Database => data::delete_database(ctx, id).await,
-            Kind::DbSecretEndpoint => Ok(None),
             Kind::Cluster => compute::delete_cluster(ctx, id).await,
             Kind::TaskDefinition => compute::delete_task_definition(ctx, id).await,
             Kind::Service => compute::delete_service(ctx, id).await,
@@ -409,7 +377,7 @@ mod tests {
         let edges = nodes.iter().map(|n| (n.id.clone(), n.deps.clone())).collect();
         let order = check_acyclic(&edges).unwrap();
         assert_eq!(order.len(), nodes.len());
-        for id in ["data-key", "vpc", "nat-gateway-1", "database", "service", "api-stage", "vpc-flow-log"] {
+        for id in ["data-key", "vpc", "nat-gateway-1", "db", "db-master-secret", "service", "api-stage", "vpc-flow-log"] {
             assert!(order.iter().any(|o| o == id), "{id} missing");
         }
         let ids: std::collections::BTreeSet<_> = nodes.iter().map(|n| &n.id).collect();

@@ -13,8 +13,6 @@ use crate::model::ecs::{Cluster, Container, EnvVar, Service, TaskDefinition};
 use crate::model::iam::Role;
 use crate::model::kinesis::Stream;
 use crate::model::logs::LogGroup;
-use crate::model::rds::{DbInstance, Parameter, ParameterGroup, SubnetGroup};
-use crate::model::secrets::Secret;
 use crate::model::{Meta, Observed, SourceRef, State};
 use crate::provision::names;
 use crate::provision::nodes::{LogPurpose, RoleKind, SgKind};
@@ -22,9 +20,6 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 pub use crate::components::DESIRED_ACCOUNT;
-
-/// Stands for the username provision generates (`u` + 11 random characters).
-pub const GENERATED_USERNAME: &str = "generated-at-provision";
 
 struct B<'a> {
     stack: &'a Stack,
@@ -139,9 +134,8 @@ pub fn desired(stack: &Stack) -> State {
     }
     let rule = |protocol: &str, port: Option<i32>, peer: String| Rule { protocol: protocol.into(), from_port: port, to_port: port, peer };
     let app = s.ecs.container_port as i32;
-    let db = s.database.port as i32;
-    let mut db_ingress = vec![rule("tcp", Some(db), "sg:sg-ecs-tasks-sg".into())];
-    db_ingress.extend(s.database.allowed_cidrs.iter().map(|c| rule("tcp", Some(db), format!("cidr:{c}"))));
+    let db = crate::components::database::legacy_sg_port(stack) as i32;
+    let db_ingress = vec![rule("tcp", Some(db), "sg:sg-ecs-tasks-sg".into())];
     for (logical, group_name, ingress, egress) in [
         ("default-sg", "default".to_string(), vec![], vec![]),
         (
@@ -202,66 +196,10 @@ pub fn desired(stack: &Stack) -> State {
         retention_hours: Observed::Known(s.kinesis.retention_hours as i32),
         open_shards: Observed::Known(s.kinesis.shard_count as i32),
     });
-    let secret = names::secret(stack);
-    st.secrets.secrets.insert(Secret {
-        meta: b.meta("secretsmanager:secret", "db-credentials", &secret, b.arn("secretsmanager", &format!("secret:{secret}")), &secret),
-        kms_key_id: Some(key.clone()),
-        rotation_enabled: false,
-        rotation_interval_days: None,
-        last_rotated: None,
-        // about to be created: as fresh as a secret can be
-        created: time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).ok(),
-        deleted: false,
-    });
-    let d = &s.database;
-    let pg = names::parameter_group(stack);
-    st.rds.parameter_groups.insert(ParameterGroup {
-        meta: b.meta("rds:parameter-group", "db-parameter-group", &pg, b.arn("rds", &format!("pg:{pg}")), &pg),
-        family: Observed::Known(names::parameter_family(stack)),
-        scope: "instance".into(),
-        tls_parameters: Observed::Known(
-            [(
-                crate::semantics::db_tls::FORCE_SSL.to_string(),
-                Parameter { value: Some(if d.force_ssl { "1" } else { "0" }.into()), source: Some("user".into()) },
-            )]
-            .into_iter()
-            .collect(),
-        ),
-    });
-    let private: Vec<String> = (0..n.az_count).map(|i| format!("subnet-{}", crate::provision::nodes::private_subnet_id(i))).collect();
-    let sng = names::db_subnet_group(stack);
-    st.rds.subnet_groups.insert(SubnetGroup {
-        meta: b.meta("rds:subnet-group", "db-subnet-group", &sng, b.arn("rds", &format!("subgrp:{sng}")), &sng),
-        vpc_id: "vpc-vpc".into(),
-        subnet_ids: private.clone(),
-    });
-    let dbid = names::db_instance(stack);
-    st.rds.instances.insert(DbInstance {
-        meta: b.meta("rds:db-instance", "database", &dbid, b.arn("rds", &format!("db:{dbid}")), &dbid),
-        engine: d.engine.as_str().into(),
-        engine_version: d.engine_version.clone(),
-        instance_class: d.instance_class.clone(),
-        status: "available".into(),
-        storage_encrypted: Observed::Known(true),
-        kms_key_id: Some(key.clone()),
-        publicly_accessible: Observed::Known(false),
-        backup_retention_days: Observed::Known(d.backup_retention_days as i32),
-        backup_window: Some(d.backup_window.clone()),
-        log_exports: d.log_exports.clone(),
-        multi_az: Observed::Known(d.multi_az),
-        deletion_protection: Observed::Known(d.deletion_protection),
-        // generated at provision time, never a reserved name, when the stack does not set one
-        master_username: Some(d.master_username.clone().unwrap_or_else(|| GENERATED_USERNAME.to_string())),
-        availability_zone: Observed::Unknown("not declared: RDS chooses the Availability Zone".into()),
-        subnet_group: Some(sng.clone()),
-        subnet_ids: private.clone(),
-        vpc_id: Some("vpc-vpc".into()),
-        security_groups: vec!["sg-db-sg".into()],
-        parameter_groups: vec![pg],
-        cluster_id: None,
-    });
 
-    // ECS
+    let private: Vec<String> = (0..n.az_count).map(|i| format!("subnet-{}", crate::provision::nodes::private_subnet_id(i))).collect();
+    // ECS (TRANSITIONAL: reads the first database's master secret)
+    let db_secret = crate::components::database::legacy_service_database(stack).map(|db| crate::components::database::desired_secret_arn(stack, &db));
     let cluster = names::cluster(stack);
     let cluster_arn = b.arn("ecs", &format!("cluster/{cluster}"));
     st.ecs.clusters.insert(Cluster {
@@ -289,11 +227,10 @@ pub fn desired(stack: &Stack) -> State {
             readonly_root_filesystem: Some(s.ecs.readonly_root_filesystem),
             log_driver: Some("awslogs".into()),
             log_group: Some(names::log_group(stack, LogPurpose::Ecs)),
-            environment: vec![
-                env("STREAM_NAME", &stream),
-                env("DB_SECRET_ARN", &b.arn("secretsmanager", &format!("secret:{secret}"))),
-                env("AWS_REGION", &b.region),
-            ] as Vec<EnvVar>,
+            environment: std::iter::once(env("STREAM_NAME", &stream))
+                .chain(db_secret.as_deref().map(|arn| env("DB_SECRET_ARN", arn)))
+                .chain(std::iter::once(env("AWS_REGION", &b.region)))
+                .collect::<Vec<EnvVar>>(),
             secret_names: vec![],
         }],
     });
@@ -362,7 +299,7 @@ pub fn desired(stack: &Stack) -> State {
         partition: "aws".into(),
         stream: Some(b.arn("kinesis", &format!("stream/{stream}"))),
         key: Some(key.clone()),
-        secret: Some(b.arn("secretsmanager", &format!("secret:{secret}"))),
+        secret: db_secret.clone(),
         flow_group: Some(b.arn("logs", &format!("log-group:{}", names::log_group(stack, LogPurpose::FlowLogs)))),
     };
     let mut roles = vec![("ecs-execution-role", RoleKind::EcsExecution), ("ecs-task-role", RoleKind::EcsTask)];
