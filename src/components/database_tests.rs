@@ -53,7 +53,7 @@ fn every_setting_aws_rejects_is_a_file_line_error() {
             "t.toml:13: databases.main.log_exports[0] \"audit\" is not a PostgreSQL log type (valid: postgresql, upgrade, iam-db-auth-error)",
         ),
         ("instance_class = \"t3.micro\"", "t.toml:13: databases.main.instance_class is not an RDS instance class such as db.t3.micro (got \"t3.micro\")"),
-        ("storage_type = \"io1\"", "t.toml:13: databases.main.allocated_storage_gb must be between 100 and 65536 for io1 (got 20)"),
+        ("storage_type = \"io1\"", "t.toml:10: databases.main.allocated_storage_gb must be between 100 and 65536 for io1 (got 20)"),
         ("allocated_storage_gb = 10", "t.toml:13: databases.main.allocated_storage_gb must be between 20 and 65536 for gp3 (got 10)"),
     ];
     for (line, want) in cases {
@@ -101,7 +101,10 @@ fn references_are_checked() {
     );
     assert_eq!(
         errors("[databases.main]\nkey = \"nope\"\nsecrets_key = \"secrets-key\"\n"),
-        vec!["t.toml:11: databases.main.key names \"nope\", which the stack file does not declare (expected a key)"]
+        vec![
+            "t.toml:4: keys.db-key is not used by any component: remove it, or name it in a component's `key`",
+            "t.toml:11: databases.main.key names \"nope\", which the stack file does not declare (expected a key)"
+        ]
     );
     assert_eq!(
         errors("[databases.main]\nkey = \"db-key\"\nsecrets_key = \"secrets-key\"\nsecurity_group = \"db-key\"\n"),
