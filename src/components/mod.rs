@@ -15,6 +15,7 @@
 //! methods, so a kind that lacks a part does not compile, and `registry_tests` fails when a
 //! registered kind's parts come back empty for its blueprint examples.
 
+pub mod database;
 pub mod key;
 pub mod log_group;
 pub mod network;
@@ -335,16 +336,17 @@ registry! {
     many keys: key::Key,
     one network: network::Network,
     many security_groups: security_group::SecurityGroup,
+    many databases: database::Database,
 }
 
-/// TRANSITIONAL: the singular legacy sections (kinesis, database, ecs, api)
+/// TRANSITIONAL: the singular legacy sections (kinesis, ecs, api)
 /// encrypt with the key `data-key` without naming it; each is removed here when it becomes a
 /// component that names its key.
 pub fn legacy_key_uses(stack: &Stack, key: &str) -> crate::vocab::policy::KeyUses {
     let mut uses = crate::vocab::policy::KeyUses::default();
     if key == "data-key" {
         uses.logs = true;
-        uses.services.extend(["kinesis", "rds", "secretsmanager"].map(String::from));
+        uses.services.extend(["kinesis"].map(String::from));
     }
     let _ = stack;
     uses
@@ -375,6 +377,7 @@ pub const DRIFT: &[(&[&str], fn(&mut Drift, &State, &State))] = &[
     (&["iam:role", "iam:policy"], role::drift),
     (&["ec2:vpc", "ec2:subnet", "ec2:internet-gateway", "ec2:nat-gateway", "ec2:route-table", "ec2:flow-log"], network::drift),
     (&["ec2:security-group"], security_group::drift),
+    (&["rds:db-instance", "rds:db-cluster", "rds:subnet-group", "rds:parameter-group", "secretsmanager:secret"], database::drift),
     (crate::drift::LEGACY_TYPES, crate::drift::legacy),
 ];
 
