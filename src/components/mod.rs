@@ -15,6 +15,9 @@
 //! methods, so a kind that lacks a part does not compile, and `registry_tests` fails when a
 //! registered kind's parts come back empty for its blueprint examples.
 
+pub mod bucket;
+pub mod cache;
+pub mod file_system;
 pub mod key;
 pub mod log_group;
 pub mod role;
@@ -325,6 +328,9 @@ macro_rules! registry {
 
 registry! {
     keys: key::Key,
+    caches: cache::Cache,
+    file_systems: file_system::FileSystem,
+    buckets: bucket::Bucket,
 }
 
 /// TRANSITIONAL: the singular legacy sections (network flow logs, kinesis, database, ecs, api)
@@ -361,6 +367,9 @@ pub fn outputs(stack: &Stack) -> Vec<Output> {
 /// every type a desired State holds is listed here).
 pub const DRIFT: &[(&[&str], fn(&mut Drift, &State, &State))] = &[
     (&["kms:key"], key::drift),
+    (&["elasticache:replication-group"], cache::drift),
+    (&["efs:file-system"], file_system::drift),
+    (&["s3:bucket"], bucket::drift),
     (&["logs:log-group"], log_group::drift),
     (&["iam:role", "iam:policy"], role::drift),
     (crate::drift::LEGACY_TYPES, crate::drift::legacy),

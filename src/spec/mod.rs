@@ -73,6 +73,15 @@ pub struct Spec {
     /// Customer-managed KMS keys: `[keys.<id>]`.
     #[serde(default)]
     pub keys: BTreeMap<String, crate::components::key::Key>,
+    /// ElastiCache Redis/Valkey replication groups: `[caches.<id>]`.
+    #[serde(default)]
+    pub caches: BTreeMap<String, crate::components::cache::Cache>,
+    /// EFS file systems: `[file_systems.<id>]`.
+    #[serde(default)]
+    pub file_systems: BTreeMap<String, crate::components::file_system::FileSystem>,
+    /// S3 buckets (for logs): `[buckets.<id>]`.
+    #[serde(default)]
+    pub buckets: BTreeMap<String, crate::components::bucket::Bucket>,
     #[serde(default)]
     pub network: Network,
     #[serde(default)]
