@@ -784,10 +784,18 @@ mod tests {
                 "caches.sessions.security_group is required: name the security group of the nodes (`security_group = \"<sg id>\"`)".to_string(),
             ]
         );
-        let long = stack_with("[caches.a-very-long-cache-name-xx]\nkey = \"data-key\"\nsecurity_group = \"cache-sg\"\n");
-        let i = long.instances().into_iter().find(|i| i.id == "a-very-long-cache-name-xx").unwrap();
-        let msgs: Vec<String> = long.spec.caches["a-very-long-cache-name-xx"].validate(&long.cx(&i)).into_iter().map(|p| p.message).collect();
-        assert_eq!(msgs, vec!["caches.a-very-long-cache-name-xx makes the replication group id \"tapaudit-t-a-very-long-cache-name-xx\" (41 characters); ElastiCache allows 40: shorten the logical id".to_string()]);
+        // the longest prefix (23 characters) and logical id (24) make 48
+        let mut long = stack_with("[caches.a-very-long-cache-name-x]\nkey = \"data-key\"\nsecurity_group = \"cache-sg\"\n");
+        long.id.project = "longproject12345".into();
+        long.id.name = "stack1".into();
+        let msgs: Vec<String> = long.spec.caches["a-very-long-cache-name-x"].validate(&cx_of(&long, "a-very-long-cache-name-x")).into_iter().map(|p| p.message).collect();
+        assert_eq!(
+            msgs,
+            vec![
+                "caches.a-very-long-cache-name-x makes the replication group id \"longproject12345-stack1-a-very-long-cache-name-x\" (48 characters); ElastiCache allows 40: shorten the logical id"
+                    .to_string()
+            ]
+        );
     }
 
     #[test]
