@@ -271,7 +271,7 @@ pub fn desired(stack: &Stack) -> State {
     });
     let family = names::task_family(stack);
     let td_arn = b.arn("ecs", &format!("task-definition/{family}"));
-    let env = |name: &str, value: &str| crate::collect::env_var(name, value);
+    let env = |name: &str, value: &str| crate::semantics::secret_values::env_var(name, value);
     st.ecs.task_definitions.insert(TaskDefinition {
         meta: b.meta("ecs:task-definition", "task-definition", &family, td_arn.clone(), &family),
         family: family.clone(),
