@@ -112,7 +112,11 @@ fn a_file_system_key_that_is_a_bucket() {
 
 #[test]
 fn logical_ids_are_unique_across_kinds() {
-    let (code, lines, path) = validate("[buckets.shared]\n\n[file_systems.shared]\nkey = \"data-key\"\nsecurity_group = \"data-key\"\n");
-    assert_eq!(code, 2);
-    assert!(lines.iter().any(|l| l.starts_with(&format!("{path}:8: file_systems.shared reuses the logical id \"shared\" of buckets.shared"))), "{lines:?}");
+    assert_rejected(
+        "[buckets.shared]\n\n[file_systems.shared]\nkey = \"data-key\"\nsecurity_group = \"data-key\"\n",
+        &[
+            "{f}:6: buckets.shared reuses the logical id \"shared\" of file_systems.shared: logical ids are unique across the stack file",
+            "{f}:10: file_systems.shared.security_group names \"data-key\", which is a key (keys.data-key), not a security group",
+        ],
+    );
 }
