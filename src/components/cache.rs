@@ -69,10 +69,9 @@ impl Default for Cache {
 /// ElastiCache replication group ids: at most 40 characters.
 const MAX_GROUP_ID: usize = 40;
 
-/// The private subnets' node ids of `[network]` (N = 1..az_count).
-/// TODO(network port): use `components::network::private_subnets` once it is on main.
+/// The private subnets' node ids of `[network]` (`private-subnet-N`, N = 1..az_count).
 pub fn private_subnets(cx: &Cx) -> Vec<String> {
-    (1..=cx.stack.spec.network.az_count).map(|n| format!("private-subnet-{n}")).collect()
+    super::network::private_subnets(cx.stack)
 }
 
 /// `hh:mm-hh:mm` → minutes of the day of both ends.
