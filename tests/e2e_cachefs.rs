@@ -55,7 +55,6 @@ fn drift_of<'a>(report: &'a Value, logical: &str) -> Vec<&'a Value> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs the [security_groups.*] kind and S3 path-style addressing on main (merged at the lead's integration)"]
 async fn cache_file_system_and_bucket_round_trip() {
     let emu = Emulator::start();
     let tmp = tempfile::tempdir().unwrap();

@@ -241,6 +241,8 @@ impl Component for Cache {
             multi_az: Observed::Known(enabled(self.multi_az).into()),
             snapshot_retention_days: Observed::Known(self.snapshot_retention_days as i32),
             member_clusters: (1..=self.nodes).map(|i| format!("{name}-{i:03}")).collect(),
+            security_groups: Observed::Known(vec![desired_ids::security_group(&self.security_group)]),
+            cache_subnet_group: Observed::Known(format!("{name}-subnet-group")),
             node_groups: vec![NodeGroup { id: "0001".into(), members }],
         });
     }
@@ -787,7 +789,8 @@ mod tests {
         let mut long = stack_with("[caches.a-very-long-cache-name-x]\nkey = \"data-key\"\nsecurity_group = \"cache-sg\"\n");
         long.id.project = "longproject12345".into();
         long.id.name = "stack1".into();
-        let msgs: Vec<String> = long.spec.caches["a-very-long-cache-name-x"].validate(&cx_of(&long, "a-very-long-cache-name-x")).into_iter().map(|p| p.message).collect();
+        let msgs: Vec<String> =
+            long.spec.caches["a-very-long-cache-name-x"].validate(&cx_of(&long, "a-very-long-cache-name-x")).into_iter().map(|p| p.message).collect();
         assert_eq!(
             msgs,
             vec![

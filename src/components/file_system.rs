@@ -8,7 +8,7 @@
 
 use super::{desired_ids, Component, Cx, Kind, Output, Problem, Reference};
 use crate::error::{Error, Result, SdkResultExt};
-use crate::model::efs::{FileSystem as Model, MountTarget};
+use crate::model::efs::{AccessPoint, FileSystem as Model, MountTarget, PosixUser as ModelPosixUser};
 use crate::model::{Observed, State};
 use crate::provision::{attrs, diff, tag_changes, wait_for, Attrs, Change, Ctx, Found, Node};
 use crate::vocab::policy;
@@ -177,7 +177,33 @@ impl Component for FileSystem {
             kms_key_id: Some(desired_ids::key_arn(&cx.region(), &self.key)),
             backup_policy: Observed::Known(if self.backups { "ENABLED" } else { "DISABLED" }.into()),
             policy: Observed::Known(Some(file_system_policy("aws", super::DESIRED_ACCOUNT, &fs_arn, &ap_arn))),
-            mount_targets: Observed::Known(super::cache::private_subnets(cx).iter().map(|s| MountTarget { subnet_id: desired_ids::subnet(s) }).collect()),
+            mount_targets: Observed::Known(
+                super::cache::private_subnets(cx)
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| MountTarget {
+                        id: mount_target_id(cx.id, i + 1),
+                        subnet_id: desired_ids::subnet(s),
+                        vpc_id: Some(desired_ids::VPC.to_string()),
+                        availability_zone: None,
+                        security_groups: Observed::Known(vec![desired_ids::security_group(&self.security_group)]),
+                    })
+                    .collect(),
+            ),
+            access_points: Observed::Known(vec![AccessPoint {
+                id: format!("{}-access-point", cx.id),
+                arn: ap_arn.clone(),
+                name: Some(format!("{name}-access-point")),
+                tags: cx
+                    .meta("efs:access-point", &format!("{}-access-point", cx.id), "", String::new(), &format!("{name}-access-point"), "")
+                    .tags
+                    .known()
+                    .cloned()
+                    .unwrap_or_default(),
+                root_directory: Observed::Known(self.root_directory.clone()),
+                posix_user: Some(ModelPosixUser { uid: i64::from(self.uid), gid: i64::from(self.gid), secondary_gids: vec![] }),
+            }]),
+            transition_to_ia: Observed::Known(Some(ia_rule(self.transition_to_ia_days).as_str().to_string())),
         });
     }
 
@@ -233,6 +259,8 @@ pub fn drift(d: &mut crate::drift::Drift, desired: &State, live: &State) {
             (Ok(_), None) => {}
             (Err(e), _) => d.unknown(&g.meta, "policy", &s, e),
         }
+        let s = d.setting(&w.meta, "transition_to_ia_days");
+        d.observed(&g.meta, "transition_to_ia", &s, json!(w.transition_to_ia.known()), &g.transition_to_ia);
         let s = d.setting(&w.meta, "security_group");
         match (g.mount_targets.get(), w.mount_targets.known()) {
             (Ok(got), Some(want)) => {
@@ -728,7 +756,9 @@ mod tests {
         let found = drift_of(|f| {
             f.backup_policy = Observed::Known("DISABLED".into());
             f.policy = Observed::Known(None);
-            f.mount_targets = Observed::Known(vec![MountTarget { subnet_id: "subnet-private-subnet-1".into() }]);
+            if let Observed::Known(m) = &mut f.mount_targets {
+                m.pop();
+            }
         });
         let msgs: Vec<&str> = found.iter().map(|(m, _)| m.as_str()).collect();
         assert_eq!(found.len(), 3, "{msgs:?}");
