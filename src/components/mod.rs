@@ -16,6 +16,9 @@
 //! registered kind's parts come back empty for its blueprint examples.
 
 pub mod database;
+pub mod bucket;
+pub mod cache;
+pub mod file_system;
 pub mod key;
 pub mod log_group;
 pub mod network;
@@ -337,6 +340,9 @@ registry! {
     one network: network::Network,
     many security_groups: security_group::SecurityGroup,
     many databases: database::Database,
+    many caches: cache::Cache,
+    many file_systems: file_system::FileSystem,
+    many buckets: bucket::Bucket,
 }
 
 /// TRANSITIONAL: the singular legacy sections (kinesis, ecs, api)
@@ -373,6 +379,9 @@ pub fn outputs(stack: &Stack) -> Vec<Output> {
 /// every type a desired State holds is listed here).
 pub const DRIFT: &[(&[&str], fn(&mut Drift, &State, &State))] = &[
     (&["kms:key"], key::drift),
+    (&["elasticache:replication-group"], cache::drift),
+    (&["efs:file-system"], file_system::drift),
+    (&["s3:bucket"], bucket::drift),
     (&["logs:log-group"], log_group::drift),
     (&["iam:role", "iam:policy"], role::drift),
     (&["ec2:vpc", "ec2:subnet", "ec2:internet-gateway", "ec2:nat-gateway", "ec2:route-table", "ec2:flow-log"], network::drift),

@@ -78,6 +78,15 @@ pub struct Spec {
     /// Databases: `[databases.<id>]` (an RDS PostgreSQL instance or an Aurora Serverless v2 cluster).
     #[serde(default)]
     pub databases: BTreeMap<String, crate::components::database::Database>,
+    /// ElastiCache Redis/Valkey replication groups: `[caches.<id>]`.
+    #[serde(default)]
+    pub caches: BTreeMap<String, crate::components::cache::Cache>,
+    /// EFS file systems: `[file_systems.<id>]`.
+    #[serde(default)]
+    pub file_systems: BTreeMap<String, crate::components::file_system::FileSystem>,
+    /// S3 buckets (for logs): `[buckets.<id>]`.
+    #[serde(default)]
+    pub buckets: BTreeMap<String, crate::components::bucket::Bucket>,
     /// The stack's VPC: `[network]`.
     #[serde(default)]
     pub network: crate::components::network::Network,
