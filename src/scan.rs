@@ -533,6 +533,19 @@ mod registry_tests {
         assert!(stacks > 0);
     }
 
+    /// Drift resolves by the registry's resource types: a type it names that no collection
+    /// holds would never be compared.
+    #[test]
+    fn drift_names_only_resource_types_of_the_registry() {
+        let mut types = Vec::new();
+        State::default().collections(&mut |_, e, _| types.push(e.resource_type));
+        for (kinds, _) in crate::components::DRIFT {
+            for t in *kinds {
+                assert!(types.contains(t), "components::DRIFT compares {t}, which no collection of the registry holds ({types:?})");
+            }
+        }
+    }
+
     /// Scoping a snapshot to its own stack keeps what a stack-scoped collection keeps; to
     /// another stack, only what is untagged or kept as part of something.
     #[test]
