@@ -571,3 +571,34 @@ mod registry_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod layer_tests {
+    //! Collector → controls across the layers (collect and controls do not import each other).
+    use crate::finding::Status;
+    use crate::model::State;
+    use aws_sdk_kms::operation::list_aliases::ListAliasesOutput;
+    use aws_sdk_kms::operation::list_keys::ListKeysOutput;
+    use aws_sdk_kms::types::KeyListEntry;
+    use aws_sdk_kms::Client;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+    #[tokio::test]
+    async fn a_key_the_collector_cannot_describe_is_an_error_for_its_controls() {
+        let list =
+            mock!(Client::list_keys).then_output(|| ListKeysOutput::builder().keys(KeyListEntry::builder().key_id("k1").build()).truncated(false).build());
+        let aliases = mock!(Client::list_aliases).then_output(|| ListAliasesOutput::builder().build());
+        let denied = mock!(Client::describe_key).then_error(|| {
+            aws_sdk_kms::operation::describe_key::DescribeKeyError::generic(
+                aws_smithy_types::error::ErrorMetadata::builder().code("AccessDeniedException").build(),
+            )
+        });
+        let kms = mock_client!(aws_sdk_kms, RuleMode::MatchAny, &[&list, &aliases, &denied]);
+        let c = crate::collect::testing::ctx(|cl| cl.kms = kms);
+        let state = State { kms: crate::collect::kms::collect(&c).await, ..Default::default() };
+        assert_eq!(state.kms.keys.len(), 1, "the listed key is kept");
+        for id in ["kms-key-rotation-enabled", "kms-key-not-pending-deletion", "kms-key-policy-no-wildcard-principal"] {
+            assert_eq!(crate::controls::testing::eval(id, &state), vec![Status::Error], "{id}");
+        }
+    }
+}
