@@ -149,14 +149,28 @@ fn locate(findings: &mut [Finding], stack: &Stack, cat: &Catalogue) {
     for f in findings.iter_mut().filter(|f| f.location.is_none()) {
         let declared = f.resource.logical_id.as_deref().and_then(|l| tables.get(l)).filter(|p| !p.is_empty()).cloned();
         let setting = cat.controls.get(&f.control_id).and_then(|c| c.setting.clone());
-        // the control's setting (`database.backup_retention_days`) inside the declaring table
-        let path = match (declared, setting) {
-            (Some(table), Some(s)) => Some(format!("{table}.{}", s.split_once('.').map(|(_, leaf)| leaf).unwrap_or(&s))),
-            (d, _) => d,
-        };
-        let line = path.map(|p| stack.line_of(&p)).unwrap_or(1);
+        let line = finding_path(stack, declared, setting).map(|p| stack.line_of(&p)).unwrap_or(1);
         f.location = Some(SourceRef { path: stack.source.path.clone(), line });
     }
+}
+
+/// The stack-file path a finding points at: the control's setting inside the table that
+/// declared the resource when the file sets it there (`keys.data-key` and `kms.rotation` →
+/// `keys.data-key.rotation`); else the setting itself when it lies in the declaring section
+/// (`db-sg`, declared at `database.port`, judged by `database.allowed_cidrs`); else the
+/// declaring path.
+fn finding_path(stack: &Stack, declared: Option<String>, setting: Option<String>) -> Option<String> {
+    let (Some(table), Some(setting)) = (&declared, &setting) else { return declared };
+    let leaf = setting.split_once('.').map(|(_, leaf)| leaf).unwrap_or(setting);
+    let inside = format!("{table}.{leaf}");
+    if stack.line_of(&inside) != stack.line_of(table) {
+        return Some(inside);
+    }
+    let section = |p: &str| p.split('.').next().unwrap_or(p).to_string();
+    if section(setting) == section(table) {
+        return Some(setting.clone());
+    }
+    declared
 }
 
 /// `scan --stack X --desired`: the catalogue over the stack file's desired State, no AWS.
@@ -600,5 +614,34 @@ mod layer_tests {
         for id in ["kms-key-rotation-enabled", "kms-key-not-pending-deletion", "kms-key-policy-no-wildcard-principal"] {
             assert_eq!(crate::controls::testing::eval(id, &state), vec![Status::Error], "{id}");
         }
+    }
+}
+
+#[cfg(test)]
+mod locate_tests {
+    use super::finding_path;
+
+    fn dev() -> crate::spec::Stack {
+        crate::spec::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("stacks/dev.toml")).unwrap()
+    }
+
+    fn path(declared: &str, setting: &str) -> Option<String> {
+        finding_path(&dev(), Some(declared.into()), Some(setting.into()))
+    }
+
+    #[test]
+    fn a_finding_points_at_its_setting_inside_the_declaring_table_or_section() {
+        // a component's table sets it
+        assert_eq!(path("keys.data-key", "kms.rotation").as_deref(), Some("keys.data-key.rotation"));
+        // a component's table leaves it at its default: the table
+        assert_eq!(path("keys.data-key", "kms.no_such_setting").as_deref(), Some("keys.data-key"));
+        // a resource declared by one key of a section, judged by another key of it
+        assert_eq!(path("database.port", "database.allowed_cidrs").as_deref(), Some("database.allowed_cidrs"));
+        let s = dev();
+        let line = s.line_of("database.allowed_cidrs");
+        assert!(s.source.text().lines().nth(line - 1).unwrap().starts_with("allowed_cidrs"));
+        // no setting: where it was declared
+        assert_eq!(finding_path(&s, Some("network.cidr".into()), None).as_deref(), Some("network.cidr"));
+        assert_eq!(finding_path(&s, None, Some("kms.rotation".into())), None);
     }
 }
