@@ -26,7 +26,10 @@ use std::collections::BTreeMap;
 /// `fixtures/snapshot-shape/v<N>.txt`.
 /// 2: strict (no field or section may be missing), records what was collected and the
 /// collection errors of the run; KMS records out-of-scope keys and every alias.
-pub const SNAPSHOT_VERSION: u32 = 2;
+/// 3: Aurora members' roles, Serverless v2 scaling and RDS-managed master secrets; secrets'
+/// owner and schedule; replication groups' member network; EFS access points, mount-target
+/// security groups and lifecycle.
+pub const SNAPSHOT_VERSION: u32 = 3;
 
 /// A value read from AWS, or the reason it could not be read. Never defaulted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
