@@ -149,14 +149,28 @@ fn locate(findings: &mut [Finding], stack: &Stack, cat: &Catalogue) {
     for f in findings.iter_mut().filter(|f| f.location.is_none()) {
         let declared = f.resource.logical_id.as_deref().and_then(|l| tables.get(l)).filter(|p| !p.is_empty()).cloned();
         let setting = cat.controls.get(&f.control_id).and_then(|c| c.setting.clone());
-        // the control's setting (`database.backup_retention_days`) inside the declaring table
-        let path = match (declared, setting) {
-            (Some(table), Some(s)) => Some(format!("{table}.{}", s.split_once('.').map(|(_, leaf)| leaf).unwrap_or(&s))),
-            (d, _) => d,
-        };
-        let line = path.map(|p| stack.line_of(&p)).unwrap_or(1);
+        let line = finding_path(stack, declared, setting).map(|p| stack.line_of(&p)).unwrap_or(1);
         f.location = Some(SourceRef { path: stack.source.path.clone(), line });
     }
+}
+
+/// The stack-file path a finding points at: the control's setting inside the table that
+/// declared the resource when the file sets it there (`keys.data-key` and `kms.rotation` →
+/// `keys.data-key.rotation`); else the setting itself when it lies in the declaring section
+/// (`db-sg`, declared at `database.port`, judged by `database.allowed_cidrs`); else the
+/// declaring path.
+fn finding_path(stack: &Stack, declared: Option<String>, setting: Option<String>) -> Option<String> {
+    let (Some(table), Some(setting)) = (&declared, &setting) else { return declared };
+    let leaf = setting.split_once('.').map(|(_, leaf)| leaf).unwrap_or(setting);
+    let inside = format!("{table}.{leaf}");
+    if stack.line_of(&inside) != stack.line_of(table) {
+        return Some(inside);
+    }
+    let section = |p: &str| p.split('.').next().unwrap_or(p).to_string();
+    if section(setting) == section(table) {
+        return Some(setting.clone());
+    }
+    declared
 }
 
 /// `scan --stack X --desired`: the catalogue over the stack file's desired State, no AWS.
@@ -533,6 +547,19 @@ mod registry_tests {
         assert!(stacks > 0);
     }
 
+    /// Drift resolves by the registry's resource types: a type it names that no collection
+    /// holds would never be compared.
+    #[test]
+    fn drift_names_only_resource_types_of_the_registry() {
+        let mut types = Vec::new();
+        State::default().collections(&mut |_, e, _| types.push(e.resource_type));
+        for (kinds, _) in crate::components::DRIFT {
+            for t in *kinds {
+                assert!(types.contains(t), "components::DRIFT compares {t}, which no collection of the registry holds ({types:?})");
+            }
+        }
+    }
+
     /// Scoping a snapshot to its own stack keeps what a stack-scoped collection keeps; to
     /// another stack, only what is untagged or kept as part of something.
     #[test]
@@ -556,5 +583,63 @@ mod registry_tests {
         for g in fixture.logs.log_groups.iter().filter(|g| g.meta.stack().is_some()) {
             assert!(other.logs.out_of_scope.contains(&g.meta.arn), "log group {} remembered as out of scope", g.meta.arn);
         }
+    }
+}
+
+#[cfg(test)]
+mod layer_tests {
+    //! Collector → controls across the layers (collect and controls do not import each other).
+    use crate::finding::Status;
+    use crate::model::State;
+    use aws_sdk_kms::operation::list_aliases::ListAliasesOutput;
+    use aws_sdk_kms::operation::list_keys::ListKeysOutput;
+    use aws_sdk_kms::types::KeyListEntry;
+    use aws_sdk_kms::Client;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+    #[tokio::test]
+    async fn a_key_the_collector_cannot_describe_is_an_error_for_its_controls() {
+        let list =
+            mock!(Client::list_keys).then_output(|| ListKeysOutput::builder().keys(KeyListEntry::builder().key_id("k1").build()).truncated(false).build());
+        let aliases = mock!(Client::list_aliases).then_output(|| ListAliasesOutput::builder().build());
+        let denied = mock!(Client::describe_key).then_error(|| {
+            aws_sdk_kms::operation::describe_key::DescribeKeyError::generic(
+                aws_smithy_types::error::ErrorMetadata::builder().code("AccessDeniedException").build(),
+            )
+        });
+        let kms = mock_client!(aws_sdk_kms, RuleMode::MatchAny, &[&list, &aliases, &denied]);
+        let c = crate::collect::testing::ctx(|cl| cl.kms = kms);
+        let state = State { kms: crate::collect::kms::collect(&c).await, ..Default::default() };
+        assert_eq!(state.kms.keys.len(), 1, "the listed key is kept");
+        for id in ["kms-key-rotation-enabled", "kms-key-not-pending-deletion", "kms-key-policy-no-wildcard-principal"] {
+            assert_eq!(crate::controls::testing::eval(id, &state), vec![Status::Error], "{id}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod locate_tests {
+    use super::finding_path;
+
+    fn dev() -> crate::spec::Stack {
+        crate::spec::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("stacks/dev.toml")).unwrap()
+    }
+
+    fn path(declared: &str, setting: &str) -> Option<String> {
+        finding_path(&dev(), Some(declared.into()), Some(setting.into()))
+    }
+
+    #[test]
+    fn a_finding_points_at_its_setting_inside_the_declaring_table_or_section() {
+        // a component's table sets it
+        assert_eq!(path("keys.data-key", "kms.rotation").as_deref(), Some("keys.data-key.rotation"));
+        // a component's table leaves it at its default: the table
+        assert_eq!(path("keys.data-key", "kms.no_such_setting").as_deref(), Some("keys.data-key"));
+        // a resource declared by one key of a section, judged by another key of it
+        assert_eq!(path("database.port", "database.allowed_cidrs").as_deref(), Some("database.allowed_cidrs"));
+        let s = dev();
+        // no setting: where it was declared
+        assert_eq!(finding_path(&s, Some("network.cidr".into()), None).as_deref(), Some("network.cidr"));
+        assert_eq!(finding_path(&s, None, Some("kms.rotation".into())), None);
     }
 }

@@ -11,7 +11,7 @@ mod elasticache;
 mod elbv2;
 mod iam;
 mod kinesis;
-mod kms;
+pub(crate) mod kms;
 mod logs;
 mod rds;
 mod secrets;

@@ -223,7 +223,8 @@ pub struct Snapshot {
 /// `Meta::resource_type` of its items and its stack-scoping rule:
 /// - `by_tag` — kept when tagged for the stack or untagged (add `, remembered in <field>` to
 ///   record what is left out by ARN in a set of the part);
-/// - `part_of("…")` — kept as part of in-scope resources whatever its tags (say of which);
+/// - `part_of("…")` — kept as part of in-scope resources whatever its tags (say of which); the
+///   collectors keep only those; scoping a snapshot keeps them all (it does not follow references);
 /// - `kept("…")` — deliberately kept (say why).
 ///
 /// Every other field of the part goes in `also { … }` (merged by union). A part field that is
