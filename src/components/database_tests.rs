@@ -4,7 +4,7 @@ use crate::finding::Status;
 use std::path::Path;
 
 /// TRANSITIONAL: `data-key` is the key of the legacy sections that every stack still builds.
-const HEAD: &str = "project = \"tapaudit\"\nstack = \"t\"\n\n[keys.db-key]\n\n[keys.secrets-key]\n\n[keys.data-key]\n\n";
+const HEAD: &str = "project = \"tapaudit\"\nstack = \"t\"\n\n[keys.db-key]\n\n[keys.secrets-key]\n\n[keys.data-key]\n\n[network]\nflow_logs_key = \"data-key\"\n\n";
 
 fn parse(body: &str) -> std::result::Result<super::super::Stack, Vec<String>> {
     let text = format!("{HEAD}{body}");
