@@ -14,6 +14,7 @@ mod kinesis;
 mod kms;
 mod logs;
 mod rds;
+mod s3;
 mod secrets;
 pub mod stats;
 
@@ -301,7 +302,7 @@ async fn timed<T>(rec: &Recorder, service: &str, fut: impl Future<Output = T>) -
 async fn collect_region(ctx: Arc<Ctx>, with_global: bool) -> State {
     let c = &*ctx;
     let r = &*ctx.rec;
-    let (kms, ec2, rds, kinesis, logs, secrets, ecs, apigw, elasticache, efs, elbv2, iam) = tokio::join!(
+    let (kms, ec2, rds, kinesis, logs, secrets, ecs, apigw, elasticache, efs, elbv2, iam, s3) = tokio::join!(
         timed(r, "kms", kms::collect(c)),
         timed(r, "ec2", ec2::collect(c)),
         timed(r, "rds", rds::collect(c)),
@@ -320,8 +321,9 @@ async fn collect_region(ctx: Arc<Ctx>, with_global: bool) -> State {
                 Default::default()
             }
         },
+        timed(r, "s3", s3::collect(c)),
     );
-    State { kms, ec2, rds, kinesis, logs, secrets, ecs, apigw, elasticache, efs, elbv2, iam }
+    State { kms, ec2, rds, kinesis, logs, secrets, ecs, apigw, elasticache, efs, elbv2, iam, s3 }
 }
 
 fn merge(into: &mut State, part: State) {
@@ -357,6 +359,7 @@ fn merge(into: &mut State, part: State) {
     into.elbv2.listeners.extend(part.elbv2.listeners);
     into.iam.roles.extend(part.iam.roles);
     into.iam.policies.extend(part.iam.policies);
+    into.s3.buckets.extend(part.s3.buckets);
 }
 
 /// Resources per type, for the report's statistics.
@@ -396,6 +399,7 @@ pub fn count_resources(s: &State) -> BTreeMap<String, usize> {
     add("elbv2:listener", s.elbv2.listeners.len());
     add("iam:role", s.iam.roles.len());
     add("iam:policy", s.iam.policies.len());
+    add("s3:bucket", s.s3.buckets.len());
     m
 }
 

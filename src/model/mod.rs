@@ -14,6 +14,7 @@ pub mod kinesis;
 pub mod kms;
 pub mod logs;
 pub mod rds;
+pub mod s3;
 pub mod secrets;
 
 use serde::{Deserialize, Serialize};
@@ -192,6 +193,7 @@ pub struct State {
     pub efs: efs::Efs,
     pub elbv2: elbv2::Elbv2,
     pub iam: iam::Iam,
+    pub s3: s3::S3,
 }
 
 /// A saved State (`--save-snapshot`): versioned, with where and when it was collected, which
@@ -215,7 +217,7 @@ pub struct Snapshot {
 }
 
 /// The services a State holds, by their section name in the State and in snapshots.
-pub const SERVICES: &[&str] = &["kms", "ec2", "rds", "kinesis", "logs", "secrets", "ecs", "apigw", "elasticache", "efs", "elbv2", "iam"];
+pub const SERVICES: &[&str] = &["kms", "ec2", "rds", "kinesis", "logs", "secrets", "ecs", "apigw", "elasticache", "efs", "elbv2", "iam", "s3"];
 
 #[cfg(test)]
 mod tests {
