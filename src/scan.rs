@@ -224,6 +224,8 @@ fn retain_stack(state: &mut State, stack: &str) {
         state.efs.file_systems,
         state.elbv2.load_balancers,
         state.elbv2.listeners,
+        state.elbv2.target_groups,
+        state.elbv2.certificates,
         state.iam.roles,
         state.s3.buckets
     );

@@ -357,6 +357,8 @@ fn merge(into: &mut State, part: State) {
     into.efs.file_systems.extend(part.efs.file_systems);
     into.elbv2.load_balancers.extend(part.elbv2.load_balancers);
     into.elbv2.listeners.extend(part.elbv2.listeners);
+    into.elbv2.target_groups.extend(part.elbv2.target_groups);
+    into.elbv2.certificates.extend(part.elbv2.certificates);
     into.iam.roles.extend(part.iam.roles);
     into.iam.policies.extend(part.iam.policies);
     into.s3.buckets.extend(part.s3.buckets);
@@ -397,6 +399,8 @@ pub fn count_resources(s: &State) -> BTreeMap<String, usize> {
     add("efs:file-system", s.efs.file_systems.len());
     add("elbv2:load-balancer", s.elbv2.load_balancers.len());
     add("elbv2:listener", s.elbv2.listeners.len());
+    add("elbv2:target-group", s.elbv2.target_groups.len());
+    add("acm:certificate", s.elbv2.certificates.len());
     add("iam:role", s.iam.roles.len());
     add("iam:policy", s.iam.policies.len());
     add("s3:bucket", s.s3.buckets.len());

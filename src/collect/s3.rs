@@ -1,6 +1,7 @@
 //! S3: the general purpose buckets of this region (ListBuckets is global; it is asked for this
 //! region's buckets, and each bucket's region is confirmed), their tags, and per bucket default
-//! encryption, public access block, policy, ownership controls, ACL, versioning and logging.
+//! encryption, public access block, policy, ownership controls, ACL and logging (not versioning:
+//! no control judges it).
 //!
 //! The "not configured" answers of the Get* calls have documented meanings (S3 API reference,
 //! the Errors sections of each page, https://docs.aws.amazon.com/AmazonS3/latest/API/):
@@ -81,13 +82,12 @@ async fn tags(ctx: &Ctx, name: &str) -> Observed<BTreeMap<String, String>> {
 async fn bucket(ctx: &Ctx, name: String, region: String, t: Observed<BTreeMap<String, String>>) -> Bucket {
     let s3 = &ctx.clients.s3;
     let n = name.as_str();
-    let (enc, pab, policy, ownership, acl, versioning, logging) = tokio::join!(
+    let (enc, pab, policy, ownership, acl, logging) = tokio::join!(
         ctx.call_opt("s3", "GetBucketEncryption", Some(n), &["ServerSideEncryptionConfigurationNotFoundError"], s3.get_bucket_encryption().bucket(n).send()),
         ctx.call_opt("s3", "GetPublicAccessBlock", Some(n), &["NoSuchPublicAccessBlockConfiguration"], s3.get_public_access_block().bucket(n).send()),
         ctx.call_opt("s3", "GetBucketPolicy", Some(n), &["NoSuchBucketPolicy"], s3.get_bucket_policy().bucket(n).send()),
         ctx.call_opt("s3", "GetBucketOwnershipControls", Some(n), &["OwnershipControlsNotFoundError"], s3.get_bucket_ownership_controls().bucket(n).send()),
         ctx.call("s3", "GetBucketAcl", Some(n), s3.get_bucket_acl().bucket(n).send()),
-        ctx.call("s3", "GetBucketVersioning", Some(n), s3.get_bucket_versioning().bucket(n).send()),
         ctx.call("s3", "GetBucketLogging", Some(n), s3.get_bucket_logging().bucket(n).send()),
     );
     let arn = format!("arn:{}:s3:::{name}", ctx.partition);
@@ -142,9 +142,6 @@ async fn bucket(ctx: &Ctx, name: String, region: String, t: Observed<BTreeMap<St
         acl_grants: acl
             .and_then(|a| a.grants().iter().map(acl_grant).collect::<Result<Vec<_>, _>>().map_err(|e| format!("s3:GetBucketAcl for {n} returned {e}")))
             .into(),
-        // "If the bucket has never had versioning enabled, Amazon S3 returns no Status"
-        // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketVersioning.html)
-        versioning: versioning.map(|v| v.status().map(|s| s.as_str().to_string())).into(),
         // no LoggingEnabled element: logging is off
         // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLogging.html)
         logging: logging

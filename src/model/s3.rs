@@ -1,5 +1,7 @@
 //! S3 general purpose buckets of the scanned regions: default encryption, public access block,
-//! bucket policy, object ownership and ACL, versioning, server access logging.
+//! bucket policy, object ownership and ACL, server access logging. Versioning is not read: no
+//! control judges it (and moto 5.2.5 answers GetBucketVersioning with an XML root the SDK
+//! rejects).
 
 use super::{resource, Collection, Meta, Observed};
 use serde::{Deserialize, Serialize};
@@ -63,9 +65,6 @@ pub struct Bucket {
     /// `ObjectWriter`); `None`: no ownership controls (OwnershipControlsNotFoundError).
     pub object_ownership: Observed<Option<String>>,
     pub acl_grants: Observed<Vec<AclGrant>>,
-    /// `Enabled` / `Suspended`; `None`: versioning was never enabled (GetBucketVersioning
-    /// returns no Status then).
-    pub versioning: Observed<Option<String>>,
     /// `None`: server access logging is off (GetBucketLogging returns no LoggingEnabled).
     pub logging: Observed<Option<LoggingTarget>>,
 }
