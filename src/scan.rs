@@ -512,8 +512,8 @@ pub(crate) mod snapshot_tests {
     #[test]
     fn unknown_fields_wrong_types_truncation_and_versions_are_refused() {
         let mut v = snapshot_json();
-        v["state"]["s3"] = json!({});
-        assert!(problem(&v).starts_with("snap.json: state.s3: unknown field `s3`"), "{}", problem(&v));
+        v["state"]["sqs"] = json!({});
+        assert!(problem(&v).starts_with("snap.json: state.sqs: unknown field `sqs`"), "{}", problem(&v));
         let mut v = snapshot_json();
         let (arn, _) = first_item(&mut v, "kinesis", "streams");
         v["state"]["kinesis"]["streams"]["items"][&arn]["retention_hours"] = json!({"known": "a day"});
