@@ -1,13 +1,13 @@
 //! The CLI's commands: load the stack, connect, run, print. Results go to stdout, progress
 //! and logs to stderr.
 
-use crate::aws::{self, AwsOptions, Clients};
+use crate::aws::{self, Clients};
 use crate::cli::{AwsArgs, Cli, Command, LockArgs, OutputFormat};
+use crate::console::{aws_options, load_stack, table};
 use crate::error::{Error, Result};
 use crate::provision::lock::{LockOptions, StackLock};
 use crate::provision::{self, Action, Ctx, RunSummary};
-use crate::spec::{self, Stack};
-use comfy_table::{presets, ContentArrangement, Table};
+use crate::spec::Stack;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -114,20 +114,6 @@ pub async fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-pub fn load_stack(stack: &str) -> Result<Stack> {
-    spec::load(&spec::resolve_path(stack))
-}
-
-pub fn aws_options(args: &AwsArgs) -> AwsOptions {
-    AwsOptions {
-        region: args.region.clone(),
-        profile: args.profile.clone(),
-        endpoint_url: args.endpoint_url.clone(),
-        max_attempts: args.max_attempts,
-        attempt_timeout_secs: args.timeout,
-    }
-}
-
 /// Exit code of a provision or destroy stopped by SIGINT/SIGTERM (128 + SIGINT).
 const INTERRUPTED: u8 = 130;
 
@@ -177,12 +163,12 @@ async fn interrupted() -> &'static str {
 /// A final snapshot is encrypted with the stack's key, which destroy schedules for deletion.
 fn final_snapshot_note(ctx: &Ctx, summary: &RunSummary) {
     let Some(snap) = ctx.get("database", "final_snapshot") else { return };
-    let key = summary.steps.iter().find(|s| s.logical_id == "data-key" && s.action == Action::Delete).and_then(|s| s.physical_id.clone());
+    let key = summary.steps.iter().find(|s| s.kind == "kms:key" && s.action == Action::Delete).and_then(|s| s.physical_id.clone());
+    let window = ctx.stack.spec.keys.values().map(|k| k.deletion_window_days).min().unwrap_or(7);
     match key {
         Some(key) => eprintln!(
-            "note: final snapshot {snap} is encrypted with KMS key {key}, which this destroy scheduled for deletion in {} days: \
-             to keep the snapshot restorable, cancel that deletion (kms CancelKeyDeletion) or copy the snapshot with another key before then",
-            ctx.stack.spec.kms.deletion_window_days
+            "note: final snapshot {snap} is encrypted with KMS key {key}, which this destroy scheduled for deletion in {window} days: \
+             to keep the snapshot restorable, cancel that deletion (kms CancelKeyDeletion) or copy the snapshot with another key before then"
         ),
         None => eprintln!("note: final snapshot {snap} is kept; it is encrypted with the stack's KMS key"),
     }
@@ -222,15 +208,6 @@ fn confirm_destroy(stack: &Stack, ctx: &Ctx) -> Result<()> {
 
 fn to_json(v: &serde_json::Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
-}
-
-pub fn table() -> Table {
-    let mut t = Table::new();
-    t.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
-    if std::env::var_os("NO_COLOR").is_some() || !std::io::stdout().is_terminal() {
-        t.force_no_tty();
-    }
-    t
 }
 
 fn print_plan(summary: &RunSummary) {

@@ -5,6 +5,8 @@ pub mod aws;
 pub mod cli;
 pub mod collect;
 pub mod commands;
+pub mod components;
+pub mod console;
 pub mod controls;
 pub mod drift;
 pub mod error;
@@ -16,6 +18,7 @@ pub mod scan;
 pub mod semantics;
 pub mod spec;
 pub mod suppress;
+pub mod vocab;
 
 pub use commands::run;
 

@@ -271,7 +271,7 @@ async fn provision_builds_the_hardened_pipeline_idempotently_and_destroy_removes
     let plan = emu.run(&["plan", "--stack", "dev", "--output", "json"]).ok("plan after change").json();
     let key_step = plan["plan"].as_array().unwrap().iter().find(|s| s["logical_id"] == "data-key").unwrap().clone();
     assert_eq!(key_step["action"], "update");
-    assert_eq!(key_step["changes"][0]["field"], "kms.rotation");
+    assert_eq!(key_step["changes"][0]["field"], "rotation");
     emu.run(&["provision", "--stack", "dev"]).ok("converge");
     assert!(kms.get_key_rotation_status().key_id(key_id).send().await.unwrap().key_rotation_enabled());
 

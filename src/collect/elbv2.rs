@@ -148,7 +148,7 @@ async fn certificate(ctx: &Ctx, arn: String) -> Certificate {
     let op = "DescribeCertificate";
     match detail.and_then(|d| d.certificate().cloned().ok_or_else(|| format!("acm:DescribeCertificate returned no Certificate for {arn}"))) {
         Err(e) => Certificate {
-            meta: ctx.meta("acm:certificate", &id, arn.clone(), None, tags),
+            meta: ctx.meta("elbv2:certificate", &id, arn.clone(), None, tags),
             status: Observed::Unknown(e.clone()),
             not_after: Observed::Unknown(e.clone()),
             key_algorithm: Observed::Unknown(e.clone()),
@@ -156,7 +156,7 @@ async fn certificate(ctx: &Ctx, arn: String) -> Certificate {
             in_use_by: vec![],
         },
         Ok(c) => Certificate {
-            meta: ctx.meta("acm:certificate", &id, arn.clone(), c.domain_name().map(str::to_string), tags),
+            meta: ctx.meta("elbv2:certificate", &id, arn.clone(), c.domain_name().map(str::to_string), tags),
             status: reported(c.status().map(|s| s.as_str().to_string()), op, "Status"),
             not_after: reported(rfc3339(c.not_after()), op, "NotAfter"),
             key_algorithm: reported(c.key_algorithm().map(|k| k.as_str().to_string()), op, "KeyAlgorithm"),

@@ -175,7 +175,8 @@ mod tests {
         assert_eq!(eval("kms-key-policy-no-wildcard-principal", &fenced), vec![Status::Pass]);
         // the dev stack's own key policy passes (service principal with an encryption-context
         // condition, account root, CallerAccount + ViaService)
-        let dev = crate::provision::policy::key_policy_for("tapaudit-dev", "/tapaudit/dev/", "aws", "us-east-1", "123456789012");
+        let uses = crate::vocab::policy::KeyUses { logs: true, services: ["kinesis", "rds", "secretsmanager"].map(String::from).into() };
+        let dev = crate::vocab::policy::key_policy_for("tapaudit-dev-data-key", "/tapaudit/dev/", &uses, "aws", "us-east-1", "123456789012");
         let mut s = fixture();
         s.kms.keys.items.values_mut().for_each(|k| k.policy = crate::model::Observed::Known(dev.clone()));
         assert_eq!(eval("kms-key-policy-no-wildcard-principal", &s), vec![Status::Pass]);

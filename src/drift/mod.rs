@@ -12,20 +12,89 @@ mod resolve;
 
 use crate::controls::Catalogue;
 use crate::finding::{Evidence, Finding, FindingResource, Kind, Status};
-use crate::model::{Meta, Resource, SourceRef, State};
+use crate::model::{Collection, Meta, Resource, SourceRef, State};
 use crate::semantics::policy::meaning as policy_meaning;
-use crate::spec::Stack;
+use crate::vocab::Source;
 use resolve::Resolver;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Collects drift findings for one stack.
-struct Drift<'a> {
-    stack: &'a Stack,
+/// What drift needs to know of the stack: its name, its file, the tags it declares, and the
+/// stack-file table that declares each logical id.
+pub struct StackView<'a> {
+    pub name: &'a str,
+    pub source: &'a Source,
+    pub declared_tags: BTreeSet<String>,
+    pub paths: BTreeMap<String, String>,
+}
+
+/// Collects drift findings for one stack. Component modules compare their kinds with it
+/// (`each`, `field`, `observed`, ...); `finish` returns the findings.
+pub struct Drift<'a> {
+    stack: StackView<'a>,
     catalogue: &'a Catalogue,
     frameworks: &'a [String],
     r: Resolver,
     out: Vec<Finding>,
+}
+
+impl<'a> Drift<'a> {
+    pub fn new(stack: StackView<'a>, desired: &State, live: &State, catalogue: &'a Catalogue, frameworks: &'a [String]) -> Self {
+        Drift { stack, catalogue, frameworks, r: Resolver::new(desired, live), out: Vec::new() }
+    }
+
+    /// The findings, sorted.
+    pub fn finish(mut self) -> Vec<Finding> {
+        crate::controls::sort_findings(&mut self.out);
+        self.out
+    }
+
+    /// The stack-file path of a desired resource's setting: its declaring table, then `field`.
+    pub fn setting(&self, desired: &Meta, field: &str) -> String {
+        let table = self.stack.paths.get(desired.logical_id().unwrap_or_default()).cloned().unwrap_or_default();
+        match (table.is_empty(), field.is_empty()) {
+            (true, _) => String::new(),
+            (false, true) => table,
+            (false, false) => format!("{table}.{field}"),
+        }
+    }
+
+    /// The live id (or ARN) a desired reference names (see `resolve::Resolver::res`).
+    pub fn res(&self, v: &str) -> String {
+        self.r.res(v)
+    }
+
+    /// Compare one resource type: declared resources matched to live ones (missing, or tags and
+    /// `cmp`), and live ones carrying the stack's tag that the stack does not declare.
+    pub fn each<T: Resource>(&mut self, desired: &Collection<T>, live: &Collection<T>, mut cmp: impl FnMut(&mut Drift, &T, &T)) {
+        let name = self.stack.name.to_string();
+        let (pairs, extra) = pair(&name, desired.iter(), live.iter());
+        for (want, got) in pairs {
+            match got {
+                None => self.absent(want.meta(), live),
+                Some(got) => {
+                    self.tags(want.meta(), got.meta());
+                    cmp(self, want, got);
+                }
+            }
+        }
+        for l in extra {
+            let m = l.meta();
+            self.unmanaged(
+                m,
+                format!("{} {} carries tapaudit:stack={} but the stack file does not declare it", m.resource_type, m.display_name(), name),
+                "resource",
+                json!(m.id),
+                "",
+            );
+        }
+    }
+}
+
+/// A desired policy document with the desired account replaced by the live one.
+pub fn with_account(doc: &Value, account: &str) -> Value {
+    let text = doc.to_string().replace(crate::components::DESIRED_ACCOUNT, account);
+    serde_json::from_str(&text).unwrap_or_else(|_| doc.clone())
 }
 
 impl Drift<'_> {
@@ -33,7 +102,7 @@ impl Drift<'_> {
     fn finding(&mut self, control: &str, status: Status, resource: FindingResource, message: String, field: &str, want: Value, got: Value, setting: &str) {
         let Some(meta) = self.catalogue.controls.get(control) else { return };
         let frameworks = meta.frameworks.iter().filter(|(f, _)| self.frameworks.contains(f)).map(|(f, r)| (f.clone(), r.clone())).collect();
-        let line = if setting.is_empty() { 1 } else { self.stack.line_of(setting) };
+        let line = if setting.is_empty() { 1 } else { self.stack.source.line_of(setting) };
         self.out.push(Finding {
             control_id: control.to_string(),
             kind: Kind::Drift,
@@ -53,7 +122,7 @@ impl Drift<'_> {
 
 /// The finding resource of a declared (desired) resource, its logical id and the stack-file
 /// setting that declared it.
-fn declared(d: &Meta) -> (FindingResource, String, String) {
+fn declared(d: &Meta) -> (FindingResource, String) {
     let logical = d.logical_id().unwrap_or_default().to_string();
     let resource = FindingResource {
         resource_type: d.resource_type.clone(),
@@ -63,13 +132,13 @@ fn declared(d: &Meta) -> (FindingResource, String, String) {
         logical_id: Some(logical.clone()),
         name: d.name.clone(),
     };
-    let setting = crate::provision::declared_at(&logical);
-    (resource, logical, setting)
+    (resource, logical)
 }
 
 impl Drift<'_> {
     fn missing(&mut self, d: &Meta) {
-        let (resource, logical, setting) = declared(d);
+        let (resource, logical) = declared(d);
+        let setting = self.setting(d, "");
         self.finding(
             "drift-missing",
             Status::Fail,
@@ -85,25 +154,26 @@ impl Drift<'_> {
     /// A declared resource that was not found where its listing failed: it could not be read,
     /// which is an error, never `drift-missing`.
     fn unread(&mut self, d: &Meta, reason: &str) {
-        let (resource, logical, setting) = declared(d);
+        let (resource, logical) = declared(d);
+        let setting = self.setting(d, "");
         let msg = format!("{} {} ({logical}) could not be read: {reason}", d.resource_type, d.display_name());
         self.finding("drift-changed", Status::Error, resource, msg, "resource", Value::Null, Value::Null, &setting);
     }
 
     /// Not found live: missing, unless listing that type failed in its region.
-    fn absent<T: Resource>(&mut self, d: &Meta, live: &crate::model::Collection<T>) {
+    pub fn absent<T: Resource>(&mut self, d: &Meta, live: &crate::model::Collection<T>) {
         match live.failed_in(&d.region) {
             Some(reason) => self.unread(d, reason),
             None => self.missing(d),
         }
     }
 
-    fn unmanaged(&mut self, l: &Meta, what: String, field: &str, got: Value, setting: &str) {
+    pub fn unmanaged(&mut self, l: &Meta, what: String, field: &str, got: Value, setting: &str) {
         self.finding("drift-unmanaged", Status::Fail, l.into(), what, field, json!("(not declared)"), got, setting);
     }
 
     /// Compare one declared setting; values are JSON so lists can be compared as sets first.
-    fn field(&mut self, live: &Meta, field: &str, setting: &str, want: Value, got: Value) {
+    pub fn field(&mut self, live: &Meta, field: &str, setting: &str, want: Value, got: Value) {
         // a reference to a resource that is missing is reported once, as that resource's
         // drift-missing, not again on everything that refers to it
         if want == got || want.to_string().contains(resolve::MISSING) {
@@ -114,7 +184,7 @@ impl Drift<'_> {
     }
 
     /// Compare a live field that may not have been read: Unknown is an `error`, never "no drift".
-    fn observed<T: serde::Serialize>(&mut self, live: &Meta, field: &str, setting: &str, want: Value, got: &crate::model::Observed<T>) {
+    pub fn observed<T: serde::Serialize>(&mut self, live: &Meta, field: &str, setting: &str, want: Value, got: &crate::model::Observed<T>) {
         match got.get() {
             Ok(v) => self.field(live, field, setting, want, json!(v)),
             Err(reason) => self.unknown(live, field, setting, reason),
@@ -122,14 +192,14 @@ impl Drift<'_> {
     }
 
     /// A live field that could not be read: drift cannot be judged, which is an error, not a pass.
-    fn unknown(&mut self, live: &Meta, field: &str, setting: &str, reason: &str) {
+    pub fn unknown(&mut self, live: &Meta, field: &str, setting: &str, reason: &str) {
         let msg = format!("{} {}: {field} could not be read: {reason}", live.resource_type, live.display_name());
         self.finding("drift-changed", Status::Error, live.into(), msg, field, Value::Null, Value::Null, setting);
     }
 
     fn tags(&mut self, d: &Meta, l: &Meta) {
         let (Some(want), Some(got)) = (d.tags.known(), l.tags.known()) else { return };
-        let setting = crate::provision::declared_at(d.logical_id().unwrap_or_default());
+        let setting = self.setting(d, "");
         for (k, v) in want {
             // the Name tag is informational and often edited by hand in the console
             if k == "Name" {
@@ -138,7 +208,7 @@ impl Drift<'_> {
             let g = got.get(k);
             if g != Some(v) {
                 let field = format!("tags.{k}");
-                let setting = if k.starts_with("tapaudit:") || !self.stack.spec.tags.contains_key(k) { setting.clone() } else { format!("tags.{k}") };
+                let setting = if k.starts_with("tapaudit:") || !self.stack.declared_tags.contains(k) { setting.clone() } else { format!("tags.{k}") };
                 self.field(l, &field, &setting, json!(v), g.map(|g| json!(g)).unwrap_or(Value::Null));
             }
         }
@@ -186,10 +256,31 @@ fn pair<'a, T: Resource + 'a>(
     (pairs, extra)
 }
 
-/// Drift of every declared resource and setting, and every unmanaged resource of the stack.
-pub fn diff(desired: &State, live: &State, stack: &Stack, catalogue: &Catalogue, frameworks: &[String]) -> Vec<Finding> {
-    let mut d = Drift { stack, catalogue, frameworks, r: Resolver::new(desired, live), out: Vec::new() };
-    let name = stack.name.clone();
+/// The model types `legacy` compares.
+pub const LEGACY_TYPES: &[&str] = &[
+    "ec2:vpc",
+    "ec2:subnet",
+    "ec2:internet-gateway",
+    "ec2:nat-gateway",
+    "ec2:route-table",
+    "ec2:security-group",
+    "ec2:flow-log",
+    "kinesis:stream",
+    "secretsmanager:secret",
+    "rds:parameter-group",
+    "rds:subnet-group",
+    "rds:db-instance",
+    "ecs:cluster",
+    "ecs:service",
+    "ecs:task-definition",
+    "apigateway:rest-api",
+    "apigateway:method",
+    "apigateway:stage",
+];
+
+/// Drift of the kinds not yet moved into their component modules.
+pub fn legacy(d: &mut Drift, desired: &State, live: &State) {
+    let name = d.stack.name.to_string();
     macro_rules! each {
         ($coll:ident . $field:ident, $cmp:expr) => {{
             let (pairs, extra) = pair(&name, desired.$coll.$field.iter(), live.$coll.$field.iter());
@@ -199,7 +290,7 @@ pub fn diff(desired: &State, live: &State, stack: &Stack, catalogue: &Catalogue,
                     Some(got) => {
                         d.tags(&want.meta, &got.meta);
                         #[allow(clippy::redundant_closure_call)]
-                        ($cmp)(&mut d, want, got);
+                        ($cmp)(&mut *d, want, got);
                     }
                 }
             }
@@ -215,20 +306,6 @@ pub fn diff(desired: &State, live: &State, stack: &Stack, catalogue: &Catalogue,
             }
         }};
     }
-    each!(kms.keys, |d: &mut Drift, w: &crate::model::kms::Key, g: &crate::model::kms::Key| {
-        match g.rotation_enabled.get() {
-            Ok(v) => d.field(&g.meta, "rotation_enabled", "kms.rotation", json!(w.rotation_enabled.known()), json!(v)),
-            Err(e) => d.unknown(&g.meta, "rotation_enabled", "kms.rotation", e),
-        }
-        let want = crate::spec::desired::key_policy(d.stack, &g.meta.region, &g.meta.account);
-        match g.policy.get() {
-            Ok(p) if crate::provision::policy::normalize(p) != crate::provision::policy::normalize(&want) => {
-                d.field(&g.meta, "policy", "kms", json!("the stack's key policy"), json!("a different policy"))
-            }
-            Ok(_) => {}
-            Err(e) => d.unknown(&g.meta, "policy", "kms", e),
-        }
-    });
     each!(ec2.vpcs, |d: &mut Drift, w: &crate::model::ec2::Vpc, g: &crate::model::ec2::Vpc| {
         d.field(&g.meta, "cidr", "network.cidr", json!(w.cidr), json!(g.cidr));
         for (f, wv, gv) in [("dns_support", &w.dns_support, &g.dns_support), ("dns_hostnames", &w.dns_hostnames, &g.dns_hostnames)] {
@@ -239,7 +316,7 @@ pub fn diff(desired: &State, live: &State, stack: &Stack, catalogue: &Catalogue,
         }
     });
     each!(ec2.subnets, |d: &mut Drift, w: &crate::model::ec2::Subnet, g: &crate::model::ec2::Subnet| {
-        let setting = crate::provision::declared_at(w.meta.logical_id().unwrap_or_default());
+        let setting = d.setting(&w.meta, "");
         d.field(&g.meta, "cidr", &setting, json!(w.cidr), json!(g.cidr));
         d.field(&g.meta, "vpc_id", &setting, json!(d.r.res(&w.vpc_id)), json!(g.vpc_id));
         match g.map_public_ip_on_launch.get() {
@@ -254,13 +331,13 @@ pub fn diff(desired: &State, live: &State, stack: &Stack, catalogue: &Catalogue,
         d.field(&g.meta, "subnet_id", "network.nat_gateways", json!(d.r.res(&w.subnet_id)), json!(g.subnet_id));
     });
     each!(ec2.route_tables, |d: &mut Drift, w: &crate::model::ec2::RouteTable, g: &crate::model::ec2::RouteTable| {
-        let setting = crate::provision::declared_at(w.meta.logical_id().unwrap_or_default());
+        let setting = d.setting(&w.meta, "");
         let default_route = |rt: &crate::model::ec2::RouteTable| rt.routes.iter().find(|r| r.destination == "0.0.0.0/0").map(|r| r.target.clone());
         d.field(&g.meta, "routes.0.0.0.0/0", &setting, json!(default_route(w).map(|t| d.r.res(&t))), json!(default_route(g)));
         d.field(&g.meta, "subnet_ids", &setting, set(w.subnet_ids.iter().map(|s| d.r.res(s))), set(g.subnet_ids.clone()));
     });
     each!(ec2.security_groups, |d: &mut Drift, w: &crate::model::ec2::SecurityGroup, g: &crate::model::ec2::SecurityGroup| {
-        let setting = crate::provision::declared_at(w.meta.logical_id().unwrap_or_default());
+        let setting = d.setting(&w.meta, "");
         let resolve = |d: &Drift, r: &crate::model::ec2::Rule| {
             let mut r = r.clone();
             if let Some(sg) = r.peer.strip_prefix("sg:") {
@@ -289,10 +366,6 @@ pub fn diff(desired: &State, live: &State, stack: &Stack, catalogue: &Catalogue,
         d.field(&g.meta, "traffic_type", "network.flow_logs", json!(w.traffic_type), json!(g.traffic_type));
         let to_group = g.destination.ends_with(&w.destination) || g.destination.contains(&format!(":log-group:{}", w.destination));
         d.field(&g.meta, "destination", "network.flow_logs", json!(w.destination), json!(if to_group { w.destination.clone() } else { g.destination.clone() }));
-    });
-    each!(logs.log_groups, |d: &mut Drift, w: &crate::model::logs::LogGroup, g: &crate::model::logs::LogGroup| {
-        d.field(&g.meta, "kms_key_id", "kms", json!(w.kms_key_id.as_deref().map(|k| d.r.res(k))), json!(g.kms_key_id));
-        d.field(&g.meta, "retention_days", "logs.retention_days", json!(w.retention_days), json!(g.retention_days));
     });
     each!(kinesis.streams, |d: &mut Drift, w: &crate::model::kinesis::Stream, g: &crate::model::kinesis::Stream| {
         d.observed(&g.meta, "encryption_type", "kinesis", json!(w.encryption_type.known()), &g.encryption_type);
@@ -330,7 +403,7 @@ pub fn diff(desired: &State, live: &State, stack: &Stack, catalogue: &Catalogue,
         d.field(m, "subnet_group", "database", json!(w.subnet_group), json!(g.subnet_group));
         d.field(m, "security_groups", "database.port", set(w.security_groups.iter().map(|s| d.r.res(s))), set(g.security_groups.clone()));
         d.field(m, "parameter_groups", "database.force_ssl", set(w.parameter_groups.clone()), set(g.parameter_groups.clone()));
-        if d.stack.spec.database.master_username.is_some() {
+        if w.master_username.as_deref() != Some(crate::spec::desired::GENERATED_USERNAME) {
             d.field(m, "master_username", "database.master_username", json!(w.master_username), json!(g.master_username));
         }
     });
@@ -358,23 +431,8 @@ pub fn diff(desired: &State, live: &State, stack: &Stack, catalogue: &Catalogue,
     each!(apigw.rest_apis, |d: &mut Drift, w: &crate::model::apigw::RestApi, g: &crate::model::apigw::RestApi| {
         d.field(&g.meta, "endpoint_types", "api", set(w.endpoint_types.clone()), set(g.endpoint_types.clone()));
     });
-    methods(&mut d, desired, live);
-    stages(&mut d, desired, live);
-    each!(iam.roles, |d: &mut Drift, w: &crate::model::iam::Role, g: &crate::model::iam::Role| {
-        let setting = crate::provision::declared_at(w.meta.logical_id().unwrap_or_default());
-        let service = w.trust_policy.known().and_then(|p| p["Statement"][0]["Principal"]["Service"].as_str()).unwrap_or_default().to_string();
-        let want = crate::spec::desired::trust_policy(&g.meta.account, &service);
-        match g.trust_policy.get() {
-            Ok(p) if crate::provision::policy::normalize(p) != crate::provision::policy::normalize(&want) => {
-                d.field(&g.meta, "trust_policy", &setting, json!(format!("trusts {service} of this account only")), json!("a different trust policy"))
-            }
-            Ok(_) => {}
-            Err(e) => d.unknown(&g.meta, "trust_policy", &setting, e),
-        }
-        permissions(d, &setting, w, g);
-    });
-    crate::controls::sort_findings(&mut d.out);
-    d.out
+    methods(d, desired, live);
+    stages(d, desired, live);
 }
 
 /// Every container of a task definition, matched by name: the set of containers, then each
@@ -399,6 +457,14 @@ fn containers(d: &mut Drift, m: &Meta, want: &[crate::model::ecs::Container], go
 
 /// The permission policies of a role: inline documents by name, compared by meaning with the
 /// desired ARNs resolved to live ones, and the set of attached managed policy ARNs.
+impl Drift<'_> {
+    /// The permission policies of a role: inline documents by name, compared by meaning with
+    /// the desired ARNs resolved to live ones, and the set of attached managed policy ARNs.
+    pub fn permissions(&mut self, setting: &str, w: &crate::model::iam::Role, g: &crate::model::iam::Role) {
+        permissions(self, setting, w, g)
+    }
+}
+
 fn permissions(d: &mut Drift, setting: &str, w: &crate::model::iam::Role, g: &crate::model::iam::Role) {
     match g.attached_policies.get() {
         Ok(got) => d.field(&g.meta, "attached_policies", setting, set(w.attached_policies.known().cloned().unwrap_or_default()), set(got.clone())),

@@ -2,9 +2,11 @@
 //! defaults and list order that must not drift.
 
 use super::*;
+use crate::components::drift as diff;
 use crate::finding::Status;
 use crate::model::ec2::{Route, Rule};
 use crate::model::Observed;
+use crate::spec::Stack;
 use std::path::Path;
 
 fn stack() -> Stack {
@@ -101,7 +103,7 @@ fn aws_assigned_ids_defaults_extra_tags_and_list_order_are_not_drift() {
 fn encryption_key_and_rotation() {
     assert_eq!(
         run(|l| l.kms.keys.items.values_mut().for_each(|k| k.rotation_enabled = Observed::Known(false))),
-        one("drift-changed", "data-key", "rotation_enabled", "kms.rotation")
+        one("drift-changed", "data-key", "rotation_enabled", "keys.data-key.rotation")
     );
     assert_eq!(
         run(|l| l.kinesis.streams.items.values_mut().for_each(|s| s.key_id = crate::model::Observed::Known(Some("alias/aws/kinesis".into())))),
@@ -109,7 +111,7 @@ fn encryption_key_and_rotation() {
     );
     assert_eq!(
         run(|l| l.logs.log_groups.items.values_mut().filter(|g| g.meta.logical_id() == Some("ecs-log-group")).for_each(|g| g.kms_key_id = None)),
-        one("drift-changed", "ecs-log-group", "kms_key_id", "kms")
+        one("drift-changed", "ecs-log-group", "kms_key_id", "logs.retention_days")
     );
 }
 
@@ -232,7 +234,7 @@ fn tags_missing_resources_and_unmanaged_resources() {
 #[test]
 fn a_live_field_that_could_not_be_read_is_an_error_not_a_pass() {
     let got = run(|l| l.kms.keys.items.values_mut().for_each(|k| k.rotation_enabled = Observed::Unknown("AccessDenied".into())));
-    assert_eq!(got, vec![("drift-changed".into(), Status::Error, "data-key".into(), "rotation_enabled".into(), line("kms.rotation"))]);
+    assert_eq!(got, vec![("drift-changed".into(), Status::Error, "data-key".into(), "rotation_enabled".into(), line("keys.data-key.rotation"))]);
 }
 
 #[test]
@@ -396,7 +398,7 @@ fn every_container_of_a_task_definition_is_compared() {
         let td = live.ecs.task_definitions.items.values_mut().next().unwrap();
         let second = td.containers.iter_mut().find(|c| c.name == "sidecar").unwrap();
         second.privileged = Some(true);
-        second.environment.push(crate::collect::env_var("APP_CONFIG", "postgres://app:S3cr3tPassw0rdExample@db:5432/x"));
+        second.environment.push(crate::semantics::secret_values::env_var("APP_CONFIG", "postgres://app:S3cr3tPassw0rdExample@db:5432/x"));
     }
     let cat = Catalogue::load().unwrap();
     let mut got: Vec<(String, String)> = diff(&desired, &live, &stack, &cat, &["fedramp-moderate".to_string()])

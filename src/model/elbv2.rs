@@ -80,7 +80,8 @@ pub struct TargetGroup {
 /// An ACM certificate (DescribeCertificate).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Certificate {
-    /// type `acm:certificate`, id: the certificate id, name: its domain name.
+    /// type `elbv2:certificate` (an ACM certificate a listener presents), id: the certificate id,
+    /// name: its domain name.
     pub meta: Meta,
     /// `ISSUED`, `PENDING_VALIDATION`, `EXPIRED`, `REVOKED`, `INACTIVE`, `FAILED`, ...
     pub status: Observed<String>,

@@ -118,7 +118,7 @@ pub async fn inspect(ctx: &Ctx, id: &str, kind: RoleKind) -> Result<Found> {
     let Some(role) = out.role() else { return Ok(Found::Absent) };
     ctx.claim(id, "iam:role", &name, role.tags().iter().map(|t| (t.key(), t.value())))?;
     let mut changes = Vec::new();
-    let trust = policy::trust_policy(ctx, service_of(kind));
+    let trust = policy::trust_policy_for(&ctx.account, service_of(kind));
     if !policy::same(role.assume_role_policy_document().unwrap_or_default(), &trust) {
         changes.push(Change::new("iam.trust_policy", "stack trust policy", "different policy"));
     }
@@ -167,7 +167,7 @@ pub async fn apply(ctx: &Ctx, id: &str, kind: RoleKind, found: &Found) -> Result
     let iam = &ctx.clients.iam;
     let def = definition(ctx, kind)?;
     let name = role_name(ctx, kind);
-    let trust = policy::trust_policy(ctx, def.service).to_string();
+    let trust = policy::trust_policy_for(&ctx.account, def.service).to_string();
     let arn = match found {
         Found::Absent => iam
             .create_role()

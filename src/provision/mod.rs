@@ -7,17 +7,19 @@ mod compute;
 mod data;
 pub mod graph;
 pub mod iam;
-mod kms;
 pub mod lock;
 mod logs;
 pub mod names;
 mod network;
 pub mod nodes;
-pub mod policy;
+pub mod policy {
+    //! Moved to `crate::vocab::policy` (shared by every layer).
+    pub use crate::vocab::policy::*;
+}
 mod secret;
 
 pub use api::ACCESS_LOG_FORMAT;
-pub use nodes::{declared_at, nodes, Kind, Node};
+pub use nodes::{declared_at, nodes, Kind, Node, NodeOps};
 
 use crate::aws::{Clients, Identity};
 use crate::error::{Error, Result, SdkResultExt};

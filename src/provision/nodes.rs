@@ -1,9 +1,11 @@
 //! The logical resources of a stack and their dependencies, and the dispatch from a node
 //! kind to its service module.
 
-use super::{api, compute, data, iam, kms, logs, network, Attrs, Ctx, Found};
+use super::{api, compute, data, iam, logs, network, Attrs, Ctx, Found};
 use crate::error::Result;
 use crate::spec::{NatMode, Stack};
+use futures::future::BoxFuture;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogPurpose {
@@ -29,8 +31,6 @@ pub enum SgKind {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    Key,
-    KeyAlias,
     Vpc,
     InternetGateway,
     Subnet { public: bool, index: usize },
@@ -57,15 +57,87 @@ pub enum Kind {
     ApiStage,
 }
 
-#[derive(Debug, Clone)]
+/// What the engine does with one node: find it (and what differs), create or converge it,
+/// delete it. Component modules implement it for their resource types (usually through
+/// `node_ops!`, over inherent `async fn inspect/apply/delete`).
+pub trait NodeOps: Send + Sync + 'static {
+    /// `service:type`, as plans show it (`kms:key`).
+    fn label(&self) -> &'static str;
+    fn inspect<'a>(&'a self, ctx: &'a Ctx, id: &'a str) -> BoxFuture<'a, Result<Found>>;
+    /// Create the resource (`found` is Absent) or converge its settings (Present with changes).
+    fn apply<'a>(&'a self, ctx: &'a Ctx, id: &'a str, found: &'a Found) -> BoxFuture<'a, Result<Attrs>>;
+    /// Delete this stack's resource if it exists; returns its physical id when deleted.
+    fn delete<'a>(&'a self, ctx: &'a Ctx, id: &'a str) -> BoxFuture<'a, Result<Option<String>>>;
+}
+
+/// `impl NodeOps for $ty` over its inherent `async fn inspect(&self, ctx, id)`,
+/// `async fn apply(&self, ctx, id, found)` and `async fn delete(&self, ctx, id)`.
+#[macro_export]
+macro_rules! node_ops {
+    ($ty:ty, $label:expr) => {
+        impl $crate::provision::NodeOps for $ty {
+            fn label(&self) -> &'static str {
+                $label
+            }
+            fn inspect<'a>(
+                &'a self,
+                ctx: &'a $crate::provision::Ctx,
+                id: &'a str,
+            ) -> futures::future::BoxFuture<'a, $crate::error::Result<$crate::provision::Found>> {
+                Box::pin(<$ty>::inspect(self, ctx, id))
+            }
+            fn apply<'a>(
+                &'a self,
+                ctx: &'a $crate::provision::Ctx,
+                id: &'a str,
+                found: &'a $crate::provision::Found,
+            ) -> futures::future::BoxFuture<'a, $crate::error::Result<$crate::provision::Attrs>> {
+                Box::pin(<$ty>::apply(self, ctx, id, found))
+            }
+            fn delete<'a>(&'a self, ctx: &'a $crate::provision::Ctx, id: &'a str) -> futures::future::BoxFuture<'a, $crate::error::Result<Option<String>>> {
+                Box::pin(<$ty>::delete(self, ctx, id))
+            }
+        }
+    };
+}
+
+/// One logical resource: its id, what to do with it, what it waits for, and the stack-file
+/// table that declares it (for report locations).
+#[derive(Clone)]
 pub struct Node {
     pub id: String,
-    pub kind: Kind,
+    pub kind: Arc<dyn NodeOps>,
     pub deps: Vec<String>,
+    pub declared_at: String,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("id", &self.id)
+            .field("kind", &self.kind.label())
+            .field("deps", &self.deps)
+            .field("declared_at", &self.declared_at)
+            .finish()
+    }
+}
+
+impl Node {
+    pub fn new(id: impl Into<String>, op: impl NodeOps, deps: Vec<String>, declared_at: String) -> Self {
+        Node { id: id.into(), kind: Arc::new(op), deps, declared_at }
+    }
 }
 
 fn node(id: impl Into<String>, kind: Kind, deps: &[&str]) -> Node {
-    Node { id: id.into(), kind, deps: deps.iter().map(|d| d.to_string()).collect() }
+    let id = id.into();
+    let at = legacy_declared_at(&id);
+    Node::new(id, kind, deps.iter().map(|d| d.to_string()).collect(), at)
+}
+
+fn node_deps(id: impl Into<String>, kind: Kind, deps: Vec<String>) -> Node {
+    let id = id.into();
+    let at = legacy_declared_at(&id);
+    Node::new(id, kind, deps, at)
 }
 
 pub fn public_subnet_id(i: usize) -> String {
@@ -96,13 +168,14 @@ pub fn private_route_table_count(stack: &Stack) -> usize {
 
 /// Every logical resource of the stack, in a stable order, with its dependencies.
 pub fn nodes(stack: &Stack) -> Vec<Node> {
+    let mut v = crate::components::nodes(stack);
+    v.extend(legacy_nodes(stack));
+    v
+}
+
+fn legacy_nodes(stack: &Stack) -> Vec<Node> {
     let azs = stack.spec.network.az_count;
-    let mut v = vec![
-        node("data-key", Kind::Key, &[]),
-        node("data-key-alias", Kind::KeyAlias, &["data-key"]),
-        node("vpc", Kind::Vpc, &[]),
-        node("internet-gateway", Kind::InternetGateway, &["vpc"]),
-    ];
+    let mut v = vec![node("vpc", Kind::Vpc, &[]), node("internet-gateway", Kind::InternetGateway, &["vpc"])];
     for i in 0..azs {
         v.push(node(public_subnet_id(i), Kind::Subnet { public: true, index: i }, &["vpc"]));
     }
@@ -115,7 +188,7 @@ pub fn nodes(stack: &Stack) -> Vec<Node> {
     }
     let mut public_rt_deps: Vec<String> = vec!["vpc".into(), "internet-gateway".into()];
     public_rt_deps.extend((0..azs).map(public_subnet_id));
-    v.push(Node { id: "public-route-table".into(), kind: Kind::PublicRoutes, deps: public_rt_deps });
+    v.push(node_deps("public-route-table", Kind::PublicRoutes, public_rt_deps));
     let tables = private_route_table_count(stack);
     for t in 0..tables {
         let mut deps: Vec<String> = vec!["vpc".into()];
@@ -123,7 +196,7 @@ pub fn nodes(stack: &Stack) -> Vec<Node> {
             deps.push(nat_id(t));
         }
         deps.extend((0..azs).filter(|i| i % tables == t).map(private_subnet_id));
-        v.push(Node { id: private_routes_id(t), kind: Kind::PrivateRoutes { index: t }, deps });
+        v.push(node_deps(private_routes_id(t), Kind::PrivateRoutes { index: t }, deps));
     }
     if stack.spec.network.flow_logs {
         v.push(node("flow-log-group", Kind::LogGroup(LogPurpose::FlowLogs), &["data-key"]));
@@ -137,7 +210,7 @@ pub fn nodes(stack: &Stack) -> Vec<Node> {
     v.push(node("db-credentials", Kind::DbSecret, &["data-key"]));
     let mut sng_deps: Vec<String> = (0..azs).map(private_subnet_id).collect();
     sng_deps.push("vpc".into());
-    v.push(Node { id: "db-subnet-group".into(), kind: Kind::DbSubnetGroup, deps: sng_deps });
+    v.push(node_deps("db-subnet-group", Kind::DbSubnetGroup, sng_deps));
     v.push(node("db-parameter-group", Kind::DbParameterGroup, &[]));
     v.push(node("database", Kind::Database, &["db-subnet-group", "db-parameter-group", "db-sg", "data-key", "db-credentials"]));
     v.push(node("db-credentials-endpoint", Kind::DbSecretEndpoint, &["database", "db-credentials"]));
@@ -148,7 +221,7 @@ pub fn nodes(stack: &Stack) -> Vec<Node> {
     v.push(node("task-definition", Kind::TaskDefinition, &["ecs-execution-role", "ecs-task-role", "ecs-log-group", "stream", "db-credentials"]));
     let mut svc_deps: Vec<String> = vec!["cluster".into(), "task-definition".into(), "ecs-tasks-sg".into()];
     svc_deps.extend((0..azs).map(private_subnet_id));
-    v.push(Node { id: "service".into(), kind: Kind::Service, deps: svc_deps });
+    v.push(node_deps("service", Kind::Service, svc_deps));
     if stack.spec.api.enabled {
         v.push(node("api-log-group", Kind::LogGroup(LogPurpose::Api), &["data-key"]));
         v.push(node("api-kinesis-role", Kind::Role(RoleKind::ApiKinesis), &["stream", "data-key"]));
@@ -161,8 +234,12 @@ pub fn nodes(stack: &Stack) -> Vec<Node> {
     v
 }
 
-/// The stack-file setting that declares a logical resource (for report locations).
-pub fn declared_at(logical_id: &str) -> String {
+/// The stack-file table that declares a logical resource (for report locations).
+pub fn declared_at(stack: &Stack, logical_id: &str) -> String {
+    nodes(stack).into_iter().find(|n| n.id == logical_id).map(|n| n.declared_at).unwrap_or_default()
+}
+
+pub fn legacy_declared_at(logical_id: &str) -> String {
     let numbered = |prefix: &str| logical_id.strip_prefix(prefix).and_then(|n| n.parse::<usize>().ok()).map(|n| n.saturating_sub(1));
     if let Some(i) = numbered("public-subnet-") {
         return format!("network.public_subnets[{i}]");
@@ -171,7 +248,6 @@ pub fn declared_at(logical_id: &str) -> String {
         return format!("network.private_subnets[{i}]");
     }
     let section = match logical_id {
-        "data-key" | "data-key-alias" => "kms",
         "vpc" | "internet-gateway" | "public-route-table" | "default-sg" => "network.cidr",
         "flow-log-group" | "flow-log-role" | "vpc-flow-log" => "network.flow_logs",
         "ecs-tasks-sg" => "ecs.container_port",
@@ -189,11 +265,24 @@ pub fn declared_at(logical_id: &str) -> String {
     section.to_string()
 }
 
+impl NodeOps for Kind {
+    fn label(&self) -> &'static str {
+        Kind::label(self)
+    }
+    fn inspect<'a>(&'a self, ctx: &'a Ctx, id: &'a str) -> BoxFuture<'a, Result<Found>> {
+        Box::pin(Kind::inspect(self, ctx, id))
+    }
+    fn apply<'a>(&'a self, ctx: &'a Ctx, id: &'a str, found: &'a Found) -> BoxFuture<'a, Result<Attrs>> {
+        Box::pin(Kind::apply(self, ctx, id, found))
+    }
+    fn delete<'a>(&'a self, ctx: &'a Ctx, id: &'a str) -> BoxFuture<'a, Result<Option<String>>> {
+        Box::pin(Kind::delete(self, ctx, id))
+    }
+}
+
 impl Kind {
     pub fn label(&self) -> &'static str {
         match self {
-            Kind::Key => "kms:key",
-            Kind::KeyAlias => "kms:alias",
             Kind::Vpc => "ec2:vpc",
             Kind::InternetGateway => "ec2:internet-gateway",
             Kind::Subnet { .. } => "ec2:subnet",
@@ -221,8 +310,6 @@ impl Kind {
 
     pub async fn inspect(&self, ctx: &Ctx, id: &str) -> Result<Found> {
         match *self {
-            Kind::Key => kms::inspect_key(ctx, id).await,
-            Kind::KeyAlias => kms::inspect_alias(ctx).await,
             Kind::Vpc => network::inspect_vpc(ctx, id).await,
             Kind::InternetGateway => network::inspect_igw(ctx, id).await,
             Kind::Subnet { public, index } => network::inspect_subnet(ctx, id, public, index).await,
@@ -253,8 +340,6 @@ impl Kind {
     /// Create the resource (`found` is Absent) or converge its settings (Present with changes).
     pub async fn apply(&self, ctx: &Ctx, id: &str, found: &Found) -> Result<Attrs> {
         match *self {
-            Kind::Key => kms::apply_key(ctx, id, found).await,
-            Kind::KeyAlias => kms::apply_alias(ctx, found).await,
             Kind::Vpc => network::apply_vpc(ctx, id, found).await,
             Kind::InternetGateway => network::apply_igw(ctx, id, found).await,
             Kind::Subnet { public, index } => network::apply_subnet(ctx, id, public, index, found).await,
@@ -285,8 +370,6 @@ impl Kind {
     /// Delete this stack's resource if it exists; returns its physical id when deleted.
     pub async fn delete(&self, ctx: &Ctx, id: &str) -> Result<Option<String>> {
         match *self {
-            Kind::Key => kms::delete_key(ctx, id).await,
-            Kind::KeyAlias => kms::delete_alias(ctx).await,
             Kind::Vpc => network::delete_vpc(ctx, id).await,
             Kind::InternetGateway => network::delete_igw(ctx, id).await,
             Kind::Subnet { .. } => network::delete_subnet(ctx, id).await,
@@ -321,7 +404,7 @@ mod tests {
 
     #[test]
     fn default_stack_graph_is_acyclic_and_complete() {
-        let stack = crate::spec::parse(std::path::Path::new("stacks/dev.toml"), String::new()).unwrap();
+        let stack = crate::spec::load(std::path::Path::new("stacks/dev.toml")).unwrap();
         let nodes = nodes(&stack);
         let edges = nodes.iter().map(|n| (n.id.clone(), n.deps.clone())).collect();
         let order = check_acyclic(&edges).unwrap();

@@ -12,19 +12,16 @@ use crate::model::ec2::*;
 use crate::model::ecs::{Cluster, Container, EnvVar, Service, TaskDefinition};
 use crate::model::iam::Role;
 use crate::model::kinesis::Stream;
-use crate::model::kms::Key;
 use crate::model::logs::LogGroup;
 use crate::model::rds::{DbInstance, Parameter, ParameterGroup, SubnetGroup};
 use crate::model::secrets::Secret;
 use crate::model::{Meta, Observed, SourceRef, State};
-use crate::provision::declared_at;
 use crate::provision::names;
 use crate::provision::nodes::{LogPurpose, RoleKind, SgKind};
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-/// The account of desired resources (the real one is unknown before deployment).
-pub const DESIRED_ACCOUNT: &str = "000000000000";
+pub use crate::components::DESIRED_ACCOUNT;
 
 /// Stands for the username provision generates (`u` + 11 random characters).
 pub const GENERATED_USERNAME: &str = "generated-at-provision";
@@ -39,7 +36,7 @@ impl B<'_> {
         let mut tags = self.stack.base_tags();
         tags.insert(TAG_LOGICAL_ID.to_string(), logical.to_string());
         tags.entry("Name".into()).or_insert_with(|| name.to_string());
-        let path = declared_at(logical);
+        let path = crate::provision::nodes::legacy_declared_at(logical);
         Meta {
             resource_type: resource_type.to_string(),
             id: id.to_string(),
@@ -59,8 +56,9 @@ impl B<'_> {
     }
 }
 
+/// The legacy sections' one key (until they are components that name their key).
 pub fn key_arn(region: &str) -> String {
-    format!("arn:aws:kms:{region}:{DESIRED_ACCOUNT}:key/data-key")
+    crate::components::desired_ids::key_arn(region, "data-key")
 }
 
 /// Everything the stack declares, as a State.
@@ -69,19 +67,6 @@ pub fn desired(stack: &Stack) -> State {
     let s = &stack.spec;
     let mut st = State::default();
     let key = key_arn(&b.region);
-
-    // KMS
-    st.kms.keys.insert(Key {
-        meta: b.meta("kms:key", "data-key", "data-key", key.clone(), &names::key_alias(stack)),
-        manager: Observed::Known(crate::model::kms::Manager::Customer),
-        state: Observed::Known("Enabled".into()),
-        key_spec: Observed::Known("SYMMETRIC_DEFAULT".into()),
-        rotation_enabled: Observed::Known(s.kms.rotation),
-        policy: Observed::Known(key_policy(stack, &b.region, DESIRED_ACCOUNT)),
-        aliases: Observed::Known(vec![names::key_alias(stack)]),
-    });
-    // the stack's region is "scanned" by the stack file: its one alias is all it declares
-    st.kms.aliases.insert(b.region.clone(), Observed::Known([(names::key_alias(stack), "data-key".to_string())].into_iter().collect()));
 
     // network
     let n = &s.network;
@@ -286,7 +271,7 @@ pub fn desired(stack: &Stack) -> State {
     });
     let family = names::task_family(stack);
     let td_arn = b.arn("ecs", &format!("task-definition/{family}"));
-    let env = |name: &str, value: &str| crate::collect::env_var(name, value);
+    let env = |name: &str, value: &str| crate::semantics::secret_values::env_var(name, value);
     st.ecs.task_definitions.insert(TaskDefinition {
         meta: b.meta("ecs:task-definition", "task-definition", &family, td_arn.clone(), &family),
         family: family.clone(),
@@ -411,16 +396,12 @@ pub fn desired(stack: &Stack) -> State {
             attached_policies: Observed::Known(def.managed.clone()),
         });
     }
+    crate::components::desired(stack, &mut st);
     st
 }
 
-/// The data key's policy for `account` (see provision::policy::key_policy, which this mirrors).
-pub fn key_policy(stack: &Stack, region: &str, account: &str) -> serde_json::Value {
-    crate::provision::policy::key_policy_for(&stack.prefix(), &names::log_group_prefix(stack), "aws", region, account)
-}
-
 pub fn trust_policy(account: &str, service: &str) -> serde_json::Value {
-    crate::provision::policy::trust_policy_for(account, service)
+    crate::vocab::policy::trust_policy_for(account, service)
 }
 
 /// The AWS-managed policies the blueprint attaches, as AWS publishes them (so the pre-deployment

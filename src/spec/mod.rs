@@ -2,68 +2,16 @@
 //! Every field has a safe default; see README "Stack file reference".
 
 pub mod desired;
-mod source;
-pub use source::line_at;
 pub mod validate;
 
-pub use source::Source;
+pub use crate::components::Stack;
+pub use crate::vocab::{line_at, Source, FRAMEWORKS, TAG_LOGICAL_ID, TAG_STACK};
 
 use crate::error::{Error, Result};
+use crate::vocab::StackId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-pub const FRAMEWORKS: &[&str] = &["fedramp-moderate", "ferpa", "lgpd"];
-
-/// A loaded, validated stack file.
-#[derive(Debug, Clone)]
-pub struct Stack {
-    pub spec: Spec,
-    /// The stack name: `stack = ...` in the file, else the file stem.
-    pub name: String,
-    pub source: Source,
-}
-
-impl Stack {
-    /// `<project>-<stack>`: the prefix of every resource name.
-    pub fn prefix(&self) -> String {
-        format!("{}-{}", self.spec.project, self.name)
-    }
-
-    /// The tags every resource of this stack carries (without the logical id).
-    pub fn base_tags(&self) -> BTreeMap<String, String> {
-        let mut tags = BTreeMap::new();
-        tags.insert("Environment".to_string(), self.name.clone());
-        tags.insert("Compliance".to_string(), compliance_label(&self.spec.frameworks));
-        tags.insert("Project".to_string(), self.spec.project.clone());
-        for (k, v) in &self.spec.tags {
-            tags.insert(k.clone(), v.clone());
-        }
-        tags.insert(TAG_STACK.to_string(), self.name.clone());
-        tags
-    }
-
-    /// Line in the stack file of a dotted setting path (or of its nearest declared parent).
-    pub fn line_of(&self, path: &str) -> usize {
-        self.source.line_of(path)
-    }
-}
-
-pub const TAG_STACK: &str = "tapaudit:stack";
-pub const TAG_LOGICAL_ID: &str = "tapaudit:logical-id";
-
-fn compliance_label(frameworks: &[String]) -> String {
-    frameworks
-        .iter()
-        .map(|f| match f.as_str() {
-            "fedramp-moderate" => "FedRAMP-Moderate",
-            "ferpa" => "FERPA",
-            "lgpd" => "LGPD",
-            other => other,
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
 
 /// Resolve `--stack NAME` (→ `stacks/NAME.toml`) or a path to a stack file.
 pub fn resolve_path(stack: &str) -> PathBuf {
@@ -87,12 +35,13 @@ pub fn parse(path: &Path, text: String) -> Result<Stack> {
     let source = Source::new(display.clone(), text.clone()).map_err(|e| Error::Spec(vec![e]))?;
     let spec: Spec = toml::from_str(&text).map_err(|e| {
         let offset = e.span().map(|s| s.start);
-        let line = offset.map(|o| source::line_at(&text, o)).unwrap_or(1);
+        let line = offset.map(|o| line_at(&text, o)).unwrap_or(1);
         let field = offset.and_then(|o| source.path_at(o)).map(|p| format!("{p}: ")).unwrap_or_default();
         Error::Spec(vec![format!("{display}:{line}: {field}{}", e.message().trim().replace('\n', " "))])
     })?;
     let name = spec.stack.clone().unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default());
-    let stack = Stack { spec, name, source };
+    let id = StackId { project: spec.project.clone(), name: name.clone(), frameworks: spec.frameworks.clone(), tags: spec.tags.clone() };
+    let stack = Stack { spec, id, name, source };
     let problems = validate::validate(&stack);
     if problems.is_empty() {
         Ok(stack)
@@ -121,8 +70,9 @@ pub struct Spec {
     /// Extra tags on every resource (Environment and Compliance are set by default).
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// Customer-managed KMS keys: `[keys.<id>]`.
     #[serde(default)]
-    pub kms: Kms,
+    pub keys: BTreeMap<String, crate::components::key::Key>,
     #[serde(default)]
     pub network: Network,
     #[serde(default)]
@@ -162,23 +112,6 @@ pub struct SuppressionSpec {
 
 fn any_resource() -> String {
     "*".into()
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Kms {
-    /// Automatic key rotation.
-    pub rotation: bool,
-    /// Rotation period in days (90–2560).
-    pub rotation_period_days: u32,
-    /// Waiting period before a destroyed key is deleted (7–30 days).
-    pub deletion_window_days: u32,
-}
-
-impl Default for Kms {
-    fn default() -> Self {
-        Kms { rotation: true, rotation_period_days: 365, deletion_window_days: 7 }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,18 +5,7 @@ use super::{Engine, NatMode, Stack, FRAMEWORKS};
 use ipnet::Ipv4Net;
 use std::str::FromStr;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
-    pub path: String,
-    pub message: String,
-}
-
-fn problem(path: impl Into<String>, message: impl Into<String>) -> Problem {
-    let path = path.into();
-    let message = message.into();
-    let message = if path.is_empty() { message } else { format!("{path} {message}") };
-    Problem { message, path }
-}
+pub use crate::components::{problem, Problem};
 
 /// CloudWatch Logs' accepted retention values (PutRetentionPolicy).
 pub const LOG_RETENTION_DAYS: &[i32] = &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
@@ -66,7 +55,6 @@ pub fn validate(stack: &Stack) -> Vec<Problem> {
     out.extend(check_names(stack));
     out.extend(check_frameworks(stack));
     out.extend(check_tags(stack));
-    out.extend(check_kms(stack));
     out.extend(check_network(stack));
     out.extend(check_kinesis(stack));
     out.extend(check_database(stack));
@@ -74,7 +62,21 @@ pub fn validate(stack: &Stack) -> Vec<Problem> {
     out.extend(check_ecs(stack));
     out.extend(check_api(stack));
     out.extend(check_parameters(stack));
+    out.extend(crate::components::validate(stack));
+    if out.is_empty() {
+        out.extend(check_graph(stack));
+    }
     out
+}
+
+/// The nodes of every component form one acyclic graph over declared nodes (the references
+/// were checked first, so a failure here is a component module's bug, reported, not a panic).
+fn check_graph(stack: &Stack) -> Vec<Problem> {
+    let edges = crate::provision::nodes(stack).into_iter().map(|n| (n.id, n.deps)).collect();
+    match crate::provision::graph::check_acyclic(&edges) {
+        Ok(_) => vec![],
+        Err(e) => vec![problem("", format!("the stack's resources do not form a dependency graph: {e}"))],
+    }
 }
 
 /// `[parameters]`: every name must be a catalogue threshold, and may only be stricter than
@@ -171,18 +173,6 @@ fn check_tags(stack: &Stack) -> Vec<Problem> {
         if v.chars().count() > 256 {
             out.push(problem(&path, "tag values must be at most 256 characters"));
         }
-    }
-    out
-}
-
-fn check_kms(stack: &Stack) -> Vec<Problem> {
-    let k = &stack.spec.kms;
-    let mut out = Vec::new();
-    if !(7..=30).contains(&k.deletion_window_days) {
-        out.push(problem("kms.deletion_window_days", format!("must be between 7 and 30 (got {})", k.deletion_window_days)));
-    }
-    if !(90..=2560).contains(&k.rotation_period_days) {
-        out.push(problem("kms.rotation_period_days", format!("must be between 90 and 2560 (got {})", k.rotation_period_days)));
     }
     out
 }

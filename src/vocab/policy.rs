@@ -1,7 +1,6 @@
 //! IAM and KMS policy documents the stack applies, and structural comparison of policies
 //! (order of statements and list members, single value vs one-element list, URL-encoding).
 
-use super::Ctx;
 use serde_json::{json, Value};
 
 /// Canonical form: lists sorted, single values as one-element lists, statements as a list.
@@ -43,65 +42,51 @@ pub fn same(raw: &str, want: &Value) -> bool {
     parse_document(raw).is_some_and(|got| normalize(&got) == normalize(want))
 }
 
-/// The data key's policy: the account root administers it; CloudWatch Logs may use it for
-/// this stack's log groups; Secrets Manager, RDS and Kinesis may use it on behalf of
+/// What a customer-managed key is for: the services that may use it on behalf of principals
+/// of this account (`kms:ViaService` names such as `rds`, `kinesis`), and whether CloudWatch
+/// Logs encrypts the stack's log groups with it. Each key is used only by its services.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyUses {
+    pub logs: bool,
+    pub services: std::collections::BTreeSet<String>,
+}
+
+/// A key's policy: the account root administers it; CloudWatch Logs may use it for this
+/// stack's log groups (when `uses.logs`); the named services may use it on behalf of
 /// principals of this account only. No wildcard principal.
-pub fn key_policy(ctx: &Ctx) -> Value {
-    key_policy_for(&ctx.stack.prefix(), &log_group_prefix(ctx), &ctx.partition, &ctx.region, &ctx.account)
-}
-
-/// `key_policy` from plain values (also used for the desired State and drift).
-pub fn key_policy_for(prefix: &str, log_prefix: &str, p: &str, region: &str, acct: &str) -> Value {
-    json!({
-        "Version": "2012-10-17",
-        "Id": format!("{prefix}-data-key-policy"),
-        "Statement": [
-            {
-                "Sid": "AccountRootAdministers",
-                "Effect": "Allow",
-                "Principal": {"AWS": format!("arn:{p}:iam::{acct}:root")},
-                "Action": "kms:*",
-                "Resource": "*"
-            },
-            {
-                "Sid": "CloudWatchLogsEncryptsStackLogGroups",
-                "Effect": "Allow",
-                "Principal": {"Service": format!("logs.{region}.amazonaws.com")},
-                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                "Resource": "*",
-                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": format!("arn:{p}:logs:{region}:{acct}:log-group:{log_prefix}*")}}
-            },
-            {
-                "Sid": "DataServicesUseKeyForThisAccount",
-                "Effect": "Allow",
-                "Principal": {"AWS": format!("arn:{p}:iam::{acct}:root")},
-                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"],
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {
-                        "kms:CallerAccount": acct,
-                        "kms:ViaService": [
-                            format!("secretsmanager.{region}.amazonaws.com"),
-                            format!("rds.{region}.amazonaws.com"),
-                            format!("kinesis.{region}.amazonaws.com")
-                        ]
-                    }
-                }
-            }
-        ]
-    })
-}
-
-/// `/<project>/<stack>/`: every log group of the stack lives under it.
-pub fn log_group_prefix(ctx: &Ctx) -> String {
-    super::names::log_group_prefix(&ctx.stack)
+pub fn key_policy_for(key_name: &str, log_prefix: &str, uses: &KeyUses, p: &str, region: &str, acct: &str) -> Value {
+    let mut statements = vec![json!({
+        "Sid": "AccountRootAdministers",
+        "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:{p}:iam::{acct}:root")},
+        "Action": "kms:*",
+        "Resource": "*"
+    })];
+    if uses.logs {
+        statements.push(json!({
+            "Sid": "CloudWatchLogsEncryptsStackLogGroups",
+            "Effect": "Allow",
+            "Principal": {"Service": format!("logs.{region}.amazonaws.com")},
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            "Resource": "*",
+            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": format!("arn:{p}:logs:{region}:{acct}:log-group:{log_prefix}*")}}
+        }));
+    }
+    if !uses.services.is_empty() {
+        let via: Vec<String> = uses.services.iter().map(|s| format!("{s}.{region}.amazonaws.com")).collect();
+        statements.push(json!({
+            "Sid": "StackServicesUseKeyForThisAccount",
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:{p}:iam::{acct}:root")},
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"kms:CallerAccount": acct, "kms:ViaService": via}}
+        }));
+    }
+    json!({"Version": "2012-10-17", "Id": format!("{key_name}-policy"), "Statement": statements})
 }
 
 /// Trust policy for a service principal, limited to this account (confused-deputy guard).
-pub fn trust_policy(ctx: &Ctx, service: &str) -> Value {
-    trust_policy_for(&ctx.account, service)
-}
-
 pub fn trust_policy_for(account: &str, service: &str) -> Value {
     json!({
         "Version": "2012-10-17",
