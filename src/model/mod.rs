@@ -27,9 +27,12 @@ use std::collections::BTreeMap;
 /// `fixtures/snapshot-shape/v<N>.txt`.
 /// 2: strict (no field or section may be missing), records what was collected and the
 /// collection errors of the run; KMS records out-of-scope keys and every alias.
-/// 3: S3 buckets; ELBv2 target groups, listener certificates (and their ACM certificates), the
+/// 3: Aurora members' roles, Serverless v2 scaling and RDS-managed master secrets; secrets'
+/// owner and schedule; replication groups' member network; EFS access points, mount-target
+/// security groups and lifecycle.
+/// 4: S3 buckets; ELBv2 target groups, listener certificates (and their ACM certificates), the
 /// target groups of forward actions, the rules of HTTPS listeners.
-pub const SNAPSHOT_VERSION: u32 = 3;
+pub const SNAPSHOT_VERSION: u32 = 4;
 
 /// A value read from AWS, or the reason it could not be read. Never defaulted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
