@@ -171,7 +171,7 @@ fn outage_violations(service: &str, op: &str, fault: Fault, clean_code: i32, cle
         let (code, message) = (e["code"].as_str().unwrap_or_default(), e["message"].as_str().unwrap_or_default());
         let named = match fault {
             Fault::Throttle => {
-                ["Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"].contains(&code)
+                ["Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException", "SlowDown"].contains(&code)
                     && message.contains("[request id fault-proxy-")
             }
             Fault::Unavailable => code == "HTTP503" && message.contains("503 Service Unavailable"),
@@ -306,6 +306,23 @@ async fn richer_account(emu: &Emulator) {
         .send()
         .await
         .unwrap();
+    // an HTTPS listener with an ACM certificate, and a bucket with a policy (S3 and ACM reads)
+    let acm = aws_sdk_acm::Client::new(&cfg);
+    let cert = acm.request_certificate().domain_name("extra.example.com").send().await.unwrap().certificate_arn().unwrap().to_string();
+    elb.create_listener()
+        .load_balancer_arn(&lb_arn)
+        .protocol(ProtocolEnum::Https)
+        .port(443)
+        .ssl_policy("ELBSecurityPolicy-TLS13-1-2-2021-06")
+        .certificates(aws_sdk_elasticloadbalancingv2::types::Certificate::builder().certificate_arn(cert).build())
+        .default_actions(Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(&tg_arn).build())
+        .send()
+        .await
+        .unwrap();
+    let s3 = aws_sdk_s3::Client::new(&cfg);
+    s3.create_bucket().bucket("extra-logs").send().await.unwrap();
+    let deny = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::extra-logs", "arn:aws:s3:::extra-logs/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]});
+    s3.put_bucket_policy().bucket("extra-logs").policy(deny.to_string()).send().await.unwrap();
 }
 
 #[test]
@@ -322,6 +339,10 @@ fn the_proxy_names_operations_and_answers_in_each_protocols_shape() {
         ("GET", "/restapis/abc/resources?limit=500", None, "", "apigateway", ("apigateway", "GetResources", Protocol::RestJson)),
         ("GET", "/2015-02-01/file-systems/fs-1/policy", None, "", "elasticfilesystem", ("efs", "DescribeFileSystemPolicy", Protocol::RestJson)),
         ("GET", "/2015-02-01/unknown", None, "", "elasticfilesystem", ("efs", "GET /2015-02-01/unknown", Protocol::RestJson)),
+        ("GET", "/?bucket-region=us-east-1", None, "", "s3", ("s3", "ListBuckets", Protocol::RestXml)),
+        ("GET", "/logs?publicAccessBlock", None, "", "s3", ("s3", "GetPublicAccessBlock", Protocol::RestXml)),
+        ("GET", "/logs?policy", None, "", "s3", ("s3", "GetBucketPolicy", Protocol::RestXml)),
+        ("GET", "/logs/key.txt", None, "", "s3", ("s3", "GET /logs/key.txt", Protocol::RestXml)),
     ];
     for (method, path, target, body, signing, (service, name, protocol)) in cases {
         let op = identify_parts(method, path, *target, body.as_bytes(), signing);
@@ -341,7 +362,9 @@ fn the_proxy_names_operations_and_answers_in_each_protocols_shape() {
     assert!(apigw.starts_with("HTTP/1.1 429 ") && apigw.contains("x-amzn-ErrorType: TooManyRequestsException"), "{apigw}");
     let efs = text("elasticfilesystem", Protocol::RestJson);
     assert!(efs.starts_with("HTTP/1.1 429 ") && efs.contains("x-amzn-ErrorType: ThrottlingException"), "{efs}");
-    for t in [json, query, ec2, apigw, efs] {
+    let s3 = text("s3", Protocol::RestXml);
+    assert!(s3.starts_with("HTTP/1.1 503 ") && s3.contains("<Code>SlowDown</Code>") && s3.contains("x-amz-request-id: rid-1"), "{s3}");
+    for t in [json, query, ec2, apigw, efs, s3] {
         assert!(t.contains("x-amzn-RequestId: rid-1"), "{t}");
     }
 }

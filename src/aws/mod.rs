@@ -126,9 +126,19 @@ macro_rules! clients {
             efs: $make!(aws_sdk_efs, $cfg),
             elbv2: $make!(aws_sdk_elasticloadbalancingv2, $cfg),
             acm: $make!(aws_sdk_acm, $cfg),
-            s3: $make!(aws_sdk_s3, $cfg),
+            s3: s3_path_style($make!(aws_sdk_s3, $cfg), $cfg),
         }
     };
+}
+
+/// With an endpoint URL (an S3-compatible endpoint such as the emulator), S3 is addressed
+/// path-style (`http://host:port/bucket`): virtual-hosted names (`bucket.host`) resolve only under
+/// AWS's own domains. Without one, the SDK's default addressing applies.
+fn s3_path_style(client: aws_sdk_s3::Client, cfg: &SdkConfig) -> aws_sdk_s3::Client {
+    match cfg.endpoint_url() {
+        None => client,
+        Some(_) => aws_sdk_s3::Client::from_conf(client.config().to_builder().force_path_style(true).build()),
+    }
 }
 
 impl Clients {

@@ -11,7 +11,8 @@
 //!
 //! What it does not retry, and `ReadRetryClassifier` adds for reads:
 //! - an XML answer cut short but framed as complete, which the SDK even accepts as a success
-//!   with partial data (`CompleteAnswerCheck` fails such an attempt first);
+//!   with partial data, or as an error with the code it read (`CompleteAnswerCheck` fails such
+//!   an attempt first);
 //! - a 2xx answer whose body cannot be parsed (cut short but framed as complete by a proxy,
 //!   garbled): the SDK reports it as an unhandled service error;
 //! - an error status whose answer carries no AWS error code (an HTML page or an empty body from
@@ -92,13 +93,23 @@ impl Intercept for CompleteAnswerCheck {
         _: &RuntimeComponents,
         _: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if context.output_or_error().is_err() {
-            return Ok(());
-        }
         match context.response().body().bytes() {
-            Some(body) => check_complete_xml(body).map_err(|e| Box::new(e) as BoxError),
+            Some(body) => check_answer(context.output_or_error().is_err(), body).map_err(|e| Box::new(e) as BoxError),
             None => Ok(()),
         }
+    }
+}
+
+/// AWS's XML error documents (REST-XML such as S3, query protocols, EC2).
+const XML_ERROR_ROOTS: &[&str] = &["Error", "ErrorResponse", "Response"];
+
+/// A success must be a complete document; so must an AWS XML error document, whose code
+/// survives a cut (half of S3's `<Error><Code>NoSuchBucketPolicy</Code>…` still parses as "no
+/// policy"). Other error bodies (an HTML page from a proxy) stay the classifier's business.
+pub fn check_answer(is_error: bool, body: &[u8]) -> Result<(), IncompleteAnswer> {
+    match check_complete_xml(body) {
+        Err(e) if is_error && !XML_ERROR_ROOTS.contains(&e.root.as_str()) => Ok(()),
+        r => r,
     }
 }
 
@@ -293,6 +304,17 @@ mod tests {
             aws_smithy_runtime_api::client::interceptors::error::InterceptorError::read_after_deserialization("tapaudit complete answers", e),
         )));
         assert_eq!(ReadRetryClassifier.classify_retry(&ctx), RetryAction::transient_error());
+    }
+
+    #[test]
+    fn a_cut_xml_error_document_is_incomplete_other_error_bodies_are_not_judged() {
+        let cut = r#"<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchPublicAccessBlockConfiguration</Code><Mess"#;
+        assert_eq!(check_answer(true, cut.as_bytes()).unwrap_err().root, "Error");
+        assert!(check_answer(true, b"<ErrorResponse><Error><Code>Throttling</Code></Error>").is_err());
+        assert_eq!(check_answer(true, b"<?xml version=\"1.0\"?><Error><Code>NoSuchBucketPolicy</Code></Error>"), Ok(()));
+        assert_eq!(check_answer(true, b"<!DOCTYPE html><html><body>Internal Server Error</body></html>"), Ok(()));
+        assert_eq!(check_answer(true, b"<html><body>cut"), Ok(()));
+        assert!(check_answer(false, b"<html><body>cut").is_err());
     }
 
     #[test]

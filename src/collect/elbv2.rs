@@ -1,11 +1,14 @@
-//! ELBv2: load balancers (tags in batches of 20), their attributes and listeners, and the rules
-//! of HTTP listeners (every page of DescribeRules: a rule that forwards serves plaintext).
+//! ELBv2: load balancers (tags in batches of 20), their attributes and listeners, the rules of
+//! HTTP and HTTPS listeners (every page of DescribeRules: a rule that forwards on HTTP serves
+//! plaintext, one on HTTPS may forward to a plaintext target group), the certificates of HTTPS
+//! listeners (DescribeListenerCertificates, then ACM DescribeCertificate), and target groups.
 
 use super::{fan_out, reported, tag_map, Ctx};
 use crate::model::elbv2::*;
 use crate::model::Observed;
 use aws_sdk_elasticloadbalancingv2::types::{Action as SdkAction, Listener as SdkListener, LoadBalancer as SdkLoadBalancer};
 use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 type Tags = Observed<BTreeMap<String, String>>;
 
@@ -16,7 +19,17 @@ fn action(a: &SdkAction) -> Result<Action, String> {
         action_type: t.as_str().to_string(),
         redirect_protocol: a.redirect_config().and_then(|r| r.protocol()).map(str::to_string),
         fixed_response_body: a.fixed_response_config().map(|f| f.message_body().is_some_and(|b| !b.is_empty())),
+        target_group_arns: forwarded_to(a),
     })
+}
+
+/// The target groups an action forwards to: TargetGroupArn, and the groups of ForwardConfig
+/// ("If you specify both ForwardConfig and TargetGroupArn, you can specify only one target
+/// group", https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_Action.html).
+fn forwarded_to(a: &SdkAction) -> Vec<String> {
+    let mut arns: BTreeSet<String> = a.target_group_arn().map(str::to_string).into_iter().collect();
+    arns.extend(a.forward_config().into_iter().flat_map(|f| f.target_groups()).filter_map(|t| t.target_group_arn()).map(str::to_string));
+    arns.into_iter().collect()
 }
 
 fn actions(list: &[SdkAction]) -> Result<Vec<Action>, String> {
@@ -28,7 +41,7 @@ fn tags_of(tags: &BTreeMap<String, Tags>, arn: &str) -> Tags {
     tags.get(arn).cloned().unwrap_or_else(|| Observed::Unknown(format!("elbv2:DescribeTags returned no tag description for {arn}")))
 }
 
-async fn load_balancer_tags(ctx: &Ctx, arns: &[String]) -> BTreeMap<String, Tags> {
+async fn resource_tags(ctx: &Ctx, arns: &[String]) -> BTreeMap<String, Tags> {
     let elb = &ctx.clients.elbv2;
     let mut tags = BTreeMap::new();
     for chunk in arns.chunks(20) {
@@ -50,7 +63,7 @@ async fn load_balancer_tags(ctx: &Ctx, arns: &[String]) -> BTreeMap<String, Tags
     tags
 }
 
-/// The rules of an HTTP listener, every page.
+/// The rules of an HTTP or HTTPS listener, every page.
 async fn rules(ctx: &Ctx, listener_arn: &str) -> Observed<Vec<Rule>> {
     let elb = &ctx.clients.elbv2;
     let pages = match ctx.pages("elbv2", "DescribeRules", elb.describe_rules().listener_arn(listener_arn).into_paginator().send()).await {
@@ -94,8 +107,107 @@ fn listener(ctx: &Ctx, lb_name: &str, lb_arn: &str, li: &SdkListener, t: Tags) -
         port,
         ssl_policy: li.ssl_policy().map(str::to_string),
         default_actions,
-        rules: Observed::Unknown("not read: rules are read for HTTP listeners only".into()),
+        rules: Observed::Unknown("not read: rules are read for HTTP and HTTPS listeners only".into()),
+        certificate_arns: Observed::Unknown("not read: certificates are read for HTTPS listeners only".into()),
     })
+}
+
+/// Every certificate of an HTTPS listener (the default one and the additional ones).
+async fn listener_certificates(ctx: &Ctx, listener_arn: &str) -> Observed<Vec<String>> {
+    let elb = &ctx.clients.elbv2;
+    let pages =
+        match ctx.pages("elbv2", "DescribeListenerCertificates", elb.describe_listener_certificates().listener_arn(listener_arn).into_paginator().send()).await
+        {
+            Ok(p) => p,
+            Err(e) => return Observed::Unknown(e),
+        };
+    let mut arns = BTreeSet::new();
+    for c in pages.iter().flat_map(|p| p.certificates()) {
+        match c.certificate_arn() {
+            Some(a) => arns.insert(a.to_string()),
+            None => return Observed::Unknown(format!("elbv2:DescribeListenerCertificates returned a certificate without CertificateArn for {listener_arn}")),
+        };
+    }
+    Observed::Known(arns.into_iter().collect())
+}
+
+fn rfc3339(d: Option<&aws_smithy_types::DateTime>) -> Option<String> {
+    d.and_then(|d| d.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+}
+
+/// An ACM certificate (DescribeCertificate, ListTagsForCertificate); a failed describe leaves
+/// every field Unknown with its reason.
+async fn certificate(ctx: &Ctx, arn: String) -> Certificate {
+    let acm = &ctx.clients.acm;
+    let (detail, tags) = tokio::join!(
+        ctx.call("acm", "DescribeCertificate", Some(&arn), acm.describe_certificate().certificate_arn(&arn).send()),
+        ctx.call("acm", "ListTagsForCertificate", Some(&arn), acm.list_tags_for_certificate().certificate_arn(&arn).send()),
+    );
+    let tags: Tags = tags.map(|t| tag_map(t.tags().iter().map(|t| (t.key(), t.value().unwrap_or(""))))).into();
+    let id = arn.rsplit('/').next().unwrap_or(&arn).to_string();
+    let op = "DescribeCertificate";
+    match detail.and_then(|d| d.certificate().cloned().ok_or_else(|| format!("acm:DescribeCertificate returned no Certificate for {arn}"))) {
+        Err(e) => Certificate {
+            meta: ctx.meta("elbv2:certificate", &id, arn.clone(), None, tags),
+            status: Observed::Unknown(e.clone()),
+            not_after: Observed::Unknown(e.clone()),
+            key_algorithm: Observed::Unknown(e.clone()),
+            cert_type: Observed::Unknown(e),
+            in_use_by: vec![],
+        },
+        Ok(c) => Certificate {
+            meta: ctx.meta("elbv2:certificate", &id, arn.clone(), c.domain_name().map(str::to_string), tags),
+            status: reported(c.status().map(|s| s.as_str().to_string()), op, "Status"),
+            not_after: reported(rfc3339(c.not_after()), op, "NotAfter"),
+            key_algorithm: reported(c.key_algorithm().map(|k| k.as_str().to_string()), op, "KeyAlgorithm"),
+            cert_type: reported(c.r#type().map(|t| t.as_str().to_string()), op, "Type"),
+            in_use_by: c.in_use_by().to_vec(),
+        },
+    }
+}
+
+/// Target groups, tagged and scoped like load balancers.
+async fn target_groups(ctx: &Ctx, out: &mut Elbv2) {
+    let elb = &ctx.clients.elbv2;
+    let groups = match ctx.pages("elbv2", "DescribeTargetGroups", elb.describe_target_groups().into_paginator().send()).await {
+        Ok(pages) => pages.iter().flat_map(|p| p.target_groups().to_vec()).collect::<Vec<_>>(),
+        Err(e) => return out.target_groups.fail(&ctx.region, e),
+    };
+    let mut complete = Vec::new();
+    for g in groups {
+        match (g.target_group_arn(), g.target_group_name()) {
+            (Some(arn), Some(name)) => complete.push((arn.to_string(), name.to_string(), g)),
+            (arn, name) => {
+                let missing: Vec<&str> =
+                    [("TargetGroupArn", arn.is_none()), ("TargetGroupName", name.is_none())].iter().filter(|(_, m)| *m).map(|(f, _)| *f).collect();
+                let reason = ctx.incomplete("elbv2", "DescribeTargetGroups", name.or(arn).unwrap_or("a target group"), &missing);
+                out.target_groups.fail(&ctx.region, reason);
+            }
+        }
+    }
+    let arns: Vec<String> = complete.iter().map(|(arn, _, _)| arn.clone()).collect();
+    let tags = resource_tags(ctx, &arns).await;
+    for (arn, name, g) in complete {
+        let t = tags_of(&tags, &arn);
+        if !ctx.scope.wants(&t) {
+            continue;
+        }
+        let target_type = reported(g.target_type().map(|x| x.as_str().to_string()), "DescribeTargetGroups", "TargetType");
+        let protocol = match (g.protocol(), target_type.known().map(String::as_str)) {
+            (Some(p), _) => Observed::Known(p.as_str().to_string()),
+            (None, Some("lambda")) => Observed::Unknown("a lambda target group has no protocol".into()),
+            (None, _) => Observed::Unknown("DescribeTargetGroups did not report Protocol".into()),
+        };
+        out.target_groups.insert(TargetGroup {
+            meta: ctx.meta("elbv2:target-group", &name, arn.clone(), Some(name.clone()), t),
+            protocol,
+            port: g.port(),
+            target_type,
+            vpc_id: g.vpc_id().map(str::to_string),
+            health_check_protocol: g.health_check_protocol().map(|p| p.as_str().to_string()),
+            load_balancer_arns: g.load_balancer_arns().to_vec(),
+        });
+    }
 }
 
 pub async fn collect(ctx: &Ctx) -> Elbv2 {
@@ -105,7 +217,9 @@ pub async fn collect(ctx: &Ctx) -> Elbv2 {
         Ok(pages) => pages.iter().flat_map(|p| p.load_balancers().to_vec()).collect::<Vec<_>>(),
         Err(e) => {
             out.load_balancers.fail(&ctx.region, e.clone());
-            out.listeners.fail(&ctx.region, e);
+            out.listeners.fail(&ctx.region, e.clone());
+            out.certificates.fail(&ctx.region, e);
+            target_groups(ctx, &mut out).await;
             return out;
         }
     };
@@ -121,12 +235,13 @@ pub async fn collect(ctx: &Ctx) -> Elbv2 {
                     [("LoadBalancerArn", arn.is_none()), ("LoadBalancerName", name.is_none())].iter().filter(|(_, m)| *m).map(|(f, _)| *f).collect();
                 let reason = ctx.incomplete("elbv2", "DescribeLoadBalancers", name.or(arn).unwrap_or("a load balancer"), &missing);
                 out.load_balancers.fail(&ctx.region, reason.clone());
-                out.listeners.fail(&ctx.region, reason);
+                out.listeners.fail(&ctx.region, reason.clone());
+                out.certificates.fail(&ctx.region, reason);
             }
         }
     }
     let arns: Vec<String> = complete.iter().map(|(_, arn, _)| arn.clone()).collect();
-    let tags = load_balancer_tags(ctx, &arns).await;
+    let tags = resource_tags(ctx, &arns).await;
     let in_scope: Vec<_> = complete
         .into_iter()
         .map(|(l, arn, name)| {
@@ -157,8 +272,12 @@ pub async fn collect(ctx: &Ctx) -> Elbv2 {
                 for li in pages.iter().flat_map(|p| p.listeners()) {
                     match listener(ctx, &name, &arn, li, t.clone()) {
                         Ok(mut x) => {
-                            if x.protocol.eq_ignore_ascii_case("HTTP") {
+                            let https = x.protocol.eq_ignore_ascii_case("HTTPS");
+                            if https || x.protocol.eq_ignore_ascii_case("HTTP") {
                                 x.rules = rules(ctx, &x.meta.arn).await;
+                            }
+                            if https {
+                                x.certificate_arns = listener_certificates(ctx, &x.meta.arn).await;
                             }
                             ls.push(Ok(x));
                         }
@@ -183,10 +302,21 @@ pub async fn collect(ctx: &Ctx) -> Elbv2 {
                     }
                 }
             }
-            Err(e) => out.listeners.fail(&ctx.region, format!("{}: {e}", lb.meta.id)),
+            Err(e) => {
+                out.listeners.fail(&ctx.region, format!("{}: {e}", lb.meta.id));
+                // the certificates of listeners that could not be listed are unknown too
+                out.certificates.fail(&ctx.region, format!("{}: {e}", lb.meta.id));
+            }
         }
         out.load_balancers.insert(lb);
     }
+    // the ACM certificates the HTTPS listeners use (IAM server certificates are not ACM's)
+    let acm_arns: BTreeSet<String> =
+        out.listeners.iter().filter_map(|l| l.certificate_arns.known()).flatten().filter(|a| a.split(':').nth(2) == Some("acm")).cloned().collect();
+    for c in fan_out(ctx, acm_arns.into_iter().collect(), |arn| certificate(ctx, arn)).await {
+        out.certificates.insert(c);
+    }
+    target_groups(ctx, &mut out).await;
     out
 }
 

@@ -14,6 +14,7 @@ mod kinesis;
 pub(crate) mod kms;
 mod logs;
 mod rds;
+mod s3;
 mod secrets;
 pub mod stats;
 

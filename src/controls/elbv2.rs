@@ -1,16 +1,21 @@
 //! Application Load Balancer controls: HTTPS-only listeners, TLS policy, access logs, header
-//! validation. Network and gateway load balancers are not applicable.
+//! validation, HTTPS to the targets behind HTTPS listeners, valid listener certificates.
+//! Network and gateway load balancers are not applicable.
 
 use super::{each, ControlFn, Params, Verdict};
-use crate::model::elbv2::{Action, Listener, LoadBalancer};
+use crate::model::elbv2::{Action, Certificate, Listener, LoadBalancer, TargetGroup};
 use crate::model::State;
 use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 pub const CONTROLS: &[(&str, ControlFn)] = &[
     ("alb-https-only", https_only),
     ("alb-modern-tls-policy", modern_tls_policy),
     ("alb-access-logs", access_logs),
     ("alb-drop-invalid-headers", drop_invalid_headers),
+    ("alb-target-group-https", target_group_https),
+    ("alb-certificate-valid", certificate_valid),
 ];
 
 fn is_alb(lb: &LoadBalancer) -> Result<bool, String> {
@@ -174,12 +179,173 @@ fn attribute_true(state: &State, key: &'static str, what: &'static str) -> Vec<V
     })
 }
 
+/// Access logging on, to a named bucket (`access_logs.s3.bucket`; AWS refuses to enable
+/// logging without one, so an enabled attribute with no bucket was not fully reported).
 fn access_logs(state: &State, _: &Params) -> Vec<Verdict> {
-    attribute_true(state, "access_logs.s3.enabled", "access logging")
+    let mut out = attribute_true(state, "access_logs.s3.enabled", "access logging");
+    for v in out.iter_mut().filter(|v| v.status == crate::finding::Status::Pass) {
+        let Some(lb) = state.elbv2.load_balancers.items.get(&v.resource.arn) else { continue };
+        let bucket = lb.attributes.known().and_then(|a| a.get("access_logs.s3.bucket")).filter(|b| !b.is_empty());
+        *v = match bucket {
+            Some(b) => Verdict::pass(
+                &lb.meta,
+                format!("access logging is enabled to bucket {b}"),
+                json!({"access_logs.s3.enabled": "true", "access_logs.s3.bucket": b}),
+            ),
+            None => Verdict::error(&lb.meta, "access logging is enabled but the load balancer attributes report no access_logs.s3.bucket"),
+        };
+    }
+    out
 }
 
 fn drop_invalid_headers(state: &State, _: &Params) -> Vec<Verdict> {
     attribute_true(state, "routing.http.drop_invalid_header_fields.enabled", "dropping invalid header fields")
+}
+
+/// Whether a listener forwards to `tg` in its default actions or any rule; Err when its rules
+/// were not read and the default actions do not already forward there.
+fn forwards_to(l: &Listener, tg: &str) -> Result<bool, String> {
+    let hit = |actions: &[Action]| actions.iter().any(|a| a.target_group_arns.iter().any(|t| t == tg));
+    if hit(&l.default_actions) {
+        return Ok(true);
+    }
+    let rules = l.rules.get().map_err(|r| format!("the rules of listener {} were not read: {r}", l.meta.id))?;
+    Ok(rules.iter().any(|r| hit(&r.actions)))
+}
+
+/// A target group that an HTTPS listener of an ALB forwards to (by its default action or by any
+/// listener rule) must speak HTTPS to its targets: otherwise the load balancer terminates TLS
+/// and carries the request on in plaintext. Lambda targets are invoked through the Lambda API
+/// (no protocol). Target groups no HTTPS listener forwards to are not applicable.
+fn target_group_https(state: &State, _: &Params) -> Vec<Verdict> {
+    each(&state.elbv2.target_groups, "elbv2:target-group", |tg: &TargetGroup| {
+        if tg.target_type.known().is_some_and(|t| t == "lambda") {
+            return Verdict::not_applicable(&tg.meta, "lambda target group: targets are invoked through the Lambda API");
+        }
+        let mut behind = Vec::new();
+        let mut undecided = Vec::new();
+        for l in state.elbv2.listeners.iter().filter(|l| l.protocol.eq_ignore_ascii_case("HTTPS")) {
+            match (on_alb(state, l), forwards_to(l, &tg.meta.arn)) {
+                (Ok(false), _) | (_, Ok(false)) => {}
+                (Ok(true), Ok(true)) => behind.push(l.meta.id.clone()),
+                (Err(r), _) | (_, Err(r)) => {
+                    // only listeners of this target group's load balancers can forward to it
+                    if tg.load_balancer_arns.is_empty() || tg.load_balancer_arns.contains(&l.load_balancer_arn) {
+                        undecided.push(r)
+                    }
+                }
+            }
+        }
+        if behind.is_empty() {
+            if let Some(r) = undecided.first() {
+                return Verdict::error(&tg.meta, format!("whether an HTTPS listener forwards to this target group is unknown: {r}"));
+            }
+            if let Some(r) = state.elbv2.listeners.failed_in(&tg.meta.region).filter(|_| !tg.load_balancer_arns.is_empty()) {
+                return Verdict::error(&tg.meta, format!("listeners could not be listed in {}: {r}", tg.meta.region));
+            }
+            return Verdict::not_applicable(&tg.meta, "no HTTPS listener forwards to this target group");
+        }
+        let observed = json!({"protocol": tg.protocol.known(), "health_check_protocol": tg.health_check_protocol, "behind_https_listeners": behind});
+        let expected = json!({"protocol": "HTTPS"});
+        match tg.protocol.get() {
+            Err(reason) => Verdict::error(&tg.meta, format!("the target group's protocol was not read: {reason}")),
+            Ok(p) if p.eq_ignore_ascii_case("HTTPS") => {
+                Verdict::pass(&tg.meta, format!("HTTPS listener(s) {} forward to targets over HTTPS", behind.join(", ")), observed)
+            }
+            Ok(p) => Verdict::fail(
+                &tg.meta,
+                format!("HTTPS listener(s) {} forward to this target group, which speaks {p} to its targets: TLS ends at the load balancer", behind.join(", ")),
+                observed,
+                expected,
+            ),
+        }
+    })
+}
+
+/// The evaluation time. Unit-test builds pin it to [`TEST_NOW`] (as the secrets controls do), so
+/// the compliant fixture's certificate does not expire in the tests; other builds read the clock.
+#[cfg(not(test))]
+fn clock() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+#[cfg(test)]
+const TEST_NOW: OffsetDateTime = time::macros::datetime!(2026-11-22 00:00 UTC);
+
+#[cfg(test)]
+fn clock() -> OffsetDateTime {
+    TEST_NOW
+}
+
+enum CertJudgement {
+    Good(String),
+    Bad(String),
+    Unknown(String),
+}
+
+/// One listener certificate: ISSUED and valid for at least `min_days` more days.
+fn judge_certificate(state: &State, region: &str, arn: &str, min_days: i64, now: OffsetDateTime) -> CertJudgement {
+    let Some(c): Option<&Certificate> = state.elbv2.certificates.items.get(arn) else {
+        if arn.split(':').nth(2) != Some("acm") {
+            return CertJudgement::Unknown(format!("{arn} is not an ACM certificate (an IAM server certificate?): its status and validity were not read"));
+        }
+        return CertJudgement::Unknown(match state.elbv2.certificates.failed_in(region) {
+            Some(r) => format!("certificates could not be read in {region}: {r}"),
+            None => format!("certificate {arn} is not in the State"),
+        });
+    };
+    let name = c.meta.display_name();
+    match c.status.get() {
+        Err(r) => return CertJudgement::Unknown(format!("status of {name}: {r}")),
+        Ok(s) if s != "ISSUED" => return CertJudgement::Bad(format!("certificate {name} is {s}, not ISSUED")),
+        Ok(_) => {}
+    }
+    let not_after = match c.not_after.get() {
+        Err(r) => return CertJudgement::Unknown(format!("expiry of {name}: {r}")),
+        Ok(t) => t,
+    };
+    let end = match OffsetDateTime::parse(not_after, &Rfc3339) {
+        Err(e) => return CertJudgement::Unknown(format!("expiry of {name} {not_after:?} is not RFC 3339: {e}")),
+        Ok(t) => t,
+    };
+    let left = (end - now).whole_days();
+    if left < min_days {
+        CertJudgement::Bad(format!("certificate {name} expires on {not_after} ({left} days left, at least {min_days} required)"))
+    } else {
+        CertJudgement::Good(format!("{name} ISSUED, valid until {not_after}"))
+    }
+}
+
+fn certificate_valid(state: &State, params: &Params) -> Vec<Verdict> {
+    let min_days = params.get("min_certificate_validity_days");
+    let now = clock();
+    each(&state.elbv2.listeners, "elbv2:listener", |l| {
+        match on_alb(state, l) {
+            Err(reason) => return Verdict::error(&l.meta, reason),
+            Ok(false) => return Verdict::not_applicable(&l.meta, "not an Application Load Balancer listener"),
+            Ok(true) => {}
+        }
+        if !l.protocol.eq_ignore_ascii_case("HTTPS") {
+            return Verdict::not_applicable(&l.meta, format!("{} listener: no certificate", l.protocol));
+        }
+        let expected = json!({"certificates": format!("ISSUED, valid for at least {min_days} more days")});
+        let arns = match l.certificate_arns.get() {
+            Err(reason) => return Verdict::error(&l.meta, format!("the listener's certificates were not read: {reason}")),
+            Ok(a) if a.is_empty() => return Verdict::fail(&l.meta, "HTTPS listener has no certificate", json!({"certificates": []}), expected),
+            Ok(a) => a,
+        };
+        let judged: Vec<CertJudgement> = arns.iter().map(|a| judge_certificate(state, &l.meta.region, a, min_days, now)).collect();
+        let observed = json!({"certificates": arns});
+        let bad: Vec<&str> = judged.iter().filter_map(|j| if let CertJudgement::Bad(m) = j { Some(m.as_str()) } else { None }).collect();
+        if !bad.is_empty() {
+            return Verdict::fail(&l.meta, bad.join("; "), observed, expected);
+        }
+        if let Some(CertJudgement::Unknown(r)) = judged.iter().find(|j| matches!(j, CertJudgement::Unknown(_))) {
+            return Verdict::error(&l.meta, r.clone());
+        }
+        let good: Vec<&str> = judged.iter().filter_map(|j| if let CertJudgement::Good(m) = j { Some(m.as_str()) } else { None }).collect();
+        Verdict::pass(&l.meta, format!("certificate(s): {}", good.join("; ")), observed)
+    })
 }
 
 #[cfg(test)]
@@ -191,7 +357,7 @@ mod tests {
     use crate::model::Observed;
 
     fn act(action_type: &str, redirect_protocol: Option<&str>, fixed_response_body: Option<bool>) -> Action {
-        Action { action_type: action_type.into(), redirect_protocol: redirect_protocol.map(str::to_string), fixed_response_body }
+        Action { action_type: action_type.into(), redirect_protocol: redirect_protocol.map(str::to_string), fixed_response_body, target_group_arns: vec![] }
     }
 
     fn rule(priority: &str, actions: Vec<Action>) -> Rule {
@@ -370,5 +536,125 @@ mod tests {
         assert_eq!(eval("alb-drop-invalid-headers", &unknown), vec![Status::Error]);
         let failed = crate::controls::testing::unlisted(|s| &mut s.elbv2.load_balancers);
         assert_eq!(eval("alb-drop-invalid-headers", &failed), vec![Status::Error]);
+    }
+
+    const TG: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tapaudit-dev-web/73e2d6bc24d8a067";
+    const PLAIN_TG: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tapaudit-dev-plain/0a0b0c0d0e0f0a0b";
+
+    fn forward(arns: &[&str]) -> Action {
+        Action { target_group_arns: arns.iter().map(|a| a.to_string()).collect(), ..act("forward", None, None) }
+    }
+
+    /// The fixture plus a second target group speaking `protocol` on the same load balancer.
+    fn with_second_group(protocol: &str) -> State {
+        let mut s = fixture();
+        let mut tg = s.elbv2.target_groups.items[TG].clone();
+        tg.meta.arn = PLAIN_TG.into();
+        tg.meta.id = "tapaudit-dev-plain".into();
+        tg.protocol = Observed::Known(protocol.into());
+        s.elbv2.target_groups.insert(tg);
+        s
+    }
+
+    fn https_rules(s: &mut State) -> &mut Vec<Rule> {
+        match &mut listener(s, "HTTPS").rules {
+            Observed::Known(r) => r,
+            Observed::Unknown(_) => panic!("fixture HTTPS listener has rules"),
+        }
+    }
+
+    #[test]
+    fn target_group_https() {
+        assert_eq!(eval("alb-target-group-https", &fixture()), vec![Status::Pass]);
+        let mut http = fixture();
+        http.elbv2.target_groups.items.get_mut(TG).unwrap().protocol = Observed::Known("HTTP".into());
+        assert_eq!(eval("alb-target-group-https", &http), vec![Status::Fail]);
+        // a second, plaintext group nobody forwards to: not applicable
+        assert_eq!(eval("alb-target-group-https", &with_second_group("HTTP")), vec![Status::Pass]);
+        // adversarial: the default action forwards over HTTPS, a rule forwards /api to HTTP
+        let mut rule = with_second_group("HTTP");
+        https_rules(&mut rule).insert(0, self::rule("10", vec![forward(&[PLAIN_TG])]));
+        assert_eq!(eval("alb-target-group-https", &rule), vec![Status::Fail, Status::Pass]);
+        // ...or the default action splits its weight over both groups
+        let mut weighted = with_second_group("HTTP");
+        listener(&mut weighted, "HTTPS").default_actions = vec![forward(&[TG, PLAIN_TG])];
+        assert_eq!(eval("alb-target-group-https", &weighted), vec![Status::Fail, Status::Pass]);
+        // an HTTP listener that forwards there is alb-https-only's business, not this control's
+        let mut from_http = with_second_group("HTTP");
+        listener(&mut from_http, "HTTP").default_actions = vec![forward(&[PLAIN_TG])];
+        assert_eq!(eval("alb-target-group-https", &from_http), vec![Status::Pass]);
+        // the HTTPS listener's rules unread: unknown whether the plaintext group is behind it
+        let mut unread = with_second_group("HTTP");
+        listener(&mut unread, "HTTPS").rules = Observed::Unknown("AccessDenied".into());
+        assert_eq!(eval("alb-target-group-https", &unread), vec![Status::Error, Status::Pass]);
+        let mut no_protocol = fixture();
+        no_protocol.elbv2.target_groups.items.get_mut(TG).unwrap().protocol = Observed::Unknown("DescribeTargetGroups did not report Protocol".into());
+        assert_eq!(eval("alb-target-group-https", &no_protocol), vec![Status::Error]);
+        let mut lambda = fixture();
+        let tg = lambda.elbv2.target_groups.items.get_mut(TG).unwrap();
+        tg.target_type = Observed::Known("lambda".into());
+        tg.protocol = Observed::Unknown("a lambda target group has no protocol".into());
+        assert_eq!(eval("alb-target-group-https", &lambda), vec![]);
+        let unlisted_listeners = crate::controls::testing::unlisted(|s| &mut s.elbv2.listeners);
+        assert_eq!(eval("alb-target-group-https", &unlisted_listeners), vec![Status::Error]);
+        assert_eq!(eval("alb-target-group-https", &crate::controls::testing::unlisted(|s| &mut s.elbv2.target_groups)), vec![Status::Error]);
+    }
+
+    const CERT: &str = "arn:aws:acm:us-east-1:123456789012:certificate/8c3a1f52-6e2b-4d1c-9a57-2f0e4b7d9c11";
+
+    fn cert(s: &mut State) -> &mut Certificate {
+        s.elbv2.certificates.items.get_mut(CERT).expect("fixture has the listener certificate")
+    }
+
+    #[test]
+    fn certificate_valid() {
+        assert_eq!(eval("alb-certificate-valid", &fixture()), vec![Status::Pass]);
+        for status in ["PENDING_VALIDATION", "EXPIRED", "REVOKED", "INACTIVE", "FAILED"] {
+            let mut s = fixture();
+            cert(&mut s).status = Observed::Known(status.into());
+            assert_eq!(eval("alb-certificate-valid", &s), vec![Status::Fail], "{status}");
+        }
+        // 29 days left (TEST_NOW is 2026-11-22): fail; 31: pass
+        let mut soon = fixture();
+        cert(&mut soon).not_after = Observed::Known("2026-12-21T00:00:00Z".into());
+        assert_eq!(eval("alb-certificate-valid", &soon), vec![Status::Fail]);
+        cert(&mut soon).not_after = Observed::Known("2026-12-23T00:00:00Z".into());
+        assert_eq!(eval("alb-certificate-valid", &soon), vec![Status::Pass]);
+        // adversarial: the default certificate is fine, an additional one has expired
+        let mut extra = fixture();
+        let mut old = extra.elbv2.certificates.items[CERT].clone();
+        old.meta.arn = format!("{CERT}-old");
+        old.not_after = Observed::Known("2026-10-01T00:00:00Z".into());
+        extra.elbv2.certificates.insert(old);
+        listener(&mut extra, "HTTPS").certificate_arns = Observed::Known(vec![CERT.into(), format!("{CERT}-old")]);
+        assert_eq!(eval("alb-certificate-valid", &extra), vec![Status::Fail]);
+        let mut none = fixture();
+        listener(&mut none, "HTTPS").certificate_arns = Observed::Known(vec![]);
+        assert_eq!(eval("alb-certificate-valid", &none), vec![Status::Fail]);
+        // unknowns: the listener's certificates, the certificate's status or expiry, an IAM certificate
+        let mut unread = fixture();
+        listener(&mut unread, "HTTPS").certificate_arns = Observed::Unknown("AccessDenied".into());
+        assert_eq!(eval("alb-certificate-valid", &unread), vec![Status::Error]);
+        let mut status = fixture();
+        cert(&mut status).status = Observed::Unknown("acm DescribeCertificate failed: AccessDenied".into());
+        assert_eq!(eval("alb-certificate-valid", &status), vec![Status::Error]);
+        let mut expiry = fixture();
+        cert(&mut expiry).not_after = Observed::Unknown("DescribeCertificate did not report NotAfter".into());
+        assert_eq!(eval("alb-certificate-valid", &expiry), vec![Status::Error]);
+        let mut iam = fixture();
+        listener(&mut iam, "HTTPS").certificate_arns = Observed::Known(vec!["arn:aws:iam::123456789012:server-certificate/web".into()]);
+        assert_eq!(eval("alb-certificate-valid", &iam), vec![Status::Error]);
+        let missing = crate::controls::testing::unlisted(|s| &mut s.elbv2.certificates);
+        assert_eq!(eval("alb-certificate-valid", &missing), vec![Status::Error], "certificates not read in the region");
+        assert_eq!(eval("alb-certificate-valid", &crate::controls::testing::unlisted(|s| &mut s.elbv2.listeners)), vec![Status::Error]);
+    }
+
+    #[test]
+    fn access_logs_name_their_bucket() {
+        let mut no_bucket = fixture();
+        if let Observed::Known(a) = &mut lb(&mut no_bucket).attributes {
+            a.remove("access_logs.s3.bucket");
+        }
+        assert_eq!(eval("alb-access-logs", &no_bucket), vec![Status::Error]);
     }
 }

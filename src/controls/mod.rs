@@ -17,6 +17,7 @@ mod kinesis;
 mod kms;
 mod logs;
 mod rds;
+mod s3;
 mod secrets;
 
 pub use catalogue::{Catalogue, ControlMeta};
@@ -112,6 +113,7 @@ pub fn registry() -> BTreeMap<&'static str, ControlFn> {
         efs::CONTROLS,
         elbv2::CONTROLS,
         iam::CONTROLS,
+        s3::CONTROLS,
     ] {
         for (id, f) in list {
             r.insert(*id, *f);

@@ -15,6 +15,7 @@ pub mod kms;
 pub mod logs;
 pub mod rds;
 pub mod registry;
+pub mod s3;
 pub mod secrets;
 
 pub use registry::{Reach, Scoping};
@@ -29,7 +30,9 @@ use std::collections::BTreeMap;
 /// 3: Aurora members' roles, Serverless v2 scaling and RDS-managed master secrets; secrets'
 /// owner and schedule; replication groups' member network; EFS access points, mount-target
 /// security groups and lifecycle.
-pub const SNAPSHOT_VERSION: u32 = 3;
+/// 4: S3 buckets; ELBv2 target groups, listener certificates (and their ACM certificates), the
+/// target groups of forward actions, the rules of HTTPS listeners.
+pub const SNAPSHOT_VERSION: u32 = 4;
 
 /// A value read from AWS, or the reason it could not be read. Never defaulted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -294,11 +297,17 @@ macro_rules! services {
             elbv2: crate::model::elbv2::Elbv2, recorder "elbv2", Regional {
                 load_balancers: "elbv2:load-balancer", by_tag;
                 listeners: "elbv2:listener", by_tag;
+                target_groups: "elbv2:target-group", by_tag;
+                certificates: "elbv2:certificate", part_of("the HTTPS listeners in scope (the ACM certificates they present)");
             };
             // global: read once, with the first scanned region
             iam: crate::model::iam::Iam, recorder "iam", Global {
                 roles: "iam:role", by_tag;
                 policies: "iam:policy", part_of("the roles in scope (the managed policies attached to them)");
+            };
+            // ListBuckets is global; each region's collector reads the buckets located there
+            s3: crate::model::s3::S3, recorder "s3", Regional {
+                buckets: "s3:bucket", by_tag;
             };
         }
     };

@@ -652,21 +652,51 @@ pub fn denies_insecure_transport(policy: &Value, actions: &[&str], own_arn: Opti
             Ok(Resources::Only(r)) => r.iter().any(|r| matches_everything(r) || own_arn.is_some_and(|arn| glob_match(r, arn) && !has_wildcard(arn))),
             _ => false,
         })
-        .filter(|s| match condition_entries(s) {
-            Ok(entries) => {
-                entries.len() == 1
-                    && entries.iter().all(|e| {
-                        e.qualifier.is_none()
-                            && e.base == Some("Bool")
-                            && e.key == "aws:securetransport"
-                            && e.values.iter().any(|v| v.eq_ignore_ascii_case("false"))
-                    })
-            }
-            Err(_) => false,
-        })
+        .filter(|s| only_insecure_transport_condition(s))
         .filter_map(|s| Actions::of(s).ok())
         .collect();
     !actions.is_empty() && actions.iter().all(|a| qualifying.iter().any(|q| q.includes(a)))
+}
+
+/// A statement whose only condition is `Bool` / `BoolIfExists` `aws:SecureTransport` `"false"`
+/// (true exactly for requests made without TLS).
+fn only_insecure_transport_condition(statement: &Value) -> bool {
+    match condition_entries(statement) {
+        Ok(entries) => {
+            entries.len() == 1
+                && entries.iter().all(|e| {
+                    e.qualifier.is_none()
+                        && e.base == Some("Bool")
+                        && e.key == "aws:securetransport"
+                        && e.values.iter().any(|v| v.eq_ignore_ascii_case("false"))
+                })
+        }
+        Err(_) => false,
+    }
+}
+
+/// True when the policy denies every principal every action of `service` without TLS on every
+/// one of `resources` (ARNs or ARN patterns: `arn:aws:s3:::b` and `arn:aws:s3:::b/*`, every
+/// object of the bucket). A resource counts as covered when a qualifying Deny (every principal,
+/// every action of the service, only the `aws:SecureTransport` `"false"` condition) has no
+/// Resource element or a Resource pattern that covers it; a Deny of one object prefix
+/// (`arn:aws:s3:::b/logs/*`) leaves the other objects open. NotResource is not counted.
+pub fn denies_insecure_transport_on(policy: &Value, service: &str, resources: &[&str]) -> bool {
+    let Ok(all) = parse_statements(policy) else { return false };
+    let qualifying: Vec<Resources> = all
+        .into_iter()
+        .filter(|s| is_deny(s) && is_everyone(s) && only_insecure_transport_condition(s))
+        .filter(|s| Actions::of(s).is_ok_and(|a| a.includes_all_of(service)))
+        .filter_map(|s| Resources::of(s).ok())
+        .collect();
+    !resources.is_empty()
+        && resources.iter().all(|r| {
+            qualifying.iter().any(|q| match q {
+                Resources::Implied => true,
+                Resources::Only(patterns) => patterns.iter().any(|p| pattern_covers(p, r)),
+                Resources::AllExcept(_) => false,
+            })
+        })
 }
 
 // ---------- identity policies ----------

@@ -103,6 +103,8 @@ pub enum Protocol {
     Ec2,
     /// REST with JSON bodies: API Gateway, EFS.
     RestJson,
+    /// REST with XML bodies, operations named by their query subresource: S3.
+    RestXml,
 }
 
 /// A request as the proxy understood it.
@@ -484,6 +486,9 @@ pub fn identify_parts(method: &str, path: &str, target: Option<&str>, body: &[u8
         let protocol = if service == "ec2" { Protocol::Ec2 } else { Protocol::AwsQuery };
         return Operation { service, name: action, protocol };
     }
+    if service == "s3" {
+        return Operation { service, name: s3_operation(method, path), protocol: Protocol::RestXml };
+    }
     let route = path.split('?').next().unwrap_or(path);
     let name = rest_operation(&service, method, route).map(str::to_string).unwrap_or_else(|| format!("{method} {route}"));
     Operation { service, name, protocol: Protocol::RestJson }
@@ -518,6 +523,31 @@ const REST_ROUTES: &[(&str, &str, &str, &str)] = &[
     ("efs", "GET", "/2015-02-01/resource-tags/*", "ListTagsForResource"),
     ("efs", "GET", "/2015-02-01/tags/*", "DescribeTags"),
 ];
+
+/// The S3 read operations the collector uses, by query subresource of `GET /<bucket>?<key>`.
+const S3_SUBRESOURCES: &[(&str, &str)] = &[
+    ("location", "GetBucketLocation"),
+    ("tagging", "GetBucketTagging"),
+    ("encryption", "GetBucketEncryption"),
+    ("publicAccessBlock", "GetPublicAccessBlock"),
+    ("policy", "GetBucketPolicy"),
+    ("ownershipControls", "GetBucketOwnershipControls"),
+    ("acl", "GetBucketAcl"),
+    ("logging", "GetBucketLogging"),
+];
+
+/// An S3 request (path-style): `GET /` lists buckets, `GET /<bucket>?<subresource>` reads one.
+fn s3_operation(method: &str, path: &str) -> String {
+    let (route, query) = path.split_once('?').unwrap_or((path, ""));
+    let keys: Vec<&str> = query.split('&').map(|kv| kv.split('=').next().unwrap_or_default()).collect();
+    let bucket = route.trim_matches('/');
+    let name = match method {
+        "GET" if bucket.is_empty() => Some("ListBuckets"),
+        "GET" if !bucket.contains('/') => S3_SUBRESOURCES.iter().find(|(k, _)| keys.contains(k)).map(|(_, op)| *op),
+        _ => None,
+    };
+    name.map(str::to_string).unwrap_or_else(|| format!("{method} {route}"))
+}
 
 fn rest_operation(service: &str, method: &str, route: &str) -> Option<&'static str> {
     let segs: Vec<&str> = route.trim_end_matches('/').split('/').collect();
@@ -557,6 +587,13 @@ pub fn throttle_response(op: &Operation, request_id: String) -> Vec<u8> {
             "429 Too Many Requests",
             vec![("Content-Type".into(), "application/json".into()), ("x-amzn-ErrorType".into(), "TooManyRequestsException".into())],
             r#"{"message":"Too Many Requests"}"#.into(),
+        ),
+        Protocol::RestXml => (
+            "503 Slow Down",
+            vec![("Content-Type".into(), "application/xml".into()), ("x-amz-request-id".into(), request_id.clone())],
+            format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>{request_id}</RequestId></Error>"#
+            ),
         ),
         Protocol::RestJson => (
             "429 Too Many Requests",
