@@ -95,9 +95,7 @@ pub fn bucket_policy(partition: &str, account: &str, bucket: &str, spec: &Bucket
     json!({"Version": "2012-10-17", "Statement": statements})
 }
 
-/// The desired bucket, in the shape of the S3 model (`model::s3::Bucket`).
-/// TODO(s3 model): `src/model/s3.rs` (the s3elb helper) is not on main yet; once it is, insert
-/// this into `State::s3.buckets` in `desired` and compare it in `drift`.
+/// The desired bucket's settings (`desired` turns them into a `model::s3::Bucket`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DesiredBucket {
     pub meta: Meta,
@@ -173,9 +171,26 @@ impl Component for Bucket {
         vec![cx.node(cx.id, BucketNode { spec: self.clone(), base: cx.name(cx.id) }, &[])]
     }
 
-    fn desired(&self, cx: &Cx, _st: &mut State) {
-        // TODO(s3 model): st.s3.buckets.insert(...) once model::s3 is on main
-        let _ = desired_bucket(self, cx);
+    fn desired(&self, cx: &Cx, st: &mut State) {
+        use crate::model::s3::{Bucket as Model, EncryptionRule, PublicAccessBlock};
+        use crate::model::Observed;
+        let d = desired_bucket(self, cx);
+        let [a, b, c, e] = d.public_access_block;
+        st.s3.buckets.insert(Model {
+            meta: d.meta,
+            encryption: Observed::Known(Some(vec![EncryptionRule { algorithm: d.encryption_algorithm, kms_key_id: None, bucket_key_enabled: None }])),
+            public_access_block: Observed::Known(Some(PublicAccessBlock {
+                block_public_acls: Observed::Known(a),
+                ignore_public_acls: Observed::Known(b),
+                block_public_policy: Observed::Known(c),
+                restrict_public_buckets: Observed::Known(e),
+            })),
+            policy: Observed::Known(Some(d.policy)),
+            object_ownership: Observed::Known(Some(d.object_ownership)),
+            // BucketOwnerEnforced: ACLs are disabled; only the owner's grant remains
+            acl_grants: Observed::Known(vec![]),
+            logging: Observed::Known(None),
+        });
     }
 
     fn outputs(&self, cx: &Cx) -> Vec<Output> {
@@ -183,10 +198,35 @@ impl Component for Bucket {
     }
 }
 
-/// Drift of the stack's buckets.
-/// TODO(s3 model): compare encryption, public access block, ownership, policy and lifecycle
-/// once `State` holds S3 buckets (model::s3 from the s3elb helper).
-pub fn drift(_d: &mut crate::drift::Drift, _desired: &State, _live: &State) {}
+/// Drift of the stack's buckets: default encryption, public access block, ownership and the
+/// policy (by meaning, with the live account). Lifecycle expiry is not in the model yet.
+pub fn drift(d: &mut crate::drift::Drift, desired: &State, live: &State) {
+    use serde_json::json;
+    d.each(&desired.s3.buckets, &live.s3.buckets, |d, w, g| {
+        let at = d.setting(&w.meta, "");
+        fn algos(b: &crate::model::s3::Bucket) -> Result<Option<Vec<String>>, &str> {
+            b.encryption.get().map(|r| r.as_ref().map(|r| r.iter().map(|x| x.algorithm.clone()).collect()))
+        }
+        match algos(g) {
+            Ok(v) => d.field(&g.meta, "encryption", &at, json!(algos(w).ok()), json!(v)),
+            Err(e) => d.unknown(&g.meta, "encryption", &at, e),
+        }
+        d.observed(&g.meta, "public_access_block", &at, json!(w.public_access_block.known()), &g.public_access_block);
+        d.observed(&g.meta, "object_ownership", &at, json!(w.object_ownership.known()), &g.object_ownership);
+        let want = w.policy.known().cloned().flatten().map(|p| crate::drift::with_account(&p, &g.meta.account));
+        match g.policy.get() {
+            Ok(got) => {
+                let meaning = |p: &Option<serde_json::Value>| p.as_ref().map(crate::semantics::policy::meaning);
+                let got_name = g.meta.name.clone().unwrap_or_default();
+                let want = want.map(|p| serde_json::from_str(&p.to_string().replace(w.meta.name.as_deref().unwrap_or_default(), &got_name)).unwrap_or(p));
+                if meaning(&want) != meaning(got) {
+                    d.field(&g.meta, "policy", &at, json!("the stack's bucket policy"), json!("a different policy"));
+                }
+            }
+            Err(e) => d.unknown(&g.meta, "policy", &at, e),
+        }
+    });
+}
 
 #[derive(Debug, Clone)]
 struct BucketNode {

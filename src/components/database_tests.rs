@@ -4,10 +4,12 @@ use crate::finding::Status;
 use std::path::Path;
 
 /// TRANSITIONAL: `data-key` is the key of the legacy sections that every stack still builds.
-const HEAD: &str = "project = \"tapaudit\"\nstack = \"t\"\n\n[keys.db-key]\n\n[keys.secrets-key]\n\n[keys.data-key]\n\n[network]\nflow_logs_key = \"data-key\"\n\n";
+const HEAD: &str = "project = \"tapaudit\"\nstack = \"t\"\n\n[keys.db-key]\n\n[keys.secrets-key]\n\n[keys.data-key]\n\n";
+/// After the body, so that line numbers in the body are unchanged.
+const TAIL: &str = "\n[network]\nflow_logs_key = \"data-key\"\n\n[security_groups.db-sg]\ningress = [{ port = 5432, from = \"vpc\" }]\n";
 
 fn parse(body: &str) -> std::result::Result<super::super::Stack, Vec<String>> {
-    let text = format!("{HEAD}{body}");
+    let text = format!("{HEAD}{body}{TAIL}");
     crate::spec::parse(Path::new("t.toml"), text).map_err(|e| match e {
         Error::Spec(lines) => lines,
         other => vec![other.to_string()],

@@ -15,9 +15,9 @@
 //! methods, so a kind that lacks a part does not compile, and `registry_tests` fails when a
 //! registered kind's parts come back empty for its blueprint examples.
 
-pub mod database;
 pub mod bucket;
 pub mod cache;
+pub mod database;
 pub mod file_system;
 pub mod key;
 pub mod log_group;

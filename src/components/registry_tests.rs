@@ -15,6 +15,9 @@ fn blueprints() -> Vec<Stack> {
             out.push(crate::spec::load(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())));
         }
     }
+    // every kind at least once, until every kind is in a shipped blueprint
+    let all = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/stacks/all-kinds.toml");
+    out.push(crate::spec::load(&all).unwrap_or_else(|e| panic!("{}: {e}", all.display())));
     out
 }
 

@@ -257,15 +257,8 @@ fn pair<'a, T: Resource + 'a>(
 }
 
 /// The model types `legacy` compares.
-pub const LEGACY_TYPES: &[&str] = &[
-    "kinesis:stream",
-    "ecs:cluster",
-    "ecs:service",
-    "ecs:task-definition",
-    "apigateway:rest-api",
-    "apigateway:method",
-    "apigateway:stage",
-];
+pub const LEGACY_TYPES: &[&str] =
+    &["kinesis:stream", "ecs:cluster", "ecs:service", "ecs:task-definition", "apigateway:rest-api", "apigateway:method", "apigateway:stage"];
 
 /// Drift of the kinds not yet moved into their component modules.
 pub fn legacy(d: &mut Drift, desired: &State, live: &State) {
