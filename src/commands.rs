@@ -162,7 +162,8 @@ async fn interrupted() -> &'static str {
 
 /// A final snapshot is encrypted with the stack's key, which destroy schedules for deletion.
 fn final_snapshot_note(ctx: &Ctx, summary: &RunSummary) {
-    let Some(snap) = ctx.get("database", "final_snapshot") else { return };
+    let snaps: Vec<String> = ctx.outputs().values().filter_map(|a| a.get("final_snapshot").cloned()).collect();
+    let Some(snap) = (!snaps.is_empty()).then(|| snaps.join(", ")) else { return };
     let key = summary.steps.iter().find(|s| s.kind == "kms:key" && s.action == Action::Delete).and_then(|s| s.physical_id.clone());
     let window = ctx.stack.spec.keys.values().map(|k| k.deletion_window_days).min().unwrap_or(7);
     match key {
@@ -279,11 +280,13 @@ pub fn stack_outputs(ctx: &Ctx) -> BTreeMap<String, serde_json::Value> {
     put("kms_key_alias", get("data-key-alias", "name"));
     put("stream_name", get("stream", "name"));
     put("stream_arn", get("stream", "arn"));
-    put("db_instance_id", get("database", "id"));
-    put("db_endpoint", get("database", "endpoint"));
-    put("db_port", get("database", "port"));
-    put("db_arn", get("database", "arn"));
-    put("db_secret_arn", get("db-credentials", "arn"));
+    // the first database's (its `[databases.<id>]` outputs name each one)
+    let db = crate::components::database::legacy_service_database(&ctx.stack).unwrap_or_default();
+    put("db_instance_id", get(&db, "id"));
+    put("db_endpoint", get(&db, "endpoint"));
+    put("db_port", get(&db, "port"));
+    put("db_arn", get(&db, "arn"));
+    put("db_secret_arn", get(&db, "secret_arn"));
     put("ecs_cluster_arn", get("cluster", "arn"));
     put("task_definition_arn", get("task-definition", "arn"));
     put("ecs_service_arn", get("service", "arn"));

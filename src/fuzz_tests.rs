@@ -36,7 +36,7 @@ fn token() -> impl Strategy<Value = String> {
         Just("[".to_string()),
         Just("]]".to_string()),
         Just("[[suppressions]]\n".to_string()),
-        Just("[database]\n".to_string()),
+        Just("[databases.main]\n".to_string()),
         Just("\"".to_string()),
         Just("'''".to_string()),
         Just("\n".to_string()),

@@ -32,7 +32,10 @@ fn shipped_stacks_validate() {
 
 #[test]
 fn out_of_range_backup_retention() {
-    assert_rejected("fixtures/stacks/bad-backup.toml", "fixtures/stacks/bad-backup.toml:6: database.backup_retention_days must be between 1 and 35 (got 40)");
+    assert_rejected(
+        "fixtures/stacks/bad-backup.toml",
+        "fixtures/stacks/bad-backup.toml:6: databases.main.backup_retention_days must be between 1 and 35 (got 40)",
+    );
 }
 
 #[test]
@@ -70,7 +73,7 @@ fn unknown_engine_version() {
     assert_eq!(code, 2);
     assert!(
         stderr.starts_with(
-            "tapaudit: error: fixtures/stacks/bad-engine.toml:3: database.engine_version \"9.6\" is not a supported postgres version (supported: "
+            "tapaudit: error: fixtures/stacks/bad-engine.toml:3: databases.main.engine_version \"9.6\" is not a supported postgres version (supported: "
         ),
         "{stderr}"
     );
@@ -81,7 +84,7 @@ fn unknown_engine_version() {
 fn reserved_db_username() {
     assert_rejected(
         "fixtures/stacks/bad-username.toml",
-        "fixtures/stacks/bad-username.toml:3: database.master_username \"postgres\" is a reserved or default database username; pick another or omit it to generate one",
+        "fixtures/stacks/bad-username.toml:3: databases.main.master_username \"postgres\" is a reserved or default database username; pick another (default \"pipeline_owner\")",
     );
 }
 
@@ -110,7 +113,7 @@ fn toml_syntax_error() {
 fn wrong_value_type_names_the_field() {
     assert_rejected(
         "fixtures/stacks/bad-type.toml",
-        "fixtures/stacks/bad-type.toml:2: database.backup_retention_days: invalid type: string \"seven\", expected u32",
+        "fixtures/stacks/bad-type.toml:2: databases.main.backup_retention_days: invalid type: string \"seven\", expected u32",
     );
 }
 
@@ -126,7 +129,7 @@ fn invalid_fargate_size() {
 fn short_backup_window() {
     assert_rejected(
         "fixtures/stacks/bad-window.toml",
-        "fixtures/stacks/bad-window.toml:2: database.backup_window must be at least 30 minutes long (got \"03:00-03:10\")",
+        "fixtures/stacks/bad-window.toml:2: databases.main.backup_window must be at least 30 minutes long (got \"03:00-03:10\")",
     );
 }
 
@@ -208,6 +211,7 @@ fn a_noncompliant_stack_fails_before_deployment_with_sarif_on_the_offending_line
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains(&format!("{stack}:{}: high sg-no-internet-ingress-data-ports", line("ingress = ["))), "{stderr}");
+    assert!(stderr.contains(&format!("{stack}:{}: ", line("backup_retention_days"))) && stderr.contains("rds-backup-retention"), "{stderr}");
     assert!(stderr.contains("fix it or pass --allow-noncompliant"), "{stderr}");
     assert!(!stderr.contains("GetCallerIdentity"), "no AWS call was made: {stderr}");
     // the shipped stacks pass their own pre-deployment check

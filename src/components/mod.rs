@@ -18,6 +18,7 @@
 pub mod bucket;
 pub mod cache;
 pub mod file_system;
+pub mod database;
 pub mod key;
 pub mod log_group;
 pub mod network;
@@ -341,16 +342,17 @@ registry! {
     many caches: cache::Cache,
     many file_systems: file_system::FileSystem,
     many buckets: bucket::Bucket,
+    many databases: database::Database,
 }
 
-/// TRANSITIONAL: the singular legacy sections (kinesis, database, ecs, api)
+/// TRANSITIONAL: the singular legacy sections (kinesis, ecs, api)
 /// encrypt with the key `data-key` without naming it; each is removed here when it becomes a
 /// component that names its key.
 pub fn legacy_key_uses(stack: &Stack, key: &str) -> crate::vocab::policy::KeyUses {
     let mut uses = crate::vocab::policy::KeyUses::default();
     if key == "data-key" {
         uses.logs = true;
-        uses.services.extend(["kinesis", "rds", "secretsmanager"].map(String::from));
+        uses.services.extend(["kinesis"].map(String::from));
     }
     let _ = stack;
     uses
@@ -384,6 +386,7 @@ pub const DRIFT: &[(&[&str], fn(&mut Drift, &State, &State))] = &[
     (&["iam:role", "iam:policy"], role::drift),
     (&["ec2:vpc", "ec2:subnet", "ec2:internet-gateway", "ec2:nat-gateway", "ec2:route-table", "ec2:flow-log"], network::drift),
     (&["ec2:security-group"], security_group::drift),
+    (&["rds:db-instance", "rds:db-cluster", "rds:subnet-group", "rds:parameter-group", "secretsmanager:secret"], database::drift),
     (crate::drift::LEGACY_TYPES, crate::drift::legacy),
 ];
 

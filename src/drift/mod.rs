@@ -259,10 +259,6 @@ fn pair<'a, T: Resource + 'a>(
 /// The model types `legacy` compares.
 pub const LEGACY_TYPES: &[&str] = &[
     "kinesis:stream",
-    "secretsmanager:secret",
-    "rds:parameter-group",
-    "rds:subnet-group",
-    "rds:db-instance",
     "ecs:cluster",
     "ecs:service",
     "ecs:task-definition",
@@ -304,40 +300,6 @@ pub fn legacy(d: &mut Drift, desired: &State, live: &State) {
         d.observed(&g.meta, "key_id", "kinesis", json!(w.key_id.known().and_then(|k| k.as_deref()).map(|k| d.r.res(k))), &g.key_id);
         d.observed(&g.meta, "retention_hours", "kinesis.retention_hours", json!(w.retention_hours.known()), &g.retention_hours);
         d.observed(&g.meta, "open_shards", "kinesis.shard_count", json!(w.open_shards.known()), &g.open_shards);
-    });
-    each!(secrets.secrets, |d: &mut Drift, w: &crate::model::secrets::Secret, g: &crate::model::secrets::Secret| {
-        d.field(&g.meta, "kms_key_id", "database", json!(w.kms_key_id.as_deref().map(|k| d.r.res(k))), json!(g.kms_key_id));
-    });
-    each!(rds.parameter_groups, |d: &mut Drift, w: &crate::model::rds::ParameterGroup, g: &crate::model::rds::ParameterGroup| {
-        fn force_ssl(p: &crate::model::rds::ParameterGroup) -> Result<Option<String>, &str> {
-            p.tls_parameters.get().map(|m| m.get(crate::semantics::db_tls::FORCE_SSL).and_then(|p| p.value.clone()))
-        }
-        match force_ssl(g) {
-            Ok(v) => d.field(&g.meta, "rds.force_ssl", "database.force_ssl", json!(force_ssl(w).ok().flatten()), json!(v)),
-            Err(e) => d.unknown(&g.meta, "rds.force_ssl", "database.force_ssl", e),
-        }
-    });
-    each!(rds.subnet_groups, |d: &mut Drift, w: &crate::model::rds::SubnetGroup, g: &crate::model::rds::SubnetGroup| {
-        d.field(&g.meta, "subnet_ids", "database", set(w.subnet_ids.iter().map(|s| d.r.res(s))), set(g.subnet_ids.clone()));
-    });
-    each!(rds.instances, |d: &mut Drift, w: &crate::model::rds::DbInstance, g: &crate::model::rds::DbInstance| {
-        let m = &g.meta;
-        d.observed(m, "storage_encrypted", "database", json!(w.storage_encrypted.known()), &g.storage_encrypted);
-        d.field(m, "kms_key_id", "database", json!(w.kms_key_id.as_deref().map(|k| d.r.res(k))), json!(g.kms_key_id));
-        d.observed(m, "publicly_accessible", "database", json!(w.publicly_accessible.known()), &g.publicly_accessible);
-        d.observed(m, "backup_retention_days", "database.backup_retention_days", json!(w.backup_retention_days.known()), &g.backup_retention_days);
-        d.field(m, "backup_window", "database.backup_window", json!(w.backup_window), json!(g.backup_window));
-        d.field(m, "log_exports", "database.log_exports", set(w.log_exports.clone()), set(g.log_exports.clone()));
-        d.observed(m, "multi_az", "database.multi_az", json!(w.multi_az.known()), &g.multi_az);
-        d.observed(m, "deletion_protection", "database.deletion_protection", json!(w.deletion_protection.known()), &g.deletion_protection);
-        d.field(m, "instance_class", "database.instance_class", json!(w.instance_class), json!(g.instance_class));
-        d.field(m, "engine_version", "database.engine_version", json!(w.engine_version), json!(g.engine_version));
-        d.field(m, "subnet_group", "database", json!(w.subnet_group), json!(g.subnet_group));
-        d.field(m, "security_groups", "database.port", set(w.security_groups.iter().map(|s| d.r.res(s))), set(g.security_groups.clone()));
-        d.field(m, "parameter_groups", "database.force_ssl", set(w.parameter_groups.clone()), set(g.parameter_groups.clone()));
-        if w.master_username.as_deref() != Some(crate::spec::desired::GENERATED_USERNAME) {
-            d.field(m, "master_username", "database.master_username", json!(w.master_username), json!(g.master_username));
-        }
     });
     each!(ecs.clusters, |d: &mut Drift, w: &crate::model::ecs::Cluster, g: &crate::model::ecs::Cluster| {
         let norm = |v: &str| if v == "enhanced" { "enabled".to_string() } else { v.to_string() };

@@ -27,6 +27,7 @@ fn visit(state: &State, mut f: impl FnMut(&crate::model::Meta)) {
         state.ec2.security_groups,
         state.ec2.flow_logs,
         state.rds.instances,
+        state.rds.clusters,
         state.rds.subnet_groups,
         state.rds.parameter_groups,
         state.kinesis.streams,

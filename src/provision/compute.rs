@@ -128,11 +128,12 @@ fn desired_shape(ctx: &Ctx) -> Result<TaskShape> {
 }
 
 fn environment(ctx: &Ctx) -> Result<Vec<(String, String)>> {
-    Ok(vec![
-        ("STREAM_NAME".into(), ctx.need("stream", "name")?),
-        ("DB_SECRET_ARN".into(), ctx.need("db-credentials", "arn")?),
-        ("AWS_REGION".into(), ctx.region.clone()),
-    ])
+    let mut env = vec![("STREAM_NAME".into(), ctx.need("stream", "name")?)];
+    if let Some(db) = crate::components::database::legacy_service_database(&ctx.stack) {
+        env.push(("DB_SECRET_ARN".into(), ctx.need(&db, "secret_arn")?));
+    }
+    env.push(("AWS_REGION".into(), ctx.region.clone()));
+    Ok(env)
 }
 
 fn live_shape(td: &aws_sdk_ecs::types::TaskDefinition) -> TaskShape {

@@ -40,7 +40,7 @@ fn definition(ctx: &Ctx, kind: RoleKind) -> Result<RoleDef> {
             partition: ctx.partition.clone(),
             stream: ctx.get("stream", "arn"),
             key: ctx.get("data-key", "arn"),
-            secret: ctx.get("db-credentials", "arn"),
+            secret: crate::components::database::legacy_service_database(&ctx.stack).and_then(|db| ctx.get(&db, "secret_arn")).filter(|s| !s.is_empty()),
             flow_group: ctx.get("flow-log-group", "arn"),
         },
     )
@@ -69,15 +69,19 @@ pub fn role_definition(kind: RoleKind, i: &RoleInputs) -> Result<RoleDef> {
             service: "ecs-tasks.amazonaws.com",
             description: "The data processor reads the stream and its database secret",
             managed: vec![],
-            inline: Some(policy::document(vec![
-                policy::allow(
-                    "ReadStream",
-                    &["kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:ListShards"],
-                    &[need(&i.stream, "stream.arn")?],
-                ),
-                policy::allow("DecryptWithDataKey", &["kms:Decrypt"], &[need(&i.key, "data-key.arn")?]),
-                policy::allow("ReadDbSecret", &["secretsmanager:GetSecretValue"], &[need(&i.secret, "db-credentials.arn")?]),
-            ])),
+            inline: Some(policy::document(
+                [
+                    policy::allow(
+                        "ReadStream",
+                        &["kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:ListShards"],
+                        &[need(&i.stream, "stream.arn")?],
+                    ),
+                    policy::allow("DecryptWithDataKey", &["kms:Decrypt"], &[need(&i.key, "data-key.arn")?]),
+                ]
+                .into_iter()
+                .chain(i.secret.as_deref().map(|s| policy::allow("ReadDbSecret", &["secretsmanager:GetSecretValue"], &[s.to_string()])))
+                .collect(),
+            )),
         },
         RoleKind::ApiCloudWatch => RoleDef {
             service: "apigateway.amazonaws.com",

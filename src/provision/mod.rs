@@ -15,7 +15,6 @@ pub mod policy {
     //! Moved to `crate::vocab::policy` (shared by every layer).
     pub use crate::vocab::policy::*;
 }
-mod secret;
 
 pub use api::ACCESS_LOG_FORMAT;
 pub use nodes::{declared_at, nodes, Kind, Node, NodeOps};

@@ -31,28 +31,6 @@ pub fn stream(stack: &Stack) -> String {
     prefixed(stack, "ingest")
 }
 
-pub fn secret(stack: &Stack) -> String {
-    prefixed(stack, "db-credentials")
-}
-
-pub fn db_subnet_group(stack: &Stack) -> String {
-    prefixed(stack, "db-subnets")
-}
-
-/// `postgres16`, `aurora-postgresql16`
-pub fn parameter_family(stack: &Stack) -> String {
-    let major = stack.spec.database.engine_version.split('.').next().unwrap_or("16");
-    format!("{}{major}", stack.spec.database.engine.as_str())
-}
-
-pub fn parameter_group(stack: &Stack) -> String {
-    prefixed(stack, &parameter_family(stack).replace('.', "-"))
-}
-
-pub fn db_instance(stack: &Stack) -> String {
-    prefixed(stack, "db")
-}
-
 pub fn cluster(stack: &Stack) -> String {
     prefixed(stack, "cluster")
 }

@@ -28,11 +28,6 @@ pub enum Kind {
     LogGroup(LogPurpose),
     Role(RoleKind),
     Stream,
-    DbSecret,
-    DbSubnetGroup,
-    DbParameterGroup,
-    Database,
-    DbSecretEndpoint,
     Cluster,
     TaskDefinition,
     Service,
@@ -141,20 +136,13 @@ fn legacy_nodes(stack: &Stack) -> Vec<Node> {
     let sg = |id: &'static str| stack.kind_of(id).is_some_and(|k| k == crate::components::Kind::SecurityGroup).then_some(id);
     let mut v = Vec::new();
     v.push(node("stream", Kind::Stream, &["data-key"]));
-    v.push(node("db-credentials", Kind::DbSecret, &["data-key"]));
-    let mut sng_deps: Vec<String> = (0..azs).map(private_subnet_id).collect();
-    sng_deps.push("vpc".into());
-    v.push(node_deps("db-subnet-group", Kind::DbSubnetGroup, sng_deps));
-    v.push(node("db-parameter-group", Kind::DbParameterGroup, &[]));
-    let mut db_deps: Vec<String> = ["db-subnet-group", "db-parameter-group", "data-key", "db-credentials"].map(String::from).to_vec();
-    db_deps.extend(sg("db-sg").map(String::from));
-    v.push(node_deps("database", Kind::Database, db_deps));
-    v.push(node("db-credentials-endpoint", Kind::DbSecretEndpoint, &["database", "db-credentials"]));
     v.push(node("ecs-log-group", Kind::LogGroup(LogPurpose::Ecs), &["data-key"]));
     v.push(node("ecs-execution-role", Kind::Role(RoleKind::EcsExecution), &[]));
-    v.push(node("ecs-task-role", Kind::Role(RoleKind::EcsTask), &["stream", "data-key", "db-credentials"]));
+    let db = crate::components::database::legacy_service_database(stack);
+    let with_db = |deps: &[&str]| -> Vec<String> { deps.iter().map(|d| d.to_string()).chain(db.clone()).collect() };
+    v.push(node_deps("ecs-task-role", Kind::Role(RoleKind::EcsTask), with_db(&["stream", "data-key"])));
     v.push(node("cluster", Kind::Cluster, &[]));
-    v.push(node("task-definition", Kind::TaskDefinition, &["ecs-execution-role", "ecs-task-role", "ecs-log-group", "stream", "db-credentials"]));
+    v.push(node_deps("task-definition", Kind::TaskDefinition, with_db(&["ecs-execution-role", "ecs-task-role", "ecs-log-group", "stream"])));
     let mut svc_deps: Vec<String> = vec!["cluster".into(), "task-definition".into()];
     svc_deps.extend(sg("ecs-tasks-sg").map(String::from));
     svc_deps.extend((0..azs).map(private_subnet_id));
@@ -179,8 +167,6 @@ pub fn declared_at(stack: &Stack, logical_id: &str) -> String {
 pub fn legacy_declared_at(logical_id: &str) -> String {
     let section = match logical_id {
         "stream" => "kinesis",
-        "db-credentials" | "db-credentials-endpoint" | "db-subnet-group" | "database" => "database",
-        "db-parameter-group" => "database.force_ssl",
         "ecs-log-group" | "api-log-group" => "logs.retention_days",
         "ecs-execution-role" | "ecs-task-role" | "cluster" | "task-definition" | "service" => "ecs",
         "api-kinesis-role" | "api-cloudwatch-role" | "api-account" | "rest-api" | "ingest-method" | "api-stage" => "api",
@@ -210,11 +196,6 @@ impl Kind {
             Kind::LogGroup(_) => "logs:log-group",
             Kind::Role(_) => "iam:role",
             Kind::Stream => "kinesis:stream",
-            Kind::DbSecret => "secretsmanager:secret",
-            Kind::DbSubnetGroup => "rds:subnet-group",
-            Kind::DbParameterGroup => "rds:parameter-group",
-            Kind::Database => "rds:db-instance",
-            Kind::DbSecretEndpoint => "secretsmanager:secret-value",
             Kind::Cluster => "ecs:cluster",
             Kind::TaskDefinition => "ecs:task-definition",
             Kind::Service => "ecs:service",
@@ -230,11 +211,6 @@ impl Kind {
             Kind::LogGroup(p) => logs::inspect(ctx, id, p).await,
             Kind::Role(r) => iam::inspect(ctx, id, r).await,
             Kind::Stream => data::inspect_stream(ctx, id).await,
-            Kind::DbSecret => data::inspect_secret(ctx, id).await,
-            Kind::DbSubnetGroup => data::inspect_subnet_group(ctx, id).await,
-            Kind::DbParameterGroup => data::inspect_parameter_group(ctx, id).await,
-            Kind::Database => data::inspect_database(ctx, id).await,
-            Kind::DbSecretEndpoint => data::inspect_secret_endpoint(ctx).await,
             Kind::Cluster => compute::inspect_cluster(ctx, id).await,
             Kind::TaskDefinition => compute::inspect_task_definition(ctx, id).await,
             Kind::Service => compute::inspect_service(ctx, id).await,
@@ -251,11 +227,6 @@ impl Kind {
             Kind::LogGroup(p) => logs::apply(ctx, id, p, found).await,
             Kind::Role(r) => iam::apply(ctx, id, r, found).await,
             Kind::Stream => data::apply_stream(ctx, id, found).await,
-            Kind::DbSecret => data::apply_secret(ctx, id, found).await,
-            Kind::DbSubnetGroup => data::apply_subnet_group(ctx, id, found).await,
-            Kind::DbParameterGroup => data::apply_parameter_group(ctx, id, found).await,
-            Kind::Database => data::apply_database(ctx, id, found).await,
-            Kind::DbSecretEndpoint => data::apply_secret_endpoint(ctx).await,
             Kind::Cluster => compute::apply_cluster(ctx, id, found).await,
             Kind::TaskDefinition => compute::apply_task_definition(ctx, id, found).await,
             Kind::Service => compute::apply_service(ctx, id, found).await,
@@ -272,11 +243,6 @@ impl Kind {
             Kind::LogGroup(p) => logs::delete(ctx, id, p).await,
             Kind::Role(r) => iam::delete(ctx, id, r).await,
             Kind::Stream => data::delete_stream(ctx, id).await,
-            Kind::DbSecret => data::delete_secret(ctx, id).await,
-            Kind::DbSubnetGroup => data::delete_subnet_group(ctx, id).await,
-            Kind::DbParameterGroup => data::delete_parameter_group(ctx, id).await,
-            Kind::Database => data::delete_database(ctx, id).await,
-            Kind::DbSecretEndpoint => Ok(None),
             Kind::Cluster => compute::delete_cluster(ctx, id).await,
             Kind::TaskDefinition => compute::delete_task_definition(ctx, id).await,
             Kind::Service => compute::delete_service(ctx, id).await,
@@ -299,7 +265,7 @@ mod tests {
         let edges = nodes.iter().map(|n| (n.id.clone(), n.deps.clone())).collect();
         let order = check_acyclic(&edges).unwrap();
         assert_eq!(order.len(), nodes.len());
-        for id in ["data-key", "vpc", "nat-gateway-1", "database", "service", "api-stage", "vpc-flow-log"] {
+        for id in ["data-key", "vpc", "nat-gateway-1", "db", "db-master-secret", "service", "api-stage", "vpc-flow-log"] {
             assert!(order.iter().any(|o| o == id), "{id} missing");
         }
         let ids: std::collections::BTreeSet<_> = nodes.iter().map(|n| &n.id).collect();

@@ -12,17 +12,12 @@ use crate::model::ecs::{Cluster, Container, EnvVar, Service, TaskDefinition};
 use crate::model::iam::Role;
 use crate::model::kinesis::Stream;
 use crate::model::logs::LogGroup;
-use crate::model::rds::{DbInstance, Parameter, ParameterGroup, SubnetGroup};
-use crate::model::secrets::Secret;
 use crate::model::{Meta, Observed, SourceRef, State};
 use crate::provision::names;
 use crate::provision::nodes::{LogPurpose, RoleKind};
 use std::collections::BTreeMap;
 
 pub use crate::components::DESIRED_ACCOUNT;
-
-/// Stands for the username provision generates (`u` + 11 random characters).
-pub const GENERATED_USERNAME: &str = "generated-at-provision";
 
 struct B<'a> {
     stack: &'a Stack,
@@ -87,73 +82,10 @@ pub fn desired(stack: &Stack) -> State {
         retention_hours: Observed::Known(s.kinesis.retention_hours as i32),
         open_shards: Observed::Known(s.kinesis.shard_count as i32),
     });
-    let secret = names::secret(stack);
-    st.secrets.secrets.insert(Secret {
-        meta: b.meta("secretsmanager:secret", "db-credentials", &secret, b.arn("secretsmanager", &format!("secret:{secret}")), &secret),
-        kms_key_id: Some(key.clone()),
-        owning_service: None,
-        rotation_enabled: false,
-        rotation_interval_days: None,
-        rotation_schedule: None,
-        last_rotated: None,
-        next_rotation: None,
-        // about to be created: as fresh as a secret can be
-        created: time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).ok(),
-        deleted: false,
-    });
-    let d = &s.database;
-    let pg = names::parameter_group(stack);
-    st.rds.parameter_groups.insert(ParameterGroup {
-        meta: b.meta("rds:parameter-group", "db-parameter-group", &pg, b.arn("rds", &format!("pg:{pg}")), &pg),
-        family: Observed::Known(names::parameter_family(stack)),
-        scope: "instance".into(),
-        tls_parameters: Observed::Known(
-            [(
-                crate::semantics::db_tls::FORCE_SSL.to_string(),
-                Parameter { value: Some(if d.force_ssl { "1" } else { "0" }.into()), source: Some("user".into()) },
-            )]
-            .into_iter()
-            .collect(),
-        ),
-    });
-    let private: Vec<String> = crate::components::network::private_subnets(stack).iter().map(|s| crate::components::desired_ids::subnet(s)).collect();
-    let sng = names::db_subnet_group(stack);
-    st.rds.subnet_groups.insert(SubnetGroup {
-        meta: b.meta("rds:subnet-group", "db-subnet-group", &sng, b.arn("rds", &format!("subgrp:{sng}")), &sng),
-        vpc_id: "vpc-vpc".into(),
-        subnet_ids: private.clone(),
-    });
-    let dbid = names::db_instance(stack);
-    st.rds.instances.insert(DbInstance {
-        meta: b.meta("rds:db-instance", "database", &dbid, b.arn("rds", &format!("db:{dbid}")), &dbid),
-        engine: d.engine.as_str().into(),
-        engine_version: d.engine_version.clone(),
-        instance_class: d.instance_class.clone(),
-        status: "available".into(),
-        storage_encrypted: Observed::Known(true),
-        kms_key_id: Some(key.clone()),
-        publicly_accessible: Observed::Known(false),
-        backup_retention_days: Observed::Known(d.backup_retention_days as i32),
-        backup_window: Some(d.backup_window.clone()),
-        log_exports: d.log_exports.clone(),
-        multi_az: Observed::Known(d.multi_az),
-        deletion_protection: Observed::Known(d.deletion_protection),
-        // generated at provision time, never a reserved name, when the stack does not set one
-        master_username: Some(d.master_username.clone().unwrap_or_else(|| GENERATED_USERNAME.to_string())),
-        availability_zone: Observed::Unknown("not declared: RDS chooses the Availability Zone".into()),
-        subnet_group: Some(sng.clone()),
-        subnet_ids: private.clone(),
-        vpc_id: Some("vpc-vpc".into()),
-        security_groups: vec!["sg-db-sg".into()],
-        parameter_groups: vec![pg],
-        cluster_id: None,
-        // the password is generated at provision time, not managed by RDS
-        master_user_secret: None,
-        iam_auth: Observed::Unknown("not declared by the stack file".into()),
-        copy_tags_to_snapshot: Observed::Unknown("not declared by the stack file".into()),
-    });
 
-    // ECS
+    let private: Vec<String> = crate::components::network::private_subnets(stack).iter().map(|s| crate::components::desired_ids::subnet(s)).collect();
+    // ECS (TRANSITIONAL: reads the first database's master secret)
+    let db_secret = crate::components::database::legacy_service_database(stack).map(|db| crate::components::database::desired_secret_arn(stack, &db));
     let cluster = names::cluster(stack);
     let cluster_arn = b.arn("ecs", &format!("cluster/{cluster}"));
     st.ecs.clusters.insert(Cluster {
@@ -181,11 +113,10 @@ pub fn desired(stack: &Stack) -> State {
             readonly_root_filesystem: Some(s.ecs.readonly_root_filesystem),
             log_driver: Some("awslogs".into()),
             log_group: Some(names::log_group(stack, LogPurpose::Ecs)),
-            environment: vec![
-                env("STREAM_NAME", &stream),
-                env("DB_SECRET_ARN", &b.arn("secretsmanager", &format!("secret:{secret}"))),
-                env("AWS_REGION", &b.region),
-            ] as Vec<EnvVar>,
+            environment: std::iter::once(env("STREAM_NAME", &stream))
+                .chain(db_secret.as_deref().map(|arn| env("DB_SECRET_ARN", arn)))
+                .chain(std::iter::once(env("AWS_REGION", &b.region)))
+                .collect::<Vec<EnvVar>>(),
             secret_names: vec![],
         }],
     });
@@ -254,7 +185,7 @@ pub fn desired(stack: &Stack) -> State {
         partition: "aws".into(),
         stream: Some(b.arn("kinesis", &format!("stream/{stream}"))),
         key: Some(key.clone()),
-        secret: Some(b.arn("secretsmanager", &format!("secret:{secret}"))),
+        secret: db_secret.clone(),
         flow_group: None,
     };
     let mut roles = vec![("ecs-execution-role", RoleKind::EcsExecution), ("ecs-task-role", RoleKind::EcsTask)];

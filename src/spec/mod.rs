@@ -84,6 +84,9 @@ pub struct Spec {
     /// S3 buckets (for logs): `[buckets.<id>]`.
     #[serde(default)]
     pub buckets: BTreeMap<String, crate::components::bucket::Bucket>,
+    /// Databases: `[databases.<id>]` (an RDS PostgreSQL instance or an Aurora Serverless v2 cluster).
+    #[serde(default)]
+    pub databases: BTreeMap<String, crate::components::database::Database>,
     /// The stack's VPC: `[network]`.
     #[serde(default)]
     pub network: crate::components::network::Network,
@@ -92,8 +95,6 @@ pub struct Spec {
     pub security_groups: BTreeMap<String, crate::components::security_group::SecurityGroup>,
     #[serde(default)]
     pub kinesis: Kinesis,
-    #[serde(default)]
-    pub database: Database,
     #[serde(default)]
     pub logs: Logs,
     #[serde(default)]
@@ -140,73 +141,6 @@ pub struct Kinesis {
 impl Default for Kinesis {
     fn default() -> Self {
         Kinesis { shard_count: 1, retention_hours: 24 }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Engine {
-    Postgres,
-    AuroraPostgresql,
-}
-
-impl Engine {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Engine::Postgres => "postgres",
-            Engine::AuroraPostgresql => "aurora-postgresql",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Database {
-    /// postgres (RDS instance) or aurora-postgresql (Aurora Serverless v2).
-    pub engine: Engine,
-    pub engine_version: String,
-    pub instance_class: String,
-    pub allocated_storage_gb: u32,
-    pub storage_type: String,
-    pub db_name: String,
-    pub port: u16,
-    /// Master username; generated at run time when absent. Never a reserved name.
-    pub master_username: Option<String>,
-    /// Automated backup retention in days (1–35).
-    pub backup_retention_days: u32,
-    /// Daily backup window, UTC, `hh:mm-hh:mm`, at least 30 minutes.
-    pub backup_window: String,
-    /// CloudWatch Logs exports (postgresql, upgrade).
-    pub log_exports: Vec<String>,
-    pub multi_az: bool,
-    pub deletion_protection: bool,
-    /// Parameter group sets rds.force_ssl = 1.
-    pub force_ssl: bool,
-    /// Aurora Serverless v2 capacity range (ACUs).
-    pub min_capacity: f64,
-    pub max_capacity: f64,
-}
-
-impl Default for Database {
-    fn default() -> Self {
-        Database {
-            engine: Engine::Postgres,
-            engine_version: "16.3".into(),
-            instance_class: "db.t3.micro".into(),
-            allocated_storage_gb: 20,
-            storage_type: "gp3".into(),
-            db_name: "pipeline".into(),
-            port: 5432,
-            master_username: None,
-            backup_retention_days: 7,
-            backup_window: "03:00-04:00".into(),
-            log_exports: vec!["postgresql".into(), "upgrade".into()],
-            multi_az: true,
-            deletion_protection: true,
-            force_ssl: true,
-            min_capacity: 0.5,
-            max_capacity: 4.0,
-        }
     }
 }
 

@@ -1,38 +1,12 @@
 //! Stack-file validation: pure checks, each yielding problems at a dotted setting path.
 //! Everything AWS would reject (or accept although it should not) is caught before any call.
 
-use super::{Engine, Stack, FRAMEWORKS};
+use super::{Stack, FRAMEWORKS};
 
 pub use crate::components::{problem, Problem};
 
 /// CloudWatch Logs' accepted retention values (PutRetentionPolicy).
 pub const LOG_RETENTION_DAYS: &[i32] = &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
-
-/// PostgreSQL versions RDS offers that the blueprints support.
-pub const POSTGRES_VERSIONS: &[&str] =
-    &["13.15", "13.16", "13.18", "13.20", "14.12", "14.13", "14.15", "14.17", "15.7", "15.8", "15.10", "15.12", "16.3", "16.4", "16.6", "16.8", "17.2", "17.4"];
-pub const AURORA_POSTGRES_VERSIONS: &[&str] = &["13.15", "13.16", "14.12", "14.13", "15.7", "15.8", "15.10", "16.3", "16.4", "16.6", "17.4"];
-
-/// Master usernames RDS reserves or that every attacker tries first.
-pub const RESERVED_DB_USERNAMES: &[&str] = &[
-    "admin",
-    "administrator",
-    "postgres",
-    "rdsadmin",
-    "rdsrepladmin",
-    "rds_superuser",
-    "rdsproxyadmin",
-    "root",
-    "master",
-    "sa",
-    "user",
-    "superuser",
-    "guest",
-    "test",
-    "pg_signal_backend",
-];
-
-const LOG_EXPORTS: &[&str] = &["postgresql", "upgrade", "iam-db-auth-error"];
 
 /// Valid Fargate CPU → memory (MiB) combinations.
 fn fargate_memory_ok(cpu: u32, mem: u32) -> bool {
@@ -54,7 +28,6 @@ pub fn validate(stack: &Stack) -> Vec<Problem> {
     out.extend(check_frameworks(stack));
     out.extend(check_tags(stack));
     out.extend(check_kinesis(stack));
-    out.extend(check_database(stack));
     out.extend(check_logs(stack));
     out.extend(check_ecs(stack));
     out.extend(check_api(stack));
@@ -184,96 +157,6 @@ fn check_kinesis(stack: &Stack) -> Vec<Problem> {
         out.push(problem("kinesis.retention_hours", format!("must be between 24 and 8760 (got {})", k.retention_hours)));
     }
     out
-}
-
-fn check_database(stack: &Stack) -> Vec<Problem> {
-    let d = &stack.spec.database;
-    let mut out = Vec::new();
-    let versions = match d.engine {
-        Engine::Postgres => POSTGRES_VERSIONS,
-        Engine::AuroraPostgresql => AURORA_POSTGRES_VERSIONS,
-    };
-    if !versions.contains(&d.engine_version.as_str()) {
-        out.push(problem(
-            "database.engine_version",
-            format!("{:?} is not a supported {} version (supported: {})", d.engine_version, d.engine.as_str(), versions.join(", ")),
-        ));
-    }
-    if !(1..=35).contains(&d.backup_retention_days) {
-        out.push(problem("database.backup_retention_days", format!("must be between 1 and 35 (got {})", d.backup_retention_days)));
-    }
-    if d.engine == Engine::Postgres {
-        if !(20..=65536).contains(&d.allocated_storage_gb) {
-            out.push(problem("database.allocated_storage_gb", format!("must be between 20 and 65536 (got {})", d.allocated_storage_gb)));
-        }
-        if !["gp2", "gp3", "io1", "io2"].contains(&d.storage_type.as_str()) {
-            out.push(problem("database.storage_type", format!("must be gp2, gp3, io1 or io2 (got {:?})", d.storage_type)));
-        }
-    } else if !(d.min_capacity >= 0.0 && d.min_capacity <= d.max_capacity && d.max_capacity <= 256.0 && d.max_capacity >= 1.0) {
-        out.push(problem(
-            "database.max_capacity",
-            format!("Serverless v2 capacity must satisfy 0 <= min_capacity <= max_capacity <= 256, max >= 1 (got {}–{})", d.min_capacity, d.max_capacity),
-        ));
-    }
-    if !d.instance_class.starts_with("db.") || d.instance_class.len() < 6 {
-        out.push(problem("database.instance_class", format!("is not an RDS instance class (got {:?})", d.instance_class)));
-    }
-    if d.engine == Engine::AuroraPostgresql {
-        out.push(problem("database.engine", "aurora-postgresql (Aurora Serverless v2) is not provisioned by this version yet; use \"postgres\""));
-    }
-    if d.engine == Engine::AuroraPostgresql && d.instance_class != "db.serverless" {
-        out.push(problem("database.instance_class", "must be \"db.serverless\" for aurora-postgresql (Serverless v2)"));
-    }
-    if !is_db_identifier(&d.db_name) {
-        out.push(problem("database.db_name", format!("must start with a letter and contain 1–63 letters, digits or underscores (got {:?})", d.db_name)));
-    }
-    if d.port < 1150 {
-        out.push(problem("database.port", format!("must be between 1150 and 65535 (got {})", d.port)));
-    }
-    if let Some(u) = &d.master_username {
-        if RESERVED_DB_USERNAMES.contains(&u.to_ascii_lowercase().as_str())
-            || u.to_ascii_lowercase().starts_with("pg_")
-            || u.to_ascii_lowercase().starts_with("rds")
-        {
-            out.push(problem("database.master_username", format!("{u:?} is a reserved or default database username; pick another or omit it to generate one")));
-        } else if !is_db_identifier(u) || u.len() > 16 {
-            out.push(problem("database.master_username", "must start with a letter and contain 1–16 letters, digits or underscores"));
-        }
-    }
-    match parse_window(&d.backup_window) {
-        Some((start, end)) => {
-            let minutes = (end + 1440 - start) % 1440;
-            if minutes < 30 {
-                out.push(problem("database.backup_window", format!("must be at least 30 minutes long (got {:?})", d.backup_window)));
-            }
-        }
-        None => out.push(problem("database.backup_window", format!("must be hh:mm-hh:mm in UTC (got {:?})", d.backup_window))),
-    }
-    for (i, e) in d.log_exports.iter().enumerate() {
-        if !LOG_EXPORTS.contains(&e.as_str()) {
-            out.push(problem(format!("database.log_exports[{i}]"), format!("{e:?} is not a PostgreSQL log type (valid: {})", LOG_EXPORTS.join(", "))));
-        }
-    }
-    out
-}
-
-fn is_db_identifier(s: &str) -> bool {
-    (1..=63).contains(&s.len()) && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// `hh:mm-hh:mm` → minutes since midnight.
-pub fn parse_window(w: &str) -> Option<(u32, u32)> {
-    let (a, b) = w.split_once('-')?;
-    Some((hhmm(a)?, hhmm(b)?))
-}
-
-fn hhmm(s: &str) -> Option<u32> {
-    let (h, m) = s.split_once(':')?;
-    if h.len() != 2 || m.len() != 2 {
-        return None;
-    }
-    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-    (h < 24 && m < 60).then_some(h * 60 + m)
 }
 
 fn check_logs(stack: &Stack) -> Vec<Problem> {
