@@ -162,7 +162,7 @@ async fn lifecycle(emu: &Emulator, path: &str, stack: &str, aurora: bool) {
     // ---- the stack scan: zero failing, zero suppressed, zero errored; rotation passes
     let tmp = tempfile::tempdir().unwrap();
     let (clean, r) = scan(emu, path, &tmp.path().join("clean"));
-    assert_eq!(clean.code, 0, "{}", clean.stderr);
+    assert_eq!(clean.code, 0, "{}\nfail: {:?}\nerror: {:?}\n{}", clean.stderr, with_status(&r, "fail"), with_status(&r, "error"), r["errors"]);
     assert_eq!(with_status(&r, "fail"), BTreeSet::new());
     assert_eq!(with_status(&r, "error"), BTreeSet::new());
     assert_eq!(suppressed(&r), 0);
