@@ -34,7 +34,7 @@ nat_gateways = "single"
 {database}
 key = "db-key"
 secrets_key = "secrets-key"
-deletion_protection = false
+deletion_protection = true
 "#
     );
     let path = dir.join(format!("{stack}.toml"));
