@@ -85,7 +85,7 @@ async fn drift_is_reported_once_per_change_with_field_want_got_and_line() {
         .collect();
     let expected = vec![
         ("drift-missing", "api-log-group", "resource", "\"present\"", "\"absent\"", line_of("retention_days = 365")),
-        ("drift-changed", "database", "backup_retention_days", "7", "3", line_of("backup_retention_days")),
+        ("drift-changed", "db", "backup_retention_days", "7", "3", line_of("backup_retention_days")),
         ("drift-unmanaged", "ecs-tasks-sg", "ingress", "\"(not declared)\"", "\"tcp/22 from cidr:10.9.0.0/16\"", line_of("ingress = [{ port = 8080")),
         ("drift-changed", "data-key", "rotation_enabled", "true", "false", line_of("rotation = true")),
         ("drift-unmanaged", "/tapaudit/dev/handmade", "resource", "\"(not declared)\"", "\"/tapaudit/dev/handmade\"", 1),

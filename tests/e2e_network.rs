@@ -37,7 +37,10 @@ egress = [{ protocol = "all", to = "0.0.0.0/0" }, { port = 5432, to = "db-sg" }]
 [security_groups.db-sg]
 ingress = [{ port = 5432, from = "ecs-tasks-sg" }]
 
-[database]
+[databases.db]
+key = "data-key"
+secrets_key = "data-key"
+security_group = "db-sg"
 deletion_protection = false
 "#;
 

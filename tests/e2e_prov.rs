@@ -393,7 +393,7 @@ async fn destroy_keeps_a_tagged_final_snapshot_unless_skipped() {
     let tags: BTreeMap<&str, &str> = tags.tag_list().iter().map(|t| (t.key().unwrap(), t.value().unwrap())).collect();
     assert_eq!(tags.get("tapaudit:stack"), Some(&"dev"), "{tags:?}");
     assert_eq!(tags.get("Environment"), Some(&"dev"), "{tags:?}");
-    assert_eq!(tags.get("tapaudit:logical-id"), Some(&"database-final-snapshot"), "{tags:?}");
+    assert_eq!(tags.get("tapaudit:logical-id"), Some(&"db-final-snapshot"), "{tags:?}");
     assert_eq!(inventory(&cfg, "dev").await.get("rds db instances"), Some(&0));
 
     emu.run(&["provision", "--stack", "dev"]).ok("provision again");

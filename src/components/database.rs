@@ -301,7 +301,14 @@ impl Component for Database {
         if self.is_aurora() {
             out.push(cx.node(id, ClusterNode(db), &deps));
             for (i, member) in n.members.iter().enumerate() {
-                let node = MemberNode { cluster: id.to_string(), cluster_name: n.db.clone(), name: member.clone(), zone: i, spec: self.clone() };
+                let node = MemberNode {
+                    cluster: id.to_string(),
+                    cluster_name: n.db.clone(),
+                    name: member.clone(),
+                    subnet_group: n.subnet_group.clone(),
+                    zone: i,
+                    spec: self.clone(),
+                };
                 out.push(cx.node(member_node(id, i as u32 + 1), node, &[id]));
             }
         } else {
@@ -719,6 +726,7 @@ struct MemberNode {
     cluster: String,
     cluster_name: String,
     name: String,
+    subnet_group: String,
     /// Index into the stack's zones (the writer in the first, each reader in the next).
     zone: usize,
     spec: Database,
@@ -1382,6 +1390,9 @@ impl MemberNode {
                     .db_cluster_identifier(&self.cluster_name)
                     .engine(self.spec.engine.as_str())
                     .db_instance_class(SERVERLESS_CLASS)
+                    // the cluster's group (AWS takes it from the cluster; named here so every
+                    // endpoint reports the instance's subnets)
+                    .db_subnet_group_name(&self.subnet_group)
                     .set_availability_zone(self.zone(ctx).map(str::to_string))
                     .publicly_accessible(false)
                     .auto_minor_version_upgrade(true)
