@@ -29,11 +29,20 @@ frameworks = ["fedramp-moderate"]
 [network]
 az_count = 2
 nat_gateways = "single"
+flow_logs_key = "data-key"
+
+[security_groups.ecs-tasks-sg]
+ingress = [{{ port = 8080, from = "vpc" }}]
+egress = [{{ protocol = "all", to = "0.0.0.0/0" }}]
+
+[security_groups.db-sg]
+ingress = [{{ port = 5432, from = "ecs-tasks-sg" }}]
 
 [databases.main]
 {database}
 key = "db-key"
 secrets_key = "secrets-key"
+security_group = "db-sg"
 deletion_protection = true
 "#
     );
