@@ -147,7 +147,7 @@ async fn provisioned_stack_scans_clean_then_changes_behind_our_back_fail_exactly
     want_controls.extend(set(&[
         ("kms-key-rotation-enabled", "data-key"),
         ("sg-no-internet-ingress-data-ports", "db-sg"),
-        ("rds-not-publicly-accessible", "database"),
+        ("rds-not-publicly-accessible", "db"),
         ("kinesis-stream-encrypted", "stream"),
         ("kinesis-stream-cmk", "stream"),
         ("logs-log-group-retention", "ecs-log-group"),
@@ -158,7 +158,7 @@ async fn provisioned_stack_scans_clean_then_changes_behind_our_back_fail_exactly
     want.extend(set(&[
         ("drift-changed", "data-key"),
         ("drift-unmanaged", "db-sg"),
-        ("drift-changed", "database"),
+        ("drift-changed", "db"),
         ("drift-changed", "stream"),
         ("drift-changed", "ecs-log-group"),
     ]));
