@@ -1052,21 +1052,7 @@ impl DefaultSgNode {
             return Err(Error::usage(format!("VPC {} has no default security group", ctx.get("vpc", "id").unwrap_or_default())));
         };
         let sg_id = sg.group_id().unwrap_or_default().to_string();
-        let ec2 = &ctx.clients.ec2;
-        if !sg.ip_permissions().is_empty() {
-            ec2.revoke_security_group_ingress().group_id(&sg_id).set_ip_permissions(Some(sg.ip_permissions().to_vec())).send().await.ctx(
-                "ec2",
-                "RevokeSecurityGroupIngress",
-                &sg_id,
-            )?;
-        }
-        if !sg.ip_permissions_egress().is_empty() {
-            ec2.revoke_security_group_egress().group_id(&sg_id).set_ip_permissions(Some(sg.ip_permissions_egress().to_vec())).send().await.ctx(
-                "ec2",
-                "RevokeSecurityGroupEgress",
-                &sg_id,
-            )?;
-        }
+        super::security_group::revoke_all(ctx, &sg).await?;
         retag(ctx, &sg_id, id, &ctx.name("default-sg")).await?;
         Ok(attrs([("id", sg_id)]))
     }

@@ -619,23 +619,30 @@ impl RulesNode {
     async fn delete(&self, ctx: &Ctx, _id: &str) -> Result<Option<String>> {
         let Some(sg) = find_sg(ctx, &self.group).await? else { return Ok(None) };
         let sg_id = sg.group_id().unwrap_or_default().to_string();
-        let ec2 = &ctx.clients.ec2;
-        if !sg.ip_permissions().is_empty() {
-            ec2.revoke_security_group_ingress().group_id(&sg_id).set_ip_permissions(Some(sg.ip_permissions().to_vec())).send().await.ctx(
-                "ec2",
-                "RevokeSecurityGroupIngress",
-                &sg_id,
-            )?;
-        }
-        if !sg.ip_permissions_egress().is_empty() {
-            ec2.revoke_security_group_egress().group_id(&sg_id).set_ip_permissions(Some(sg.ip_permissions_egress().to_vec())).send().await.ctx(
-                "ec2",
-                "RevokeSecurityGroupEgress",
-                &sg_id,
-            )?;
-        }
+        revoke_all(ctx, &sg).await?;
         Ok((!sg.ip_permissions().is_empty() || !sg.ip_permissions_egress().is_empty()).then(|| format!("{sg_id} rules")))
     }
+}
+
+/// Revoke every ingress and egress rule a group has (the default group is emptied this way too).
+pub async fn revoke_all(ctx: &Ctx, sg: &aws_sdk_ec2::types::SecurityGroup) -> Result<()> {
+    let sg_id = sg.group_id().unwrap_or_default().to_string();
+    let ec2 = &ctx.clients.ec2;
+    if !sg.ip_permissions().is_empty() {
+        ec2.revoke_security_group_ingress().group_id(&sg_id).set_ip_permissions(Some(sg.ip_permissions().to_vec())).send().await.ctx(
+            "ec2",
+            "RevokeSecurityGroupIngress",
+            &sg_id,
+        )?;
+    }
+    if !sg.ip_permissions_egress().is_empty() {
+        ec2.revoke_security_group_egress().group_id(&sg_id).set_ip_permissions(Some(sg.ip_permissions_egress().to_vec())).send().await.ctx(
+            "ec2",
+            "RevokeSecurityGroupEgress",
+            &sg_id,
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
