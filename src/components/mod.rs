@@ -18,6 +18,8 @@
 pub mod key;
 pub mod log_group;
 pub mod role;
+pub mod service;
+pub mod stream;
 
 use crate::drift::{Drift, StackView};
 use crate::model::{Meta, Observed, SourceRef, State};
@@ -325,6 +327,8 @@ macro_rules! registry {
 
 registry! {
     keys: key::Key,
+    streams: stream::Stream,
+    services: service::Service,
 }
 
 /// TRANSITIONAL: the singular legacy sections (network flow logs, kinesis, database, ecs, api)
@@ -334,7 +338,7 @@ pub fn legacy_key_uses(stack: &Stack, key: &str) -> crate::vocab::policy::KeyUse
     let mut uses = crate::vocab::policy::KeyUses::default();
     if key == "data-key" {
         uses.logs = true;
-        uses.services.extend(["kinesis", "rds", "secretsmanager"].map(String::from));
+        uses.services.extend(["rds", "secretsmanager"].map(String::from));
     }
     let _ = stack;
     uses
@@ -363,6 +367,8 @@ pub const DRIFT: &[(&[&str], fn(&mut Drift, &State, &State))] = &[
     (&["kms:key"], key::drift),
     (&["logs:log-group"], log_group::drift),
     (&["iam:role", "iam:policy"], role::drift),
+    (&["kinesis:stream"], stream::drift),
+    (&["ecs:cluster", "ecs:service", "ecs:task-definition"], service::drift),
     (crate::drift::LEGACY_TYPES, crate::drift::legacy),
 ];
 

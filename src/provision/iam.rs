@@ -59,26 +59,6 @@ pub fn role_definition(kind: RoleKind, i: &RoleInputs) -> Result<RoleDef> {
                 policy::allow("EncryptForStream", &["kms:GenerateDataKey"], &[need(&i.key, "data-key.arn")?]),
             ])),
         },
-        RoleKind::EcsExecution => RoleDef {
-            service: "ecs-tasks.amazonaws.com",
-            description: "ECS pulls the image and writes container logs",
-            managed: vec![managed_arn(p, "service-role/AmazonECSTaskExecutionRolePolicy")],
-            inline: None,
-        },
-        RoleKind::EcsTask => RoleDef {
-            service: "ecs-tasks.amazonaws.com",
-            description: "The data processor reads the stream and its database secret",
-            managed: vec![],
-            inline: Some(policy::document(vec![
-                policy::allow(
-                    "ReadStream",
-                    &["kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:ListShards"],
-                    &[need(&i.stream, "stream.arn")?],
-                ),
-                policy::allow("DecryptWithDataKey", &["kms:Decrypt"], &[need(&i.key, "data-key.arn")?]),
-                policy::allow("ReadDbSecret", &["secretsmanager:GetSecretValue"], &[need(&i.secret, "db-credentials.arn")?]),
-            ])),
-        },
         RoleKind::ApiCloudWatch => RoleDef {
             service: "apigateway.amazonaws.com",
             description: "API Gateway writes execution and access logs",
@@ -146,7 +126,6 @@ pub async fn inspect(ctx: &Ctx, id: &str, kind: RoleKind) -> Result<Found> {
 fn service_of(kind: RoleKind) -> &'static str {
     match kind {
         RoleKind::ApiKinesis | RoleKind::ApiCloudWatch => "apigateway.amazonaws.com",
-        RoleKind::EcsExecution | RoleKind::EcsTask => "ecs-tasks.amazonaws.com",
         RoleKind::FlowLogs => "vpc-flow-logs.amazonaws.com",
     }
 }

@@ -589,7 +589,7 @@ fn to_permission(rule: &Rule, description: &str) -> IpPermission {
 pub fn desired_rules(ctx: &Ctx, kind: SgKind) -> (BTreeSet<Rule>, BTreeSet<Rule>) {
     match kind {
         SgKind::EcsTasks => {
-            let port = ctx.stack.spec.ecs.container_port as i32;
+            let port = crate::components::service::legacy_app_port(&ctx.stack) as i32;
             let ingress = Rule { protocol: "tcp".into(), ports: Some((port, port)), peer: format!("cidr:{}", ctx.stack.spec.network.cidr) };
             let egress = Rule { protocol: "-1".into(), ports: None, peer: "cidr:0.0.0.0/0".into() };
             (BTreeSet::from([ingress]), BTreeSet::from([egress]))

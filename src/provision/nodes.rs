@@ -1,7 +1,7 @@
 //! The logical resources of a stack and their dependencies, and the dispatch from a node
 //! kind to its service module.
 
-use super::{api, compute, data, iam, logs, network, Attrs, Ctx, Found};
+use super::{api, data, iam, logs, network, Attrs, Ctx, Found};
 use crate::error::Result;
 use crate::spec::{NatMode, Stack};
 use futures::future::BoxFuture;
@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogPurpose {
-    Ecs,
     Api,
     FlowLogs,
 }
@@ -17,8 +16,6 @@ pub enum LogPurpose {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RoleKind {
     ApiKinesis,
-    EcsExecution,
-    EcsTask,
     ApiCloudWatch,
     FlowLogs,
 }
@@ -42,15 +39,11 @@ pub enum Kind {
     FlowLog,
     SecurityGroup(SgKind),
     DefaultSecurityGroup,
-    Stream,
     DbSecret,
     DbSubnetGroup,
     DbParameterGroup,
     Database,
     DbSecretEndpoint,
-    Cluster,
-    TaskDefinition,
-    Service,
     ApiAccount,
     RestApi,
     IngestMethod,
@@ -206,7 +199,6 @@ fn legacy_nodes(stack: &Stack) -> Vec<Node> {
     v.push(node("default-sg", Kind::DefaultSecurityGroup, &["vpc"]));
     v.push(node("ecs-tasks-sg", Kind::SecurityGroup(SgKind::EcsTasks), &["vpc"]));
     v.push(node("db-sg", Kind::SecurityGroup(SgKind::Database), &["vpc", "ecs-tasks-sg"]));
-    v.push(node("stream", Kind::Stream, &["data-key"]));
     v.push(node("db-credentials", Kind::DbSecret, &["data-key"]));
     let mut sng_deps: Vec<String> = (0..azs).map(private_subnet_id).collect();
     sng_deps.push("vpc".into());
@@ -214,14 +206,6 @@ fn legacy_nodes(stack: &Stack) -> Vec<Node> {
     v.push(node("db-parameter-group", Kind::DbParameterGroup, &[]));
     v.push(node("database", Kind::Database, &["db-subnet-group", "db-parameter-group", "db-sg", "data-key", "db-credentials"]));
     v.push(node("db-credentials-endpoint", Kind::DbSecretEndpoint, &["database", "db-credentials"]));
-    v.push(node("ecs-log-group", Kind::LogGroup(LogPurpose::Ecs), &["data-key"]));
-    v.push(node("ecs-execution-role", Kind::Role(RoleKind::EcsExecution), &[]));
-    v.push(node("ecs-task-role", Kind::Role(RoleKind::EcsTask), &["stream", "data-key", "db-credentials"]));
-    v.push(node("cluster", Kind::Cluster, &[]));
-    v.push(node("task-definition", Kind::TaskDefinition, &["ecs-execution-role", "ecs-task-role", "ecs-log-group", "stream", "db-credentials"]));
-    let mut svc_deps: Vec<String> = vec!["cluster".into(), "task-definition".into(), "ecs-tasks-sg".into()];
-    svc_deps.extend((0..azs).map(private_subnet_id));
-    v.push(node_deps("service", Kind::Service, svc_deps));
     if stack.spec.api.enabled {
         v.push(node("api-log-group", Kind::LogGroup(LogPurpose::Api), &["data-key"]));
         v.push(node("api-kinesis-role", Kind::Role(RoleKind::ApiKinesis), &["stream", "data-key"]));
@@ -250,13 +234,11 @@ pub fn legacy_declared_at(logical_id: &str) -> String {
     let section = match logical_id {
         "vpc" | "internet-gateway" | "public-route-table" | "default-sg" => "network.cidr",
         "flow-log-group" | "flow-log-role" | "vpc-flow-log" => "network.flow_logs",
-        "ecs-tasks-sg" => "ecs.container_port",
+        "ecs-tasks-sg" => "services",
         "db-sg" => "database.port",
-        "stream" => "kinesis",
         "db-credentials" | "db-credentials-endpoint" | "db-subnet-group" | "database" => "database",
         "db-parameter-group" => "database.force_ssl",
-        "ecs-log-group" | "api-log-group" => "logs.retention_days",
-        "ecs-execution-role" | "ecs-task-role" | "cluster" | "task-definition" | "service" => "ecs",
+        "api-log-group" => "logs.retention_days",
         "api-kinesis-role" | "api-cloudwatch-role" | "api-account" | "rest-api" | "ingest-method" | "api-stage" => "api",
         id if id.starts_with("nat-") => "network.nat_gateways",
         id if id.starts_with("private-route-table") => "network.nat_gateways",
@@ -292,15 +274,11 @@ impl Kind {
             Kind::Role(_) => "iam:role",
             Kind::FlowLog => "ec2:flow-log",
             Kind::SecurityGroup(_) | Kind::DefaultSecurityGroup => "ec2:security-group",
-            Kind::Stream => "kinesis:stream",
             Kind::DbSecret => "secretsmanager:secret",
             Kind::DbSubnetGroup => "rds:subnet-group",
             Kind::DbParameterGroup => "rds:parameter-group",
             Kind::Database => "rds:db-instance",
             Kind::DbSecretEndpoint => "secretsmanager:secret-value",
-            Kind::Cluster => "ecs:cluster",
-            Kind::TaskDefinition => "ecs:task-definition",
-            Kind::Service => "ecs:service",
             Kind::ApiAccount => "apigateway:account",
             Kind::RestApi => "apigateway:rest-api",
             Kind::IngestMethod => "apigateway:method",
@@ -321,15 +299,11 @@ impl Kind {
             Kind::FlowLog => network::inspect_flow_log(ctx, id).await,
             Kind::SecurityGroup(k) => network::inspect_sg(ctx, id, k).await,
             Kind::DefaultSecurityGroup => network::inspect_default_sg(ctx, id).await,
-            Kind::Stream => data::inspect_stream(ctx, id).await,
             Kind::DbSecret => data::inspect_secret(ctx, id).await,
             Kind::DbSubnetGroup => data::inspect_subnet_group(ctx, id).await,
             Kind::DbParameterGroup => data::inspect_parameter_group(ctx, id).await,
             Kind::Database => data::inspect_database(ctx, id).await,
             Kind::DbSecretEndpoint => data::inspect_secret_endpoint(ctx).await,
-            Kind::Cluster => compute::inspect_cluster(ctx, id).await,
-            Kind::TaskDefinition => compute::inspect_task_definition(ctx, id).await,
-            Kind::Service => compute::inspect_service(ctx, id).await,
             Kind::ApiAccount => api::inspect_account(ctx).await,
             Kind::RestApi => api::inspect_rest_api(ctx, id).await,
             Kind::IngestMethod => api::inspect_method(ctx).await,
@@ -351,15 +325,11 @@ impl Kind {
             Kind::FlowLog => network::apply_flow_log(ctx, id, found).await,
             Kind::SecurityGroup(k) => network::apply_sg(ctx, id, k, found).await,
             Kind::DefaultSecurityGroup => network::apply_default_sg(ctx, id).await,
-            Kind::Stream => data::apply_stream(ctx, id, found).await,
             Kind::DbSecret => data::apply_secret(ctx, id, found).await,
             Kind::DbSubnetGroup => data::apply_subnet_group(ctx, id, found).await,
             Kind::DbParameterGroup => data::apply_parameter_group(ctx, id, found).await,
             Kind::Database => data::apply_database(ctx, id, found).await,
             Kind::DbSecretEndpoint => data::apply_secret_endpoint(ctx).await,
-            Kind::Cluster => compute::apply_cluster(ctx, id, found).await,
-            Kind::TaskDefinition => compute::apply_task_definition(ctx, id, found).await,
-            Kind::Service => compute::apply_service(ctx, id, found).await,
             Kind::ApiAccount => api::apply_account(ctx).await,
             Kind::RestApi => api::apply_rest_api(ctx, id, found).await,
             Kind::IngestMethod => api::apply_method(ctx, found).await,
@@ -381,15 +351,11 @@ impl Kind {
             Kind::SecurityGroup(k) => network::delete_sg(ctx, id, k).await,
             // deleted with its VPC
             Kind::DefaultSecurityGroup => Ok(None),
-            Kind::Stream => data::delete_stream(ctx, id).await,
             Kind::DbSecret => data::delete_secret(ctx, id).await,
             Kind::DbSubnetGroup => data::delete_subnet_group(ctx, id).await,
             Kind::DbParameterGroup => data::delete_parameter_group(ctx, id).await,
             Kind::Database => data::delete_database(ctx, id).await,
             Kind::DbSecretEndpoint => Ok(None),
-            Kind::Cluster => compute::delete_cluster(ctx, id).await,
-            Kind::TaskDefinition => compute::delete_task_definition(ctx, id).await,
-            Kind::Service => compute::delete_service(ctx, id).await,
             Kind::ApiAccount => api::delete_account(ctx).await,
             Kind::RestApi => api::delete_rest_api(ctx, id).await,
             Kind::IngestMethod | Kind::ApiStage => Ok(None),
@@ -409,7 +375,7 @@ mod tests {
         let edges = nodes.iter().map(|n| (n.id.clone(), n.deps.clone())).collect();
         let order = check_acyclic(&edges).unwrap();
         assert_eq!(order.len(), nodes.len());
-        for id in ["data-key", "vpc", "nat-gateway-1", "database", "service", "api-stage", "vpc-flow-log"] {
+        for id in ["data-key", "vpc", "nat-gateway-1", "database", "data-processor", "stream", "api-stage", "vpc-flow-log"] {
             assert!(order.iter().any(|o| o == id), "{id} missing");
         }
         let ids: std::collections::BTreeSet<_> = nodes.iter().map(|n| &n.id).collect();

@@ -73,16 +73,18 @@ pub struct Spec {
     /// Customer-managed KMS keys: `[keys.<id>]`.
     #[serde(default)]
     pub keys: BTreeMap<String, crate::components::key::Key>,
+    /// Kinesis data streams: `[streams.<id>]`.
+    #[serde(default)]
+    pub streams: BTreeMap<String, crate::components::stream::Stream>,
+    /// ECS Fargate services: `[services.<id>]`.
+    #[serde(default)]
+    pub services: BTreeMap<String, crate::components::service::Service>,
     #[serde(default)]
     pub network: Network,
-    #[serde(default)]
-    pub kinesis: Kinesis,
     #[serde(default)]
     pub database: Database,
     #[serde(default)]
     pub logs: Logs,
-    #[serde(default)]
-    pub ecs: Ecs,
     #[serde(default)]
     pub api: Api,
     /// Control thresholds overriding the frameworks' values (e.g. `min_retention_days = 731`).
@@ -145,20 +147,6 @@ pub struct Network {
 impl Default for Network {
     fn default() -> Self {
         Network { cidr: "10.0.0.0/16".into(), az_count: 2, public_subnets: None, private_subnets: None, nat_gateways: NatMode::Single, flow_logs: true }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Kinesis {
-    pub shard_count: u32,
-    /// Data retention in hours (24–8760).
-    pub retention_hours: u32,
-}
-
-impl Default for Kinesis {
-    fn default() -> Self {
-        Kinesis { shard_count: 1, retention_hours: 24 }
     }
 }
 
@@ -243,33 +231,6 @@ pub struct Logs {
 impl Default for Logs {
     fn default() -> Self {
         Logs { retention_days: 365 }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Ecs {
-    /// Fargate task CPU units and memory (MiB): a valid Fargate combination.
-    pub cpu: u32,
-    pub memory: u32,
-    pub desired_count: i32,
-    pub image: String,
-    pub container_port: u16,
-    pub container_insights: bool,
-    pub readonly_root_filesystem: bool,
-}
-
-impl Default for Ecs {
-    fn default() -> Self {
-        Ecs {
-            cpu: 256,
-            memory: 512,
-            desired_count: 1,
-            image: "public.ecr.aws/docker/library/python:3.12-slim".into(),
-            container_port: 8080,
-            container_insights: true,
-            readonly_root_filesystem: true,
-        }
     }
 }
 

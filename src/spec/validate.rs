@@ -1,7 +1,7 @@
 //! Stack-file validation: pure checks, each yielding problems at a dotted setting path.
 //! Everything AWS would reject (or accept although it should not) is caught before any call.
 
-use super::{Engine, NatMode, Stack, FRAMEWORKS};
+use super::{Engine, Stack, FRAMEWORKS};
 use ipnet::Ipv4Net;
 use std::str::FromStr;
 
@@ -36,30 +36,14 @@ pub const RESERVED_DB_USERNAMES: &[&str] = &[
 
 const LOG_EXPORTS: &[&str] = &["postgresql", "upgrade", "iam-db-auth-error"];
 
-/// Valid Fargate CPU → memory (MiB) combinations.
-fn fargate_memory_ok(cpu: u32, mem: u32) -> bool {
-    match cpu {
-        256 => [512, 1024, 2048].contains(&mem),
-        512 => (1024..=4096).contains(&mem) && mem % 1024 == 0,
-        1024 => (2048..=8192).contains(&mem) && mem % 1024 == 0,
-        2048 => (4096..=16384).contains(&mem) && mem % 1024 == 0,
-        4096 => (8192..=30720).contains(&mem) && mem % 1024 == 0,
-        8192 => (16384..=61440).contains(&mem) && mem % 4096 == 0,
-        16384 => (32768..=122880).contains(&mem) && mem % 8192 == 0,
-        _ => false,
-    }
-}
-
 pub fn validate(stack: &Stack) -> Vec<Problem> {
     let mut out = Vec::new();
     out.extend(check_names(stack));
     out.extend(check_frameworks(stack));
     out.extend(check_tags(stack));
     out.extend(check_network(stack));
-    out.extend(check_kinesis(stack));
     out.extend(check_database(stack));
     out.extend(check_logs(stack));
-    out.extend(check_ecs(stack));
     out.extend(check_api(stack));
     out.extend(check_parameters(stack));
     out.extend(crate::components::validate(stack));
@@ -234,22 +218,6 @@ fn check_network(stack: &Stack) -> Vec<Problem> {
             }
         }
     }
-    if n.nat_gateways == NatMode::None && stack.spec.ecs.desired_count > 0 {
-        // allowed (VPC endpoints could serve), but the image pull would fail: say so
-        tracing::debug!("network.nat_gateways = none: private tasks have no route to the internet");
-    }
-    out
-}
-
-fn check_kinesis(stack: &Stack) -> Vec<Problem> {
-    let k = &stack.spec.kinesis;
-    let mut out = Vec::new();
-    if !(1..=500).contains(&k.shard_count) {
-        out.push(problem("kinesis.shard_count", format!("must be between 1 and 500 (got {})", k.shard_count)));
-    }
-    if !(24..=8760).contains(&k.retention_hours) {
-        out.push(problem("kinesis.retention_hours", format!("must be between 24 and 8760 (got {})", k.retention_hours)));
-    }
     out
 }
 
@@ -359,24 +327,6 @@ fn check_logs(stack: &Stack) -> Vec<Problem> {
         "logs.retention_days",
         format!("{r} is not a retention CloudWatch Logs accepts (one of {})", LOG_RETENTION_DAYS.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
     )]
-}
-
-fn check_ecs(stack: &Stack) -> Vec<Problem> {
-    let e = &stack.spec.ecs;
-    let mut out = Vec::new();
-    if !fargate_memory_ok(e.cpu, e.memory) {
-        out.push(problem("ecs.memory", format!("{} MiB is not a valid Fargate memory size for {} CPU units", e.memory, e.cpu)));
-    }
-    if !(0..=100).contains(&e.desired_count) {
-        out.push(problem("ecs.desired_count", format!("must be between 0 and 100 (got {})", e.desired_count)));
-    }
-    if e.image.trim().is_empty() || e.image.contains(char::is_whitespace) {
-        out.push(problem("ecs.image", "must be a container image reference"));
-    }
-    if e.container_port == 0 {
-        out.push(problem("ecs.container_port", "must be between 1 and 65535"));
-    }
-    out
 }
 
 fn check_api(stack: &Stack) -> Vec<Problem> {
