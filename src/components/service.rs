@@ -424,7 +424,7 @@ impl Component for Service {
         let td = self.task(cx);
         let td_arn = cx.arn("ecs", &format!("task-definition/{}", td.family));
         let role_arn = |name: &str| format!("arn:aws:iam::{}:role/{name}", super::DESIRED_ACCOUNT);
-        let environment: Vec<EnvVar> = td.environment.iter().map(|e| secret_values_env(&e.name, &e.value.desired(cx, &region))).collect();
+        let environment: Vec<EnvVar> = td.environment.iter().map(|e| secret_values::env_var(&e.name, &e.value.desired(cx, &region))).collect();
         st.ecs.task_definitions.insert(TaskDefinition {
             meta: cx.meta("ecs:task-definition", &format!("{id}-task"), &td.family, td_arn.clone(), &td.family, "image"),
             family: td.family.clone(),
@@ -469,12 +469,6 @@ impl Component for Service {
             Output { name: cx.at("log_group"), node: format!("{id}-logs"), attr: "name".into() },
         ]
     }
-}
-
-/// The measured environment variable (only its name, kind, length and entropy are kept).
-fn secret_values_env(name: &str, value: &str) -> EnvVar {
-    let m = secret_values::measure(value);
-    EnvVar { name: name.to_string(), kind: m.kind, length: m.length, entropy: m.entropy }
 }
 
 /// The desired ARN of the database's secret: the desired secret of that database if the

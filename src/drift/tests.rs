@@ -413,7 +413,7 @@ fn every_container_of_a_task_definition_is_compared() {
         let td = live.ecs.task_definitions.items.values_mut().next().unwrap();
         let second = td.containers.iter_mut().find(|c| c.name == "sidecar").unwrap();
         second.privileged = Some(true);
-        second.environment.push(crate::collect::env_var("APP_CONFIG", "postgres://app:S3cr3tPassw0rdExample@db:5432/x"));
+        second.environment.push(crate::semantics::secret_values::env_var("APP_CONFIG", "postgres://app:S3cr3tPassw0rdExample@db:5432/x"));
     }
     let cat = Catalogue::load().unwrap();
     let mut got: Vec<(String, String)> = diff(&desired, &live, &stack, &cat, &["fedramp-moderate".to_string()])

@@ -281,7 +281,7 @@ fn drift_of_streams_and_services() {
     // environment: names and what the values are, never the values
     let got = drift_of(&stack, |l| {
         let td = l.ecs.task_definitions.items.values_mut().next().unwrap();
-        td.containers[0].environment.push(crate::collect::env_var("APP_CONFIG", "postgres://app:S3cr3tPassw0rdExample@db:5432/x"));
+        td.containers[0].environment.push(crate::semantics::secret_values::env_var("APP_CONFIG", "postgres://app:S3cr3tPassw0rdExample@db:5432/x"));
     });
     assert_eq!(
         got,
