@@ -215,7 +215,9 @@ async fn provision_builds_the_hardened_pipeline_idempotently_and_destroy_removes
     assert_eq!(log.options().unwrap().get("awslogs-group").map(String::as_str), Some("/tapaudit/dev/data-processor"));
     let env: BTreeSet<(String, String)> = c.environment().iter().map(|kv| (kv.name().unwrap().into(), kv.value().unwrap().into())).collect();
     assert!(env.contains(&("STREAM_NAMES".into(), "tapaudit-dev-stream".into())));
-    assert!(env.contains(&("DB_SECRET_ARN".into(), secret_arn.into())));
+    // credentials through secrets (valueFrom), never the environment
+    let secrets: Vec<(&str, &str)> = c.secrets().iter().map(|s| (s.name(), s.value_from())).collect();
+    assert_eq!(secrets, vec![("DATABASE_SECRET", secret_arn)]);
     assert!(!env.iter().any(|(_, v)| v == &password), "no password in the task environment");
 
     // ---- IAM: least privilege
