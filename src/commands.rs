@@ -287,13 +287,13 @@ pub fn stack_outputs(ctx: &Ctx) -> BTreeMap<String, serde_json::Value> {
     put("db_port", get(&db, "port"));
     put("db_arn", get(&db, "arn"));
     put("db_secret_arn", get(&db, "secret_arn"));
-    put("ecs_cluster_arn", get("cluster", "arn"));
-    put("task_definition_arn", get("task-definition", "arn"));
-    put("ecs_service_arn", get("service", "arn"));
     put("api_id", get("rest-api", "id"));
     put("api_url", get("api-stage", "url"));
-    put("ecs_log_group", get("ecs-log-group", "name"));
     put("api_log_group", get("api-log-group", "name"));
+    // each component's own outputs, under their stack-file paths (`services.web.arn`)
+    for o in crate::components::outputs(&ctx.stack) {
+        put(&o.name, get(&o.node, &o.attr));
+    }
     let public = list("public-subnet-");
     let private = list("private-subnet-");
     if !public.is_empty() {

@@ -65,7 +65,7 @@ async fn drift_is_reported_once_per_change_with_field_want_got_and_line() {
     logs.create_log_group().log_group_name("/tapaudit/dev/handmade").tags("tapaudit:stack", "dev").send().await.unwrap();
     // a removed tag
     let kinesis = aws_sdk_kinesis::Client::new(&cfg);
-    kinesis.remove_tags_from_stream().stream_name("tapaudit-dev-ingest").tag_keys("Environment").send().await.unwrap();
+    kinesis.remove_tags_from_stream().stream_name("tapaudit-dev-stream").tag_keys("Environment").send().await.unwrap();
 
     let dir = tmp.path().join("drifted");
     let (run, r) = scan(&emu, "dev", &dir, &[]);
@@ -86,10 +86,10 @@ async fn drift_is_reported_once_per_change_with_field_want_got_and_line() {
     let expected = vec![
         ("drift-missing", "api-log-group", "resource", "\"present\"", "\"absent\"", line_of("retention_days = 365")),
         ("drift-changed", "db", "backup_retention_days", "7", "3", line_of("backup_retention_days")),
-        ("drift-unmanaged", "ecs-tasks-sg", "ingress", "\"(not declared)\"", "\"tcp/22 from cidr:10.9.0.0/16\"", line_of("ingress = [{ port = 8080")),
+        ("drift-unmanaged", "ecs-tasks-sg", "ingress", "\"(not declared)\"", "\"tcp/22 from cidr:10.9.0.0/16\"", line_of("[services.data-processor]")),
         ("drift-changed", "data-key", "rotation_enabled", "true", "false", line_of("rotation = true")),
         ("drift-unmanaged", "/tapaudit/dev/handmade", "resource", "\"(not declared)\"", "\"/tapaudit/dev/handmade\"", 1),
-        ("drift-changed", "stream", "tags.Environment", "\"dev\"", "null", line_of("[kinesis]")),
+        ("drift-changed", "stream", "tags.Environment", "\"dev\"", "null", line_of("[streams.stream]")),
     ];
     let mut want: Vec<(String, String, String, String, String, u64)> =
         expected.into_iter().map(|(a, b, c, d, e, l)| (a.into(), b.into(), c.into(), d.into(), e.into(), l)).collect();

@@ -9,7 +9,7 @@ use support::Emulator;
 
 /// Obviously fake, but a real-looking password inside a URL: it must appear in no output.
 const PASSWORD: &str = "S3cr3tPassw0rdExample";
-const CLUSTER: &str = "tapaudit-dev-cluster";
+const CLUSTER: &str = "tapaudit-dev-data-processor-cluster";
 const SERVICE: &str = "tapaudit-dev-data-processor";
 
 fn findings<'a>(report: &'a Value, control: &str) -> Vec<&'a Value> {
@@ -141,22 +141,22 @@ async fn inline_and_attached_policy_changes_behind_the_stacks_back_are_drift() {
 
     let cfg = emu.sdk().await;
     let iam = aws_sdk_iam::Client::new(&cfg);
-    let role = "tapaudit-dev-ecs-task";
+    let role = "tapaudit-dev-data-processor-task";
     let policy = iam.get_role_policy().role_name(role).policy_name("tapaudit-least-privilege").send().await.unwrap();
     let raw = policy.policy_document();
     let decoded = percent_encoding::percent_decode_str(raw).decode_utf8().unwrap().to_string();
     let mut doc: Value = serde_json::from_str(&decoded).unwrap();
     doc["Statement"][0]["Action"] = serde_json::json!("kinesis:*");
     iam.put_role_policy().role_name(role).policy_name("tapaudit-least-privilege").policy_document(doc.to_string()).send().await.unwrap();
-    iam.attach_role_policy().role_name("tapaudit-dev-ecs-execution").policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess").send().await.unwrap();
+    iam.attach_role_policy().role_name("tapaudit-dev-data-processor-execution").policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess").send().await.unwrap();
 
     let (run, r) = scan("drifted");
     assert_ne!(run.code, 2, "a complete scan: {}", run.stderr);
     assert_eq!(
         drift(&r),
         vec![
-            ("drift-changed".to_string(), "fail".to_string(), "ecs-execution-role".to_string(), "attached_policies".to_string()),
-            ("drift-changed".to_string(), "fail".to_string(), "ecs-task-role".to_string(), "inline_policies.tapaudit-least-privilege".to_string()),
+            ("drift-changed".to_string(), "fail".to_string(), "data-processor-execution-role".to_string(), "attached_policies".to_string()),
+            ("drift-changed".to_string(), "fail".to_string(), "data-processor-task-role".to_string(), "inline_policies.tapaudit-least-privilege".to_string()),
         ]
     );
     let changed = r["findings"].as_array().unwrap().iter().find(|f| f["evidence"]["expected"]["field"] == "inline_policies.tapaudit-least-privilege").unwrap();

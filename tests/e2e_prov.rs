@@ -309,21 +309,21 @@ async fn resources_with_the_stacks_names_but_not_its_tags_stop_provision_before_
     // an untagged stream named as provision::names names the stack's stream, and a log group
     // that belongs to another stack
     let kinesis = aws_sdk_kinesis::Client::new(&cfg);
-    kinesis.create_stream().stream_name("tapaudit-dev-ingest").shard_count(1).send().await.unwrap();
+    kinesis.create_stream().stream_name("tapaudit-dev-stream").shard_count(1).send().await.unwrap();
     let logs = aws_sdk_cloudwatchlogs::Client::new(&cfg);
-    logs.create_log_group().log_group_name("/tapaudit/dev/ecs").tags("tapaudit:stack", "qa").tags("tapaudit:logical-id", "ecs-log-group").send().await.unwrap();
+    logs.create_log_group().log_group_name("/tapaudit/dev/data-processor").tags("tapaudit:stack", "qa").tags("tapaudit:logical-id", "data-processor-logs").send().await.unwrap();
 
     let run = emu.run(&["provision", "--stack", "dev"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("tapaudit: error: stream: kinesis:stream tapaudit-dev-ingest already exists but is not stack dev's stream (it has no tapaudit tags)"),
+            .contains("tapaudit: error: stream: kinesis:stream tapaudit-dev-stream already exists but is not stack dev's stream (it has no tapaudit tags)"),
         "{}",
         run.stderr
     );
     assert!(run.stderr.contains("carries tapaudit:stack=dev and tapaudit:logical-id=stream: delete or rename it, or add those two tags"), "{}", run.stderr);
     assert!(
-        run.stderr.contains("ecs-log-group: logs:log-group /tapaudit/dev/ecs already exists but is not stack dev's ecs-log-group (it carries tapaudit:stack=qa and tapaudit:logical-id=ecs-log-group)"),
+        run.stderr.contains("data-processor-logs: logs:log-group /tapaudit/dev/ecs already exists but is not stack dev's data-processor-logs (it carries tapaudit:stack=qa and tapaudit:logical-id=data-processor-logs)"),
         "{}",
         run.stderr
     );
@@ -332,13 +332,13 @@ async fn resources_with_the_stacks_names_but_not_its_tags_stop_provision_before_
     assert_eq!(inventory(&cfg, "dev").await, nothing(), "nothing was created");
     let plan = emu.run(&["plan", "--stack", "dev"]);
     assert_eq!(plan.code, 2, "plan names the conflict too: {}", plan.stderr);
-    assert!(plan.stderr.contains("tapaudit: error: stream: kinesis:stream tapaudit-dev-ingest already exists"), "{}", plan.stderr);
-    assert!(plan.stderr.contains("tapaudit: error: ecs-log-group: logs:log-group /tapaudit/dev/ecs already exists"), "{}", plan.stderr);
+    assert!(plan.stderr.contains("tapaudit: error: stream: kinesis:stream tapaudit-dev-stream already exists"), "{}", plan.stderr);
+    assert!(plan.stderr.contains("tapaudit: error: data-processor-logs: logs:log-group /tapaudit/dev/ecs already exists"), "{}", plan.stderr);
     assert!(!lock_exists(&cfg).await, "the refused run released its lock");
 
     // tagged as the stack's stream it is adopted (one stream, not two); the foreign group goes
-    kinesis.add_tags_to_stream().stream_name("tapaudit-dev-ingest").tags("tapaudit:stack", "dev").tags("tapaudit:logical-id", "stream").send().await.unwrap();
-    logs.delete_log_group().log_group_name("/tapaudit/dev/ecs").send().await.unwrap();
+    kinesis.add_tags_to_stream().stream_name("tapaudit-dev-stream").tags("tapaudit:stack", "dev").tags("tapaudit:logical-id", "stream").send().await.unwrap();
+    logs.delete_log_group().log_group_name("/tapaudit/dev/data-processor").send().await.unwrap();
     let ok = emu.run(&["provision", "--stack", "dev", "--output", "json"]).ok("provision after fixing the conflicts");
     let stream = steps(&ok).into_iter().find(|s| s["logical_id"] == "stream").unwrap();
     assert_eq!(stream["action"], "update", "adopted and converged: {stream}");
@@ -410,9 +410,9 @@ async fn a_run_killed_between_create_and_tag_is_resumed_through_the_locks_creati
     // what a provision killed right after CreateStream leaves where creation tags do not stick
     // (moto drops them): an untagged stream, and its record on the dead run's lock
     let kinesis = aws_sdk_kinesis::Client::new(&cfg);
-    kinesis.create_stream().stream_name("tapaudit-dev-ingest").shard_count(1).send().await.unwrap();
+    kinesis.create_stream().stream_name("tapaudit-dev-stream").shard_count(1).send().await.unwrap();
     let (_, _, mut tags) = dead_local_holder("1111222233334444");
-    tags.push(("tapaudit:lock-creating:stream".into(), "1111222233334444 tapaudit-dev-ingest".into()));
+    tags.push(("tapaudit:lock-creating:stream".into(), "1111222233334444 tapaudit-dev-stream".into()));
     let tags: Vec<(&str, &str)> = tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     plant_lock(&cfg, &tags).await;
 

@@ -125,13 +125,13 @@ async fn provision_builds_the_hardened_pipeline_idempotently_and_destroy_removes
 
     // ---- Kinesis
     let kinesis = aws_sdk_kinesis::Client::new(&cfg);
-    let s = kinesis.describe_stream_summary().stream_name("tapaudit-dev-ingest").send().await.unwrap();
+    let s = kinesis.describe_stream_summary().stream_name("tapaudit-dev-stream").send().await.unwrap();
     let s = s.stream_description_summary().unwrap();
     assert_eq!(s.encryption_type().map(|e| e.as_str()), Some("KMS"));
     assert_eq!(s.key_id(), Some(key_arn));
     assert_eq!(s.retention_period_hours(), 24);
     assert_eq!(s.open_shard_count(), 1);
-    let st = kinesis.list_tags_for_stream().stream_name("tapaudit-dev-ingest").send().await.unwrap();
+    let st = kinesis.list_tags_for_stream().stream_name("tapaudit-dev-stream").send().await.unwrap();
     assert!(has_stack_tags(st.tags().iter().map(|t| (t.key(), t.value().unwrap_or_default())), "dev"));
 
     // ---- the master secret: managed by RDS, encrypted with the stack's key, rotated every 30
@@ -183,7 +183,7 @@ async fn provision_builds_the_hardened_pipeline_idempotently_and_destroy_removes
     let logs = aws_sdk_cloudwatchlogs::Client::new(&cfg);
     let groups = logs.describe_log_groups().log_group_name_prefix("/tapaudit/dev/").send().await.unwrap();
     let names: BTreeSet<&str> = groups.log_groups().iter().filter_map(|g| g.log_group_name()).collect();
-    assert_eq!(names, BTreeSet::from(["/tapaudit/dev/api-gateway", "/tapaudit/dev/ecs", "/tapaudit/dev/vpc-flow-logs"]));
+    assert_eq!(names, BTreeSet::from(["/tapaudit/dev/api-gateway", "/tapaudit/dev/data-processor", "/tapaudit/dev/vpc-flow-logs"]));
     for g in groups.log_groups() {
         assert_eq!(g.kms_key_id(), Some(key_arn), "{:?}", g.log_group_name());
         assert_eq!(g.retention_in_days(), Some(365), "{:?}", g.log_group_name());
@@ -191,10 +191,10 @@ async fn provision_builds_the_hardened_pipeline_idempotently_and_destroy_removes
 
     // ---- ECS
     let ecs = aws_sdk_ecs::Client::new(&cfg);
-    let cl = ecs.describe_clusters().clusters("tapaudit-dev-cluster").include(aws_sdk_ecs::types::ClusterField::Settings).send().await.unwrap();
+    let cl = ecs.describe_clusters().clusters("tapaudit-dev-data-processor-cluster").include(aws_sdk_ecs::types::ClusterField::Settings).send().await.unwrap();
     let setting = cl.clusters()[0].settings().iter().find(|s| s.name().map(|n| n.as_str()) == Some("containerInsights")).unwrap();
     assert_eq!(setting.value(), Some("enabled"));
-    let svc = ecs.describe_services().cluster("tapaudit-dev-cluster").services("tapaudit-dev-data-processor").send().await.unwrap();
+    let svc = ecs.describe_services().cluster("tapaudit-dev-data-processor-cluster").services("tapaudit-dev-data-processor").send().await.unwrap();
     let svc = &svc.services()[0];
     assert_eq!(svc.desired_count(), 1);
     assert_eq!(svc.launch_type().map(|l| l.as_str()), Some("FARGATE"));
@@ -202,20 +202,22 @@ async fn provision_builds_the_hardened_pipeline_idempotently_and_destroy_removes
     assert_eq!(net.assign_public_ip().map(|a| a.as_str()), Some("DISABLED"));
     assert_eq!(net.subnets().iter().cloned().collect::<BTreeSet<_>>(), private.iter().cloned().collect());
     assert_eq!(net.security_groups(), &[ecs_sg.group_id().unwrap().to_string()]);
-    let td = ecs.describe_task_definition().task_definition(outputs["task_definition_arn"].as_str().unwrap()).send().await.unwrap();
+    let td = ecs.describe_task_definition().task_definition(outputs["services.data-processor.task_definition_arn"].as_str().unwrap()).send().await.unwrap();
     let td = td.task_definition().unwrap();
     assert_eq!((td.cpu(), td.memory()), (Some("256"), Some("512")));
     assert_eq!(td.family(), Some("tapaudit-dev-data-processor"));
-    assert!(td.execution_role_arn().unwrap().ends_with("role/tapaudit-dev-ecs-execution"));
-    assert!(td.task_role_arn().unwrap().ends_with("role/tapaudit-dev-ecs-task"));
+    assert!(td.execution_role_arn().unwrap().ends_with("role/tapaudit-dev-data-processor-execution"));
+    assert!(td.task_role_arn().unwrap().ends_with("role/tapaudit-dev-data-processor-task"));
     let c = &td.container_definitions()[0];
     assert_eq!(c.name(), Some("data-processor"));
     let log = c.log_configuration().unwrap();
     assert_eq!(log.log_driver().as_str(), "awslogs");
-    assert_eq!(log.options().unwrap().get("awslogs-group").map(String::as_str), Some("/tapaudit/dev/ecs"));
+    assert_eq!(log.options().unwrap().get("awslogs-group").map(String::as_str), Some("/tapaudit/dev/data-processor"));
     let env: BTreeSet<(String, String)> = c.environment().iter().map(|kv| (kv.name().unwrap().into(), kv.value().unwrap().into())).collect();
-    assert!(env.contains(&("STREAM_NAME".into(), "tapaudit-dev-ingest".into())));
-    assert!(env.contains(&("DB_SECRET_ARN".into(), secret_arn.into())));
+    assert!(env.contains(&("STREAM_NAMES".into(), "tapaudit-dev-stream".into())));
+    // credentials through secrets (valueFrom), never the environment
+    let secrets: Vec<(&str, &str)> = c.secrets().iter().map(|s| (s.name(), s.value_from())).collect();
+    assert_eq!(secrets, vec![("DATABASE_SECRET", secret_arn)]);
     assert!(!env.iter().any(|(_, v)| v == &password), "no password in the task environment");
 
     // ---- IAM: least privilege
@@ -226,9 +228,9 @@ async fn provision_builds_the_hardened_pipeline_idempotently_and_destroy_removes
     let put = p["Statement"].as_array().unwrap().iter().find(|s| s["Sid"] == "PutIntoStream").unwrap();
     assert_eq!(put["Resource"], serde_json::json!([stream_arn]));
     assert_eq!(put["Action"], serde_json::json!(["kinesis:PutRecord", "kinesis:PutRecords"]));
-    let task = policy(iam.get_role_policy().role_name("tapaudit-dev-ecs-task").policy_name("tapaudit-least-privilege").send().await.unwrap().policy_document());
+    let task = policy(iam.get_role_policy().role_name("tapaudit-dev-data-processor-task").policy_name("tapaudit-least-privilege").send().await.unwrap().policy_document());
     assert!(!task.to_string().contains("\"*\""), "no wildcard resource in the task role: {task}");
-    let exec = iam.list_attached_role_policies().role_name("tapaudit-dev-ecs-execution").send().await.unwrap();
+    let exec = iam.list_attached_role_policies().role_name("tapaudit-dev-data-processor-execution").send().await.unwrap();
     assert_eq!(exec.attached_policies()[0].policy_name(), Some("AmazonECSTaskExecutionRolePolicy"));
 
     // ---- API Gateway
@@ -242,7 +244,7 @@ async fn provision_builds_the_hardened_pipeline_idempotently_and_destroy_removes
     assert_eq!(i.r#type().map(|t| t.as_str()), Some("AWS"));
     assert_eq!(i.uri(), Some("arn:aws:apigateway:us-east-1:kinesis:action/PutRecord"));
     assert!(i.credentials().unwrap().ends_with("role/tapaudit-dev-api-kinesis"));
-    assert!(i.request_templates().unwrap()["application/json"].contains("tapaudit-dev-ingest"));
+    assert!(i.request_templates().unwrap()["application/json"].contains("tapaudit-dev-stream"));
     let stage = api.get_stage().rest_api_id(api_id).stage_name("prod").send().await.unwrap();
     assert!(stage.deployment_id().is_some());
     assert!(stage.tracing_enabled());
@@ -339,7 +341,7 @@ async fn assert_no_stack_resources(cfg: &aws_config::SdkConfig, stack: &str) {
     let iam = aws_sdk_iam::Client::new(cfg);
     assert!(!iam.list_roles().send().await.unwrap().roles().iter().any(|r| r.role_name().starts_with(&prefix)), "roles");
     let ecs = aws_sdk_ecs::Client::new(cfg);
-    let clusters = ecs.describe_clusters().clusters(format!("{prefix}cluster")).send().await.unwrap();
+    let clusters = ecs.describe_clusters().clusters(format!("{prefix}data-processor-cluster")).send().await.unwrap();
     assert!(!clusters.clusters().iter().any(|c| c.status() == Some("ACTIVE")), "cluster");
     let tds = ecs.list_task_definitions().family_prefix(format!("{prefix}data-processor")).send().await.unwrap();
     assert!(tds.task_definition_arns().is_empty(), "task definitions: {:?}", tds.task_definition_arns());

@@ -130,14 +130,14 @@ async fn provisioned_stack_scans_clean_then_changes_behind_our_back_fail_exactly
     let kinesis = aws_sdk_kinesis::Client::new(&cfg);
     kinesis
         .stop_stream_encryption()
-        .stream_name("tapaudit-dev-ingest")
+        .stream_name("tapaudit-dev-stream")
         .encryption_type(aws_sdk_kinesis::types::EncryptionType::Kms)
         .key_id(outputs["kms_key_arn"].as_str().unwrap())
         .send()
         .await
         .unwrap();
     let logs = aws_sdk_cloudwatchlogs::Client::new(&cfg);
-    logs.delete_retention_policy().log_group_name("/tapaudit/dev/ecs").send().await.unwrap();
+    logs.delete_retention_policy().log_group_name("/tapaudit/dev/data-processor").send().await.unwrap();
 
     let bad_dir = tmp.path().join("bad");
     let bad = scan(&emu, &["--stack", "dev", "--format", "sarif"], &bad_dir);
@@ -150,7 +150,7 @@ async fn provisioned_stack_scans_clean_then_changes_behind_our_back_fail_exactly
         ("rds-not-publicly-accessible", "db"),
         ("kinesis-stream-encrypted", "stream"),
         ("kinesis-stream-cmk", "stream"),
-        ("logs-log-group-retention", "ecs-log-group"),
+        ("logs-log-group-retention", "data-processor-logs"),
     ]));
     assert_eq!(controls_with_status(&r, "fail"), want_controls);
     // the same changes, seen as drift from the stack file in the same report
@@ -160,7 +160,7 @@ async fn provisioned_stack_scans_clean_then_changes_behind_our_back_fail_exactly
         ("drift-unmanaged", "db-sg"),
         ("drift-changed", "db"),
         ("drift-changed", "stream"),
-        ("drift-changed", "ecs-log-group"),
+        ("drift-changed", "data-processor-logs"),
     ]));
     assert_eq!(with_status(&r, "fail"), want);
     assert!(with_status(&r, "error").is_empty());

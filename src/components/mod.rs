@@ -24,6 +24,8 @@ pub mod log_group;
 pub mod network;
 pub mod role;
 pub mod security_group;
+pub mod service;
+pub mod stream;
 
 use crate::drift::{Drift, StackView};
 use crate::model::{Meta, Observed, SourceRef, State};
@@ -339,20 +341,21 @@ registry! {
     many keys: key::Key,
     one network: network::Network,
     many security_groups: security_group::SecurityGroup,
+    many streams: stream::Stream,
     many databases: database::Database,
     many caches: cache::Cache,
     many file_systems: file_system::FileSystem,
+    many services: service::Service,
     many buckets: bucket::Bucket,
 }
 
-/// TRANSITIONAL: the singular legacy sections (kinesis, ecs, api)
+/// TRANSITIONAL: the singular legacy section `[api]`
 /// encrypt with the key `data-key` without naming it; each is removed here when it becomes a
 /// component that names its key.
 pub fn legacy_key_uses(stack: &Stack, key: &str) -> crate::vocab::policy::KeyUses {
     let mut uses = crate::vocab::policy::KeyUses::default();
     if key == "data-key" {
         uses.logs = true;
-        uses.services.extend(["kinesis"].map(String::from));
     }
     let _ = stack;
     uses
@@ -387,6 +390,8 @@ pub const DRIFT: &[(&[&str], fn(&mut Drift, &State, &State))] = &[
     (&["ec2:vpc", "ec2:subnet", "ec2:internet-gateway", "ec2:nat-gateway", "ec2:route-table", "ec2:flow-log"], network::drift),
     (&["ec2:security-group"], security_group::drift),
     (&["rds:db-instance", "rds:db-cluster", "rds:subnet-group", "rds:parameter-group", "secretsmanager:secret"], database::drift),
+    (&["kinesis:stream"], stream::drift),
+    (&["ecs:cluster", "ecs:service", "ecs:task-definition"], service::drift),
     (crate::drift::LEGACY_TYPES, crate::drift::legacy),
 ];
 

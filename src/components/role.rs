@@ -35,11 +35,19 @@ pub struct Grant {
     pub sid: String,
     pub actions: Vec<&'static str>,
     pub resources: Vec<Res>,
+    /// `StringEquals` conditions: condition key → value (`elasticfilesystem:AccessPointArn`).
+    pub string_equals: Vec<(&'static str, Res)>,
 }
 
 impl Grant {
     pub fn new(sid: &str, actions: &[&'static str], resources: Vec<Res>) -> Self {
-        Grant { sid: sid.to_string(), actions: actions.to_vec(), resources }
+        Grant { sid: sid.to_string(), actions: actions.to_vec(), resources, string_equals: vec![] }
+    }
+
+    /// Only when the condition key `key` equals `value`.
+    pub fn when_equals(mut self, key: &'static str, value: Res) -> Self {
+        self.string_equals.push((key, value));
+        self
     }
 }
 
@@ -60,7 +68,7 @@ impl RoleDef {
     pub fn deps(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for g in &self.grants {
-            for r in &g.resources {
+            for r in g.resources.iter().chain(g.string_equals.iter().map(|(_, r)| r)) {
                 if let Res::Attr { node, .. } = r {
                     if !out.contains(node) {
                         out.push(node.clone());
@@ -80,19 +88,27 @@ impl RoleDef {
         if self.grants.is_empty() {
             return Ok(None);
         }
+        let value = |r: &Res| -> Result<String> {
+            Ok(match r {
+                Res::Literal(s) => s.clone(),
+                Res::Attr { node, attr, suffix } => {
+                    let v = resolve(node, attr).ok_or_else(|| Error::usage(format!("internal: {node}.{attr} is not known yet")))?;
+                    format!("{v}{suffix}")
+                }
+            })
+        };
         let mut statements = Vec::new();
         for g in &self.grants {
-            let mut resources = Vec::new();
-            for r in &g.resources {
-                resources.push(match r {
-                    Res::Literal(s) => s.clone(),
-                    Res::Attr { node, attr, suffix } => {
-                        let v = resolve(node, attr).ok_or_else(|| Error::usage(format!("internal: {node}.{attr} is not known yet")))?;
-                        format!("{v}{suffix}")
-                    }
-                });
+            let resources = g.resources.iter().map(value).collect::<Result<Vec<_>>>()?;
+            let mut statement = policy::allow(&g.sid, &g.actions, &resources);
+            if !g.string_equals.is_empty() {
+                let mut eq = serde_json::Map::new();
+                for (k, r) in &g.string_equals {
+                    eq.insert(k.to_string(), json!(value(r)?));
+                }
+                statement["Condition"] = json!({ "StringEquals": eq });
             }
-            statements.push(policy::allow(&g.sid, &g.actions, &resources));
+            statements.push(statement);
         }
         Ok(Some(policy::document(statements)))
     }

@@ -257,8 +257,7 @@ fn pair<'a, T: Resource + 'a>(
 }
 
 /// The model types `legacy` compares.
-pub const LEGACY_TYPES: &[&str] =
-    &["kinesis:stream", "ecs:cluster", "ecs:service", "ecs:task-definition", "apigateway:rest-api", "apigateway:method", "apigateway:stage"];
+pub const LEGACY_TYPES: &[&str] = &["apigateway:rest-api", "apigateway:method", "apigateway:stage"];
 
 /// Drift of the kinds not yet moved into their component modules.
 pub fn legacy(d: &mut Drift, desired: &State, live: &State) {
@@ -288,58 +287,11 @@ pub fn legacy(d: &mut Drift, desired: &State, live: &State) {
             }
         }};
     }
-    each!(kinesis.streams, |d: &mut Drift, w: &crate::model::kinesis::Stream, g: &crate::model::kinesis::Stream| {
-        d.observed(&g.meta, "encryption_type", "kinesis", json!(w.encryption_type.known()), &g.encryption_type);
-        d.observed(&g.meta, "key_id", "kinesis", json!(w.key_id.known().and_then(|k| k.as_deref()).map(|k| d.r.res(k))), &g.key_id);
-        d.observed(&g.meta, "retention_hours", "kinesis.retention_hours", json!(w.retention_hours.known()), &g.retention_hours);
-        d.observed(&g.meta, "open_shards", "kinesis.shard_count", json!(w.open_shards.known()), &g.open_shards);
-    });
-    each!(ecs.clusters, |d: &mut Drift, w: &crate::model::ecs::Cluster, g: &crate::model::ecs::Cluster| {
-        let norm = |v: &str| if v == "enhanced" { "enabled".to_string() } else { v.to_string() };
-        match g.container_insights.get() {
-            Ok(v) => d.field(&g.meta, "container_insights", "ecs.container_insights", json!(w.container_insights.known().map(|s| norm(s))), json!(norm(v))),
-            Err(e) => d.unknown(&g.meta, "container_insights", "ecs.container_insights", e),
-        }
-    });
-    each!(ecs.services, |d: &mut Drift, w: &crate::model::ecs::Service, g: &crate::model::ecs::Service| {
-        let m = &g.meta;
-        d.field(m, "desired_count", "ecs.desired_count", json!(w.desired_count), json!(g.desired_count));
-        d.field(m, "assign_public_ip", "ecs", json!(w.assign_public_ip), json!(g.assign_public_ip));
-        d.field(m, "launch_type", "ecs", json!(w.launch_type), json!(g.launch_type));
-        d.field(m, "subnets", "network.private_subnets", set(w.subnets.iter().map(|s| d.r.res(s))), set(g.subnets.clone()));
-        d.field(m, "security_groups", "ecs.container_port", set(w.security_groups.iter().map(|s| d.r.res(s))), set(g.security_groups.clone()));
-    });
-    each!(ecs.task_definitions, |d: &mut Drift, w: &crate::model::ecs::TaskDefinition, g: &crate::model::ecs::TaskDefinition| {
-        let m = &g.meta;
-        d.field(m, "cpu", "ecs.cpu", json!(w.cpu), json!(g.cpu));
-        d.field(m, "memory", "ecs.memory", json!(w.memory), json!(g.memory));
-        containers(d, m, &w.containers, &g.containers);
-    });
     each!(apigw.rest_apis, |d: &mut Drift, w: &crate::model::apigw::RestApi, g: &crate::model::apigw::RestApi| {
         d.field(&g.meta, "endpoint_types", "api", set(w.endpoint_types.clone()), set(g.endpoint_types.clone()));
     });
     methods(d, desired, live);
     stages(d, desired, live);
-}
-
-/// Every container of a task definition, matched by name: the set of containers, then each
-/// one's image, root file system, privilege, log group, environment (names and what their values
-/// are, never the values) and secrets.
-fn containers(d: &mut Drift, m: &Meta, want: &[crate::model::ecs::Container], got: &[crate::model::ecs::Container]) {
-    let by_name = |cs: &'_ [crate::model::ecs::Container]| cs.iter().map(|c| (c.name.clone(), c.clone())).collect::<BTreeMap<_, _>>();
-    let (w, g) = (by_name(want), by_name(got));
-    d.field(m, "containers", "ecs", set(w.keys().cloned()), set(g.keys().cloned()));
-    let env = |c: &crate::model::ecs::Container| set(c.environment.iter().map(|e| format!("{} ({})", e.name, e.kind.slug())));
-    for (name, wc) in &w {
-        let Some(gc) = g.get(name) else { continue };
-        let f = |field: &str| format!("containers.{name}.{field}");
-        d.field(m, &f("image"), "ecs.image", json!(wc.image), json!(gc.image));
-        d.field(m, &f("readonly_root_filesystem"), "ecs.readonly_root_filesystem", json!(wc.root_is_read_only()), json!(gc.root_is_read_only()));
-        d.field(m, &f("privileged"), "ecs", json!(wc.runs_privileged()), json!(gc.runs_privileged()));
-        d.field(m, &f("log_group"), "ecs", json!(wc.log_group), json!(gc.log_group));
-        d.field(m, &f("environment"), "ecs", env(wc), env(gc));
-        d.field(m, &f("secrets"), "ecs", set(wc.secret_names.clone()), set(gc.secret_names.clone()));
-    }
 }
 
 /// The permission policies of a role: inline documents by name, compared by meaning with the

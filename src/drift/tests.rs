@@ -106,11 +106,11 @@ fn encryption_key_and_rotation() {
     );
     assert_eq!(
         run(|l| l.kinesis.streams.items.values_mut().for_each(|s| s.key_id = crate::model::Observed::Known(Some("alias/aws/kinesis".into())))),
-        one("drift-changed", "stream", "key_id", "kinesis")
+        one("drift-changed", "stream", "key_id", "streams.stream.key")
     );
     assert_eq!(
-        run(|l| l.logs.log_groups.items.values_mut().filter(|g| g.meta.logical_id() == Some("ecs-log-group")).for_each(|g| g.kms_key_id = None)),
-        one("drift-changed", "ecs-log-group", "kms_key_id", "logs.retention_days")
+        run(|l| l.logs.log_groups.items.values_mut().filter(|g| g.meta.logical_id() == Some("data-processor-logs")).for_each(|g| g.kms_key_id = None)),
+        one("drift-changed", "data-processor-logs", "kms_key_id", "services.data-processor")
     );
 }
 
@@ -122,7 +122,7 @@ fn retention_and_backups() {
     );
     assert_eq!(
         run(|l| l.kinesis.streams.items.values_mut().for_each(|s| s.retention_hours = crate::model::Observed::Known(48))),
-        one("drift-changed", "stream", "retention_hours", "kinesis.retention_hours")
+        one("drift-changed", "stream", "retention_hours", "streams.stream.retention_hours")
     );
 }
 
@@ -130,7 +130,7 @@ fn retention_and_backups() {
 fn public_accessibility_subnets_and_log_exports() {
     assert_eq!(
         run(|l| l.ecs.services.items.values_mut().for_each(|s| s.subnets = vec!["subnet-0p1".into(), "subnet-0q2".into()])),
-        one("drift-changed", "service", "subnets", "network.private_subnets")
+        one("drift-changed", "data-processor", "subnets", "services.data-processor")
     );
 }
 
@@ -138,7 +138,7 @@ fn public_accessibility_subnets_and_log_exports() {
 fn container_insights_method_authorization_and_stage_logging() {
     assert_eq!(
         run(|l| l.ecs.clusters.items.values_mut().for_each(|c| c.container_insights = Observed::Known("disabled".into()))),
-        one("drift-changed", "cluster", "container_insights", "ecs.container_insights")
+        one("drift-changed", "data-processor-cluster", "container_insights", "services.data-processor.container_insights")
     );
     // "enhanced" observability is Container Insights too
     assert_eq!(run(|l| l.ecs.clusters.items.values_mut().for_each(|c| c.container_insights = Observed::Known("enhanced".into()))), vec![]);
@@ -197,7 +197,7 @@ fn a_declared_resource_whose_listing_failed_is_an_error_not_missing() {
         l.kinesis.streams.items.clear();
         l.kinesis.streams.fail("us-east-1", "kinesis:ListStreams failed: ThrottlingException");
     });
-    assert_eq!(got, vec![("drift-changed".into(), Status::Error, "stream".into(), "resource".into(), line("kinesis"))]);
+    assert_eq!(got, vec![("drift-changed".into(), Status::Error, "stream".into(), "resource".into(), line("streams.stream"))]);
     let stack = stack();
     let desired = crate::spec::desired::desired(&stack);
     let mut live = live_of(&desired);
@@ -214,14 +214,14 @@ fn a_declared_resource_whose_listing_failed_is_an_error_not_missing() {
         assert_eq!((f.control_id.as_str(), f.status), ("drift-changed", Status::Error), "{f:?}");
         assert!(f.message.contains("could not be read"), "{}", f.message);
     }
-    let td = findings.iter().find(|f| f.resource.logical_id.as_deref() == Some("task-definition")).unwrap();
+    let td = findings.iter().find(|f| f.resource.logical_id.as_deref() == Some("data-processor-task")).unwrap();
     assert!(td.message.contains("task-definition/tapaudit-dev-processor:1"), "names the task definition: {}", td.message);
     // a failure in another region does not excuse a missing resource here
     let got = run(|l| {
         l.kinesis.streams.items.clear();
         l.kinesis.streams.fail("eu-west-1", "AccessDenied");
     });
-    assert_eq!(got, one("drift-missing", "stream", "resource", "kinesis"));
+    assert_eq!(got, one("drift-missing", "stream", "resource", "streams.stream"));
 }
 
 fn role<'a>(l: &'a mut State, logical: &str) -> &'a mut crate::model::iam::Role {
@@ -244,22 +244,22 @@ fn inline_policies_are_compared_by_meaning() {
     let field = format!("inline_policies.{}", crate::provision::iam::INLINE_POLICY);
     // broadened behind the stack's back: named by the policy
     let got = run(|l| {
-        let mut doc = inline(l, "ecs-task-role");
+        let mut doc = inline(l, "data-processor-task-role");
         doc["Statement"][0]["Action"] = json!("kinesis:*");
-        set_inline(l, "ecs-task-role", doc);
+        set_inline(l, "data-processor-task-role", doc);
     });
-    assert_eq!(got, vec![("drift-changed".into(), Status::Fail, "ecs-task-role".into(), field.clone(), line("ecs"))]);
+    assert_eq!(got, vec![("drift-changed".into(), Status::Fail, "data-processor-task-role".into(), field.clone(), line("services.data-processor"))]);
     // a resource widened to "*"
     let got = run(|l| {
-        let mut doc = inline(l, "ecs-task-role");
+        let mut doc = inline(l, "data-processor-task-role");
         doc["Statement"][1]["Resource"] = json!("*");
-        set_inline(l, "ecs-task-role", doc);
+        set_inline(l, "data-processor-task-role", doc);
     });
-    assert_eq!(got, vec![("drift-changed".into(), Status::Fail, "ecs-task-role".into(), field.clone(), line("ecs"))]);
+    assert_eq!(got, vec![("drift-changed".into(), Status::Fail, "data-processor-task-role".into(), field.clone(), line("services.data-processor"))]);
     // the same meaning written differently is no drift: statements reordered, a one-element
     // array for a string, keys in another order, Sids changed, action case
     let got = run(|l| {
-        let doc = inline(l, "ecs-task-role");
+        let doc = inline(l, "data-processor-task-role");
         let mut statements: Vec<serde_json::Value> = doc["Statement"].as_array().unwrap().clone();
         statements.reverse();
         let rewritten: Vec<serde_json::Value> = statements
@@ -283,39 +283,54 @@ fn inline_policies_are_compared_by_meaning() {
                 serde_json::Value::Object(o)
             })
             .collect();
-        set_inline(l, "ecs-task-role", json!({"Statement": rewritten, "Version": doc["Version"].clone()}));
+        set_inline(l, "data-processor-task-role", json!({"Statement": rewritten, "Version": doc["Version"].clone()}));
     });
     assert_eq!(got, vec![]);
     // removed, and an undeclared extra one
     let got = run(|l| {
-        if let Observed::Known(m) = &mut role(l, "ecs-task-role").inline_policies {
+        if let Observed::Known(m) = &mut role(l, "data-processor-task-role").inline_policies {
             m.clear();
             m.insert("handmade".into(), json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}));
         }
     });
     let mut want = vec![
-        ("drift-changed".to_string(), Status::Fail, "ecs-task-role".to_string(), field.clone(), line("ecs")),
-        ("drift-unmanaged".to_string(), Status::Fail, "ecs-task-role".to_string(), "inline_policies.handmade".to_string(), line("ecs")),
+        ("drift-changed".to_string(), Status::Fail, "data-processor-task-role".to_string(), field.clone(), line("services.data-processor")),
+        (
+            "drift-unmanaged".to_string(),
+            Status::Fail,
+            "data-processor-task-role".to_string(),
+            "inline_policies.handmade".to_string(),
+            line("services.data-processor"),
+        ),
     ];
     let mut got = got;
     want.sort_by(|a, b| a.0.cmp(&b.0));
     got.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(got, want);
     // unread inline policies are an error
-    let got = run(|l| role(l, "ecs-task-role").inline_policies = Observed::Unknown("iam:ListRolePolicies failed: AccessDenied".into()));
-    assert_eq!(got, vec![("drift-changed".into(), Status::Error, "ecs-task-role".into(), "inline_policies".into(), line("ecs"))]);
+    let got = run(|l| role(l, "data-processor-task-role").inline_policies = Observed::Unknown("iam:ListRolePolicies failed: AccessDenied".into()));
+    assert_eq!(
+        got,
+        vec![("drift-changed".into(), Status::Error, "data-processor-task-role".into(), "inline_policies".into(), line("services.data-processor"))]
+    );
 }
 
 #[test]
 fn attached_managed_policies_are_compared_as_a_set() {
     let got = run(|l| {
-        if let Observed::Known(a) = &mut role(l, "ecs-execution-role").attached_policies {
+        if let Observed::Known(a) = &mut role(l, "data-processor-execution-role").attached_policies {
             a.push("arn:aws:iam::aws:policy/AdministratorAccess".into());
         }
     });
-    assert_eq!(got, vec![("drift-changed".into(), Status::Fail, "ecs-execution-role".into(), "attached_policies".into(), line("ecs"))]);
-    let got = run(|l| role(l, "ecs-execution-role").attached_policies = Observed::Known(vec![]));
-    assert_eq!(got, vec![("drift-changed".into(), Status::Fail, "ecs-execution-role".into(), "attached_policies".into(), line("ecs"))]);
+    assert_eq!(
+        got,
+        vec![("drift-changed".into(), Status::Fail, "data-processor-execution-role".into(), "attached_policies".into(), line("services.data-processor"))]
+    );
+    let got = run(|l| role(l, "data-processor-execution-role").attached_policies = Observed::Known(vec![]));
+    assert_eq!(
+        got,
+        vec![("drift-changed".into(), Status::Fail, "data-processor-execution-role".into(), "attached_policies".into(), line("services.data-processor"))]
+    );
 }
 
 #[test]
@@ -342,7 +357,7 @@ fn every_container_of_a_task_definition_is_compared() {
     };
     // a container the stack does not declare
     let got = run(sidecar);
-    assert_eq!(got, one("drift-changed", "task-definition", "containers", "ecs"));
+    assert_eq!(got, one("drift-changed", "data-processor-task", "containers", "services.data-processor"));
     // the second container changed, the first unchanged: both declared
     let stack = stack();
     let mut desired = crate::spec::desired::desired(&stack);

@@ -21,7 +21,6 @@ pub struct RoleInputs {
     pub partition: String,
     pub stream: Option<String>,
     pub key: Option<String>,
-    pub secret: Option<String>,
     pub flow_group: Option<String>,
 }
 
@@ -40,7 +39,6 @@ fn definition(ctx: &Ctx, kind: RoleKind) -> Result<RoleDef> {
             partition: ctx.partition.clone(),
             stream: ctx.get("stream", "arn"),
             key: ctx.get("data-key", "arn"),
-            secret: crate::components::database::legacy_service_database(&ctx.stack).and_then(|db| ctx.get(&db, "secret_arn")).filter(|s| !s.is_empty()),
             flow_group: ctx.get("flow-log-group", "arn"),
         },
     )
@@ -58,30 +56,6 @@ pub fn role_definition(kind: RoleKind, i: &RoleInputs) -> Result<RoleDef> {
                 policy::allow("PutIntoStream", &["kinesis:PutRecord", "kinesis:PutRecords"], &[need(&i.stream, "stream.arn")?]),
                 policy::allow("EncryptForStream", &["kms:GenerateDataKey"], &[need(&i.key, "data-key.arn")?]),
             ])),
-        },
-        RoleKind::EcsExecution => RoleDef {
-            service: "ecs-tasks.amazonaws.com",
-            description: "ECS pulls the image and writes container logs",
-            managed: vec![managed_arn(p, "service-role/AmazonECSTaskExecutionRolePolicy")],
-            inline: None,
-        },
-        RoleKind::EcsTask => RoleDef {
-            service: "ecs-tasks.amazonaws.com",
-            description: "The data processor reads the stream and its database secret",
-            managed: vec![],
-            inline: Some(policy::document(
-                [
-                    policy::allow(
-                        "ReadStream",
-                        &["kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:ListShards"],
-                        &[need(&i.stream, "stream.arn")?],
-                    ),
-                    policy::allow("DecryptWithDataKey", &["kms:Decrypt"], &[need(&i.key, "data-key.arn")?]),
-                ]
-                .into_iter()
-                .chain(i.secret.as_deref().map(|s| policy::allow("ReadDbSecret", &["secretsmanager:GetSecretValue"], &[s.to_string()])))
-                .collect(),
-            )),
         },
         RoleKind::ApiCloudWatch => RoleDef {
             service: "apigateway.amazonaws.com",
@@ -150,7 +124,6 @@ pub async fn inspect(ctx: &Ctx, id: &str, kind: RoleKind) -> Result<Found> {
 fn service_of(kind: RoleKind) -> &'static str {
     match kind {
         RoleKind::ApiKinesis | RoleKind::ApiCloudWatch => "apigateway.amazonaws.com",
-        RoleKind::EcsExecution | RoleKind::EcsTask => "ecs-tasks.amazonaws.com",
         RoleKind::FlowLogs => "vpc-flow-logs.amazonaws.com",
     }
 }

@@ -3,8 +3,6 @@
 //! re-run creates nothing new and an interrupted run finishes without duplicates.
 
 mod api;
-mod compute;
-mod data;
 pub mod graph;
 pub mod iam;
 pub mod lock;

@@ -20,30 +20,10 @@ pub fn log_group_prefix(stack: &Stack) -> String {
 
 pub fn log_group(stack: &Stack, purpose: LogPurpose) -> String {
     let leaf = match purpose {
-        LogPurpose::Ecs => "ecs",
         LogPurpose::Api => "api-gateway",
         LogPurpose::FlowLogs => "vpc-flow-logs",
     };
     format!("{}{leaf}", log_group_prefix(stack))
-}
-
-pub fn stream(stack: &Stack) -> String {
-    prefixed(stack, "ingest")
-}
-
-pub fn cluster(stack: &Stack) -> String {
-    prefixed(stack, "cluster")
-}
-
-/// The container, its task definition family and its service share this name.
-pub const CONTAINER: &str = "data-processor";
-
-pub fn task_family(stack: &Stack) -> String {
-    prefixed(stack, CONTAINER)
-}
-
-pub fn service(stack: &Stack) -> String {
-    prefixed(stack, CONTAINER)
 }
 
 pub fn rest_api(stack: &Stack) -> String {
@@ -53,8 +33,6 @@ pub fn rest_api(stack: &Stack) -> String {
 pub fn role(stack: &Stack, kind: RoleKind) -> String {
     let suffix = match kind {
         RoleKind::ApiKinesis => "api-kinesis",
-        RoleKind::EcsExecution => "ecs-execution",
-        RoleKind::EcsTask => "ecs-task",
         RoleKind::ApiCloudWatch => "api-cloudwatch",
         RoleKind::FlowLogs => "flow-logs",
     };

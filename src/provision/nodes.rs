@@ -1,7 +1,7 @@
 //! The logical resources of a stack and their dependencies, and the dispatch from a node
 //! kind to its service module.
 
-use super::{api, compute, data, iam, logs, Attrs, Ctx, Found};
+use super::{api, iam, logs, Attrs, Ctx, Found};
 use crate::error::Result;
 use crate::spec::Stack;
 use futures::future::BoxFuture;
@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogPurpose {
-    Ecs,
     Api,
     FlowLogs,
 }
@@ -17,8 +16,6 @@ pub enum LogPurpose {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RoleKind {
     ApiKinesis,
-    EcsExecution,
-    EcsTask,
     ApiCloudWatch,
     FlowLogs,
 }
@@ -27,10 +24,6 @@ pub enum RoleKind {
 pub enum Kind {
     LogGroup(LogPurpose),
     Role(RoleKind),
-    Stream,
-    Cluster,
-    TaskDefinition,
-    Service,
     ApiAccount,
     RestApi,
     IngestMethod,
@@ -114,12 +107,6 @@ fn node(id: impl Into<String>, kind: Kind, deps: &[&str]) -> Node {
     Node::new(id, kind, deps.iter().map(|d| d.to_string()).collect(), at)
 }
 
-fn node_deps(id: impl Into<String>, kind: Kind, deps: Vec<String>) -> Node {
-    let id = id.into();
-    let at = legacy_declared_at(&id);
-    Node::new(id, kind, deps, at)
-}
-
 pub use crate::components::network::{private_subnet_id, public_subnet_id};
 
 /// Every logical resource of the stack, in a stable order, with its dependencies.
@@ -130,23 +117,7 @@ pub fn nodes(stack: &Stack) -> Vec<Node> {
 }
 
 fn legacy_nodes(stack: &Stack) -> Vec<Node> {
-    let azs = stack.spec.network.az_count;
-    // the legacy database and service use the security groups `db-sg` and `ecs-tasks-sg`
-    // when the stack declares them
-    let sg = |id: &'static str| stack.kind_of(id).is_some_and(|k| k == crate::components::Kind::SecurityGroup).then_some(id);
     let mut v = Vec::new();
-    v.push(node("stream", Kind::Stream, &["data-key"]));
-    v.push(node("ecs-log-group", Kind::LogGroup(LogPurpose::Ecs), &["data-key"]));
-    v.push(node("ecs-execution-role", Kind::Role(RoleKind::EcsExecution), &[]));
-    let db = crate::components::database::legacy_service_database(stack);
-    let with_db = |deps: &[&str]| -> Vec<String> { deps.iter().map(|d| d.to_string()).chain(db.clone()).collect() };
-    v.push(node_deps("ecs-task-role", Kind::Role(RoleKind::EcsTask), with_db(&["stream", "data-key"])));
-    v.push(node("cluster", Kind::Cluster, &[]));
-    v.push(node_deps("task-definition", Kind::TaskDefinition, with_db(&["ecs-execution-role", "ecs-task-role", "ecs-log-group", "stream"])));
-    let mut svc_deps: Vec<String> = vec!["cluster".into(), "task-definition".into()];
-    svc_deps.extend(sg("ecs-tasks-sg").map(String::from));
-    svc_deps.extend((0..azs).map(private_subnet_id));
-    v.push(node_deps("service", Kind::Service, svc_deps));
     if stack.spec.api.enabled {
         v.push(node("api-log-group", Kind::LogGroup(LogPurpose::Api), &["data-key"]));
         v.push(node("api-kinesis-role", Kind::Role(RoleKind::ApiKinesis), &["stream", "data-key"]));
@@ -166,9 +137,7 @@ pub fn declared_at(stack: &Stack, logical_id: &str) -> String {
 
 pub fn legacy_declared_at(logical_id: &str) -> String {
     let section = match logical_id {
-        "stream" => "kinesis",
-        "ecs-log-group" | "api-log-group" => "logs.retention_days",
-        "ecs-execution-role" | "ecs-task-role" | "cluster" | "task-definition" | "service" => "ecs",
+        "api-log-group" => "logs.retention_days",
         "api-kinesis-role" | "api-cloudwatch-role" | "api-account" | "rest-api" | "ingest-method" | "api-stage" => "api",
         _ => "",
     };
@@ -195,10 +164,6 @@ impl Kind {
         match self {
             Kind::LogGroup(_) => "logs:log-group",
             Kind::Role(_) => "iam:role",
-            Kind::Stream => "kinesis:stream",
-            Kind::Cluster => "ecs:cluster",
-            Kind::TaskDefinition => "ecs:task-definition",
-            Kind::Service => "ecs:service",
             Kind::ApiAccount => "apigateway:account",
             Kind::RestApi => "apigateway:rest-api",
             Kind::IngestMethod => "apigateway:method",
@@ -210,10 +175,6 @@ impl Kind {
         match *self {
             Kind::LogGroup(p) => logs::inspect(ctx, id, p).await,
             Kind::Role(r) => iam::inspect(ctx, id, r).await,
-            Kind::Stream => data::inspect_stream(ctx, id).await,
-            Kind::Cluster => compute::inspect_cluster(ctx, id).await,
-            Kind::TaskDefinition => compute::inspect_task_definition(ctx, id).await,
-            Kind::Service => compute::inspect_service(ctx, id).await,
             Kind::ApiAccount => api::inspect_account(ctx).await,
             Kind::RestApi => api::inspect_rest_api(ctx, id).await,
             Kind::IngestMethod => api::inspect_method(ctx).await,
@@ -226,10 +187,6 @@ impl Kind {
         match *self {
             Kind::LogGroup(p) => logs::apply(ctx, id, p, found).await,
             Kind::Role(r) => iam::apply(ctx, id, r, found).await,
-            Kind::Stream => data::apply_stream(ctx, id, found).await,
-            Kind::Cluster => compute::apply_cluster(ctx, id, found).await,
-            Kind::TaskDefinition => compute::apply_task_definition(ctx, id, found).await,
-            Kind::Service => compute::apply_service(ctx, id, found).await,
             Kind::ApiAccount => api::apply_account(ctx).await,
             Kind::RestApi => api::apply_rest_api(ctx, id, found).await,
             Kind::IngestMethod => api::apply_method(ctx, found).await,
@@ -242,10 +199,6 @@ impl Kind {
         match *self {
             Kind::LogGroup(p) => logs::delete(ctx, id, p).await,
             Kind::Role(r) => iam::delete(ctx, id, r).await,
-            Kind::Stream => data::delete_stream(ctx, id).await,
-            Kind::Cluster => compute::delete_cluster(ctx, id).await,
-            Kind::TaskDefinition => compute::delete_task_definition(ctx, id).await,
-            Kind::Service => compute::delete_service(ctx, id).await,
             Kind::ApiAccount => api::delete_account(ctx).await,
             Kind::RestApi => api::delete_rest_api(ctx, id).await,
             Kind::IngestMethod | Kind::ApiStage => Ok(None),
@@ -265,7 +218,7 @@ mod tests {
         let edges = nodes.iter().map(|n| (n.id.clone(), n.deps.clone())).collect();
         let order = check_acyclic(&edges).unwrap();
         assert_eq!(order.len(), nodes.len());
-        for id in ["data-key", "vpc", "nat-gateway-1", "db", "db-master-secret", "service", "api-stage", "vpc-flow-log"] {
+        for id in ["data-key", "vpc", "nat-gateway-1", "db", "db-master-secret", "data-processor", "stream", "api-stage", "vpc-flow-log"] {
             assert!(order.iter().any(|o| o == id), "{id} missing");
         }
         let ids: std::collections::BTreeSet<_> = nodes.iter().map(|n| &n.id).collect();

@@ -8,9 +8,7 @@
 
 use super::{Stack, TAG_LOGICAL_ID};
 use crate::model::apigw::{Method, MethodSetting, RestApi, Stage};
-use crate::model::ecs::{Cluster, Container, EnvVar, Service, TaskDefinition};
 use crate::model::iam::Role;
-use crate::model::kinesis::Stream;
 use crate::model::logs::LogGroup;
 use crate::model::{Meta, Observed, SourceRef, State};
 use crate::provision::names;
@@ -59,7 +57,7 @@ pub fn desired(stack: &Stack) -> State {
     let key = key_arn(&b.region);
 
     // log groups
-    let mut groups = vec![("ecs-log-group", LogPurpose::Ecs)];
+    let mut groups = vec![];
     if s.api.enabled {
         groups.push(("api-log-group", LogPurpose::Api));
     }
@@ -71,67 +69,6 @@ pub fn desired(stack: &Stack) -> State {
             retention_days: Some(s.logs.retention_days),
         });
     }
-
-    // data
-    let stream = names::stream(stack);
-    st.kinesis.streams.insert(Stream {
-        meta: b.meta("kinesis:stream", "stream", &stream, b.arn("kinesis", &format!("stream/{stream}")), &stream),
-        status: Observed::Known("ACTIVE".into()),
-        encryption_type: Observed::Known("KMS".into()),
-        key_id: Observed::Known(Some(key.clone())),
-        retention_hours: Observed::Known(s.kinesis.retention_hours as i32),
-        open_shards: Observed::Known(s.kinesis.shard_count as i32),
-    });
-
-    let private: Vec<String> = crate::components::network::private_subnets(stack).iter().map(|s| crate::components::desired_ids::subnet(s)).collect();
-    // ECS (TRANSITIONAL: reads the first database's master secret)
-    let db_secret = crate::components::database::legacy_service_database(stack).map(|db| crate::components::database::desired_secret_arn(stack, &db));
-    let cluster = names::cluster(stack);
-    let cluster_arn = b.arn("ecs", &format!("cluster/{cluster}"));
-    st.ecs.clusters.insert(Cluster {
-        meta: b.meta("ecs:cluster", "cluster", &cluster, cluster_arn.clone(), &cluster),
-        status: Observed::Known("ACTIVE".into()),
-        container_insights: Observed::Known(if s.ecs.container_insights { "enabled" } else { "disabled" }.into()),
-    });
-    let family = names::task_family(stack);
-    let td_arn = b.arn("ecs", &format!("task-definition/{family}"));
-    let env = |name: &str, value: &str| crate::semantics::secret_values::env_var(name, value);
-    st.ecs.task_definitions.insert(TaskDefinition {
-        meta: b.meta("ecs:task-definition", "task-definition", &family, td_arn.clone(), &family),
-        family: family.clone(),
-        revision: 0,
-        status: Observed::Known("ACTIVE".into()),
-        network_mode: Some("awsvpc".into()),
-        cpu: Some(s.ecs.cpu.to_string()),
-        memory: Some(s.ecs.memory.to_string()),
-        task_role_arn: Some(format!("arn:aws:iam::{DESIRED_ACCOUNT}:role/{}", names::role(stack, RoleKind::EcsTask))),
-        execution_role_arn: Some(format!("arn:aws:iam::{DESIRED_ACCOUNT}:role/{}", names::role(stack, RoleKind::EcsExecution))),
-        containers: vec![Container {
-            name: names::CONTAINER.into(),
-            image: s.ecs.image.clone(),
-            privileged: Some(false),
-            readonly_root_filesystem: Some(s.ecs.readonly_root_filesystem),
-            log_driver: Some("awslogs".into()),
-            log_group: Some(names::log_group(stack, LogPurpose::Ecs)),
-            environment: std::iter::once(env("STREAM_NAME", &stream))
-                .chain(db_secret.as_deref().map(|arn| env("DB_SECRET_ARN", arn)))
-                .chain(std::iter::once(env("AWS_REGION", &b.region)))
-                .collect::<Vec<EnvVar>>(),
-            secret_names: vec![],
-        }],
-    });
-    let svc = names::service(stack);
-    st.ecs.services.insert(Service {
-        meta: b.meta("ecs:service", "service", &svc, b.arn("ecs", &format!("service/{cluster}/{svc}")), &svc),
-        cluster_arn,
-        status: Observed::Known("ACTIVE".into()),
-        task_definition: td_arn,
-        launch_type: Some("FARGATE".into()),
-        desired_count: s.ecs.desired_count,
-        assign_public_ip: Some("DISABLED".into()),
-        subnets: private,
-        security_groups: vec!["sg-ecs-tasks-sg".into()],
-    });
 
     // API Gateway
     if s.api.enabled {
@@ -183,12 +120,11 @@ pub fn desired(stack: &Stack) -> State {
     // IAM roles: the provisioner's own definitions over the desired ARNs
     let inputs = crate::provision::iam::RoleInputs {
         partition: "aws".into(),
-        stream: Some(b.arn("kinesis", &format!("stream/{stream}"))),
+        stream: stack.spec.streams.contains_key("stream").then(|| b.arn("kinesis", &format!("stream/{}", names::prefixed(stack, "stream")))),
         key: Some(key.clone()),
-        secret: db_secret.clone(),
         flow_group: None,
     };
-    let mut roles = vec![("ecs-execution-role", RoleKind::EcsExecution), ("ecs-task-role", RoleKind::EcsTask)];
+    let mut roles = vec![];
     if s.api.enabled {
         roles.push(("api-kinesis-role", RoleKind::ApiKinesis));
         roles.push(("api-cloudwatch-role", RoleKind::ApiCloudWatch));

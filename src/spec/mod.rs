@@ -75,6 +75,12 @@ pub struct Spec {
     /// Customer-managed KMS keys: `[keys.<id>]`.
     #[serde(default)]
     pub keys: BTreeMap<String, crate::components::key::Key>,
+    /// Kinesis data streams: `[streams.<id>]`.
+    #[serde(default)]
+    pub streams: BTreeMap<String, crate::components::stream::Stream>,
+    /// ECS Fargate services: `[services.<id>]`.
+    #[serde(default)]
+    pub services: BTreeMap<String, crate::components::service::Service>,
     /// Databases: `[databases.<id>]` (an RDS PostgreSQL instance or an Aurora Serverless v2 cluster).
     #[serde(default)]
     pub databases: BTreeMap<String, crate::components::database::Database>,
@@ -94,11 +100,7 @@ pub struct Spec {
     #[serde(default)]
     pub security_groups: BTreeMap<String, crate::components::security_group::SecurityGroup>,
     #[serde(default)]
-    pub kinesis: Kinesis,
-    #[serde(default)]
     pub logs: Logs,
-    #[serde(default)]
-    pub ecs: Ecs,
     #[serde(default)]
     pub api: Api,
     /// Control thresholds overriding the frameworks' values (e.g. `min_retention_days = 731`).
@@ -132,20 +134,6 @@ fn any_resource() -> String {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Kinesis {
-    pub shard_count: u32,
-    /// Data retention in hours (24–8760).
-    pub retention_hours: u32,
-}
-
-impl Default for Kinesis {
-    fn default() -> Self {
-        Kinesis { shard_count: 1, retention_hours: 24 }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
 pub struct Logs {
     /// Retention of every log group, in days (a value CloudWatch Logs accepts).
     pub retention_days: i32,
@@ -154,33 +142,6 @@ pub struct Logs {
 impl Default for Logs {
     fn default() -> Self {
         Logs { retention_days: 365 }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Ecs {
-    /// Fargate task CPU units and memory (MiB): a valid Fargate combination.
-    pub cpu: u32,
-    pub memory: u32,
-    pub desired_count: i32,
-    pub image: String,
-    pub container_port: u16,
-    pub container_insights: bool,
-    pub readonly_root_filesystem: bool,
-}
-
-impl Default for Ecs {
-    fn default() -> Self {
-        Ecs {
-            cpu: 256,
-            memory: 512,
-            desired_count: 1,
-            image: "public.ecr.aws/docker/library/python:3.12-slim".into(),
-            container_port: 8080,
-            container_insights: true,
-            readonly_root_filesystem: true,
-        }
     }
 }
 

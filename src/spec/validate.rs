@@ -8,28 +8,13 @@ pub use crate::components::{problem, Problem};
 /// CloudWatch Logs' accepted retention values (PutRetentionPolicy).
 pub const LOG_RETENTION_DAYS: &[i32] = &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
-/// Valid Fargate CPU → memory (MiB) combinations.
-fn fargate_memory_ok(cpu: u32, mem: u32) -> bool {
-    match cpu {
-        256 => [512, 1024, 2048].contains(&mem),
-        512 => (1024..=4096).contains(&mem) && mem % 1024 == 0,
-        1024 => (2048..=8192).contains(&mem) && mem % 1024 == 0,
-        2048 => (4096..=16384).contains(&mem) && mem % 1024 == 0,
-        4096 => (8192..=30720).contains(&mem) && mem % 1024 == 0,
-        8192 => (16384..=61440).contains(&mem) && mem % 4096 == 0,
-        16384 => (32768..=122880).contains(&mem) && mem % 8192 == 0,
-        _ => false,
-    }
-}
 
 pub fn validate(stack: &Stack) -> Vec<Problem> {
     let mut out = Vec::new();
     out.extend(check_names(stack));
     out.extend(check_frameworks(stack));
     out.extend(check_tags(stack));
-    out.extend(check_kinesis(stack));
     out.extend(check_logs(stack));
-    out.extend(check_ecs(stack));
     out.extend(check_api(stack));
     out.extend(check_parameters(stack));
     out.extend(crate::components::validate(stack));
@@ -147,18 +132,6 @@ fn check_tags(stack: &Stack) -> Vec<Problem> {
     out
 }
 
-fn check_kinesis(stack: &Stack) -> Vec<Problem> {
-    let k = &stack.spec.kinesis;
-    let mut out = Vec::new();
-    if !(1..=500).contains(&k.shard_count) {
-        out.push(problem("kinesis.shard_count", format!("must be between 1 and 500 (got {})", k.shard_count)));
-    }
-    if !(24..=8760).contains(&k.retention_hours) {
-        out.push(problem("kinesis.retention_hours", format!("must be between 24 and 8760 (got {})", k.retention_hours)));
-    }
-    out
-}
-
 fn check_logs(stack: &Stack) -> Vec<Problem> {
     let r = stack.spec.logs.retention_days;
     if LOG_RETENTION_DAYS.contains(&r) {
@@ -168,24 +141,6 @@ fn check_logs(stack: &Stack) -> Vec<Problem> {
         "logs.retention_days",
         format!("{r} is not a retention CloudWatch Logs accepts (one of {})", LOG_RETENTION_DAYS.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
     )]
-}
-
-fn check_ecs(stack: &Stack) -> Vec<Problem> {
-    let e = &stack.spec.ecs;
-    let mut out = Vec::new();
-    if !fargate_memory_ok(e.cpu, e.memory) {
-        out.push(problem("ecs.memory", format!("{} MiB is not a valid Fargate memory size for {} CPU units", e.memory, e.cpu)));
-    }
-    if !(0..=100).contains(&e.desired_count) {
-        out.push(problem("ecs.desired_count", format!("must be between 0 and 100 (got {})", e.desired_count)));
-    }
-    if e.image.trim().is_empty() || e.image.contains(char::is_whitespace) {
-        out.push(problem("ecs.image", "must be a container image reference"));
-    }
-    if e.container_port == 0 {
-        out.push(problem("ecs.container_port", "must be between 1 and 65535"));
-    }
-    out
 }
 
 fn check_api(stack: &Stack) -> Vec<Problem> {
