@@ -310,10 +310,11 @@ pub fn stack_outputs(ctx: &Ctx) -> BTreeMap<String, serde_json::Value> {
     put("ecs_cluster_arn", get("cluster", "arn"));
     put("task_definition_arn", get("task-definition", "arn"));
     put("ecs_service_arn", get("service", "arn"));
-    put("api_id", get("rest-api", "id"));
-    put("api_url", get("api-stage", "url"));
+    let api = ctx.stack.spec.apis.keys().next().cloned().unwrap_or_default();
+    put("api_id", get(&api, "id"));
+    put("api_url", get(&format!("{api}-stage"), "url"));
     put("ecs_log_group", get("ecs-log-group", "name"));
-    put("api_log_group", get("api-log-group", "name"));
+    put("api_log_group", get(&format!("{api}-logs"), "name"));
     let public = list("public-subnet-");
     let private = list("private-subnet-");
     if !public.is_empty() {

@@ -15,7 +15,9 @@
 //! methods, so a kind that lacks a part does not compile, and `registry_tests` fails when a
 //! registered kind's parts come back empty for its blueprint examples.
 
+pub mod api;
 pub mod key;
+pub mod load_balancer;
 pub mod log_group;
 pub mod role;
 
@@ -325,6 +327,8 @@ macro_rules! registry {
 
 registry! {
     keys: key::Key,
+    load_balancers: load_balancer::LoadBalancer,
+    apis: api::Api,
 }
 
 /// TRANSITIONAL: the singular legacy sections (network flow logs, kinesis, database, ecs, api)
@@ -363,6 +367,8 @@ pub const DRIFT: &[(&[&str], fn(&mut Drift, &State, &State))] = &[
     (&["kms:key"], key::drift),
     (&["logs:log-group"], log_group::drift),
     (&["iam:role", "iam:policy"], role::drift),
+    (&["elbv2:load-balancer", "elbv2:listener"], load_balancer::drift),
+    (&["apigateway:rest-api", "apigateway:method", "apigateway:stage"], api::drift),
     (crate::drift::LEGACY_TYPES, crate::drift::legacy),
 ];
 

@@ -50,15 +50,6 @@ fn definition(ctx: &Ctx, kind: RoleKind) -> Result<RoleDef> {
 pub fn role_definition(kind: RoleKind, i: &RoleInputs) -> Result<RoleDef> {
     let p = &i.partition;
     Ok(match kind {
-        RoleKind::ApiKinesis => RoleDef {
-            service: "apigateway.amazonaws.com",
-            description: "API Gateway puts records into the ingest stream",
-            managed: vec![],
-            inline: Some(policy::document(vec![
-                policy::allow("PutIntoStream", &["kinesis:PutRecord", "kinesis:PutRecords"], &[need(&i.stream, "stream.arn")?]),
-                policy::allow("EncryptForStream", &["kms:GenerateDataKey"], &[need(&i.key, "data-key.arn")?]),
-            ])),
-        },
         RoleKind::EcsExecution => RoleDef {
             service: "ecs-tasks.amazonaws.com",
             description: "ECS pulls the image and writes container logs",
@@ -78,12 +69,6 @@ pub fn role_definition(kind: RoleKind, i: &RoleInputs) -> Result<RoleDef> {
                 policy::allow("DecryptWithDataKey", &["kms:Decrypt"], &[need(&i.key, "data-key.arn")?]),
                 policy::allow("ReadDbSecret", &["secretsmanager:GetSecretValue"], &[need(&i.secret, "db-credentials.arn")?]),
             ])),
-        },
-        RoleKind::ApiCloudWatch => RoleDef {
-            service: "apigateway.amazonaws.com",
-            description: "API Gateway writes execution and access logs",
-            managed: vec![managed_arn(p, "service-role/AmazonAPIGatewayPushToCloudWatchLogs")],
-            inline: None,
         },
         RoleKind::FlowLogs => {
             let group = need(&i.flow_group, "flow-log-group.arn")?;
@@ -145,7 +130,6 @@ pub async fn inspect(ctx: &Ctx, id: &str, kind: RoleKind) -> Result<Found> {
 
 fn service_of(kind: RoleKind) -> &'static str {
     match kind {
-        RoleKind::ApiKinesis | RoleKind::ApiCloudWatch => "apigateway.amazonaws.com",
         RoleKind::EcsExecution | RoleKind::EcsTask => "ecs-tasks.amazonaws.com",
         RoleKind::FlowLogs => "vpc-flow-logs.amazonaws.com",
     }

@@ -2,7 +2,6 @@
 //! graph. Every node finds its resource by tag or name before it creates anything, so a
 //! re-run creates nothing new and an interrupted run finishes without duplicates.
 
-mod api;
 mod compute;
 mod data;
 pub mod graph;
@@ -18,7 +17,6 @@ pub mod policy {
 }
 mod secret;
 
-pub use api::ACCESS_LOG_FORMAT;
 pub use nodes::{declared_at, nodes, Kind, Node, NodeOps};
 
 use crate::aws::{Clients, Identity};

@@ -21,7 +21,6 @@ pub fn log_group_prefix(stack: &Stack) -> String {
 pub fn log_group(stack: &Stack, purpose: LogPurpose) -> String {
     let leaf = match purpose {
         LogPurpose::Ecs => "ecs",
-        LogPurpose::Api => "api-gateway",
         LogPurpose::FlowLogs => "vpc-flow-logs",
     };
     format!("{}{leaf}", log_group_prefix(stack))
@@ -68,16 +67,10 @@ pub fn service(stack: &Stack) -> String {
     prefixed(stack, CONTAINER)
 }
 
-pub fn rest_api(stack: &Stack) -> String {
-    prefixed(stack, "ingest-api")
-}
-
 pub fn role(stack: &Stack, kind: RoleKind) -> String {
     let suffix = match kind {
-        RoleKind::ApiKinesis => "api-kinesis",
         RoleKind::EcsExecution => "ecs-execution",
         RoleKind::EcsTask => "ecs-task",
-        RoleKind::ApiCloudWatch => "api-cloudwatch",
         RoleKind::FlowLogs => "flow-logs",
     };
     prefixed(stack, suffix)

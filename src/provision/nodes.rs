@@ -1,7 +1,7 @@
 //! The logical resources of a stack and their dependencies, and the dispatch from a node
 //! kind to its service module.
 
-use super::{api, compute, data, iam, logs, network, Attrs, Ctx, Found};
+use super::{compute, data, iam, logs, network, Attrs, Ctx, Found};
 use crate::error::Result;
 use crate::spec::{NatMode, Stack};
 use futures::future::BoxFuture;
@@ -10,16 +10,13 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogPurpose {
     Ecs,
-    Api,
     FlowLogs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RoleKind {
-    ApiKinesis,
     EcsExecution,
     EcsTask,
-    ApiCloudWatch,
     FlowLogs,
 }
 
@@ -51,10 +48,6 @@ pub enum Kind {
     Cluster,
     TaskDefinition,
     Service,
-    ApiAccount,
-    RestApi,
-    IngestMethod,
-    ApiStage,
 }
 
 /// What the engine does with one node: find it (and what differs), create or converge it,
@@ -222,15 +215,6 @@ fn legacy_nodes(stack: &Stack) -> Vec<Node> {
     let mut svc_deps: Vec<String> = vec!["cluster".into(), "task-definition".into(), "ecs-tasks-sg".into()];
     svc_deps.extend((0..azs).map(private_subnet_id));
     v.push(node_deps("service", Kind::Service, svc_deps));
-    if stack.spec.api.enabled {
-        v.push(node("api-log-group", Kind::LogGroup(LogPurpose::Api), &["data-key"]));
-        v.push(node("api-kinesis-role", Kind::Role(RoleKind::ApiKinesis), &["stream", "data-key"]));
-        v.push(node("api-cloudwatch-role", Kind::Role(RoleKind::ApiCloudWatch), &[]));
-        v.push(node("api-account", Kind::ApiAccount, &["api-cloudwatch-role"]));
-        v.push(node("rest-api", Kind::RestApi, &[]));
-        v.push(node("ingest-method", Kind::IngestMethod, &["rest-api", "api-kinesis-role", "stream"]));
-        v.push(node("api-stage", Kind::ApiStage, &["rest-api", "ingest-method", "api-log-group", "api-account"]));
-    }
     v
 }
 
@@ -255,9 +239,8 @@ pub fn legacy_declared_at(logical_id: &str) -> String {
         "stream" => "kinesis",
         "db-credentials" | "db-credentials-endpoint" | "db-subnet-group" | "database" => "database",
         "db-parameter-group" => "database.force_ssl",
-        "ecs-log-group" | "api-log-group" => "logs.retention_days",
+        "ecs-log-group" => "logs.retention_days",
         "ecs-execution-role" | "ecs-task-role" | "cluster" | "task-definition" | "service" => "ecs",
-        "api-kinesis-role" | "api-cloudwatch-role" | "api-account" | "rest-api" | "ingest-method" | "api-stage" => "api",
         id if id.starts_with("nat-") => "network.nat_gateways",
         id if id.starts_with("private-route-table") => "network.nat_gateways",
         _ => "",
@@ -301,10 +284,6 @@ impl Kind {
             Kind::Cluster => "ecs:cluster",
             Kind::TaskDefinition => "ecs:task-definition",
             Kind::Service => "ecs:service",
-            Kind::ApiAccount => "apigateway:account",
-            Kind::RestApi => "apigateway:rest-api",
-            Kind::IngestMethod => "apigateway:method",
-            Kind::ApiStage => "apigateway:stage",
         }
     }
 
@@ -330,10 +309,6 @@ impl Kind {
             Kind::Cluster => compute::inspect_cluster(ctx, id).await,
             Kind::TaskDefinition => compute::inspect_task_definition(ctx, id).await,
             Kind::Service => compute::inspect_service(ctx, id).await,
-            Kind::ApiAccount => api::inspect_account(ctx).await,
-            Kind::RestApi => api::inspect_rest_api(ctx, id).await,
-            Kind::IngestMethod => api::inspect_method(ctx).await,
-            Kind::ApiStage => api::inspect_stage(ctx).await,
         }
     }
 
@@ -360,10 +335,6 @@ impl Kind {
             Kind::Cluster => compute::apply_cluster(ctx, id, found).await,
             Kind::TaskDefinition => compute::apply_task_definition(ctx, id, found).await,
             Kind::Service => compute::apply_service(ctx, id, found).await,
-            Kind::ApiAccount => api::apply_account(ctx).await,
-            Kind::RestApi => api::apply_rest_api(ctx, id, found).await,
-            Kind::IngestMethod => api::apply_method(ctx, found).await,
-            Kind::ApiStage => api::apply_stage(ctx, found).await,
         }
     }
 
@@ -390,9 +361,6 @@ impl Kind {
             Kind::Cluster => compute::delete_cluster(ctx, id).await,
             Kind::TaskDefinition => compute::delete_task_definition(ctx, id).await,
             Kind::Service => compute::delete_service(ctx, id).await,
-            Kind::ApiAccount => api::delete_account(ctx).await,
-            Kind::RestApi => api::delete_rest_api(ctx, id).await,
-            Kind::IngestMethod | Kind::ApiStage => Ok(None),
         }
     }
 }
@@ -409,7 +377,7 @@ mod tests {
         let edges = nodes.iter().map(|n| (n.id.clone(), n.deps.clone())).collect();
         let order = check_acyclic(&edges).unwrap();
         assert_eq!(order.len(), nodes.len());
-        for id in ["data-key", "vpc", "nat-gateway-1", "database", "service", "api-stage", "vpc-flow-log"] {
+        for id in ["data-key", "vpc", "nat-gateway-1", "database", "service", "ingest-api-stage", "vpc-flow-log"] {
             assert!(order.iter().any(|o| o == id), "{id} missing");
         }
         let ids: std::collections::BTreeSet<_> = nodes.iter().map(|n| &n.id).collect();

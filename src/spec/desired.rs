@@ -7,7 +7,6 @@
 //! ids to live ones through the `tapaudit:logical-id` tag.
 
 use super::{NatMode, Stack, TAG_LOGICAL_ID};
-use crate::model::apigw::{Method, MethodSetting, RestApi, Stage};
 use crate::model::ec2::*;
 use crate::model::ecs::{Cluster, Container, EnvVar, Service, TaskDefinition};
 use crate::model::iam::Role;
@@ -177,9 +176,6 @@ pub fn desired(stack: &Stack) -> State {
 
     // log groups
     let mut groups = vec![("ecs-log-group", LogPurpose::Ecs)];
-    if s.api.enabled {
-        groups.push(("api-log-group", LogPurpose::Api));
-    }
     if n.flow_logs {
         groups.push(("flow-log-group", LogPurpose::FlowLogs));
     }
@@ -310,53 +306,6 @@ pub fn desired(stack: &Stack) -> State {
         security_groups: vec!["sg-ecs-tasks-sg".into()],
     });
 
-    // API Gateway
-    if s.api.enabled {
-        let api = names::rest_api(stack);
-        let api_arn = format!("arn:aws:apigateway:{}::/restapis/rest-api", b.region);
-        st.apigw
-            .rest_apis
-            .insert(RestApi { meta: b.meta("apigateway:rest-api", "rest-api", "rest-api", api_arn.clone(), &api), endpoint_types: vec!["REGIONAL".into()] });
-        st.apigw.methods.insert(Method {
-            meta: b.meta(
-                "apigateway:method",
-                "ingest-method",
-                "rest-api POST /ingest",
-                format!("{api_arn}/resources/ingest/methods/POST"),
-                &format!("{api} POST /ingest"),
-            ),
-            api_id: "rest-api".into(),
-            path: "/ingest".into(),
-            http_method: "POST".into(),
-            authorization_type: "AWS_IAM".into(),
-            api_key_required: false,
-            integration_type: Some("AWS".into()),
-            integration_uri: Some(format!("arn:aws:apigateway:{}:kinesis:action/PutRecord", b.region)),
-        });
-        let a = &s.api;
-        st.apigw.stages.insert(Stage {
-            meta: b.meta(
-                "apigateway:stage",
-                "api-stage",
-                &format!("rest-api/{}", a.stage_name),
-                format!("{api_arn}/stages/{}", a.stage_name),
-                &format!("{api}/{}", a.stage_name),
-            ),
-            api_id: "rest-api".into(),
-            stage_name: a.stage_name.clone(),
-            deployment_id: Some("deployment".into()),
-            tracing_enabled: a.tracing,
-            access_log_destination: Some(b.arn("logs", &format!("log-group:{}", names::log_group(stack, LogPurpose::Api)))),
-            access_log_format: Some(crate::provision::ACCESS_LOG_FORMAT.to_string()),
-            method_settings: BTreeMap::from([(
-                "*/*".to_string(),
-                MethodSetting { logging_level: Some(a.logging_level.clone()), data_trace: a.data_trace, metrics: a.metrics },
-            )]),
-            client_certificate_id: None,
-            web_acl_arn: None,
-        });
-    }
-
     // IAM roles: the provisioner's own definitions over the desired ARNs
     let inputs = crate::provision::iam::RoleInputs {
         partition: "aws".into(),
@@ -366,10 +315,6 @@ pub fn desired(stack: &Stack) -> State {
         flow_group: Some(b.arn("logs", &format!("log-group:{}", names::log_group(stack, LogPurpose::FlowLogs)))),
     };
     let mut roles = vec![("ecs-execution-role", RoleKind::EcsExecution), ("ecs-task-role", RoleKind::EcsTask)];
-    if s.api.enabled {
-        roles.push(("api-kinesis-role", RoleKind::ApiKinesis));
-        roles.push(("api-cloudwatch-role", RoleKind::ApiCloudWatch));
-    }
     if n.flow_logs {
         roles.push(("flow-log-role", RoleKind::FlowLogs));
     }

@@ -73,6 +73,12 @@ pub struct Spec {
     /// Customer-managed KMS keys: `[keys.<id>]`.
     #[serde(default)]
     pub keys: BTreeMap<String, crate::components::key::Key>,
+    /// Application Load Balancers: `[load_balancers.<id>]`.
+    #[serde(default)]
+    pub load_balancers: BTreeMap<String, crate::components::load_balancer::LoadBalancer>,
+    /// API Gateway REST APIs: `[apis.<id>]`.
+    #[serde(default)]
+    pub apis: BTreeMap<String, crate::components::api::Api>,
     #[serde(default)]
     pub network: Network,
     #[serde(default)]
@@ -83,8 +89,6 @@ pub struct Spec {
     pub logs: Logs,
     #[serde(default)]
     pub ecs: Ecs,
-    #[serde(default)]
-    pub api: Api,
     /// Control thresholds overriding the frameworks' values (e.g. `min_retention_days = 731`).
     /// An override may only tighten: a value weaker than the frameworks' is rejected.
     #[serde(default)]
@@ -270,26 +274,6 @@ impl Default for Ecs {
             container_insights: true,
             readonly_root_filesystem: true,
         }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Api {
-    pub enabled: bool,
-    pub stage_name: String,
-    /// Execution logging level: OFF, ERROR or INFO.
-    pub logging_level: String,
-    /// Full request/response logging: off by default (it would log PII bodies).
-    pub data_trace: bool,
-    pub metrics: bool,
-    /// X-Ray tracing.
-    pub tracing: bool,
-}
-
-impl Default for Api {
-    fn default() -> Self {
-        Api { enabled: true, stage_name: "prod".into(), logging_level: "INFO".into(), data_trace: false, metrics: true, tracing: true }
     }
 }
 

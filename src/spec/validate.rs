@@ -60,7 +60,6 @@ pub fn validate(stack: &Stack) -> Vec<Problem> {
     out.extend(check_database(stack));
     out.extend(check_logs(stack));
     out.extend(check_ecs(stack));
-    out.extend(check_api(stack));
     out.extend(check_parameters(stack));
     out.extend(crate::components::validate(stack));
     if out.is_empty() {
@@ -375,18 +374,6 @@ fn check_ecs(stack: &Stack) -> Vec<Problem> {
     }
     if e.container_port == 0 {
         out.push(problem("ecs.container_port", "must be between 1 and 65535"));
-    }
-    out
-}
-
-fn check_api(stack: &Stack) -> Vec<Problem> {
-    let a = &stack.spec.api;
-    let mut out = Vec::new();
-    if !["OFF", "ERROR", "INFO"].contains(&a.logging_level.as_str()) {
-        out.push(problem("api.logging_level", format!("must be OFF, ERROR or INFO (got {:?})", a.logging_level)));
-    }
-    if a.stage_name.is_empty() || !a.stage_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || a.stage_name.len() > 128 {
-        out.push(problem("api.stage_name", format!("must be 1–128 letters, digits, hyphens or underscores (got {:?})", a.stage_name)));
     }
     out
 }
