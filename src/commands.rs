@@ -1,13 +1,13 @@
 //! The CLI's commands: load the stack, connect, run, print. Results go to stdout, progress
 //! and logs to stderr.
 
-use crate::aws::{self, AwsOptions, Clients};
+use crate::aws::{self, Clients};
 use crate::cli::{AwsArgs, Cli, Command, LockArgs, OutputFormat};
+use crate::console::{aws_options, load_stack, table};
 use crate::error::{Error, Result};
 use crate::provision::lock::{LockOptions, StackLock};
 use crate::provision::{self, Action, Ctx, RunSummary};
-use crate::spec::{self, Stack};
-use comfy_table::{presets, ContentArrangement, Table};
+use crate::spec::Stack;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -114,20 +114,6 @@ pub async fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-pub fn load_stack(stack: &str) -> Result<Stack> {
-    spec::load(&spec::resolve_path(stack))
-}
-
-pub fn aws_options(args: &AwsArgs) -> AwsOptions {
-    AwsOptions {
-        region: args.region.clone(),
-        profile: args.profile.clone(),
-        endpoint_url: args.endpoint_url.clone(),
-        max_attempts: args.max_attempts,
-        attempt_timeout_secs: args.timeout,
-    }
-}
-
 /// Exit code of a provision or destroy stopped by SIGINT/SIGTERM (128 + SIGINT).
 const INTERRUPTED: u8 = 130;
 
@@ -222,15 +208,6 @@ fn confirm_destroy(stack: &Stack, ctx: &Ctx) -> Result<()> {
 
 fn to_json(v: &serde_json::Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
-}
-
-pub fn table() -> Table {
-    let mut t = Table::new();
-    t.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
-    if std::env::var_os("NO_COLOR").is_some() || !std::io::stdout().is_terminal() {
-        t.force_no_tty();
-    }
-    t
 }
 
 fn print_plan(summary: &RunSummary) {

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod collect;
 pub mod commands;
 pub mod components;
+pub mod console;
 pub mod controls;
 pub mod drift;
 pub mod error;

@@ -3,11 +3,11 @@
 
 use crate::cli::{AwsArgs, ControlsCommand, ReportFormat, ScanArgs};
 use crate::collect::{self, CollectionStats, Options, Scope as CollectScope};
-use crate::commands::{aws_options, load_stack, table};
+use crate::console::{aws_options, load_stack, table};
 use crate::controls::{self, Catalogue, Selection};
 use crate::error::{Error, Result};
 use crate::finding::Finding;
-use crate::model::{Snapshot, SourceRef, State, SNAPSHOT_VERSION};
+use crate::model::{Snapshot, SourceRef, SNAPSHOT_VERSION};
 use crate::report::{self, Report, Scope, Source};
 use crate::spec::Stack;
 use std::io::IsTerminal;
@@ -63,7 +63,8 @@ pub async fn run(aws: &AwsArgs, args: &ScanArgs) -> Result<u8> {
             };
             let mut state = snap.state;
             if let Some(s) = &stack {
-                retain_stack(&mut state, &s.name);
+                // as a stack-scoped collection would have read it (the registry's scoping rules)
+                state.retain_stack(&s.name);
             }
             let mut stats = CollectionStats { resources: collect::count_resources(&state), ..Default::default() };
             stats.wall_seconds = 0.0;
@@ -183,51 +184,6 @@ pub fn desired_failures(stack: &Stack, fail_on: crate::finding::Severity) -> Res
     let mut findings = controls::evaluate(&cat, &state, &Selection { frameworks: stack.spec.frameworks.clone(), overrides: stack.spec.parameters.clone() });
     locate(&mut findings, stack, &cat);
     Ok(findings.into_iter().filter(|f| f.status == crate::finding::Status::Fail && f.severity.at_least(fail_on)).collect())
-}
-
-/// Keep only resources tagged for `stack` (for snapshots taken account-wide). Customer keys and
-/// log groups left out are remembered as out of scope, as a stack-scoped collection does.
-fn retain_stack(state: &mut State, stack: &str) {
-    let other_keys: Vec<String> = state
-        .kms
-        .keys
-        .iter()
-        .filter(|k| k.meta.stack().is_some_and(|s| s != stack) && k.manager == crate::model::Observed::Known(crate::model::kms::Manager::Customer))
-        .map(|k| k.meta.arn.clone())
-        .collect();
-    state.kms.out_of_scope.extend(other_keys);
-    let other_groups: Vec<String> = state.logs.log_groups.iter().filter(|g| g.meta.stack().is_some_and(|s| s != stack)).map(|g| g.meta.arn.clone()).collect();
-    state.logs.out_of_scope.extend(other_groups);
-    macro_rules! keep {
-        ($($c:expr),*) => { $( $c.retain(|r| crate::model::Resource::meta(r).stack().is_none_or(|s| s == stack)); )* };
-    }
-    keep!(
-        state.kms.keys,
-        state.ec2.vpcs,
-        state.ec2.subnets,
-        state.ec2.route_tables,
-        state.ec2.internet_gateways,
-        state.ec2.nat_gateways,
-        state.ec2.security_groups,
-        state.ec2.flow_logs,
-        state.rds.instances,
-        state.rds.clusters,
-        state.kinesis.streams,
-        state.logs.log_groups,
-        state.secrets.secrets,
-        state.ecs.clusters,
-        state.ecs.services,
-        state.ecs.task_definitions,
-        state.apigw.rest_apis,
-        state.apigw.methods,
-        state.apigw.stages,
-        state.elasticache.replication_groups,
-        state.elasticache.clusters,
-        state.efs.file_systems,
-        state.elbv2.load_balancers,
-        state.elbv2.listeners,
-        state.iam.roles
-    );
 }
 
 fn write_snapshot(path: &Path, c: &collect::Collected, stack: Option<String>) -> Result<()> {
@@ -511,8 +467,9 @@ pub(crate) mod snapshot_tests {
     #[test]
     fn unknown_fields_wrong_types_truncation_and_versions_are_refused() {
         let mut v = snapshot_json();
-        v["state"]["s3"] = json!({});
-        assert!(problem(&v).starts_with("snap.json: state.s3: unknown field `s3`"), "{}", problem(&v));
+        // a section this tapaudit does not know (a newer one's service)
+        v["state"]["nosuchservice"] = json!({});
+        assert!(problem(&v).starts_with("snap.json: state.nosuchservice: unknown field `nosuchservice`"), "{}", problem(&v));
         let mut v = snapshot_json();
         let (arn, _) = first_item(&mut v, "kinesis", "streams");
         v["state"]["kinesis"]["streams"]["items"][&arn]["retention_hours"] = json!({"known": "a day"});
@@ -540,5 +497,64 @@ pub(crate) mod snapshot_tests {
         v["state"] = json!({"kms": 1});
         let e = problem(&v);
         assert!(!e.contains('\n'), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod registry_tests {
+    use crate::model::State;
+
+    fn assert_types_match(state: &State, what: &str) -> usize {
+        let mut n = 0;
+        state.collections(&mut |s, e, c| {
+            for m in c.metas() {
+                n += 1;
+                assert_eq!(m.resource_type, e.resource_type, "{what}: {}.{} holds {}", s.name, e.field, m.arn);
+            }
+        });
+        n
+    }
+
+    /// The registry's resource types are the ones the model's States carry: counts, drift and
+    /// findings key by them.
+    #[test]
+    fn fixture_and_desired_items_carry_their_collections_resource_type() {
+        assert!(assert_types_match(&crate::controls::testing::fixture(), "fixture") > 20);
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("stacks");
+        let mut stacks = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let stack = crate::spec::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                assert!(assert_types_match(&crate::spec::desired::desired(&stack), &path.display().to_string()) > 0);
+                stacks += 1;
+            }
+        }
+        assert!(stacks > 0);
+    }
+
+    /// Scoping a snapshot to its own stack keeps what a stack-scoped collection keeps; to
+    /// another stack, only what is untagged or kept as part of something.
+    #[test]
+    fn a_snapshot_scoped_to_a_stack_keeps_its_resources_and_remembers_the_others() {
+        let fixture = crate::controls::testing::fixture();
+        let stack = fixture.kinesis.streams.iter().next().and_then(|s| s.meta.stack()).expect("fixture streams carry a stack tag").to_string();
+        let mut own = fixture.clone();
+        own.retain_stack(&stack);
+        assert_eq!(own.count_resources(), fixture.count_resources());
+        let mut other = fixture.clone();
+        other.retain_stack("someone-else");
+        other.collections(&mut |s, e, c| {
+            for m in c.metas() {
+                let kept_by_rule = !matches!(e.scoping, crate::model::Scoping::ByTag);
+                assert!(kept_by_rule || m.stack().is_none(), "{}.{}: {} of stack {stack} kept for another stack", s.name, e.field, m.arn);
+            }
+        });
+        for k in fixture.kms.keys.iter().filter(|k| k.meta.stack().is_some()) {
+            assert!(other.kms.out_of_scope.contains(&k.meta.arn), "key {} remembered as out of scope", k.meta.arn);
+        }
+        for g in fixture.logs.log_groups.iter().filter(|g| g.meta.stack().is_some()) {
+            assert!(other.logs.out_of_scope.contains(&g.meta.arn), "log group {} remembered as out of scope", g.meta.arn);
+        }
     }
 }

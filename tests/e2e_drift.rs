@@ -86,7 +86,7 @@ async fn drift_is_reported_once_per_change_with_field_want_got_and_line() {
     let expected = vec![
         ("drift-missing", "ingest-api-logs", "resource", "\"present\"", "\"absent\"", line_of("[apis.ingest-api]")),
         ("drift-changed", "database", "backup_retention_days", "7", "3", line_of("backup_retention_days")),
-        ("drift-unmanaged", "ecs-tasks-sg", "ingress", "\"(not declared)\"", "\"tcp/22 from cidr:10.9.0.0/16\"", line_of("container_port")),
+        ("drift-unmanaged", "ecs-tasks-sg", "ingress", "\"(not declared)\"", "\"tcp/22 from cidr:10.9.0.0/16\"", line_of("ingress = [{ port = 8080")),
         ("drift-changed", "data-key", "rotation_enabled", "true", "false", line_of("rotation = true")),
         ("drift-unmanaged", "/tapaudit/dev/handmade", "resource", "\"(not declared)\"", "\"/tapaudit/dev/handmade\"", 1),
         ("drift-changed", "stream", "tags.Environment", "\"dev\"", "null", line_of("[kinesis]")),

@@ -34,7 +34,7 @@ async fn provision_builds_the_hardened_pipeline_idempotently_and_destroy_removes
     let run = emu.run(&["provision", "--stack", "dev", "--output", "json"]).ok("provision dev");
     let out = run.json();
     let outputs = &out["outputs"];
-    assert_eq!(out["steps"].as_array().unwrap().len(), 36);
+    assert_eq!(out["steps"].as_array().unwrap().len(), 38);
     assert!(run.stderr.contains("provision dev: 33 created"), "{}", run.stderr);
 
     let cfg = emu.sdk().await;

@@ -8,6 +8,7 @@
 use super::{fan_out, tag_map, Ctx};
 use crate::model::ecs::*;
 use crate::model::{Collection, Observed, Resource};
+use crate::semantics::secret_values::env_var;
 use aws_sdk_ecs::types::{ClusterField, ServiceField, TaskDefinitionField, TaskDefinitionStatus};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -18,13 +19,6 @@ use std::collections::{BTreeMap, BTreeSet};
 /// "the optional part of a key-value pair" (ECS API Reference, Tag): absent = empty.
 fn tags(t: &[aws_sdk_ecs::types::Tag]) -> Observed<BTreeMap<String, String>> {
     Observed::Known(tag_map(t.iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or(""))))))
-}
-
-/// A variable measured: name, kind, length and entropy; the value does not survive this call.
-/// A `KeyValuePair` without a value sets the variable to nothing: measured as empty.
-pub fn env_var(name: &str, value: &str) -> EnvVar {
-    let m = crate::semantics::secret_values::measure(value);
-    EnvVar { name: name.to_string(), kind: m.kind, length: m.length, entropy: m.entropy }
 }
 
 /// Record one incomplete piece of a describe call: a collection error naming the resource (the

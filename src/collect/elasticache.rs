@@ -29,8 +29,68 @@ fn documented_false(v: Option<bool>) -> Observed<bool> {
     Observed::Known(v.unwrap_or(false))
 }
 
+/// What DescribeCacheClusters says of one member cluster of a replication group.
+#[derive(Debug, Clone, PartialEq)]
+struct MemberInfo {
+    security_groups: Result<Vec<String>, String>,
+    subnet_group: Option<String>,
+}
+
+/// The member clusters DescribeCacheClusters listed, by id; Err(reason) when it failed.
+type Members = Result<BTreeMap<String, MemberInfo>, String>;
+
+fn member_info(c: &SdkCluster) -> MemberInfo {
+    let sgs = c.security_groups();
+    let ids: Vec<String> = sgs.iter().filter_map(|m| m.security_group_id().map(str::to_string)).collect();
+    MemberInfo {
+        security_groups: if ids.len() == sgs.len() {
+            Ok(ids)
+        } else {
+            Err(format!("{CLUSTERS} returned a security group of {} without an id", c.cache_cluster_id().unwrap_or("a member cluster")))
+        },
+        subnet_group: c.cache_subnet_group_name().map(str::to_string),
+    }
+}
+
+/// The security groups (union) and the cache subnet group of a group's member clusters, read
+/// from DescribeCacheClusters: the replication group does not report them itself. Unknown when
+/// the listing failed, the group names no members, or a member was not returned (moto lists no
+/// member clusters at all).
+fn member_network(members: &[String], listed: &Members) -> (Observed<Vec<String>>, Observed<String>) {
+    let unknown = |r: String| (Observed::Unknown(r.clone()), Observed::Unknown(r));
+    let listed = match listed {
+        Err(e) => return unknown(format!("member clusters could not be listed: {e}")),
+        Ok(l) => l,
+    };
+    if members.is_empty() {
+        return unknown(format!("{GROUPS} reported no member clusters"));
+    }
+    let mut sgs = std::collections::BTreeSet::new();
+    let mut subnet_groups = std::collections::BTreeSet::new();
+    for m in members {
+        let Some(info) = listed.get(m) else {
+            return unknown(format!("{CLUSTERS} did not return member cluster {m}"));
+        };
+        match &info.security_groups {
+            Ok(ids) => sgs.extend(ids.iter().cloned()),
+            Err(reason) => return unknown(reason.clone()),
+        }
+        match &info.subnet_group {
+            Some(g) => {
+                subnet_groups.insert(g.clone());
+            }
+            None => return (Observed::Known(sgs.into_iter().collect()), Observed::Unknown(format!("{CLUSTERS} did not report CacheSubnetGroupName of {m}"))),
+        }
+    }
+    let subnet_group = match subnet_groups.len() {
+        1 => Observed::Known(subnet_groups.into_iter().next().unwrap_or_default()),
+        _ => Observed::Unknown(format!("member clusters report different cache subnet groups: {}", subnet_groups.into_iter().collect::<Vec<_>>().join(", "))),
+    };
+    (Observed::Known(sgs.into_iter().collect()), subnet_group)
+}
+
 /// SDK replication group → model; Err(missing fields) when it lacks what identifies it.
-fn group(ctx: &Ctx, g: &SdkGroup, t: Observed<BTreeMap<String, String>>) -> Result<ReplicationGroup, Vec<&'static str>> {
+fn group(ctx: &Ctx, g: &SdkGroup, t: Observed<BTreeMap<String, String>>, listed: &Members) -> Result<ReplicationGroup, Vec<&'static str>> {
     let mut missing = Vec::new();
     if g.replication_group_id().is_none() {
         missing.push("ReplicationGroupId");
@@ -64,6 +124,7 @@ fn group(ctx: &Ctx, g: &SdkGroup, t: Observed<BTreeMap<String, String>>) -> Resu
     if !missing.is_empty() {
         return Err(missing);
     }
+    let (security_groups, cache_subnet_group) = member_network(g.member_clusters(), listed);
     Ok(ReplicationGroup {
         meta: ctx.meta("elasticache:replication-group", id, arn.to_string(), Some(id.to_string()), t),
         engine: g.engine().map(str::to_string),
@@ -79,6 +140,8 @@ fn group(ctx: &Ctx, g: &SdkGroup, t: Observed<BTreeMap<String, String>>) -> Resu
         snapshot_retention_days: reported(g.snapshot_retention_limit(), GROUPS, "SnapshotRetentionLimit"),
         member_clusters: g.member_clusters().to_vec(),
         node_groups,
+        security_groups,
+        cache_subnet_group,
     })
 }
 
@@ -103,6 +166,8 @@ fn cluster(ctx: &Ctx, c: &SdkCluster, t: Observed<BTreeMap<String, String>>) -> 
         num_cache_nodes: reported(c.num_cache_nodes(), CLUSTERS, "NumCacheNodes"),
         preferred_availability_zone: reported(c.preferred_availability_zone().map(str::to_string), CLUSTERS, "PreferredAvailabilityZone"),
         node_availability_zones: c.cache_nodes().iter().filter_map(|n| n.customer_availability_zone().map(str::to_string)).collect(),
+        security_groups: c.security_groups().iter().filter_map(|m| m.security_group_id().map(str::to_string)).collect(),
+        cache_subnet_group: c.cache_subnet_group_name().map(str::to_string),
     })
 }
 
@@ -114,6 +179,17 @@ pub async fn collect(ctx: &Ctx) -> ElastiCache {
         // node info: the Availability Zone of every node (how a Memcached cluster is spread)
         ctx.pages("elasticache", CLUSTERS, ec.describe_cache_clusters().show_cache_node_info(true).into_paginator().send()),
     );
+    // the member clusters of replication groups: their security groups and subnet group
+    let listed: Members = match &clusters {
+        Err(e) => Err(e.clone()),
+        Ok(pages) => Ok(pages
+            .iter()
+            .flat_map(|p| p.cache_clusters())
+            .filter(|c| c.replication_group_id().is_some())
+            .filter_map(|c| Some((c.cache_cluster_id()?.to_string(), member_info(c))))
+            .collect()),
+    };
+    let listed = &listed;
     match groups {
         Err(e) => out.replication_groups.fail(&ctx.region, e),
         Ok(pages) => {
@@ -127,7 +203,7 @@ pub async fn collect(ctx: &Ctx) -> ElastiCache {
                 if !ctx.scope.wants(&t) {
                     return None;
                 }
-                Some(group(ctx, &g, t).map_err(|missing| ctx.incomplete("elasticache", GROUPS, g.replication_group_id().unwrap_or(arn), &missing)))
+                Some(group(ctx, &g, t, listed).map_err(|missing| ctx.incomplete("elasticache", GROUPS, g.replication_group_id().unwrap_or(arn), &missing)))
             })
             .await;
             for g in found.into_iter().flatten() {
@@ -200,7 +276,7 @@ mod tests {
                     .build(),
             )
             .build();
-        let m = group(&c, &g, known()).unwrap();
+        let m = group(&c, &g, known(), &Ok(Default::default())).unwrap();
         assert_eq!(m.transit_encryption, Observed::Known(true));
         assert_eq!(m.transit_encryption_mode.as_deref(), Some("preferred"));
         // documented Default: false
@@ -214,7 +290,7 @@ mod tests {
         assert_eq!(m.node_groups[0].members.len(), 2);
 
         let broken = base().set_node_groups(Some(vec![SdkNodeGroup::builder().node_group_members(SdkMember::builder().build()).build()])).build();
-        assert_eq!(group(&c, &broken, known()).unwrap_err(), vec!["NodeGroups[].NodeGroupId"]);
+        assert_eq!(group(&c, &broken, known(), &Ok(Default::default())).unwrap_err(), vec!["NodeGroups[].NodeGroupId"]);
     }
 
     #[test]
@@ -236,5 +312,27 @@ mod tests {
         assert_eq!(m.transit_encryption, Observed::Known(false));
         let bare = SdkCluster::builder().cache_cluster_id("mc").build();
         assert_eq!(cluster(&c, &bare, known()).unwrap_err(), vec!["ARN", "Engine", "CacheClusterStatus"]);
+    }
+
+    #[test]
+    fn member_network_is_unknown_unless_every_member_was_listed() {
+        let info = |sgs: &[&str], group: Option<&str>| MemberInfo {
+            security_groups: Ok(sgs.iter().map(|s| s.to_string()).collect()),
+            subnet_group: group.map(str::to_string),
+        };
+        let members = vec!["rg-001".to_string(), "rg-002".to_string()];
+        let both: Members =
+            Ok([("rg-001".to_string(), info(&["sg-1"], Some("cache-subnets"))), ("rg-002".to_string(), info(&["sg-1", "sg-2"], Some("cache-subnets")))].into());
+        let (sgs, group) = member_network(&members, &both);
+        assert_eq!(sgs, Observed::Known(vec!["sg-1".to_string(), "sg-2".to_string()]));
+        assert_eq!(group, Observed::Known("cache-subnets".to_string()));
+        // moto: DescribeCacheClusters lists no member clusters
+        let (sgs, _) = member_network(&members, &Ok(Default::default()));
+        assert_eq!(sgs, Observed::Unknown("DescribeCacheClusters did not return member cluster rg-001".into()));
+        let one: Members = Ok([("rg-001".to_string(), info(&["sg-1"], Some("cache-subnets")))].into());
+        assert!(matches!(member_network(&members, &one).0, Observed::Unknown(_)), "one member missing: not the union of the other");
+        let (sgs, group) = member_network(&members, &Err("AccessDenied".into()));
+        assert!(matches!((sgs, group), (Observed::Unknown(a), Observed::Unknown(_)) if a.contains("AccessDenied")));
+        assert!(matches!(member_network(&[], &both).0, Observed::Unknown(_)));
     }
 }

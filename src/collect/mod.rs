@@ -17,7 +17,8 @@ mod rds;
 mod secrets;
 pub mod stats;
 
-pub use ecs::env_var;
+/// Measuring a variable is semantics; re-exported for the callers that knew it here.
+pub use crate::semantics::secret_values::env_var;
 pub use stats::{CollectionError, CollectionStats, Recorder};
 
 use crate::aws::{self, AwsOptions, Clients};
@@ -48,7 +49,7 @@ impl Scope {
         match (&self.stack, tags) {
             (None, _) => true,
             (Some(_), Observed::Unknown(_)) => true,
-            (Some(s), Observed::Known(t)) => t.get(crate::spec::TAG_STACK) == Some(s),
+            (Some(s), Observed::Known(t)) => t.get(crate::vocab::TAG_STACK) == Some(s),
         }
     }
 }
@@ -274,7 +275,7 @@ pub async fn collect(opts: &Options) -> Result<Collected, Error> {
     let parts = futures::future::join_all(contexts.iter().enumerate().map(|(i, ctx)| collect_region(ctx.clone(), i == 0))).await;
     let mut state = State::default();
     for part in parts {
-        merge(&mut state, part);
+        state.merge(part);
     }
     let resources = count_resources(&state);
     let (stats, errors) = rec.finish(resources, started.elapsed());
@@ -297,106 +298,41 @@ async fn timed<T>(rec: &Recorder, service: &str, fut: impl Future<Output = T>) -
     out
 }
 
-/// All services of one region concurrently; IAM (global) only with the first region.
-async fn collect_region(ctx: Arc<Ctx>, with_global: bool) -> State {
-    let c = &*ctx;
-    let r = &*ctx.rec;
-    let (kms, ec2, rds, kinesis, logs, secrets, ecs, apigw, elasticache, efs, elbv2, iam) = tokio::join!(
-        timed(r, "kms", kms::collect(c)),
-        timed(r, "ec2", ec2::collect(c)),
-        timed(r, "rds", rds::collect(c)),
-        timed(r, "kinesis", kinesis::collect(c)),
-        timed(r, "logs", logs::collect(c)),
-        timed(r, "secretsmanager", secrets::collect(c)),
-        timed(r, "ecs", ecs::collect(c)),
-        timed(r, "apigateway", apigw::collect(c)),
-        timed(r, "elasticache", elasticache::collect(c)),
-        timed(r, "efs", efs::collect(c)),
-        timed(r, "elbv2", elbv2::collect(c)),
-        async {
-            if with_global {
-                timed(r, "iam", iam::collect(c)).await
-            } else {
-                Default::default()
-            }
-        },
-    );
-    State { kms, ec2, rds, kinesis, logs, secrets, ecs, apigw, elasticache, efs, elbv2, iam }
-}
+/// The per-region collection, from the service registry (`model::services!`): each service's
+/// `collect` (the module of the same name), timed under its recorder name, in every region or
+/// (global services) only with the first. A service of the registry without a collector module
+/// does not compile.
+macro_rules! collectors {
+    ($(
+        $(#[$doc:meta])*
+        $section:ident : $part:ty, recorder $recorder:literal, $reach:ident { $($collections:tt)* } $(also { $($extra:tt)* })? ;
+    )*) => {
+        /// All services of one region concurrently; global ones only with the first region.
+        async fn collect_region(ctx: Arc<Ctx>, first: bool) -> State {
+            let c = &*ctx;
+            let r = &*ctx.rec;
+            let ($($section,)*) = tokio::join!($(
+                async {
+                    if crate::model::Reach::$reach.collected_in(first) {
+                        timed(r, $recorder, $section::collect(c)).await
+                    } else {
+                        Default::default()
+                    }
+                },
+            )*);
+            State { $($section),* }
+        }
 
-fn merge(into: &mut State, part: State) {
-    into.kms.keys.extend(part.kms.keys);
-    into.kms.out_of_scope.extend(part.kms.out_of_scope);
-    into.kms.aliases.extend(part.kms.aliases);
-    into.ec2.vpcs.extend(part.ec2.vpcs);
-    into.ec2.subnets.extend(part.ec2.subnets);
-    into.ec2.route_tables.extend(part.ec2.route_tables);
-    into.ec2.internet_gateways.extend(part.ec2.internet_gateways);
-    into.ec2.nat_gateways.extend(part.ec2.nat_gateways);
-    into.ec2.security_groups.extend(part.ec2.security_groups);
-    into.ec2.flow_logs.extend(part.ec2.flow_logs);
-    into.ec2.prefix_lists.extend(part.ec2.prefix_lists);
-    into.rds.instances.extend(part.rds.instances);
-    into.rds.clusters.extend(part.rds.clusters);
-    into.rds.subnet_groups.extend(part.rds.subnet_groups);
-    into.rds.parameter_groups.extend(part.rds.parameter_groups);
-    into.kinesis.streams.extend(part.kinesis.streams);
-    into.logs.log_groups.extend(part.logs.log_groups);
-    into.logs.out_of_scope.extend(part.logs.out_of_scope);
-    into.secrets.secrets.extend(part.secrets.secrets);
-    into.ecs.clusters.extend(part.ecs.clusters);
-    into.ecs.services.extend(part.ecs.services);
-    into.ecs.task_definitions.extend(part.ecs.task_definitions);
-    into.apigw.rest_apis.extend(part.apigw.rest_apis);
-    into.apigw.methods.extend(part.apigw.methods);
-    into.apigw.stages.extend(part.apigw.stages);
-    into.elasticache.replication_groups.extend(part.elasticache.replication_groups);
-    into.elasticache.clusters.extend(part.elasticache.clusters);
-    into.efs.file_systems.extend(part.efs.file_systems);
-    into.elbv2.load_balancers.extend(part.elbv2.load_balancers);
-    into.elbv2.listeners.extend(part.elbv2.listeners);
-    into.iam.roles.extend(part.iam.roles);
-    into.iam.policies.extend(part.iam.policies);
+        /// The services `collect_region` reads, by section name (the registry's, in its order).
+        #[cfg(test)]
+        const COLLECTED: &[&str] = &[$(stringify!($section)),*];
+    };
 }
+crate::model::services!(collectors);
 
 /// Resources per type, for the report's statistics.
 pub fn count_resources(s: &State) -> BTreeMap<String, usize> {
-    let mut m = BTreeMap::new();
-    let mut add = |t: &str, n: usize| {
-        if n > 0 {
-            m.insert(t.to_string(), n);
-        }
-    };
-    add("kms:key", s.kms.keys.len());
-    add("ec2:vpc", s.ec2.vpcs.len());
-    add("ec2:subnet", s.ec2.subnets.len());
-    add("ec2:route-table", s.ec2.route_tables.len());
-    add("ec2:internet-gateway", s.ec2.internet_gateways.len());
-    add("ec2:nat-gateway", s.ec2.nat_gateways.len());
-    add("ec2:security-group", s.ec2.security_groups.len());
-    add("ec2:flow-log", s.ec2.flow_logs.len());
-    add("ec2:prefix-list", s.ec2.prefix_lists.len());
-    add("rds:db-instance", s.rds.instances.len());
-    add("rds:db-cluster", s.rds.clusters.len());
-    add("rds:subnet-group", s.rds.subnet_groups.len());
-    add("rds:parameter-group", s.rds.parameter_groups.len());
-    add("kinesis:stream", s.kinesis.streams.len());
-    add("logs:log-group", s.logs.log_groups.len());
-    add("secretsmanager:secret", s.secrets.secrets.len());
-    add("ecs:cluster", s.ecs.clusters.len());
-    add("ecs:service", s.ecs.services.len());
-    add("ecs:task-definition", s.ecs.task_definitions.len());
-    add("apigateway:rest-api", s.apigw.rest_apis.len());
-    add("apigateway:method", s.apigw.methods.len());
-    add("apigateway:stage", s.apigw.stages.len());
-    add("elasticache:replication-group", s.elasticache.replication_groups.len());
-    add("elasticache:cluster", s.elasticache.clusters.len());
-    add("efs:file-system", s.efs.file_systems.len());
-    add("elbv2:load-balancer", s.elbv2.load_balancers.len());
-    add("elbv2:listener", s.elbv2.listeners.len());
-    add("iam:role", s.iam.roles.len());
-    add("iam:policy", s.iam.policies.len());
-    m
+    s.count_resources()
 }
 
 #[cfg(test)]
@@ -506,5 +442,55 @@ mod call_tests {
         let reason = c.call("kms", "DescribeKey", Some("key/k9"), kms.describe_key().key_id("k9").send()).await.unwrap_err();
         assert_eq!(reason, "kms DescribeKey failed for key/k9: NotFoundException: no such key");
         assert_eq!(nf.num_calls(), 2);
+    }
+}
+
+#[cfg(test)]
+mod registry_tests {
+    use super::COLLECTED;
+    use crate::model::{State, REGISTRY, SERVICES};
+
+    #[test]
+    fn every_service_of_the_registry_is_collected_and_nothing_else() {
+        assert_eq!(COLLECTED, SERVICES);
+    }
+
+    /// String literals of a source file that look like resource types of `service`
+    /// (`"rds:db-instance"`), and whether it names `service` at all (`"rds"`).
+    fn literals(source: &str, service: &str) -> (Vec<String>, bool) {
+        let prefix = format!("{service}:");
+        let mut types = Vec::new();
+        let mut named = false;
+        for (i, lit) in source.split('"').enumerate() {
+            if i % 2 == 0 {
+                continue;
+            }
+            named |= lit == service;
+            if let Some(rest) = lit.strip_prefix(&prefix) {
+                if !rest.is_empty() && rest.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+                    types.push(lit.to_string());
+                }
+            }
+        }
+        (types, named)
+    }
+
+    /// Each collector records its calls under the registry's recorder name and gives its items
+    /// only resource types the registry lists for its service (the counts and the snapshot's
+    /// collections are keyed by them).
+    #[test]
+    fn collectors_use_the_registry_names() {
+        let mut types: Vec<(&str, &str)> = Vec::new();
+        State::default().collections(&mut |s, e, _| types.push((s.name, e.resource_type)));
+        for s in REGISTRY {
+            let path = format!("{}/src/collect/{}.rs", env!("CARGO_MANIFEST_DIR"), s.name);
+            let source = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            let (emitted, named) = literals(&source, s.recorder);
+            assert!(named, "{path} never records a call under {:?}", s.recorder);
+            let listed: Vec<&str> = types.iter().filter(|(n, _)| *n == s.name).map(|(_, t)| *t).collect();
+            for t in emitted {
+                assert!(listed.contains(&t.as_str()), "{path}: resource type {t} is not in the registry's {} entry ({listed:?})", s.name);
+            }
+        }
     }
 }

@@ -6,7 +6,7 @@ use super::{fan_out, reported, tag_map, Ctx};
 use crate::model::rds::*;
 use crate::model::Observed;
 use crate::semantics::db_tls::{FORCE_SSL, REQUIRE_SECURE_TRANSPORT};
-use aws_sdk_rds::types::{DbCluster as SdkCluster, DbInstance as SdkInstance, Tag};
+use aws_sdk_rds::types::{DbCluster as SdkCluster, DbInstance as SdkInstance, MasterUserSecret as SdkSecret, Tag};
 use std::collections::{BTreeMap, BTreeSet};
 
 fn tags(t: &[Tag]) -> Observed<BTreeMap<String, String>> {
@@ -24,6 +24,19 @@ fn need<'a>(missing: &mut Vec<&'static str>, field: &'static str, v: Option<&'a 
 
 const INSTANCES: &str = "DescribeDBInstances";
 const CLUSTERS: &str = "DescribeDBClusters";
+
+/// `MasterUserSecret` → model. The structure is "the secret managed by RDS in AWS Secrets
+/// Manager for the master user password" (RDS API reference, MasterUserSecret:
+/// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_MasterUserSecret.html): an
+/// instance or cluster that reports none has no RDS-managed master password (None). Its fields
+/// are optional in the API, so each one not reported is Unknown.
+fn master_secret(s: Option<&SdkSecret>, operation: &str) -> Option<MasterUserSecret> {
+    s.map(|s| MasterUserSecret {
+        secret_arn: reported(s.secret_arn().map(str::to_string), operation, "MasterUserSecret.SecretArn"),
+        kms_key_id: reported(s.kms_key_id().map(str::to_string), operation, "MasterUserSecret.KmsKeyId"),
+        status: reported(s.secret_status().map(str::to_string), operation, "MasterUserSecret.SecretStatus"),
+    })
+}
 
 /// SDK instance → model; Err(missing fields) when it lacks what identifies or classifies it.
 fn instance(ctx: &Ctx, d: &SdkInstance, t: Observed<BTreeMap<String, String>>) -> Result<DbInstance, Vec<&'static str>> {
@@ -64,6 +77,9 @@ fn instance(ctx: &Ctx, d: &SdkInstance, t: Observed<BTreeMap<String, String>>) -
         security_groups: d.vpc_security_groups().iter().filter_map(|g| g.vpc_security_group_id().map(str::to_string)).collect(),
         parameter_groups: d.db_parameter_groups().iter().filter_map(|p| p.db_parameter_group_name().map(str::to_string)).collect(),
         cluster_id: d.db_cluster_identifier().map(str::to_string),
+        master_user_secret: master_secret(d.master_user_secret(), INSTANCES),
+        iam_auth: reported(d.iam_database_authentication_enabled(), INSTANCES, "IAMDatabaseAuthenticationEnabled"),
+        copy_tags_to_snapshot: reported(d.copy_tags_to_snapshot(), INSTANCES, "CopyTagsToSnapshot"),
     })
 }
 
@@ -75,7 +91,16 @@ fn cluster(ctx: &Ctx, c: &SdkCluster, t: Observed<BTreeMap<String, String>>) -> 
     let engine = need(&mut missing, "Engine", c.engine());
     let engine_version = need(&mut missing, "EngineVersion", c.engine_version());
     let status = need(&mut missing, "Status", c.status());
-    let members: Vec<String> = c.db_cluster_members().iter().filter_map(|m| m.db_instance_identifier().map(str::to_string)).collect();
+    let members: Vec<ClusterMember> = c
+        .db_cluster_members()
+        .iter()
+        .filter_map(|m| {
+            Some(ClusterMember {
+                instance_id: m.db_instance_identifier()?.to_string(),
+                writer: reported(m.is_cluster_writer(), CLUSTERS, "DBClusterMembers[].IsClusterWriter"),
+            })
+        })
+        .collect();
     if members.len() != c.db_cluster_members().len() {
         missing.push("DBClusterMembers[].DBInstanceIdentifier");
     }
@@ -103,6 +128,14 @@ fn cluster(ctx: &Ctx, c: &SdkCluster, t: Observed<BTreeMap<String, String>>) -> 
         parameter_group: c.db_cluster_parameter_group().map(str::to_string),
         members,
         availability_zones: c.availability_zones().to_vec(),
+        // absent for clusters that are not Aurora Serverless v2 (provisioned instances only)
+        serverless_v2: c.serverless_v2_scaling_configuration().map(|v| ServerlessV2Scaling {
+            min_acu: reported(v.min_capacity(), CLUSTERS, "ServerlessV2ScalingConfiguration.MinCapacity"),
+            max_acu: reported(v.max_capacity(), CLUSTERS, "ServerlessV2ScalingConfiguration.MaxCapacity"),
+        }),
+        master_user_secret: master_secret(c.master_user_secret(), CLUSTERS),
+        iam_auth: reported(c.iam_database_authentication_enabled(), CLUSTERS, "IAMDatabaseAuthenticationEnabled"),
+        copy_tags_to_snapshot: reported(c.copy_tags_to_snapshot(), CLUSTERS, "CopyTagsToSnapshot"),
     })
 }
 
@@ -371,5 +404,43 @@ mod tests {
         assert_eq!(m.len(), 2);
         assert_eq!(m["rds.force_ssl"], Parameter { value: Some("1".into()), source: Some("engine-default".into()) });
         assert_eq!(m["require_secure_transport"].value, None);
+    }
+
+    #[test]
+    fn aurora_serverless_cluster_with_managed_secret() {
+        use aws_sdk_rds::types::ServerlessV2ScalingConfigurationInfo;
+        let c = ctx(|_| {});
+        let base = || {
+            SdkCluster::builder()
+                .db_cluster_identifier("records")
+                .db_cluster_arn("arn:aws:rds:us-east-1:123456789012:cluster:records")
+                .engine("aurora-postgresql")
+                .engine_version("16.4")
+                .status("available")
+                .db_cluster_members(DbClusterMember::builder().db_instance_identifier("records-1").is_cluster_writer(true).build())
+                .db_cluster_members(DbClusterMember::builder().db_instance_identifier("records-2").build())
+        };
+        let full = base()
+            .serverless_v2_scaling_configuration(ServerlessV2ScalingConfigurationInfo::builder().min_capacity(0.5).max_capacity(2.0).build())
+            .master_user_secret(
+                SdkSecret::builder().secret_arn("arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-x").kms_key_id("key-1").build(),
+            )
+            .iam_database_authentication_enabled(true)
+            .build();
+        let k = cluster(&c, &full, Observed::Known(Default::default())).unwrap();
+        let v2 = k.serverless_v2.expect("serverless v2");
+        assert_eq!((v2.min_acu, v2.max_acu), (Observed::Known(0.5), Observed::Known(2.0)));
+        let secret = k.master_user_secret.expect("managed secret");
+        assert_eq!(secret.kms_key_id, Observed::Known("key-1".into()));
+        // not reported: unknown, never "active"
+        assert_eq!(secret.status, Observed::Unknown("DescribeDBClusters did not report MasterUserSecret.SecretStatus".into()));
+        assert_eq!(k.members[0].writer, Observed::Known(true));
+        assert!(matches!(k.members[1].writer, Observed::Unknown(_)), "IsClusterWriter not reported");
+        assert_eq!(k.iam_auth, Observed::Known(true));
+        assert!(matches!(k.copy_tags_to_snapshot, Observed::Unknown(_)));
+        // no MasterUserSecret: the password is not managed by RDS; no scaling: not Serverless v2
+        let bare = cluster(&c, &base().build(), Observed::Known(Default::default())).unwrap();
+        assert_eq!(bare.master_user_secret, None);
+        assert_eq!(bare.serverless_v2, None);
     }
 }

@@ -1,21 +1,10 @@
 //! Collection statistics and errors, recorded by the collectors and reported with the scan.
 
+pub use crate::model::CollectionError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
-
-/// A call that failed while collecting (the affected fields are Unknown, the controls `error`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CollectionError {
-    pub service: String,
-    pub operation: String,
-    pub region: String,
-    /// The resource the call was about, if any.
-    pub resource: Option<String>,
-    pub code: String,
-    pub message: String,
-}
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CollectionStats {

@@ -83,8 +83,11 @@ fn tg_name(cx: &Cx) -> String {
 
 /// The subnets (node ids) the load balancer is in.
 fn subnets(cx: &Cx, scheme: &str) -> Vec<String> {
-    let public = scheme == "internet-facing";
-    (1..=cx.stack.spec.network.az_count).map(|n| if public { format!("public-subnet-{n}") } else { format!("private-subnet-{n}") }).collect()
+    if scheme == "internet-facing" {
+        super::network::public_subnets(cx.stack)
+    } else {
+        super::network::private_subnets(cx.stack)
+    }
 }
 
 /// The attributes the blueprint sets, as ELBv2 names them.

@@ -19,7 +19,9 @@ pub mod api;
 pub mod key;
 pub mod load_balancer;
 pub mod log_group;
+pub mod network;
 pub mod role;
+pub mod security_group;
 
 use crate::drift::{Drift, StackView};
 use crate::model::{Meta, Observed, SourceRef, State};
@@ -301,12 +303,14 @@ impl Stack {
     }
 }
 
-/// The registry: one line per declarable kind, `section: module::Type`. It generates the
-/// instance walk every layer uses (validation, nodes, desired State, outputs); the sections
-/// themselves are fields of `spec::Spec`, which the `registry_covers_every_section` test keeps
-/// in step with this list.
+/// The registry: one line per declarable kind, `many section: module::Type` for a map of named
+/// instances (`[keys.<id>]`) or `one section: module::Type` for a singular section whose one
+/// instance has the section's name as logical id (`[network]`, a plain field with Default). It
+/// generates the instance walk every layer uses (validation, nodes, desired State, outputs);
+/// the sections themselves are fields of `spec::Spec`, which the
+/// `registry_covers_every_section` test keeps in step with this list.
 macro_rules! registry {
-    ($( $section:ident : $module:ident :: $ty:ident ),* $(,)?) => {
+    ($( $form:ident $section:ident : $module:ident :: $ty:ident ),* $(,)?) => {
         /// The declarable sections, in the order their instances are walked.
         pub const SECTIONS: &[(&str, Kind)] = &[$( (stringify!($section), <$module::$ty as Component>::KIND) ),*];
 
@@ -314,24 +318,30 @@ macro_rules! registry {
             /// Every declared instance of every registered kind.
             pub fn instances(&self) -> Vec<Instance<'_>> {
                 let mut out: Vec<Instance<'_>> = Vec::new();
-                $(
-                    for (id, c) in &self.$section {
-                        out.push(Instance { id: id.as_str(), path: format!("{}.{id}", stringify!($section)), component: c });
-                    }
-                )*
+                $( registry!(@walk $form, self, $section, out); )*
                 out
             }
         }
     };
+    (@walk many, $spec:ident, $section:ident, $out:ident) => {
+        for (id, c) in &$spec.$section {
+            $out.push(Instance { id: id.as_str(), path: format!("{}.{id}", stringify!($section)), component: c });
+        }
+    };
+    (@walk one, $spec:ident, $section:ident, $out:ident) => {
+        $out.push(Instance { id: stringify!($section), path: stringify!($section).to_string(), component: &$spec.$section });
+    };
 }
 
 registry! {
-    keys: key::Key,
-    load_balancers: load_balancer::LoadBalancer,
-    apis: api::Api,
+    many keys: key::Key,
+    one network: network::Network,
+    many security_groups: security_group::SecurityGroup,
+    many load_balancers: load_balancer::LoadBalancer,
+    many apis: api::Api,
 }
 
-/// TRANSITIONAL: the singular legacy sections (network flow logs, kinesis, database, ecs, api)
+/// TRANSITIONAL: the singular legacy sections (kinesis, database, ecs, api)
 /// encrypt with the key `data-key` without naming it; each is removed here when it becomes a
 /// component that names its key.
 pub fn legacy_key_uses(stack: &Stack, key: &str) -> crate::vocab::policy::KeyUses {
@@ -367,6 +377,8 @@ pub const DRIFT: &[(&[&str], fn(&mut Drift, &State, &State))] = &[
     (&["kms:key"], key::drift),
     (&["logs:log-group"], log_group::drift),
     (&["iam:role", "iam:policy"], role::drift),
+    (&["ec2:vpc", "ec2:subnet", "ec2:internet-gateway", "ec2:nat-gateway", "ec2:route-table", "ec2:flow-log"], network::drift),
+    (&["ec2:security-group"], security_group::drift),
     (&["elbv2:load-balancer", "elbv2:listener"], load_balancer::drift),
     (&["apigateway:rest-api", "apigateway:method", "apigateway:stage"], api::drift),
     (crate::drift::LEGACY_TYPES, crate::drift::legacy),

@@ -14,7 +14,7 @@ fn catalogue_parses_and_ids_match_files() {
     }
     let fws: BTreeSet<&str> = cat.framework_ids().into_iter().collect();
     assert_eq!(fws, BTreeSet::from(["fedramp-moderate", "ferpa", "lgpd"]));
-    assert_eq!(crate::spec::FRAMEWORKS.iter().copied().collect::<BTreeSet<_>>(), fws);
+    assert_eq!(crate::vocab::FRAMEWORKS.iter().copied().collect::<BTreeSet<_>>(), fws);
 }
 
 #[test]

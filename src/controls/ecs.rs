@@ -230,7 +230,7 @@ mod tests {
 
     /// A variable as the collector measures it (the value goes no further).
     fn env(name: &str, value: &str) -> EnvVar {
-        crate::collect::env_var(name, value)
+        crate::semantics::secret_values::env_var(name, value)
     }
 
     fn td(s: &mut State) -> &mut TaskDefinition {

@@ -9,7 +9,7 @@
 //! replication, so it needs its nodes spread over Availability Zones (the `cross-az` AZ mode,
 //! which DescribeCacheClusters shows as node zones and `PreferredAvailabilityZone: Multiple`).
 
-use super::{each, ControlFn, Params, Verdict};
+use super::{customer_key_verdict, each, ControlFn, Params, Verdict};
 use crate::model::elasticache::{CacheCluster, ReplicationGroup};
 use crate::model::{Meta, Observed, State};
 use serde_json::json;
@@ -17,6 +17,7 @@ use std::collections::BTreeSet;
 
 pub const CONTROLS: &[(&str, ControlFn)] = &[
     ("elasticache-encryption-at-rest", encryption_at_rest),
+    ("elasticache-encryption-at-rest-cmk", encryption_at_rest_cmk),
     ("elasticache-encryption-in-transit", encryption_in_transit),
     ("elasticache-auth-enabled", auth_enabled),
     ("elasticache-automatic-failover", automatic_failover),
@@ -61,6 +62,42 @@ fn encryption_at_rest(state: &State, _: &Params) -> Vec<Verdict> {
             return Verdict::not_applicable(&c.meta, "Memcached clusters keep data only in memory and do not offer encryption at rest");
         }
         flag(&c.meta, &c.at_rest_encryption, "at_rest_encryption", "encryption at rest")
+    }));
+    out
+}
+
+/// Encrypted at rest under a customer-managed key (the shared key resolver decides). A group
+/// encrypted at rest without a KmsKeyId uses ElastiCache's default key, which AWS owns ("you can
+/// use the default AWS owned key or a customer managed key", ElastiCache User Guide, At-Rest
+/// Encryption): it fails, as does a group that is not encrypted at all. A standalone Redis/Valkey
+/// node cannot name a key (CreateCacheCluster has no KmsKeyId): it fails. Memcached keeps data
+/// only in memory: not applicable.
+fn encryption_at_rest_cmk(state: &State, _: &Params) -> Vec<Verdict> {
+    let ec = &state.elasticache;
+    let expected = json!({"at_rest_encryption": true, "kms_key_id": "a customer-managed KMS key"});
+    let mut out = each(&ec.replication_groups, RG, |g| {
+        let on = *known!(&g.meta, g.at_rest_encryption, "AtRestEncryptionEnabled");
+        let observed = json!({"at_rest_encryption": on, "kms_key_id": g.kms_key_id});
+        if !on {
+            return Verdict::fail(&g.meta, "the replication group is not encrypted at rest", observed, expected.clone());
+        }
+        match g.kms_key_id.as_deref() {
+            None => {
+                Verdict::fail(&g.meta, "encrypted at rest with ElastiCache's default AWS-owned key, not a customer-managed key", observed, expected.clone())
+            }
+            Some(key) => customer_key_verdict(state, &g.meta, &format!("replication group {}", g.meta.id), key, observed, expected.clone()),
+        }
+    });
+    out.extend(each(&ec.clusters, CLUSTER, |c| {
+        if is_memcached(c) {
+            return Verdict::not_applicable(&c.meta, "Memcached clusters keep data only in memory and do not offer encryption at rest");
+        }
+        Verdict::fail(
+            &c.meta,
+            format!("standalone {} node outside a replication group: it cannot be encrypted with a customer-managed key", c.engine),
+            json!({"replication_group": null, "kms_key_id": null}),
+            expected.clone(),
+        )
     }));
     out
 }
@@ -350,6 +387,8 @@ mod tests {
             num_cache_nodes: k(2),
             preferred_availability_zone: k("us-east-1a".into()),
             node_availability_zones: vec!["us-east-1a".into(), "us-east-1a".into()],
+            security_groups: vec!["sg-0f1a2b3c4d5e60003".into()],
+            cache_subnet_group: Some("tapaudit-dev-cache-subnets".into()),
         }
     }
 
@@ -380,6 +419,40 @@ mod tests {
         let mut plain_redis = cluster("redis");
         plain_redis.at_rest_encryption = k(false);
         assert_eq!(eval("elasticache-encryption-at-rest", &with_cluster(plain_redis)), vec![Status::Fail]);
+    }
+
+    #[test]
+    fn at_rest_cmk() {
+        const ID: &str = "elasticache-encryption-at-rest-cmk";
+        assert_eq!(eval(ID, &fixture()), vec![Status::Pass]);
+        let mut plain = fixture();
+        group(&mut plain).at_rest_encryption = k(false);
+        assert_eq!(eval(ID, &plain), vec![Status::Fail]);
+        // adversarial: encrypted at rest (the flag a naive check reads), but with the default key
+        let mut default_key = fixture();
+        group(&mut default_key).kms_key_id = None;
+        assert_eq!(eval(ID, &default_key), vec![Status::Fail]);
+        assert_eq!(eval("elasticache-encryption-at-rest", &default_key), vec![Status::Pass], "encrypted all the same");
+        // a key the State knows is AWS-managed, or one that no longer exists
+        let mut aws_key = fixture();
+        aws_key.kms.keys.items.values_mut().for_each(|k| k.manager = k_manager_aws());
+        assert_eq!(eval(ID, &aws_key), vec![Status::Fail]);
+        let mut gone = fixture();
+        group(&mut gone).kms_key_id = Some("arn:aws:kms:us-east-1:123456789012:key/99999999-8888-7777-6666-555555555555".into());
+        assert_eq!(eval(ID, &gone), vec![Status::Fail]);
+        // evidence not read
+        let mut unread = fixture();
+        group(&mut unread).at_rest_encryption = unknown("AtRestEncryptionEnabled");
+        assert_eq!(eval(ID, &unread), vec![Status::Error]);
+        let keys_unlisted = crate::controls::testing::unlisted(|s| &mut s.kms.keys);
+        assert_eq!(eval(ID, &keys_unlisted), vec![Status::Error]);
+        assert_eq!(eval(ID, &failed_listing()), vec![Status::Error, Status::Error]);
+        assert_eq!(eval(ID, &with_cluster(cluster("memcached"))), vec![]);
+        assert_eq!(eval(ID, &with_cluster(cluster("redis"))), vec![Status::Fail]);
+    }
+
+    fn k_manager_aws() -> Observed<crate::model::kms::Manager> {
+        Observed::Known(crate::model::kms::Manager::Aws)
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! RDS controls.
 //!
 //! Aurora (and Multi-AZ DB cluster) members take storage encryption, backups, log exports,
-//! availability, deletion protection, the master user and the TLS parameter from their cluster,
+//! availability, deletion protection, the master user (name and managed secret) and the TLS
+//! parameter from their cluster,
 //! so those controls judge standalone instances and clusters, and mark members not applicable
 //! (or error when their cluster is missing from the State). Public accessibility and subnets
 //! stay per instance.
@@ -15,7 +16,6 @@ use crate::model::rds::{DbCluster, DbInstance, ParameterGroup};
 use crate::model::{Meta, Observed, State};
 use crate::semantics::db_tls::{self, Engine, Listed};
 use serde_json::{json, Map, Value};
-use std::collections::BTreeSet;
 
 pub const CONTROLS: &[(&str, ControlFn)] = &[
     ("rds-storage-encrypted-cmk", storage_encrypted_cmk),
@@ -27,6 +27,7 @@ pub const CONTROLS: &[(&str, ControlFn)] = &[
     ("rds-master-username-not-default", master_username),
     ("rds-multi-az", multi_az),
     ("rds-deletion-protection", deletion_protection),
+    ("rds-master-credentials-managed", master_credentials_managed),
 ];
 
 /// Well-known master user names (compared case-insensitively).
@@ -352,32 +353,74 @@ fn master_username(state: &State, _: &Params) -> Vec<Verdict> {
     })
 }
 
-/// The Availability Zones of a cluster's instances (its members), read from the instances
-/// themselves, and why the zone of each other member is not known.
-fn member_zones<'a>(state: &'a State, c: &DbCluster) -> (BTreeSet<&'a str>, Vec<String>) {
-    let mut zones = BTreeSet::new();
-    let mut unknown = Vec::new();
-    for m in &c.members {
-        match state.rds.instances.iter().find(|i| i.meta.id == *m && i.meta.region == c.meta.region) {
-            Some(i) => match i.availability_zone.get() {
-                Ok(z) => {
-                    zones.insert(z.as_str());
-                }
-                Err(reason) => unknown.push(format!("{m}: {reason}")),
-            },
-            None => unknown.push(match state.rds.instances.failed_in(&c.meta.region) {
-                Some(reason) => format!("{m}: DB instances could not be listed in {}: {reason}", c.meta.region),
-                None => format!("{m} is not in the State"),
-            }),
-        }
-    }
-    (zones, unknown)
+/// Where one member of a cluster runs, read from the instance itself, and its role.
+struct Placed<'a> {
+    id: &'a str,
+    zone: Result<&'a str, String>,
+    writer: Result<bool, String>,
 }
 
-/// A standalone instance: a Multi-AZ deployment (a standby in another zone). A cluster (Aurora,
-/// or a Multi-AZ DB cluster): its instances run in at least two Availability Zones, so a reader
-/// in another zone can be promoted. The cluster's own MultiAZ flag is not what decides (moto
-/// reports false for every cluster); its members are.
+/// The members of a cluster with their zones (from DescribeDBInstances) and roles (from
+/// DBClusterMembers[].IsClusterWriter).
+fn placed<'a>(state: &'a State, c: &'a DbCluster) -> Vec<Placed<'a>> {
+    c.members
+        .iter()
+        .map(|m| {
+            let id = m.instance_id.as_str();
+            let zone = match state.rds.instances.iter().find(|i| i.meta.id == id && i.meta.region == c.meta.region) {
+                Some(i) => i.availability_zone.get().map(String::as_str).map_err(|r| format!("{id}: {r}")),
+                None => Err(match state.rds.instances.failed_in(&c.meta.region) {
+                    Some(reason) => format!("{id}: DB instances could not be listed in {}: {reason}", c.meta.region),
+                    None => format!("{id} is not in the State"),
+                }),
+            };
+            Placed { id, zone, writer: m.writer.get().copied().map_err(|r| format!("{id}: {r}")) }
+        })
+        .collect()
+}
+
+/// A cluster (Aurora, or a Multi-AZ DB cluster) survives the loss of a zone when a reader runs
+/// in another Availability Zone than the writer, so it can be promoted. Judged by the members'
+/// own zones and roles, never by the cluster's MultiAZ flag (moto reports it either way; it is
+/// kept as evidence only). Pass as soon as one such reader is known; fail only when every
+/// member's zone and role is known; otherwise error.
+fn cluster_availability(state: &State, meta: &Meta, c: &DbCluster) -> Verdict {
+    let members = placed(state, c);
+    let writers: Vec<&Placed> = members.iter().filter(|m| m.writer == Ok(true)).collect();
+    let readers: Vec<&Placed> = members.iter().filter(|m| m.writer == Ok(false)).collect();
+    let zone_list = |ms: &[&Placed]| ms.iter().filter_map(|m| m.zone.as_ref().ok().map(|z| format!("{} ({z})", m.id))).collect::<Vec<_>>();
+    let observed = json!({
+        "writer": zone_list(&writers),
+        "readers": zone_list(&readers),
+        "multi_az_flag": c.multi_az.known(),
+    });
+    let expected = json!({"reader_in_another_availability_zone_than_the_writer": true});
+    let standby = writers.iter().find_map(|w| {
+        let wz = w.zone.as_ref().ok()?;
+        readers.iter().find(|r| r.zone.as_ref().is_ok_and(|rz| rz != wz)).map(|r| (w, r))
+    });
+    if let Some((w, r)) = standby {
+        let (wz, rz) = (w.zone.as_deref().unwrap_or_default(), r.zone.as_deref().unwrap_or_default());
+        return Verdict::pass(meta, format!("writer {} runs in {wz} and reader {} in {rz}: a reader in another zone can take over", w.id, r.id), observed);
+    }
+    let unknown: Vec<String> = members.iter().flat_map(|m| [m.zone.as_ref().err().cloned(), m.writer.as_ref().err().cloned()]).flatten().collect();
+    if !unknown.is_empty() {
+        return Verdict::error(meta, format!("the zones or roles of cluster members are unknown: {}", unknown.join("; ")));
+    }
+    let why = if members.is_empty() {
+        format!("cluster {} has no DB instances", meta.id)
+    } else if writers.is_empty() {
+        format!("cluster {} has no writer instance", meta.id)
+    } else if readers.is_empty() {
+        format!("cluster {} has only its writer ({}): no reader to fail over to", meta.id, zone_list(&writers).join(", "))
+    } else {
+        format!("every reader of cluster {} runs in the writer's Availability Zone ({})", meta.id, zone_list(&members.iter().collect::<Vec<_>>()).join(", "))
+    };
+    Verdict::fail(meta, why, observed, expected)
+}
+
+/// A standalone instance: a Multi-AZ deployment (a standby in another zone). A cluster: a
+/// reader in another Availability Zone than the writer ([`cluster_availability`]).
 fn multi_az(state: &State, _: &Params) -> Vec<Verdict> {
     databases(state, |db| match db.source {
         Source::Instance(i) => {
@@ -389,30 +432,46 @@ fn multi_az(state: &State, _: &Params) -> Vec<Verdict> {
                 Verdict::fail(db.meta, format!("instance {} runs in a single Availability Zone", db.meta.id), observed, json!({"multi_az": true}))
             }
         }
-        Source::Cluster(c) => {
-            let (zones, unknown) = member_zones(state, c);
-            let observed = json!({"members": c.members, "member_availability_zones": zones, "multi_az_flag": c.multi_az.known()});
-            let expected = json!({"member_availability_zones": "at least 2"});
-            if zones.len() >= 2 {
-                Verdict::pass(
-                    db.meta,
-                    format!("cluster instances run in {} Availability Zones ({})", zones.len(), zones.iter().copied().collect::<Vec<_>>().join(", ")),
-                    observed,
-                )
-            } else if !unknown.is_empty() {
-                Verdict::error(db.meta, format!("the Availability Zones of cluster members are unknown: {}", unknown.join("; ")))
-            } else if c.members.is_empty() {
-                Verdict::fail(db.meta, format!("cluster {} has no DB instances", db.meta.id), observed, expected)
-            } else {
-                let zone = zones.iter().next().copied().unwrap_or("(none)");
-                Verdict::fail(
-                    db.meta,
-                    format!("all {} instances of cluster {} run in one Availability Zone ({zone})", c.members.len(), db.meta.id),
-                    observed,
-                    expected,
-                )
-            }
+        Source::Cluster(c) => cluster_availability(state, db.meta, c),
+    })
+}
+
+/// The master password is managed by RDS in Secrets Manager (`MasterUserSecret` reported: RDS
+/// generated it, nobody typed or stored it elsewhere, and RDS can rotate it), encrypted with a
+/// customer-managed key (the shared key resolver: RDS reports the AWS-managed
+/// `aws/secretsmanager` key as a key ARN too), and not `impaired` (RDS can no longer rotate
+/// it: https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_MasterUserSecret.html).
+/// For Aurora the cluster holds the secret; its members defer to it.
+fn master_credentials_managed(state: &State, _: &Params) -> Vec<Verdict> {
+    databases(state, |db| {
+        let secret = match db.source {
+            Source::Instance(i) => i.master_user_secret.as_ref(),
+            Source::Cluster(c) => c.master_user_secret.as_ref(),
+        };
+        let expected = json!({"master_user_secret": {"status": "active", "kms_key_id": "a customer-managed KMS key"}});
+        let Some(secret) = secret else {
+            return Verdict::fail(
+                db.meta,
+                format!("the master password of {} {} is not managed by RDS in Secrets Manager (ManageMasterUserPassword is off)", db.kind, db.meta.id),
+                json!({"master_user_secret": null}),
+                expected,
+            );
+        };
+        let key = known!(db.meta, secret.kms_key_id, "MasterUserSecret.KmsKeyId");
+        let status = known!(db.meta, secret.status, "MasterUserSecret.SecretStatus");
+        let observed = json!({"master_user_secret": {"secret_arn": secret.secret_arn.known(), "status": status, "kms_key_id": key}});
+        if status.eq_ignore_ascii_case("impaired") {
+            return Verdict::fail(
+                db.meta,
+                format!(
+                    "the master user secret of {} {} is impaired: RDS can no longer rotate it (it lost access to the secret or its key)",
+                    db.kind, db.meta.id
+                ),
+                observed,
+                expected,
+            );
         }
+        customer_key_verdict(state, db.meta, &format!("the RDS-managed master user secret of {} {}", db.kind, db.meta.id), key, observed, expected)
     })
 }
 
@@ -438,7 +497,7 @@ mod tests {
     use crate::controls::testing::{eval, fixture};
     use crate::controls::{registry, Catalogue, Params};
     use crate::finding::Status;
-    use crate::model::rds::{DbCluster, DbInstance, Parameter};
+    use crate::model::rds::{ClusterMember, DbCluster, DbInstance, MasterUserSecret, Parameter, ServerlessV2Scaling};
     use crate::model::{Meta, Observed, State};
     use std::collections::BTreeMap;
 
@@ -495,8 +554,12 @@ mod tests {
             subnet_group: i.subnet_group.clone(),
             security_groups: i.security_groups.clone(),
             parameter_group: Some("tapaudit-dev-aurora-pg16".into()),
-            members: vec![i.meta.id.clone(), "tapaudit-dev-aurora-2".into()],
+            members: vec![writer(&i.meta.id), reader("tapaudit-dev-aurora-2")],
             availability_zones: vec!["us-east-1a".into(), "us-east-1b".into()],
+            serverless_v2: Some(ServerlessV2Scaling { min_acu: Observed::Known(0.5), max_acu: Observed::Known(2.0) }),
+            master_user_secret: i.master_user_secret.clone(),
+            iam_auth: Observed::Known(true),
+            copy_tags_to_snapshot: Observed::Known(true),
         };
         s.rds.clusters.items.insert(arn, cluster);
         let mut pg = s.rds.parameter_groups.items.values().next().unwrap().clone();
@@ -518,6 +581,9 @@ mod tests {
         m.master_username = None;
         m.availability_zone = Observed::Known("us-east-1a".into());
         m.parameter_groups = vec!["default.aurora-postgresql16".into()];
+        m.instance_class = "db.serverless".into();
+        // as DescribeDBInstances reports Aurora members: the secret is the cluster's
+        m.master_user_secret = None;
         let mut second = m.clone();
         second.meta.id = "tapaudit-dev-aurora-2".into();
         second.meta.name = Some("tapaudit-dev-aurora-2".into());
@@ -525,6 +591,14 @@ mod tests {
         second.availability_zone = Observed::Known("us-east-1b".into());
         s.rds.instances.insert(second);
         s
+    }
+
+    fn writer(id: &str) -> ClusterMember {
+        ClusterMember { instance_id: id.into(), writer: Observed::Known(true) }
+    }
+
+    fn reader(id: &str) -> ClusterMember {
+        ClusterMember { instance_id: id.into(), writer: Observed::Known(false) }
     }
 
     fn cluster(s: &mut State) -> &mut DbCluster {
@@ -843,16 +917,99 @@ mod tests {
         assert_eq!(eval("rds-multi-az", &unknown), vec![Status::Error]);
         // a member that is not in the State
         let mut absent = aurora();
-        cluster(&mut absent).members.push("tapaudit-dev-aurora-3".into());
+        cluster(&mut absent).members.push(reader("tapaudit-dev-aurora-3"));
         member(&mut absent, "tapaudit-dev-aurora-2").availability_zone = Observed::Known("us-east-1a".into());
         assert_eq!(eval("rds-multi-az", &absent), vec![Status::Error]);
         // ...but two known zones already decide
         let mut decided = aurora();
-        cluster(&mut decided).members.push("tapaudit-dev-aurora-3".into());
+        cluster(&mut decided).members.push(reader("tapaudit-dev-aurora-3"));
         assert_eq!(eval("rds-multi-az", &decided), vec![Status::Pass]);
         let mut empty = aurora();
         cluster(&mut empty).members.clear();
         assert_eq!(eval("rds-multi-az", &empty), vec![Status::Fail]);
+    }
+
+    #[test]
+    fn aurora_availability_is_a_reader_away_from_the_writer() {
+        // writer in 1a, a reader in 1a and one in 1b: the one in 1b can take over
+        let mut third = aurora();
+        let mut m = member(&mut third, "tapaudit-dev-aurora-2").clone();
+        m.meta.id = "tapaudit-dev-aurora-3".into();
+        m.meta.arn = "arn:aws:rds:us-east-1:123456789012:db:tapaudit-dev-aurora-3".into();
+        member(&mut third, "tapaudit-dev-aurora-2").availability_zone = Observed::Known("us-east-1a".into());
+        third.rds.instances.insert(m);
+        cluster(&mut third).members.push(reader("tapaudit-dev-aurora-3"));
+        assert_eq!(eval("rds-multi-az", &third), vec![Status::Pass]);
+        // adversarial: two instances in two zones, but both report being readers (no writer)
+        let mut no_writer = aurora();
+        cluster(&mut no_writer).members[0].writer = Observed::Known(false);
+        assert_eq!(eval("rds-multi-az", &no_writer), vec![Status::Fail]);
+        // roles not reported: the zones alone do not decide
+        let mut roles = aurora();
+        cluster(&mut roles).members[0].writer = Observed::Unknown("DescribeDBClusters did not report DBClusterMembers[].IsClusterWriter".into());
+        assert_eq!(eval("rds-multi-az", &roles), vec![Status::Error]);
+        // the writer's zone unknown, the readers spread: still unknown
+        let mut writer_zone = aurora();
+        let w = cluster(&mut writer_zone).members[0].instance_id.clone();
+        member(&mut writer_zone, &w).availability_zone = Observed::Unknown("DescribeDBInstances did not report AvailabilityZone".into());
+        assert_eq!(eval("rds-multi-az", &writer_zone), vec![Status::Error]);
+    }
+
+    // ---------- rds-master-credentials-managed ----------
+
+    fn managed_secret(key: &str) -> MasterUserSecret {
+        MasterUserSecret {
+            secret_arn: Observed::Known("arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0f1e2d3c-aaaa-bbbb-cccc-000000000001-AbCdEf".into()),
+            kms_key_id: Observed::Known(key.into()),
+            status: Observed::Known("active".into()),
+        }
+    }
+
+    #[test]
+    fn master_credentials_managed() {
+        const ID: &str = "rds-master-credentials-managed";
+        assert_eq!(eval(ID, &fixture()), vec![Status::Pass]);
+        let mut unmanaged = fixture();
+        db(&mut unmanaged).master_user_secret = None;
+        assert_eq!(eval(ID, &unmanaged), vec![Status::Fail]);
+        // adversarial: managed, but under the AWS-managed aws/secretsmanager key, by alias or
+        // by the key ARN RDS reports (known to the State as AWS-managed)
+        let mut alias = fixture();
+        db(&mut alias).master_user_secret = Some(managed_secret("arn:aws:kms:us-east-1:123456789012:alias/aws/secretsmanager"));
+        assert_eq!(eval(ID, &alias), vec![Status::Fail]);
+        let mut aws_key = fixture();
+        aws_key.kms.keys.items.values_mut().for_each(|k| {
+            k.manager = Observed::Known(crate::model::kms::Manager::Aws);
+            k.aliases = Observed::Known(vec!["alias/aws/secretsmanager".into()]);
+        });
+        assert_eq!(eval(ID, &aws_key), vec![Status::Fail]);
+        // a secret RDS can no longer rotate
+        let mut impaired = fixture();
+        if let Some(sec) = db(&mut impaired).master_user_secret.as_mut() {
+            sec.status = Observed::Known("impaired".into());
+        }
+        assert_eq!(eval(ID, &impaired), vec![Status::Fail]);
+        // evidence not read
+        let mut no_key = fixture();
+        if let Some(sec) = db(&mut no_key).master_user_secret.as_mut() {
+            sec.kms_key_id = Observed::Unknown("DescribeDBInstances did not report MasterUserSecret.KmsKeyId".into());
+        }
+        assert_eq!(eval(ID, &no_key), vec![Status::Error]);
+        let keys_unlisted = crate::controls::testing::unlisted(|s| &mut s.kms.keys);
+        assert_eq!(eval(ID, &keys_unlisted), vec![Status::Error]);
+        assert_eq!(eval(ID, &unlisted()), vec![Status::Error]);
+    }
+
+    #[test]
+    fn master_credentials_of_aurora_are_the_clusters() {
+        const ID: &str = "rds-master-credentials-managed";
+        // members report no secret (it is the cluster's): not failed, not passed
+        assert_eq!(statuses(ID, &aurora()), vec![Status::NotApplicable, Status::NotApplicable, Status::Pass]);
+        // adversarial: a member reports a managed secret, the cluster does not: the cluster fails
+        let mut s = aurora();
+        let secret = cluster(&mut s).master_user_secret.take();
+        member(&mut s, "tapaudit-dev-aurora-2").master_user_secret = secret;
+        assert_eq!(statuses(ID, &s), vec![Status::NotApplicable, Status::NotApplicable, Status::Fail]);
     }
 
     #[test]
@@ -903,6 +1060,7 @@ mod tests {
         "rds-master-username-not-default",
         "rds-multi-az",
         "rds-deletion-protection",
+        "rds-master-credentials-managed",
     ];
 
     #[test]
@@ -928,6 +1086,7 @@ mod tests {
             ("rds-master-username-not-default", |c| c.master_username = Some("postgres".into())),
             ("rds-multi-az", |c| c.members.truncate(1)),
             ("rds-deletion-protection", |c| c.deletion_protection = Observed::Known(false)),
+            ("rds-master-credentials-managed", |c| c.master_user_secret = None),
         ];
         for (id, breaks) in breakers {
             let mut s = aurora();

@@ -32,19 +32,73 @@ fn customer_key(state: &State, _: &Params) -> Vec<Verdict> {
     })
 }
 
-fn rotation_enabled(state: &State, _: &Params) -> Vec<Verdict> {
-    each(&state.secrets.secrets, "secretsmanager:secret", |s| {
-        if s.deleted {
-            return Verdict::not_applicable(&s.meta, SCHEDULED_FOR_DELETION);
-        }
-        let observed = json!({"rotation_enabled": s.rotation_enabled, "rotation_interval_days": s.rotation_interval_days});
-        if s.rotation_enabled {
-            let every = s.rotation_interval_days.map(|d| format!(" every {d} days")).unwrap_or_default();
-            Verdict::pass(&s.meta, format!("automatic rotation is enabled{every}"), observed)
-        } else {
-            Verdict::fail(&s.meta, format!("secret {} has no automatic rotation", s.meta.display_name()), observed, json!({"rotation_enabled": true}))
-        }
-    })
+/// The rotation interval of a schedule, in hours: `AutomaticallyAfterDays` when reported
+/// (Secrets Manager computes it from the schedule after every successful rotation, also for a
+/// ScheduleExpression: https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotationRulesType.html),
+/// else a `rate(N days|hours)` expression. A `cron(...)` expression without a reported interval
+/// is not evaluated here: Err.
+pub fn rotation_interval_hours(days: Option<i64>, schedule: Option<&str>) -> Result<i64, String> {
+    if let Some(d) = days {
+        return Ok(d.saturating_mul(24));
+    }
+    let Some(expr) = schedule.map(str::trim) else {
+        return Err("rotation is enabled but Secrets Manager reports no RotationRules (neither AutomaticallyAfterDays nor ScheduleExpression)".into());
+    };
+    let Some(inner) = expr.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) else {
+        return Err(format!("the interval of schedule {expr:?} is not computed by tapaudit and Secrets Manager reports no AutomaticallyAfterDays"));
+    };
+    let mut parts = inner.split_whitespace();
+    let (Some(n), Some(unit), None) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(format!("schedule {expr:?} is not a rate(N days|hours) expression"));
+    };
+    let n: i64 = n.parse().map_err(|_| format!("schedule {expr:?}: {n:?} is not a number"))?;
+    match unit {
+        "day" | "days" => Ok(n.saturating_mul(24)),
+        "hour" | "hours" => Ok(n),
+        other => Err(format!("schedule {expr:?}: unit {other:?} is not days or hours")),
+    }
+}
+
+/// Rotation is on, as Secrets Manager reports it (RotationEnabled), and its interval is within
+/// the framework's maximum. Who owns the secret does not matter: an RDS-managed master secret
+/// (OwningService `rds`) is judged by the same flags and fails the same way when they are off.
+fn rotation_enabled(state: &State, params: &Params) -> Vec<Verdict> {
+    let max = params.get("max_rotation_interval_days");
+    each(&state.secrets.secrets, "secretsmanager:secret", |s| judge_rotation_schedule(s, max))
+}
+
+/// Pure: the rotation flag and schedule of one secret against `max_days`.
+pub fn judge_rotation_schedule(s: &Secret, max_days: i64) -> Verdict {
+    if s.deleted {
+        return Verdict::not_applicable(&s.meta, SCHEDULED_FOR_DELETION);
+    }
+    let observed = json!({
+        "rotation_enabled": s.rotation_enabled,
+        "rotation_interval_days": s.rotation_interval_days,
+        "rotation_schedule": s.rotation_schedule,
+        "next_rotation": s.next_rotation,
+        "owning_service": s.owning_service,
+    });
+    let expected = json!({"rotation_enabled": true, "rotation_interval_days": format!("<= {max_days}")});
+    let owner = s.owning_service.as_deref().map(|o| format!(" (managed by {o})")).unwrap_or_default();
+    if !s.rotation_enabled {
+        return Verdict::fail(&s.meta, format!("secret {}{owner} has no automatic rotation", s.meta.display_name()), observed, expected);
+    }
+    let hours = match rotation_interval_hours(s.rotation_interval_days, s.rotation_schedule.as_deref()) {
+        Ok(h) => h,
+        Err(reason) => return Verdict::error(&s.meta, reason),
+    };
+    let every = if hours % 24 == 0 { format!("{} days", hours / 24) } else { format!("{hours} hours") };
+    if hours <= max_days.saturating_mul(24) {
+        Verdict::pass(&s.meta, format!("automatic rotation is enabled every {every} (maximum {max_days} days){owner}"), observed)
+    } else {
+        Verdict::fail(
+            &s.meta,
+            format!("secret {}{owner} rotates only every {every}, more than the {max_days}-day maximum", s.meta.display_name()),
+            observed,
+            expected,
+        )
+    }
 }
 
 fn rotated_recently(state: &State, params: &Params) -> Vec<Verdict> {
@@ -142,11 +196,69 @@ mod tests {
 
     #[test]
     fn rotation() {
-        assert_eq!(eval("secrets-rotation-enabled", &fixture()), vec![Status::Pass]);
+        const ID: &str = "secrets-rotation-enabled";
+        assert_eq!(eval(ID, &fixture()), vec![Status::Pass]);
         let mut bad = fixture();
         secret(&mut bad).rotation_enabled = false;
-        assert_eq!(eval("secrets-rotation-enabled", &bad), vec![Status::Fail]);
-        assert_eq!(eval("secrets-rotation-enabled", &unlisted()), vec![Status::Error]);
+        assert_eq!(eval(ID, &bad), vec![Status::Fail]);
+        // adversarial: rotation "enabled", but once a year
+        let mut yearly = fixture();
+        secret(&mut yearly).rotation_interval_days = Some(365);
+        assert_eq!(eval(ID, &yearly), vec![Status::Fail]);
+        // a schedule expression without a reported interval
+        let mut rate = fixture();
+        secret(&mut rate).rotation_interval_days = None;
+        secret(&mut rate).rotation_schedule = Some("rate(10 days)".into());
+        assert_eq!(eval(ID, &rate), vec![Status::Pass]);
+        secret(&mut rate).rotation_schedule = Some("rate(120 days)".into());
+        assert_eq!(eval(ID, &rate), vec![Status::Fail]);
+        // cron without AutomaticallyAfterDays, or no rules at all: error, never a pass
+        secret(&mut rate).rotation_schedule = Some("cron(0 16 1,15 * ? *)".into());
+        assert_eq!(eval(ID, &rate), vec![Status::Error]);
+        secret(&mut rate).rotation_schedule = None;
+        assert_eq!(eval(ID, &rate), vec![Status::Error]);
+        assert_eq!(eval(ID, &unlisted()), vec![Status::Error]);
+    }
+
+    /// An RDS-managed master secret as Secrets Manager lists it before RotateSecret: the
+    /// emulator (and a secret whose managed rotation was turned off) reports no RotationEnabled.
+    fn rds_managed(s: &mut State) -> &mut Secret {
+        let sec = secret(s);
+        sec.meta.name = Some("rds!cluster-2176d020-c93d-460b-837b-8c9de2b81d6e".into());
+        sec.owning_service = Some("rds".into());
+        sec.rotation_enabled = false;
+        sec.rotation_interval_days = None;
+        sec.next_rotation = None;
+        sec
+    }
+
+    #[test]
+    fn rds_managed_secrets_are_judged_by_what_aws_reports() {
+        // not by who owns them: an RDS-managed secret without rotation fails
+        let mut off = fixture();
+        rds_managed(&mut off);
+        assert_eq!(eval("secrets-rotation-enabled", &off), vec![Status::Fail]);
+        // rotation configured (RotateSecret with RotationRules): passes like any other
+        let mut on = fixture();
+        let sec = rds_managed(&mut on);
+        sec.rotation_enabled = true;
+        sec.rotation_interval_days = Some(30);
+        sec.next_rotation = Some("2026-12-01T03:00:00Z".into());
+        assert_eq!(eval("secrets-rotation-enabled", &on), vec![Status::Pass]);
+        // ...and its key is judged like any other secret's
+        assert_eq!(eval("secrets-cmk", &on), vec![Status::Pass]);
+        rds_managed(&mut on).kms_key_id = None;
+        assert_eq!(eval("secrets-cmk", &on), vec![Status::Fail]);
+    }
+
+    #[test]
+    fn rotation_intervals() {
+        assert_eq!(rotation_interval_hours(Some(30), Some("cron(0 0 1 * ? *)")), Ok(720), "the reported interval wins");
+        assert_eq!(rotation_interval_hours(None, Some("rate(4 hours)")), Ok(4));
+        assert_eq!(rotation_interval_hours(None, Some("rate(1 day)")), Ok(24));
+        assert!(rotation_interval_hours(None, Some("rate(ten days)")).is_err());
+        assert!(rotation_interval_hours(None, Some("rate(3 weeks)")).is_err());
+        assert!(rotation_interval_hours(None, None).is_err());
     }
 
     #[test]

@@ -258,13 +258,6 @@ fn pair<'a, T: Resource + 'a>(
 
 /// The model types `legacy` compares.
 pub const LEGACY_TYPES: &[&str] = &[
-    "ec2:vpc",
-    "ec2:subnet",
-    "ec2:internet-gateway",
-    "ec2:nat-gateway",
-    "ec2:route-table",
-    "ec2:security-group",
-    "ec2:flow-log",
     "kinesis:stream",
     "secretsmanager:secret",
     "rds:parameter-group",
@@ -303,67 +296,6 @@ pub fn legacy(d: &mut Drift, desired: &State, live: &State) {
             }
         }};
     }
-    each!(ec2.vpcs, |d: &mut Drift, w: &crate::model::ec2::Vpc, g: &crate::model::ec2::Vpc| {
-        d.field(&g.meta, "cidr", "network.cidr", json!(w.cidr), json!(g.cidr));
-        for (f, wv, gv) in [("dns_support", &w.dns_support, &g.dns_support), ("dns_hostnames", &w.dns_hostnames, &g.dns_hostnames)] {
-            match gv.get() {
-                Ok(v) => d.field(&g.meta, f, "network.cidr", json!(wv.known()), json!(v)),
-                Err(e) => d.unknown(&g.meta, f, "network.cidr", e),
-            }
-        }
-    });
-    each!(ec2.subnets, |d: &mut Drift, w: &crate::model::ec2::Subnet, g: &crate::model::ec2::Subnet| {
-        let setting = d.setting(&w.meta, "");
-        d.field(&g.meta, "cidr", &setting, json!(w.cidr), json!(g.cidr));
-        d.field(&g.meta, "vpc_id", &setting, json!(d.r.res(&w.vpc_id)), json!(g.vpc_id));
-        match g.map_public_ip_on_launch.get() {
-            Ok(v) => d.field(&g.meta, "map_public_ip_on_launch", &setting, json!(w.map_public_ip_on_launch.known()), json!(v)),
-            Err(e) => d.unknown(&g.meta, "map_public_ip_on_launch", &setting, e),
-        }
-    });
-    each!(ec2.internet_gateways, |d: &mut Drift, w: &crate::model::ec2::InternetGateway, g: &crate::model::ec2::InternetGateway| {
-        d.field(&g.meta, "vpc_ids", "network.cidr", set(w.vpc_ids.iter().map(|v| d.r.res(v))), set(g.vpc_ids.clone()));
-    });
-    each!(ec2.nat_gateways, |d: &mut Drift, w: &crate::model::ec2::NatGateway, g: &crate::model::ec2::NatGateway| {
-        d.field(&g.meta, "subnet_id", "network.nat_gateways", json!(d.r.res(&w.subnet_id)), json!(g.subnet_id));
-    });
-    each!(ec2.route_tables, |d: &mut Drift, w: &crate::model::ec2::RouteTable, g: &crate::model::ec2::RouteTable| {
-        let setting = d.setting(&w.meta, "");
-        let default_route = |rt: &crate::model::ec2::RouteTable| rt.routes.iter().find(|r| r.destination == "0.0.0.0/0").map(|r| r.target.clone());
-        d.field(&g.meta, "routes.0.0.0.0/0", &setting, json!(default_route(w).map(|t| d.r.res(&t))), json!(default_route(g)));
-        d.field(&g.meta, "subnet_ids", &setting, set(w.subnet_ids.iter().map(|s| d.r.res(s))), set(g.subnet_ids.clone()));
-    });
-    each!(ec2.security_groups, |d: &mut Drift, w: &crate::model::ec2::SecurityGroup, g: &crate::model::ec2::SecurityGroup| {
-        let setting = d.setting(&w.meta, "");
-        let resolve = |d: &Drift, r: &crate::model::ec2::Rule| {
-            let mut r = r.clone();
-            if let Some(sg) = r.peer.strip_prefix("sg:") {
-                r.peer = format!("sg:{}", d.r.res(sg));
-            }
-            r
-        };
-        let want_in: BTreeSet<_> = w.ingress.iter().map(|r| resolve(d, r)).collect();
-        let got_in: BTreeSet<_> = g.ingress.iter().cloned().collect();
-        for r in want_in.difference(&got_in) {
-            d.field(&g.meta, "ingress", &setting, json!(r.to_string()), Value::Null);
-        }
-        for r in got_in.difference(&want_in) {
-            let what = format!("ingress rule {r} on security group {} is not declared by the stack file", g.meta.display_name());
-            d.unmanaged(&g.meta, what, "ingress", json!(r.to_string()), &setting);
-        }
-        let want_out: BTreeSet<_> = w.egress.iter().map(|r| resolve(d, r)).collect();
-        let got_out: BTreeSet<_> = g.egress.iter().cloned().collect();
-        if want_out != got_out {
-            let show = |s: &BTreeSet<crate::model::ec2::Rule>| json!(s.iter().map(|r| r.to_string()).collect::<Vec<_>>());
-            d.field(&g.meta, "egress", &setting, show(&want_out), show(&got_out));
-        }
-    });
-    each!(ec2.flow_logs, |d: &mut Drift, w: &crate::model::ec2::FlowLog, g: &crate::model::ec2::FlowLog| {
-        d.field(&g.meta, "resource_id", "network.flow_logs", json!(d.r.res(&w.resource_id)), json!(g.resource_id));
-        d.field(&g.meta, "traffic_type", "network.flow_logs", json!(w.traffic_type), json!(g.traffic_type));
-        let to_group = g.destination.ends_with(&w.destination) || g.destination.contains(&format!(":log-group:{}", w.destination));
-        d.field(&g.meta, "destination", "network.flow_logs", json!(w.destination), json!(if to_group { w.destination.clone() } else { g.destination.clone() }));
-    });
     each!(kinesis.streams, |d: &mut Drift, w: &crate::model::kinesis::Stream, g: &crate::model::kinesis::Stream| {
         d.observed(&g.meta, "encryption_type", "kinesis", json!(w.encryption_type.known()), &g.encryption_type);
         d.observed(&g.meta, "key_id", "kinesis", json!(w.key_id.known().and_then(|k| k.as_deref()).map(|k| d.r.res(k))), &g.key_id);

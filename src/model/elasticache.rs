@@ -32,6 +32,12 @@ pub struct ReplicationGroup {
     pub member_clusters: Vec<String>,
     /// Shards (one for cluster mode disabled) and their nodes.
     pub node_groups: Vec<NodeGroup>,
+    /// The VPC security groups of the member clusters (DescribeCacheClusters; the replication
+    /// group itself does not report them), union over the members. Unknown when a member was
+    /// not returned or the listing failed.
+    pub security_groups: Observed<Vec<String>>,
+    /// The cache subnet group of the member clusters; Unknown as above.
+    pub cache_subnet_group: Observed<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,6 +72,9 @@ pub struct CacheCluster {
     /// The Availability Zones of the nodes, as DescribeCacheClusters (ShowCacheNodeInfo)
     /// reports them.
     pub node_availability_zones: Vec<String>,
+    /// VPC security groups (`SecurityGroups[].SecurityGroupId`).
+    pub security_groups: Vec<String>,
+    pub cache_subnet_group: Option<String>,
 }
 
 resource!(ReplicationGroup, CacheCluster);

@@ -14,15 +14,22 @@ pub mod kinesis;
 pub mod kms;
 pub mod logs;
 pub mod rds;
+pub mod registry;
 pub mod secrets;
 
+pub use registry::{Reach, Scoping};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Version of the snapshot format (`--save-snapshot`); bumped on incompatible changes.
+/// Version of the snapshot format (`--save-snapshot`); bumped on incompatible changes (for the
+/// strict reader, any change to what a snapshot holds). Each version's shape is checked in as
+/// `fixtures/snapshot-shape/v<N>.txt`.
 /// 2: strict (no field or section may be missing), records what was collected and the
 /// collection errors of the run; KMS records out-of-scope keys and every alias.
-pub const SNAPSHOT_VERSION: u32 = 2;
+/// 3: Aurora members' roles, Serverless v2 scaling and RDS-managed master secrets; secrets'
+/// owner and schedule; replication groups' member network; EFS access points, mount-target
+/// security groups and lifecycle.
+pub const SNAPSHOT_VERSION: u32 = 3;
 
 /// A value read from AWS, or the reason it could not be read. Never defaulted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,12 +101,12 @@ impl Meta {
 
     /// The `tapaudit:logical-id` tag.
     pub fn logical_id(&self) -> Option<&str> {
-        self.tag(crate::spec::TAG_LOGICAL_ID)
+        self.tag(crate::vocab::TAG_LOGICAL_ID)
     }
 
     /// The `tapaudit:stack` tag.
     pub fn stack(&self) -> Option<&str> {
-        self.tag(crate::spec::TAG_STACK)
+        self.tag(crate::vocab::TAG_STACK)
     }
 
     pub fn display_name(&self) -> &str {
@@ -174,24 +181,16 @@ impl<T: Resource> Collection<T> {
     }
 }
 
-/// Everything known about an account (live) or declared by a stack file (desired).
-/// Deserialised strictly: every section must be present (a missing one is an error, never an
-/// empty, clean service).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct State {
-    pub kms: kms::Kms,
-    pub ec2: ec2::Ec2,
-    pub rds: rds::Rds,
-    pub kinesis: kinesis::Kinesis,
-    pub logs: logs::Logs,
-    pub secrets: secrets::Secrets,
-    pub ecs: ecs::Ecs,
-    pub apigw: apigw::ApiGateway,
-    pub elasticache: elasticache::ElastiCache,
-    pub efs: efs::Efs,
-    pub elbv2: elbv2::Elbv2,
-    pub iam: iam::Iam,
+/// A call that failed while collecting (the affected fields are Unknown, the controls `error`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CollectionError {
+    pub service: String,
+    pub operation: String,
+    pub region: String,
+    /// The resource the call was about, if any.
+    pub resource: Option<String>,
+    pub code: String,
+    pub message: String,
 }
 
 /// A saved State (`--save-snapshot`): versioned, with where and when it was collected, which
@@ -210,12 +209,102 @@ pub struct Snapshot {
     /// The services collected (`kms`, `ec2`, ...), in the order of [`SERVICES`].
     pub services: Vec<String>,
     /// The calls that failed during collection.
-    pub errors: Vec<crate::collect::CollectionError>,
+    pub errors: Vec<CollectionError>,
     pub state: State,
 }
 
-/// The services a State holds, by their section name in the State and in snapshots.
-pub const SERVICES: &[&str] = &["kms", "ec2", "rds", "kinesis", "logs", "secrets", "ecs", "apigw", "elasticache", "efs", "elbv2", "iam"];
+/// THE SERVICE REGISTRY: the one list of the services tapaudit reads. From it come the `State`
+/// struct, [`SERVICES`] (what a snapshot must hold), [`REGISTRY`], the per-region collection
+/// (`collect`), merging across regions ([`State::merge`]), the statistics' resource counts
+/// ([`State::count_resources`]) and stack scoping of snapshots ([`State::retain_stack`]).
+///
+/// One entry per service: `section: part type, recorder "name", Regional|Global { collections }
+/// also { other fields };`. Each `Collection` field of the part is listed with the
+/// `Meta::resource_type` of its items and its stack-scoping rule:
+/// - `by_tag` — kept when tagged for the stack or untagged (add `, remembered in <field>` to
+///   record what is left out by ARN in a set of the part);
+/// - `part_of("…")` — kept as part of in-scope resources whatever its tags (say of which);
+/// - `kept("…")` — deliberately kept (say why).
+///
+/// Every other field of the part goes in `also { … }` (merged by union). A part field that is
+/// not listed, or listed in the wrong place, does not compile.
+///
+/// Adding a service `x` is this one entry plus its modules:
+/// 1. `src/model/x.rs` (`pub mod x;` above): the part `X` (`Default`, serde, each `Collection`
+///    of items that implement `Resource`) — then its entry here;
+/// 2. `src/collect/x.rs` with `pub async fn collect(ctx: &Ctx) -> model::x::X` (`mod x;` in
+///    `collect/mod.rs`): collection, merging, counting, scoping and snapshots follow from here;
+/// 3. its controls (`controls/`), as for any other service.
+///
+/// Adding a collection to a part is one line in its entry. A new service, collection or
+/// evidence field changes what a snapshot holds: bump [`SNAPSHOT_VERSION`] and write the new
+/// version's shape (`UPDATE_SNAPSHOT_SHAPE=1 cargo test --lib snapshot_format`), or
+/// `the_snapshot_format_changes_only_with_its_version` fails.
+macro_rules! services {
+    ($($then:ident)::+) => {
+        $($then)::+! {
+            kms: crate::model::kms::Kms, recorder "kms", Regional {
+                keys: "kms:key", by_tag, remembered in out_of_scope;
+            } also { out_of_scope, aliases };
+            ec2: crate::model::ec2::Ec2, recorder "ec2", Regional {
+                vpcs: "ec2:vpc", by_tag;
+                subnets: "ec2:subnet", by_tag;
+                // the untagged main route table and default security group of a VPC stay
+                // in scope with it (untagged is kept by tag)
+                route_tables: "ec2:route-table", by_tag;
+                internet_gateways: "ec2:internet-gateway", by_tag;
+                nat_gateways: "ec2:nat-gateway", by_tag;
+                security_groups: "ec2:security-group", by_tag;
+                flow_logs: "ec2:flow-log", by_tag;
+                prefix_lists: "ec2:prefix-list", part_of("the collected security groups' rules: they decide the groups' exposure");
+            };
+            rds: crate::model::rds::Rds, recorder "rds", Regional {
+                instances: "rds:db-instance", by_tag;
+                clusters: "rds:db-cluster", by_tag;
+                subnet_groups: "rds:subnet-group", part_of("the databases in scope (subnet groups carry no tags)");
+                parameter_groups: "rds:parameter-group", part_of("the databases in scope");
+            };
+            kinesis: crate::model::kinesis::Kinesis, recorder "kinesis", Regional {
+                streams: "kinesis:stream", by_tag;
+            };
+            logs: crate::model::logs::Logs, recorder "logs", Regional {
+                log_groups: "logs:log-group", by_tag, remembered in out_of_scope;
+            } also { out_of_scope };
+            secrets: crate::model::secrets::Secrets, recorder "secretsmanager", Regional {
+                secrets: "secretsmanager:secret", by_tag;
+            };
+            ecs: crate::model::ecs::Ecs, recorder "ecs", Regional {
+                clusters: "ecs:cluster", by_tag;
+                services: "ecs:service", by_tag;
+                task_definitions: "ecs:task-definition", by_tag;
+            };
+            apigw: crate::model::apigw::ApiGateway, recorder "apigateway", Regional {
+                rest_apis: "apigateway:rest-api", by_tag;
+                methods: "apigateway:method", by_tag;
+                stages: "apigateway:stage", by_tag;
+            };
+            elasticache: crate::model::elasticache::ElastiCache, recorder "elasticache", Regional {
+                replication_groups: "elasticache:replication-group", by_tag;
+                clusters: "elasticache:cluster", by_tag;
+            };
+            efs: crate::model::efs::Efs, recorder "efs", Regional {
+                file_systems: "efs:file-system", by_tag;
+            };
+            elbv2: crate::model::elbv2::Elbv2, recorder "elbv2", Regional {
+                load_balancers: "elbv2:load-balancer", by_tag;
+                listeners: "elbv2:listener", by_tag;
+            };
+            // global: read once, with the first scanned region
+            iam: crate::model::iam::Iam, recorder "iam", Global {
+                roles: "iam:role", by_tag;
+                policies: "iam:policy", part_of("the roles in scope (the managed policies attached to them)");
+            };
+        }
+    };
+}
+pub(crate) use services;
+
+services!(registry::define_state);
 
 #[cfg(test)]
 mod tests {

@@ -38,6 +38,39 @@ pub struct DbInstance {
     pub parameter_groups: Vec<String>,
     /// Set for Aurora members: their cluster holds encryption, backups and logs.
     pub cluster_id: Option<String>,
+    /// The master password RDS manages in Secrets Manager (`ManageMasterUserPassword`); None
+    /// when the instance reports no `MasterUserSecret` (the password is not managed by RDS, or,
+    /// for an Aurora member, its cluster holds it).
+    pub master_user_secret: Option<MasterUserSecret>,
+    /// `IAMDatabaseAuthenticationEnabled` (for Aurora members the cluster's setting decides).
+    pub iam_auth: Observed<bool>,
+    pub copy_tags_to_snapshot: Observed<bool>,
+}
+
+/// `MasterUserSecret` of DescribeDBInstances / DescribeDBClusters: the secret RDS manages for
+/// the master user password. The scanner never reads its value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MasterUserSecret {
+    pub secret_arn: Observed<String>,
+    /// The KMS key that encrypts the secret.
+    pub kms_key_id: Observed<String>,
+    /// `creating`, `active`, `rotating` or `impaired` (usable, but RDS can no longer rotate it).
+    pub status: Observed<String>,
+}
+
+/// One instance of a cluster (`DBClusterMembers`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterMember {
+    pub instance_id: String,
+    /// `IsClusterWriter`: the primary (writer) instance; the others are readers.
+    pub writer: Observed<bool>,
+}
+
+/// `ServerlessV2ScalingConfiguration`: the capacity range in Aurora capacity units.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerlessV2Scaling {
+    pub min_acu: Observed<f64>,
+    pub max_acu: Observed<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,8 +95,15 @@ pub struct DbCluster {
     pub security_groups: Vec<String>,
     /// Cluster parameter group name.
     pub parameter_group: Option<String>,
-    pub members: Vec<String>,
+    /// The cluster's instances, writer and readers (their zones are the instances' own).
+    pub members: Vec<ClusterMember>,
     pub availability_zones: Vec<String>,
+    /// None when the cluster reports no ServerlessV2ScalingConfiguration (not Serverless v2).
+    pub serverless_v2: Option<ServerlessV2Scaling>,
+    /// The master password RDS manages in Secrets Manager; None when not reported (not managed).
+    pub master_user_secret: Option<MasterUserSecret>,
+    pub iam_auth: Observed<bool>,
+    pub copy_tags_to_snapshot: Observed<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

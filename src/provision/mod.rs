@@ -9,7 +9,6 @@ pub mod iam;
 pub mod lock;
 mod logs;
 pub mod names;
-mod network;
 pub mod nodes;
 pub mod policy {
     //! Moved to `crate::vocab::policy` (shared by every layer).
@@ -108,7 +107,7 @@ struct Journal {
 impl Ctx {
     pub async fn new(clients: Clients, stack: Stack, ident: Identity) -> Result<Self> {
         let region = clients.region.clone();
-        let azs = network::discover_azs(&clients, stack.spec.network.az_count).await?;
+        let azs = crate::components::network::discover_azs(&clients, stack.spec.network.az_count).await?;
         Ok(Ctx {
             clients,
             stack,

@@ -1,7 +1,7 @@
 //! Every physical name a stack uses, derived from the stack file alone: provision creates
 //! and finds resources by them, and the desired State declares them, so the two never differ.
 
-use super::nodes::{LogPurpose, RoleKind, SgKind};
+use super::nodes::{LogPurpose, RoleKind};
 use crate::spec::Stack;
 
 /// `<project>-<stack>-<suffix>`
@@ -74,17 +74,6 @@ pub fn role(stack: &Stack, kind: RoleKind) -> String {
         RoleKind::FlowLogs => "flow-logs",
     };
     prefixed(stack, suffix)
-}
-
-pub fn security_group_suffix(kind: SgKind) -> &'static str {
-    match kind {
-        SgKind::EcsTasks => "ecs-tasks-sg",
-        SgKind::Database => "db-sg",
-    }
-}
-
-pub fn security_group(stack: &Stack, kind: SgKind) -> String {
-    prefixed(stack, security_group_suffix(kind))
 }
 
 /// The stack lock (see `provision::lock`): outside the stack's log group prefix, untagged by

@@ -55,6 +55,13 @@ pub struct Measured {
     pub entropy: f64,
 }
 
+/// A variable measured: name, kind, length and entropy; the value does not survive this call.
+/// (An ECS `KeyValuePair` without a value sets the variable to nothing: measure it as empty.)
+pub fn env_var(name: &str, value: &str) -> crate::model::ecs::EnvVar {
+    let m = measure(value);
+    crate::model::ecs::EnvVar { name: name.to_string(), kind: m.kind, length: m.length, entropy: m.entropy }
+}
+
 /// Classify and measure a value.
 pub fn measure(value: &str) -> Measured {
     Measured { kind: classify(value), length: value.chars().count(), entropy: (entropy(value) * 100.0).round() / 100.0 }

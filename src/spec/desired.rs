@@ -6,8 +6,7 @@
 //! ids, and every resource is tagged like provision tags it. `drift::diff` resolves desired
 //! ids to live ones through the `tapaudit:logical-id` tag.
 
-use super::{NatMode, Stack, TAG_LOGICAL_ID};
-use crate::model::ec2::*;
+use super::{Stack, TAG_LOGICAL_ID};
 use crate::model::ecs::{Cluster, Container, EnvVar, Service, TaskDefinition};
 use crate::model::iam::Role;
 use crate::model::kinesis::Stream;
@@ -16,9 +15,8 @@ use crate::model::rds::{DbInstance, Parameter, ParameterGroup, SubnetGroup};
 use crate::model::secrets::Secret;
 use crate::model::{Meta, Observed, SourceRef, State};
 use crate::provision::names;
-use crate::provision::nodes::{LogPurpose, RoleKind, SgKind};
+use crate::provision::nodes::{LogPurpose, RoleKind};
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 pub use crate::components::DESIRED_ACCOUNT;
 
@@ -50,9 +48,6 @@ impl B<'_> {
     fn arn(&self, service: &str, resource: &str) -> String {
         format!("arn:aws:{service}:{}:{DESIRED_ACCOUNT}:{resource}", self.region)
     }
-    fn name(&self, suffix: &str) -> String {
-        names::prefixed(self.stack, suffix)
-    }
 }
 
 /// The legacy sections' one key (until they are components that name their key).
@@ -67,118 +62,8 @@ pub fn desired(stack: &Stack) -> State {
     let mut st = State::default();
     let key = key_arn(&b.region);
 
-    // network
-    let n = &s.network;
-    st.ec2.vpcs.insert(Vpc {
-        meta: b.meta("ec2:vpc", "vpc", "vpc-vpc", b.arn("ec2", "vpc/vpc-vpc"), &b.name("vpc")),
-        cidr: n.cidr.clone(),
-        is_default: Observed::Known(false),
-        dns_support: Observed::Known(true),
-        dns_hostnames: Observed::Known(true),
-    });
-    st.ec2.internet_gateways.insert(InternetGateway {
-        meta: b.meta("ec2:internet-gateway", "internet-gateway", "igw-internet-gateway", b.arn("ec2", "internet-gateway/igw-internet-gateway"), &b.name("igw")),
-        vpc_ids: vec!["vpc-vpc".into()],
-    });
-    let vpc_net = ipnet::Ipv4Net::from_str(&n.cidr).unwrap_or_default();
-    for (public, field, offset) in [(true, &n.public_subnets, 0), (false, &n.private_subnets, 10)] {
-        for (i, cidr) in super::validate::subnet_cidrs(vpc_net, n.az_count, field.as_ref(), offset).into_iter().enumerate() {
-            let logical = if public { crate::provision::nodes::public_subnet_id(i) } else { crate::provision::nodes::private_subnet_id(i) };
-            let id = format!("subnet-{logical}");
-            st.ec2.subnets.insert(Subnet {
-                meta: b.meta("ec2:subnet", &logical, &id, b.arn("ec2", &format!("subnet/{id}")), &b.name(&logical)),
-                vpc_id: "vpc-vpc".into(),
-                cidr,
-                availability_zone: String::new(),
-                map_public_ip_on_launch: Observed::Known(false),
-            });
-        }
-    }
-    let nats = match n.nat_gateways {
-        NatMode::Single => 1,
-        NatMode::PerAz => n.az_count,
-        NatMode::None => 0,
-    };
-    for i in 0..nats {
-        let logical = crate::provision::nodes::nat_id(i);
-        let id = format!("nat-{logical}");
-        st.ec2.nat_gateways.insert(NatGateway {
-            meta: b.meta("ec2:nat-gateway", &logical, &id, b.arn("ec2", &format!("natgateway/{id}")), &b.name(&logical)),
-            vpc_id: "vpc-vpc".into(),
-            subnet_id: format!("subnet-{}", crate::provision::nodes::public_subnet_id(i)),
-            state: "available".into(),
-            allocation_ids: vec![],
-        });
-    }
-    let default_route = |target: &str| Route { destination: "0.0.0.0/0".into(), target: target.into() };
-    st.ec2.route_tables.insert(RouteTable {
-        meta: b.meta(
-            "ec2:route-table",
-            "public-route-table",
-            "rtb-public-route-table",
-            b.arn("ec2", "route-table/rtb-public-route-table"),
-            &b.name("public-route-table"),
-        ),
-        vpc_id: "vpc-vpc".into(),
-        main: Observed::Known(false),
-        subnet_ids: (0..n.az_count).map(|i| format!("subnet-{}", crate::provision::nodes::public_subnet_id(i))).collect(),
-        routes: vec![default_route("igw-internet-gateway")],
-    });
-    let tables = nats.max(1);
-    for t in 0..tables {
-        let logical = crate::provision::nodes::private_routes_id(t);
-        let id = format!("rtb-{logical}");
-        st.ec2.route_tables.insert(RouteTable {
-            meta: b.meta("ec2:route-table", &logical, &id, b.arn("ec2", &format!("route-table/{id}")), &b.name(&logical)),
-            vpc_id: "vpc-vpc".into(),
-            main: Observed::Known(false),
-            subnet_ids: (0..n.az_count).filter(|i| i % tables == t).map(|i| format!("subnet-{}", crate::provision::nodes::private_subnet_id(i))).collect(),
-            routes: if nats > 0 { vec![default_route(&format!("nat-{}", crate::provision::nodes::nat_id(t)))] } else { vec![] },
-        });
-    }
-    let rule = |protocol: &str, port: Option<i32>, peer: String| Rule { protocol: protocol.into(), from_port: port, to_port: port, peer };
-    let app = s.ecs.container_port as i32;
-    let db = s.database.port as i32;
-    let mut db_ingress = vec![rule("tcp", Some(db), "sg:sg-ecs-tasks-sg".into())];
-    db_ingress.extend(s.database.allowed_cidrs.iter().map(|c| rule("tcp", Some(db), format!("cidr:{c}"))));
-    for (logical, group_name, ingress, egress) in [
-        ("default-sg", "default".to_string(), vec![], vec![]),
-        (
-            "ecs-tasks-sg",
-            names::security_group(stack, SgKind::EcsTasks),
-            vec![rule("tcp", Some(app), format!("cidr:{}", n.cidr))],
-            vec![rule("-1", None, "cidr:0.0.0.0/0".into())],
-        ),
-        ("db-sg", names::security_group(stack, SgKind::Database), db_ingress, vec![]),
-    ] {
-        let id = format!("sg-{logical}");
-        st.ec2.security_groups.insert(SecurityGroup {
-            meta: b.meta("ec2:security-group", logical, &id, b.arn("ec2", &format!("security-group/{id}")), &group_name),
-            group_name,
-            vpc_id: "vpc-vpc".into(),
-            ingress,
-            egress,
-        });
-    }
-    if n.flow_logs {
-        st.ec2.flow_logs.insert(FlowLog {
-            meta: b.meta("ec2:flow-log", "vpc-flow-log", "fl-vpc-flow-log", b.arn("ec2", "vpc-flow-log/fl-vpc-flow-log"), &b.name("vpc-flow-log")),
-            resource_id: "vpc-vpc".into(),
-            traffic_type: "ALL".into(),
-            destination_type: "cloud-watch-logs".into(),
-            destination: names::log_group(stack, LogPurpose::FlowLogs),
-            status: "ACTIVE".into(),
-            deliver_logs_status: Observed::Known("SUCCESS".into()),
-            deliver_logs_error: None,
-            log_group_name: Some(names::log_group(stack, LogPurpose::FlowLogs)),
-        });
-    }
-
     // log groups
-    let mut groups = vec![("ecs-log-group", LogPurpose::Ecs)];
-    if n.flow_logs {
-        groups.push(("flow-log-group", LogPurpose::FlowLogs));
-    }
+    let groups = vec![("ecs-log-group", LogPurpose::Ecs)];
     for (logical, purpose) in groups {
         let name = names::log_group(stack, purpose);
         st.logs.log_groups.insert(LogGroup {
@@ -202,9 +87,12 @@ pub fn desired(stack: &Stack) -> State {
     st.secrets.secrets.insert(Secret {
         meta: b.meta("secretsmanager:secret", "db-credentials", &secret, b.arn("secretsmanager", &format!("secret:{secret}")), &secret),
         kms_key_id: Some(key.clone()),
+        owning_service: None,
         rotation_enabled: false,
         rotation_interval_days: None,
+        rotation_schedule: None,
         last_rotated: None,
+        next_rotation: None,
         // about to be created: as fresh as a secret can be
         created: time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).ok(),
         deleted: false,
@@ -224,7 +112,7 @@ pub fn desired(stack: &Stack) -> State {
             .collect(),
         ),
     });
-    let private: Vec<String> = (0..n.az_count).map(|i| format!("subnet-{}", crate::provision::nodes::private_subnet_id(i))).collect();
+    let private: Vec<String> = crate::components::network::private_subnets(stack).iter().map(|s| crate::components::desired_ids::subnet(s)).collect();
     let sng = names::db_subnet_group(stack);
     st.rds.subnet_groups.insert(SubnetGroup {
         meta: b.meta("rds:subnet-group", "db-subnet-group", &sng, b.arn("rds", &format!("subgrp:{sng}")), &sng),
@@ -255,6 +143,10 @@ pub fn desired(stack: &Stack) -> State {
         security_groups: vec!["sg-db-sg".into()],
         parameter_groups: vec![pg],
         cluster_id: None,
+        // the password is generated at provision time, not managed by RDS
+        master_user_secret: None,
+        iam_auth: Observed::Unknown("not declared by the stack file".into()),
+        copy_tags_to_snapshot: Observed::Unknown("not declared by the stack file".into()),
     });
 
     // ECS
@@ -267,7 +159,7 @@ pub fn desired(stack: &Stack) -> State {
     });
     let family = names::task_family(stack);
     let td_arn = b.arn("ecs", &format!("task-definition/{family}"));
-    let env = |name: &str, value: &str| crate::collect::env_var(name, value);
+    let env = |name: &str, value: &str| crate::semantics::secret_values::env_var(name, value);
     st.ecs.task_definitions.insert(TaskDefinition {
         meta: b.meta("ecs:task-definition", "task-definition", &family, td_arn.clone(), &family),
         family: family.clone(),
@@ -312,12 +204,9 @@ pub fn desired(stack: &Stack) -> State {
         stream: Some(b.arn("kinesis", &format!("stream/{stream}"))),
         key: Some(key.clone()),
         secret: Some(b.arn("secretsmanager", &format!("secret:{secret}"))),
-        flow_group: Some(b.arn("logs", &format!("log-group:{}", names::log_group(stack, LogPurpose::FlowLogs)))),
+        flow_group: None,
     };
-    let mut roles = vec![("ecs-execution-role", RoleKind::EcsExecution), ("ecs-task-role", RoleKind::EcsTask)];
-    if n.flow_logs {
-        roles.push(("flow-log-role", RoleKind::FlowLogs));
-    }
+    let roles = vec![("ecs-execution-role", RoleKind::EcsExecution), ("ecs-task-role", RoleKind::EcsTask)];
     for (logical, kind) in roles {
         let Ok(def) = crate::provision::iam::role_definition(kind, &inputs) else { continue };
         let name = names::role(stack, kind);

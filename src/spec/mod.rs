@@ -4,6 +4,7 @@
 pub mod desired;
 pub mod validate;
 
+pub use crate::components::network::NatMode;
 pub use crate::components::Stack;
 pub use crate::vocab::{line_at, Source, FRAMEWORKS, TAG_LOGICAL_ID, TAG_STACK};
 
@@ -33,12 +34,13 @@ pub fn load(path: &Path) -> Result<Stack> {
 pub fn parse(path: &Path, text: String) -> Result<Stack> {
     let display = path.display().to_string();
     let source = Source::new(display.clone(), text.clone()).map_err(|e| Error::Spec(vec![e]))?;
-    let spec: Spec = toml::from_str(&text).map_err(|e| {
+    let mut spec: Spec = toml::from_str(&text).map_err(|e| {
         let offset = e.span().map(|s| s.start);
         let line = offset.map(|o| line_at(&text, o)).unwrap_or(1);
         let field = offset.and_then(|o| source.path_at(o)).map(|p| format!("{p}: ")).unwrap_or_default();
         Error::Spec(vec![format!("{display}:{line}: {field}{}", e.message().trim().replace('\n', " "))])
     })?;
+    crate::components::network::default_key(&mut spec);
     let name = spec.stack.clone().unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default());
     let id = StackId { project: spec.project.clone(), name: name.clone(), frameworks: spec.frameworks.clone(), tags: spec.tags.clone() };
     let stack = Stack { spec, id, name, source };
@@ -79,8 +81,12 @@ pub struct Spec {
     /// API Gateway REST APIs: `[apis.<id>]`.
     #[serde(default)]
     pub apis: BTreeMap<String, crate::components::api::Api>,
+    /// The stack's VPC: `[network]`.
     #[serde(default)]
-    pub network: Network,
+    pub network: crate::components::network::Network,
+    /// Security groups in the stack's VPC: `[security_groups.<id>]`.
+    #[serde(default)]
+    pub security_groups: BTreeMap<String, crate::components::security_group::SecurityGroup>,
     #[serde(default)]
     pub kinesis: Kinesis,
     #[serde(default)]
@@ -116,40 +122,6 @@ pub struct SuppressionSpec {
 
 fn any_resource() -> String {
     "*".into()
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum NatMode {
-    /// One NAT gateway for all private subnets (cost-optimised).
-    Single,
-    /// One NAT gateway per availability zone (zone-independent egress).
-    PerAz,
-    /// No NAT gateway: private subnets have no route out.
-    None,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Network {
-    /// VPC CIDR block (/16 to /24... /28 is AWS's minimum).
-    pub cidr: String,
-    /// Availability zones to spread over (discovered at run time), 2–6.
-    pub az_count: usize,
-    /// Public subnet CIDRs, one per AZ; default: the first /24s of the VPC.
-    pub public_subnets: Option<Vec<String>>,
-    /// Private subnet CIDRs, one per AZ; default: the /24s from the 11th on.
-    pub private_subnets: Option<Vec<String>>,
-    /// NAT gateways: single | per-az | none.
-    pub nat_gateways: NatMode,
-    /// VPC flow logs to an encrypted log group.
-    pub flow_logs: bool,
-}
-
-impl Default for Network {
-    fn default() -> Self {
-        Network { cidr: "10.0.0.0/16".into(), az_count: 2, public_subnets: None, private_subnets: None, nat_gateways: NatMode::Single, flow_logs: true }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -205,9 +177,6 @@ pub struct Database {
     pub deletion_protection: bool,
     /// Parameter group sets rds.force_ssl = 1.
     pub force_ssl: bool,
-    /// Extra CIDR blocks allowed to reach the database port (default: none; the ECS tasks'
-    /// group always is). A public range here fails the network controls before deployment.
-    pub allowed_cidrs: Vec<String>,
     /// Aurora Serverless v2 capacity range (ACUs).
     pub min_capacity: f64,
     pub max_capacity: f64,
@@ -230,7 +199,6 @@ impl Default for Database {
             multi_az: true,
             deletion_protection: true,
             force_ssl: true,
-            allowed_cidrs: vec![],
             min_capacity: 0.5,
             max_capacity: 4.0,
         }

@@ -1,9 +1,7 @@
 //! Stack-file validation: pure checks, each yielding problems at a dotted setting path.
 //! Everything AWS would reject (or accept although it should not) is caught before any call.
 
-use super::{Engine, NatMode, Stack, FRAMEWORKS};
-use ipnet::Ipv4Net;
-use std::str::FromStr;
+use super::{Engine, Stack, FRAMEWORKS};
 
 pub use crate::components::{problem, Problem};
 
@@ -55,7 +53,6 @@ pub fn validate(stack: &Stack) -> Vec<Problem> {
     out.extend(check_names(stack));
     out.extend(check_frameworks(stack));
     out.extend(check_tags(stack));
-    out.extend(check_network(stack));
     out.extend(check_kinesis(stack));
     out.extend(check_database(stack));
     out.extend(check_logs(stack));
@@ -176,70 +173,6 @@ fn check_tags(stack: &Stack) -> Vec<Problem> {
     out
 }
 
-/// The subnet CIDRs in use: the declared ones or the defaults derived from the VPC CIDR.
-pub fn subnet_cidrs(vpc: Ipv4Net, az_count: usize, declared: Option<&Vec<String>>, offset: usize) -> Vec<String> {
-    match declared {
-        Some(list) => list.clone(),
-        None => {
-            let prefix = if vpc.prefix_len() <= 20 { 24 } else { (vpc.prefix_len() + 4).min(28) };
-            vpc.subnets(prefix).map(|it| it.skip(offset).take(az_count).map(|n| n.to_string()).collect()).unwrap_or_default()
-        }
-    }
-}
-
-fn check_network(stack: &Stack) -> Vec<Problem> {
-    let n = &stack.spec.network;
-    let mut out = Vec::new();
-    let vpc = match Ipv4Net::from_str(&n.cidr) {
-        Ok(v) if v.network() == v.addr() => v,
-        Ok(v) => {
-            out.push(problem("network.cidr", format!("has host bits set: {} (did you mean {}?)", n.cidr, v.trunc())));
-            return out;
-        }
-        Err(_) => {
-            out.push(problem("network.cidr", format!("is not an IPv4 CIDR block (got {:?})", n.cidr)));
-            return out;
-        }
-    };
-    if !(16..=28).contains(&vpc.prefix_len()) {
-        out.push(problem("network.cidr", format!("prefix must be between /16 and /28 (got /{})", vpc.prefix_len())));
-    }
-    if !(2..=6).contains(&n.az_count) {
-        out.push(problem("network.az_count", format!("must be between 2 and 6 (got {}); RDS needs subnets in two zones", n.az_count)));
-        return out;
-    }
-    let mut all: Vec<(String, Ipv4Net)> = Vec::new();
-    for (field, declared, offset) in [("public_subnets", &n.public_subnets, 0), ("private_subnets", &n.private_subnets, 10)] {
-        let cidrs = subnet_cidrs(vpc, n.az_count, declared.as_ref(), offset);
-        if declared.is_some() && cidrs.len() != n.az_count {
-            out.push(problem(format!("network.{field}"), format!("must list one CIDR per availability zone ({} expected, got {})", n.az_count, cidrs.len())));
-        }
-        if declared.is_none() && cidrs.len() != n.az_count {
-            out.push(problem("network.cidr", format!("is too small for {} default {field}; declare network.{field}", n.az_count)));
-        }
-        for (i, c) in cidrs.iter().enumerate() {
-            let path = format!("network.{field}[{i}]");
-            match Ipv4Net::from_str(c) {
-                Ok(net) if net.network() != net.addr() => out.push(problem(&path, format!("has host bits set: {c}"))),
-                Ok(net) if !vpc.contains(&net) => out.push(problem(&path, format!("{c} is not inside the VPC CIDR {vpc}"))),
-                Ok(net) if !(16..=28).contains(&net.prefix_len()) => out.push(problem(&path, format!("prefix must be between /16 and /28 (got {c})"))),
-                Ok(net) => {
-                    if let Some((other, _)) = all.iter().find(|(_, o)| o.contains(&net.network()) || net.contains(&o.network())) {
-                        out.push(problem(&path, format!("{c} overlaps {other}")));
-                    }
-                    all.push((format!("network.{field}[{i}] ({c})"), net));
-                }
-                Err(_) => out.push(problem(&path, format!("is not an IPv4 CIDR block (got {c:?})"))),
-            }
-        }
-    }
-    if n.nat_gateways == NatMode::None && stack.spec.ecs.desired_count > 0 {
-        // allowed (VPC endpoints could serve), but the image pull would fail: say so
-        tracing::debug!("network.nat_gateways = none: private tasks have no route to the internet");
-    }
-    out
-}
-
 fn check_kinesis(stack: &Stack) -> Vec<Problem> {
     let k = &stack.spec.kinesis;
     let mut out = Vec::new();
@@ -314,13 +247,6 @@ fn check_database(stack: &Stack) -> Vec<Problem> {
             }
         }
         None => out.push(problem("database.backup_window", format!("must be hh:mm-hh:mm in UTC (got {:?})", d.backup_window))),
-    }
-    for (i, c) in d.allowed_cidrs.iter().enumerate() {
-        match Ipv4Net::from_str(c) {
-            Ok(net) if net.network() != net.addr() => out.push(problem(format!("database.allowed_cidrs[{i}]"), format!("has host bits set: {c}"))),
-            Ok(_) => {}
-            Err(_) => out.push(problem(format!("database.allowed_cidrs[{i}]"), format!("is not an IPv4 CIDR block (got {c:?})"))),
-        }
     }
     for (i, e) in d.log_exports.iter().enumerate() {
         if !LOG_EXPORTS.contains(&e.as_str()) {
