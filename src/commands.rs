@@ -287,9 +287,10 @@ pub fn stack_outputs(ctx: &Ctx) -> BTreeMap<String, serde_json::Value> {
     put("db_port", get(&db, "port"));
     put("db_arn", get(&db, "arn"));
     put("db_secret_arn", get(&db, "secret_arn"));
-    put("api_id", get("rest-api", "id"));
-    put("api_url", get("api-stage", "url"));
-    put("api_log_group", get("api-log-group", "name"));
+    let api = ctx.stack.spec.apis.keys().next().cloned().unwrap_or_default();
+    put("api_id", get(&api, "id"));
+    put("api_url", get(&format!("{api}-stage"), "url"));
+    put("api_log_group", get(&format!("{api}-logs"), "name"));
     // each component's own outputs, under their stack-file paths (`services.web.arn`)
     for o in crate::components::outputs(&ctx.stack) {
         put(&o.name, get(&o.node, &o.attr));

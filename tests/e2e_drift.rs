@@ -40,7 +40,7 @@ async fn drift_is_reported_once_per_change_with_field_want_got_and_line() {
     let cfg = emu.sdk().await;
     // missing: delete a log group
     let logs = aws_sdk_cloudwatchlogs::Client::new(&cfg);
-    logs.delete_log_group().log_group_name("/tapaudit/dev/api-gateway").send().await.unwrap();
+    logs.delete_log_group().log_group_name("/tapaudit/dev/ingest-api").send().await.unwrap();
     // changed: RDS backup retention
     let rds = aws_sdk_rds::Client::new(&cfg);
     rds.modify_db_instance().db_instance_identifier("tapaudit-dev-db").backup_retention_period(3).apply_immediately(true).send().await.unwrap();
@@ -84,9 +84,9 @@ async fn drift_is_reported_once_per_change_with_field_want_got_and_line() {
         })
         .collect();
     let expected = vec![
-        ("drift-missing", "api-log-group", "resource", "\"present\"", "\"absent\"", line_of("retention_days = 365")),
+        ("drift-missing", "ingest-api-logs", "resource", "\"present\"", "\"absent\"", line_of("[apis.ingest-api]")),
         ("drift-changed", "db", "backup_retention_days", "7", "3", line_of("backup_retention_days")),
-        ("drift-unmanaged", "ecs-tasks-sg", "ingress", "\"(not declared)\"", "\"tcp/22 from cidr:10.9.0.0/16\"", line_of("[services.data-processor]")),
+        ("drift-unmanaged", "ecs-tasks-sg", "ingress", "\"(not declared)\"", "\"tcp/22 from cidr:10.9.0.0/16\"", line_of("ingress = [{ port = 8080")),
         ("drift-changed", "data-key", "rotation_enabled", "true", "false", line_of("rotation = true")),
         ("drift-unmanaged", "/tapaudit/dev/handmade", "resource", "\"(not declared)\"", "\"/tapaudit/dev/handmade\"", 1),
         ("drift-changed", "stream", "tags.Environment", "\"dev\"", "null", line_of("[streams.stream]")),

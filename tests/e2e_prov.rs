@@ -311,7 +311,13 @@ async fn resources_with_the_stacks_names_but_not_its_tags_stop_provision_before_
     let kinesis = aws_sdk_kinesis::Client::new(&cfg);
     kinesis.create_stream().stream_name("tapaudit-dev-stream").shard_count(1).send().await.unwrap();
     let logs = aws_sdk_cloudwatchlogs::Client::new(&cfg);
-    logs.create_log_group().log_group_name("/tapaudit/dev/data-processor").tags("tapaudit:stack", "qa").tags("tapaudit:logical-id", "data-processor-logs").send().await.unwrap();
+    logs.create_log_group()
+        .log_group_name("/tapaudit/dev/data-processor")
+        .tags("tapaudit:stack", "qa")
+        .tags("tapaudit:logical-id", "data-processor-logs")
+        .send()
+        .await
+        .unwrap();
 
     let run = emu.run(&["provision", "--stack", "dev"]);
     assert_eq!(run.code, 2, "{}", run.stderr);

@@ -183,7 +183,7 @@ async fn provision_builds_the_hardened_pipeline_idempotently_and_destroy_removes
     let logs = aws_sdk_cloudwatchlogs::Client::new(&cfg);
     let groups = logs.describe_log_groups().log_group_name_prefix("/tapaudit/dev/").send().await.unwrap();
     let names: BTreeSet<&str> = groups.log_groups().iter().filter_map(|g| g.log_group_name()).collect();
-    assert_eq!(names, BTreeSet::from(["/tapaudit/dev/api-gateway", "/tapaudit/dev/data-processor", "/tapaudit/dev/vpc-flow-logs"]));
+    assert_eq!(names, BTreeSet::from(["/tapaudit/dev/data-processor", "/tapaudit/dev/ingest-api", "/tapaudit/dev/vpc-flow-logs"]));
     for g in groups.log_groups() {
         assert_eq!(g.kms_key_id(), Some(key_arn), "{:?}", g.log_group_name());
         assert_eq!(g.retention_in_days(), Some(365), "{:?}", g.log_group_name());
@@ -222,13 +222,15 @@ async fn provision_builds_the_hardened_pipeline_idempotently_and_destroy_removes
 
     // ---- IAM: least privilege
     let iam = aws_sdk_iam::Client::new(&cfg);
-    let p = iam.get_role_policy().role_name("tapaudit-dev-api-kinesis").policy_name("tapaudit-least-privilege").send().await.unwrap();
+    let p = iam.get_role_policy().role_name("tapaudit-dev-ingest-api-integration").policy_name("tapaudit-least-privilege").send().await.unwrap();
     let p = policy(p.policy_document());
     let stream_arn = outputs["stream_arn"].as_str().unwrap();
     let put = p["Statement"].as_array().unwrap().iter().find(|s| s["Sid"] == "PutIntoStream").unwrap();
     assert_eq!(put["Resource"], serde_json::json!([stream_arn]));
     assert_eq!(put["Action"], serde_json::json!(["kinesis:PutRecord", "kinesis:PutRecords"]));
-    let task = policy(iam.get_role_policy().role_name("tapaudit-dev-data-processor-task").policy_name("tapaudit-least-privilege").send().await.unwrap().policy_document());
+    let task = policy(
+        iam.get_role_policy().role_name("tapaudit-dev-data-processor-task").policy_name("tapaudit-least-privilege").send().await.unwrap().policy_document(),
+    );
     assert!(!task.to_string().contains("\"*\""), "no wildcard resource in the task role: {task}");
     let exec = iam.list_attached_role_policies().role_name("tapaudit-dev-data-processor-execution").send().await.unwrap();
     assert_eq!(exec.attached_policies()[0].policy_name(), Some("AmazonECSTaskExecutionRolePolicy"));
@@ -243,7 +245,7 @@ async fn provision_builds_the_hardened_pipeline_idempotently_and_destroy_removes
     let i = m.method_integration().unwrap();
     assert_eq!(i.r#type().map(|t| t.as_str()), Some("AWS"));
     assert_eq!(i.uri(), Some("arn:aws:apigateway:us-east-1:kinesis:action/PutRecord"));
-    assert!(i.credentials().unwrap().ends_with("role/tapaudit-dev-api-kinesis"));
+    assert!(i.credentials().unwrap().ends_with("role/tapaudit-dev-ingest-api-integration"));
     assert!(i.request_templates().unwrap()["application/json"].contains("tapaudit-dev-stream"));
     let stage = api.get_stage().rest_api_id(api_id).stage_name("prod").send().await.unwrap();
     assert!(stage.deployment_id().is_some());
@@ -252,7 +254,7 @@ async fn provision_builds_the_hardened_pipeline_idempotently_and_destroy_removes
     assert_eq!(all.logging_level(), Some("INFO"));
     assert!(all.metrics_enabled());
     assert!(!all.data_trace_enabled(), "no data tracing of PII bodies");
-    assert!(stage.access_log_settings().unwrap().destination_arn().unwrap().ends_with("log-group:/tapaudit/dev/api-gateway"));
+    assert!(stage.access_log_settings().unwrap().destination_arn().unwrap().ends_with("log-group:/tapaudit/dev/ingest-api"));
     let account = api.get_account().send().await.unwrap();
     assert!(account.cloudwatch_role_arn().unwrap().ends_with("role/tapaudit-dev-api-cloudwatch"));
 

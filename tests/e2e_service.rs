@@ -167,12 +167,7 @@ async fn two_streams_and_a_service_reading_one() {
     let groups = logs.describe_log_groups().log_group_name_prefix("/tapaudit/svc/").send().await.unwrap();
     assert!(groups.log_groups().is_empty(), "{:?}", groups.log_groups());
     let tagging = aws_sdk_ec2::Client::new(&cfg);
-    let vpcs = tagging
-        .describe_vpcs()
-        .filters(aws_sdk_ec2::types::Filter::builder().name("tag:tapaudit:stack").values("svc").build())
-        .send()
-        .await
-        .unwrap();
+    let vpcs = tagging.describe_vpcs().filters(aws_sdk_ec2::types::Filter::builder().name("tag:tapaudit:stack").values("svc").build()).send().await.unwrap();
     assert!(vpcs.vpcs().is_empty(), "vpc");
 }
 

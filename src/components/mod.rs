@@ -15,11 +15,13 @@
 //! methods, so a kind that lacks a part does not compile, and `registry_tests` fails when a
 //! registered kind's parts come back empty for its blueprint examples.
 
+pub mod api;
 pub mod bucket;
 pub mod cache;
 pub mod database;
 pub mod file_system;
 pub mod key;
+pub mod load_balancer;
 pub mod log_group;
 pub mod network;
 pub mod role;
@@ -345,8 +347,10 @@ registry! {
     many databases: database::Database,
     many caches: cache::Cache,
     many file_systems: file_system::FileSystem,
-    many services: service::Service,
     many buckets: bucket::Bucket,
+    many load_balancers: load_balancer::LoadBalancer,
+    many services: service::Service,
+    many apis: api::Api,
 }
 
 /// TRANSITIONAL: the singular legacy section `[api]`
@@ -392,7 +396,8 @@ pub const DRIFT: &[(&[&str], fn(&mut Drift, &State, &State))] = &[
     (&["rds:db-instance", "rds:db-cluster", "rds:subnet-group", "rds:parameter-group", "secretsmanager:secret"], database::drift),
     (&["kinesis:stream"], stream::drift),
     (&["ecs:cluster", "ecs:service", "ecs:task-definition"], service::drift),
-    (crate::drift::LEGACY_TYPES, crate::drift::legacy),
+    (&["elbv2:load-balancer", "elbv2:listener"], load_balancer::drift),
+    (&["apigateway:rest-api", "apigateway:method", "apigateway:stage"], api::drift),
 ];
 
 /// Drift of the whole stack: every kind's comparison over the two States.

@@ -99,7 +99,8 @@ struct SecretSource {
 
 fn secret_source(stack: &Stack, db: &str) -> SecretSource {
     // the key a database's secret is encrypted with is the key it references for Secrets Manager
-    let key = stack.instances().iter().filter(|i| i.id == db).flat_map(|i| i.component.references()).find(|r| r.via == Some("secretsmanager")).map(|r| r.target);
+    let key =
+        stack.instances().iter().filter(|i| i.id == db).flat_map(|i| i.component.references()).find(|r| r.via == Some("secretsmanager")).map(|r| r.target);
     SecretSource { node: db.to_string(), attr: "secret_arn", key }
 }
 

@@ -12,6 +12,7 @@ mod ecs;
 mod efs;
 mod elasticache;
 mod elbv2;
+pub(crate) use elbv2::is_tls12_plus_policy;
 mod iam;
 mod kinesis;
 mod kms;

@@ -256,44 +256,6 @@ fn pair<'a, T: Resource + 'a>(
     (pairs, extra)
 }
 
-/// The model types `legacy` compares.
-pub const LEGACY_TYPES: &[&str] = &["apigateway:rest-api", "apigateway:method", "apigateway:stage"];
-
-/// Drift of the kinds not yet moved into their component modules.
-pub fn legacy(d: &mut Drift, desired: &State, live: &State) {
-    let name = d.stack.name.to_string();
-    macro_rules! each {
-        ($coll:ident . $field:ident, $cmp:expr) => {{
-            let (pairs, extra) = pair(&name, desired.$coll.$field.iter(), live.$coll.$field.iter());
-            for (want, got) in pairs {
-                match got {
-                    None => d.absent(&want.meta, &live.$coll.$field),
-                    Some(got) => {
-                        d.tags(&want.meta, &got.meta);
-                        #[allow(clippy::redundant_closure_call)]
-                        ($cmp)(&mut *d, want, got);
-                    }
-                }
-            }
-            for l in extra {
-                let m = &l.meta;
-                d.unmanaged(
-                    m,
-                    format!("{} {} carries tapaudit:stack={} but the stack file does not declare it", m.resource_type, m.display_name(), name),
-                    "resource",
-                    json!(m.id),
-                    "",
-                );
-            }
-        }};
-    }
-    each!(apigw.rest_apis, |d: &mut Drift, w: &crate::model::apigw::RestApi, g: &crate::model::apigw::RestApi| {
-        d.field(&g.meta, "endpoint_types", "api", set(w.endpoint_types.clone()), set(g.endpoint_types.clone()));
-    });
-    methods(d, desired, live);
-    stages(d, desired, live);
-}
-
 /// The permission policies of a role: inline documents by name, compared by meaning with the
 /// desired ARNs resolved to live ones, and the set of attached managed policy ARNs.
 impl Drift<'_> {
@@ -316,7 +278,9 @@ fn permissions(d: &mut Drift, setting: &str, w: &crate::model::iam::Role, g: &cr
     };
     for (name, doc) in want {
         let field = format!("inline_policies.{name}");
-        let want_doc = policy_meaning(&resolve_strings(&d.r, doc));
+        // declared resources resolve to their live ARNs; the rest of the desired account's ARNs
+        // (patterns such as API Gateway's execution-log groups) are in the live account
+        let want_doc = policy_meaning(&with_account(&resolve_strings(&d.r, doc), &g.meta.account));
         match got.get(name) {
             None => d.field(&g.meta, &field, setting, want_doc, Value::Null),
             Some(g_doc) => {
@@ -351,51 +315,6 @@ fn resolve_strings(r: &Resolver, v: &Value) -> Value {
         Value::Array(a) => Value::Array(a.iter().map(|x| resolve_strings(r, x)).collect()),
         Value::Object(o) => Value::Object(o.iter().map(|(k, x)| (k.clone(), resolve_strings(r, x))).collect()),
         other => other.clone(),
-    }
-}
-
-/// Methods of the stack's API, matched by (api, verb, path); undeclared methods on it are unmanaged.
-fn methods(d: &mut Drift, desired: &State, live: &State) {
-    let key = |api: &str, m: &crate::model::apigw::Method| (api.to_string(), m.http_method.clone(), m.path.clone());
-    let want: BTreeMap<_, _> = desired.apigw.methods.iter().map(|m| (key(&d.r.res(&m.api_id), m), m)).collect();
-    let apis: BTreeSet<String> = want.keys().map(|k| k.0.clone()).collect();
-    let got: BTreeMap<_, _> = live.apigw.methods.iter().filter(|m| apis.contains(&m.api_id)).map(|m| (key(&m.api_id, m), m)).collect();
-    for (k, w) in &want {
-        match got.get(k) {
-            None => d.absent(&w.meta, &live.apigw.methods),
-            Some(g) => {
-                d.field(&g.meta, "authorization_type", "api", json!(w.authorization_type), json!(g.authorization_type));
-                d.field(&g.meta, "integration_uri", "api", json!(w.integration_uri), json!(g.integration_uri));
-            }
-        }
-    }
-    for (k, g) in got.iter().filter(|(k, _)| !want.contains_key(*k)) {
-        let what = format!("method {} {} on the stack's API is not declared by the stack file", k.1, k.2);
-        d.unmanaged(&g.meta, what, "resource", json!(format!("{} {}", k.1, k.2)), "api");
-    }
-}
-
-/// Stages of the stack's API, matched by (api, stage name).
-fn stages(d: &mut Drift, desired: &State, live: &State) {
-    for w in desired.apigw.stages.iter() {
-        let api = d.r.res(&w.api_id);
-        let Some(g) = live.apigw.stages.iter().find(|s| s.api_id == api && s.stage_name == w.stage_name) else {
-            d.absent(&w.meta, &live.apigw.stages);
-            continue;
-        };
-        let ws = w.method_settings.get("*/*");
-        let gs = g.method_settings.get("*/*");
-        d.field(
-            &g.meta,
-            "logging_level",
-            "api.logging_level",
-            json!(ws.and_then(|s| s.logging_level.clone())),
-            json!(gs.and_then(|s| s.logging_level.clone())),
-        );
-        d.field(&g.meta, "data_trace", "api.data_trace", json!(ws.map(|s| s.data_trace)), json!(gs.map(|s| s.data_trace)));
-        d.field(&g.meta, "metrics", "api.metrics", json!(ws.map(|s| s.metrics)), json!(gs.map(|s| s.metrics)));
-        d.field(&g.meta, "tracing_enabled", "api.tracing", json!(w.tracing_enabled), json!(g.tracing_enabled));
-        d.field(&g.meta, "access_log_destination", "api", json!(w.access_log_destination.as_deref().map(|a| d.r.res(a))), json!(g.access_log_destination));
     }
 }
 

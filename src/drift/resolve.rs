@@ -37,6 +37,7 @@ fn visit(state: &State, mut f: impl FnMut(&crate::model::Meta)) {
         state.ecs.services,
         state.ecs.task_definitions,
         state.apigw.rest_apis,
+        state.elbv2.load_balancers,
         state.iam.roles
     );
 }

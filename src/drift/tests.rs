@@ -33,9 +33,9 @@ pub(crate) fn live_of(desired: &State) -> State {
         ("nat-nat-gateway-1", "nat-09"),
         ("rtb-public-route-table", "rtb-01"),
         ("rtb-private-route-table-1", "rtb-02"),
-        ("\"id\":\"rest-api\"", "\"id\":\"a1b2c3\""),
-        ("\"api_id\":\"rest-api\"", "\"api_id\":\"a1b2c3\""),
-        ("restapis/rest-api", "restapis/a1b2c3"),
+        ("\"id\":\"ingest-api\"", "\"id\":\"a1b2c3\""),
+        ("\"api_id\":\"ingest-api\"", "\"api_id\":\"a1b2c3\""),
+        ("restapis/ingest-api", "restapis/a1b2c3"),
         ("000000000000", "123456789012"),
     ] {
         json = json.replace(from, to);
@@ -117,8 +117,8 @@ fn encryption_key_and_rotation() {
 #[test]
 fn retention_and_backups() {
     assert_eq!(
-        run(|l| l.logs.log_groups.items.values_mut().filter(|g| g.meta.logical_id() == Some("api-log-group")).for_each(|g| g.retention_days = None)),
-        one("drift-changed", "api-log-group", "retention_days", "logs.retention_days")
+        run(|l| l.logs.log_groups.items.values_mut().filter(|g| g.meta.logical_id() == Some("ingest-api-logs")).for_each(|g| g.retention_days = None)),
+        one("drift-changed", "ingest-api-logs", "retention_days", "logs.retention_days")
     );
     assert_eq!(
         run(|l| l.kinesis.streams.items.values_mut().for_each(|s| s.retention_hours = crate::model::Observed::Known(48))),
@@ -135,23 +135,13 @@ fn public_accessibility_subnets_and_log_exports() {
 }
 
 #[test]
-fn container_insights_method_authorization_and_stage_logging() {
+fn container_insights() {
     assert_eq!(
         run(|l| l.ecs.clusters.items.values_mut().for_each(|c| c.container_insights = Observed::Known("disabled".into()))),
         one("drift-changed", "data-processor-cluster", "container_insights", "services.data-processor.container_insights")
     );
     // "enhanced" observability is Container Insights too
     assert_eq!(run(|l| l.ecs.clusters.items.values_mut().for_each(|c| c.container_insights = Observed::Known("enhanced".into()))), vec![]);
-    assert_eq!(
-        run(|l| l.apigw.methods.items.values_mut().for_each(|m| m.authorization_type = "NONE".into())),
-        one("drift-changed", "ingest-method", "authorization_type", "api")
-    );
-    let got = run(|l| {
-        for s in l.apigw.stages.items.values_mut() {
-            s.method_settings.get_mut("*/*").unwrap().logging_level = Some("OFF".into());
-        }
-    });
-    assert_eq!(got, one("drift-changed", "api-stage", "logging_level", "api.logging_level"));
 }
 
 #[test]
@@ -230,18 +220,18 @@ fn role<'a>(l: &'a mut State, logical: &str) -> &'a mut crate::model::iam::Role 
 }
 
 fn inline(l: &mut State, logical: &str) -> serde_json::Value {
-    role(l, logical).inline_policies.known().unwrap()[crate::provision::iam::INLINE_POLICY].clone()
+    role(l, logical).inline_policies.known().unwrap()[crate::components::role::INLINE_POLICY].clone()
 }
 
 fn set_inline(l: &mut State, logical: &str, doc: serde_json::Value) {
     if let Observed::Known(m) = &mut role(l, logical).inline_policies {
-        m.insert(crate::provision::iam::INLINE_POLICY.to_string(), doc);
+        m.insert(crate::components::role::INLINE_POLICY.to_string(), doc);
     }
 }
 
 #[test]
 fn inline_policies_are_compared_by_meaning() {
-    let field = format!("inline_policies.{}", crate::provision::iam::INLINE_POLICY);
+    let field = format!("inline_policies.{}", crate::components::role::INLINE_POLICY);
     // broadened behind the stack's back: named by the policy
     let got = run(|l| {
         let mut doc = inline(l, "data-processor-task-role");

@@ -211,7 +211,7 @@ impl StackLock {
     /// Take the stack's lock for `command` (provision, destroy).
     pub async fn acquire(clients: &Clients, stack: &Stack, caller: &str, command: &str, opts: &LockOptions) -> Result<StackLock> {
         let logs = clients.logs.clone();
-        let name = super::names::lock_group(stack);
+        let name = stack.id.lock_group();
         let me = Holder::current(caller, command);
         let mut inherited = BTreeMap::new();
         if opts.force_unlock {

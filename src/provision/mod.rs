@@ -2,20 +2,15 @@
 //! graph. Every node finds its resource by tag or name before it creates anything, so a
 //! re-run creates nothing new and an interrupted run finishes without duplicates.
 
-mod api;
 pub mod graph;
-pub mod iam;
 pub mod lock;
-mod logs;
-pub mod names;
 pub mod nodes;
 pub mod policy {
     //! Moved to `crate::vocab::policy` (shared by every layer).
     pub use crate::vocab::policy::*;
 }
 
-pub use api::ACCESS_LOG_FORMAT;
-pub use nodes::{declared_at, nodes, Kind, Node, NodeOps};
+pub use nodes::{declared_at, nodes, Node, NodeOps};
 
 use crate::aws::{Clients, Identity};
 use crate::error::{Error, Result, SdkResultExt};
@@ -123,7 +118,7 @@ impl Ctx {
 
     /// `<project>-<stack>-<suffix>`
     pub fn name(&self, suffix: &str) -> String {
-        names::prefixed(&self.stack, suffix)
+        self.stack.id.name(suffix)
     }
 
     /// Tags for a logical resource: the stack's tags, the logical id and a Name.

@@ -1,34 +1,11 @@
-//! The logical resources of a stack and their dependencies, and the dispatch from a node
-//! kind to its service module.
+//! The logical resources of a stack and their dependencies: every node comes from a component
+//! (`components::nodes`), and `NodeOps` is what the engine does with one.
 
-use super::{api, iam, logs, Attrs, Ctx, Found};
+use super::{Attrs, Ctx, Found};
 use crate::error::Result;
 use crate::spec::Stack;
 use futures::future::BoxFuture;
 use std::sync::Arc;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogPurpose {
-    Api,
-    FlowLogs,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RoleKind {
-    ApiKinesis,
-    ApiCloudWatch,
-    FlowLogs,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    LogGroup(LogPurpose),
-    Role(RoleKind),
-    ApiAccount,
-    RestApi,
-    IngestMethod,
-    ApiStage,
-}
 
 /// What the engine does with one node: find it (and what differs), create or converge it,
 /// delete it. Component modules implement it for their resource types (usually through
@@ -101,109 +78,16 @@ impl Node {
     }
 }
 
-fn node(id: impl Into<String>, kind: Kind, deps: &[&str]) -> Node {
-    let id = id.into();
-    let at = legacy_declared_at(&id);
-    Node::new(id, kind, deps.iter().map(|d| d.to_string()).collect(), at)
-}
-
 pub use crate::components::network::{private_subnet_id, public_subnet_id};
 
 /// Every logical resource of the stack, in a stable order, with its dependencies.
 pub fn nodes(stack: &Stack) -> Vec<Node> {
-    let mut v = crate::components::nodes(stack);
-    v.extend(legacy_nodes(stack));
-    v
-}
-
-fn legacy_nodes(stack: &Stack) -> Vec<Node> {
-    let mut v = Vec::new();
-    if stack.spec.api.enabled {
-        v.push(node("api-log-group", Kind::LogGroup(LogPurpose::Api), &["data-key"]));
-        v.push(node("api-kinesis-role", Kind::Role(RoleKind::ApiKinesis), &["stream", "data-key"]));
-        v.push(node("api-cloudwatch-role", Kind::Role(RoleKind::ApiCloudWatch), &[]));
-        v.push(node("api-account", Kind::ApiAccount, &["api-cloudwatch-role"]));
-        v.push(node("rest-api", Kind::RestApi, &[]));
-        v.push(node("ingest-method", Kind::IngestMethod, &["rest-api", "api-kinesis-role", "stream"]));
-        v.push(node("api-stage", Kind::ApiStage, &["rest-api", "ingest-method", "api-log-group", "api-account"]));
-    }
-    v
+    crate::components::nodes(stack)
 }
 
 /// The stack-file table that declares a logical resource (for report locations).
 pub fn declared_at(stack: &Stack, logical_id: &str) -> String {
     nodes(stack).into_iter().find(|n| n.id == logical_id).map(|n| n.declared_at).unwrap_or_default()
-}
-
-pub fn legacy_declared_at(logical_id: &str) -> String {
-    let section = match logical_id {
-        "api-log-group" => "logs.retention_days",
-        "api-kinesis-role" | "api-cloudwatch-role" | "api-account" | "rest-api" | "ingest-method" | "api-stage" => "api",
-        _ => "",
-    };
-    section.to_string()
-}
-
-impl NodeOps for Kind {
-    fn label(&self) -> &'static str {
-        Kind::label(self)
-    }
-    fn inspect<'a>(&'a self, ctx: &'a Ctx, id: &'a str) -> BoxFuture<'a, Result<Found>> {
-        Box::pin(Kind::inspect(self, ctx, id))
-    }
-    fn apply<'a>(&'a self, ctx: &'a Ctx, id: &'a str, found: &'a Found) -> BoxFuture<'a, Result<Attrs>> {
-        Box::pin(Kind::apply(self, ctx, id, found))
-    }
-    fn delete<'a>(&'a self, ctx: &'a Ctx, id: &'a str) -> BoxFuture<'a, Result<Option<String>>> {
-        Box::pin(Kind::delete(self, ctx, id))
-    }
-}
-
-impl Kind {
-    pub fn label(&self) -> &'static str {
-        match self {
-            Kind::LogGroup(_) => "logs:log-group",
-            Kind::Role(_) => "iam:role",
-            Kind::ApiAccount => "apigateway:account",
-            Kind::RestApi => "apigateway:rest-api",
-            Kind::IngestMethod => "apigateway:method",
-            Kind::ApiStage => "apigateway:stage",
-        }
-    }
-
-    pub async fn inspect(&self, ctx: &Ctx, id: &str) -> Result<Found> {
-        match *self {
-            Kind::LogGroup(p) => logs::inspect(ctx, id, p).await,
-            Kind::Role(r) => iam::inspect(ctx, id, r).await,
-            Kind::ApiAccount => api::inspect_account(ctx).await,
-            Kind::RestApi => api::inspect_rest_api(ctx, id).await,
-            Kind::IngestMethod => api::inspect_method(ctx).await,
-            Kind::ApiStage => api::inspect_stage(ctx).await,
-        }
-    }
-
-    /// Create the resource (`found` is Absent) or converge its settings (Present with changes).
-    pub async fn apply(&self, ctx: &Ctx, id: &str, found: &Found) -> Result<Attrs> {
-        match *self {
-            Kind::LogGroup(p) => logs::apply(ctx, id, p, found).await,
-            Kind::Role(r) => iam::apply(ctx, id, r, found).await,
-            Kind::ApiAccount => api::apply_account(ctx).await,
-            Kind::RestApi => api::apply_rest_api(ctx, id, found).await,
-            Kind::IngestMethod => api::apply_method(ctx, found).await,
-            Kind::ApiStage => api::apply_stage(ctx, found).await,
-        }
-    }
-
-    /// Delete this stack's resource if it exists; returns its physical id when deleted.
-    pub async fn delete(&self, ctx: &Ctx, id: &str) -> Result<Option<String>> {
-        match *self {
-            Kind::LogGroup(p) => logs::delete(ctx, id, p).await,
-            Kind::Role(r) => iam::delete(ctx, id, r).await,
-            Kind::ApiAccount => api::delete_account(ctx).await,
-            Kind::RestApi => api::delete_rest_api(ctx, id).await,
-            Kind::IngestMethod | Kind::ApiStage => Ok(None),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -218,7 +102,7 @@ mod tests {
         let edges = nodes.iter().map(|n| (n.id.clone(), n.deps.clone())).collect();
         let order = check_acyclic(&edges).unwrap();
         assert_eq!(order.len(), nodes.len());
-        for id in ["data-key", "vpc", "nat-gateway-1", "db", "db-master-secret", "data-processor", "stream", "api-stage", "vpc-flow-log"] {
+        for id in ["data-key", "vpc", "nat-gateway-1", "db", "db-master-secret", "data-processor", "stream", "ingest-api-stage", "vpc-flow-log"] {
             assert!(order.iter().any(|o| o == id), "{id} missing");
         }
         let ids: std::collections::BTreeSet<_> = nodes.iter().map(|n| &n.id).collect();

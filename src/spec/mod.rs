@@ -93,6 +93,12 @@ pub struct Spec {
     /// S3 buckets (for logs): `[buckets.<id>]`.
     #[serde(default)]
     pub buckets: BTreeMap<String, crate::components::bucket::Bucket>,
+    /// Application Load Balancers: `[load_balancers.<id>]`.
+    #[serde(default)]
+    pub load_balancers: BTreeMap<String, crate::components::load_balancer::LoadBalancer>,
+    /// API Gateway REST APIs: `[apis.<id>]`.
+    #[serde(default)]
+    pub apis: BTreeMap<String, crate::components::api::Api>,
     /// The stack's VPC: `[network]`.
     #[serde(default)]
     pub network: crate::components::network::Network,
@@ -101,8 +107,6 @@ pub struct Spec {
     pub security_groups: BTreeMap<String, crate::components::security_group::SecurityGroup>,
     #[serde(default)]
     pub logs: Logs,
-    #[serde(default)]
-    pub api: Api,
     /// Control thresholds overriding the frameworks' values (e.g. `min_retention_days = 731`).
     /// An override may only tighten: a value weaker than the frameworks' is rejected.
     #[serde(default)]
@@ -142,26 +146,6 @@ pub struct Logs {
 impl Default for Logs {
     fn default() -> Self {
         Logs { retention_days: 365 }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Api {
-    pub enabled: bool,
-    pub stage_name: String,
-    /// Execution logging level: OFF, ERROR or INFO.
-    pub logging_level: String,
-    /// Full request/response logging: off by default (it would log PII bodies).
-    pub data_trace: bool,
-    pub metrics: bool,
-    /// X-Ray tracing.
-    pub tracing: bool,
-}
-
-impl Default for Api {
-    fn default() -> Self {
-        Api { enabled: true, stage_name: "prod".into(), logging_level: "INFO".into(), data_trace: false, metrics: true, tracing: true }
     }
 }
 

@@ -8,14 +8,12 @@ pub use crate::components::{problem, Problem};
 /// CloudWatch Logs' accepted retention values (PutRetentionPolicy).
 pub const LOG_RETENTION_DAYS: &[i32] = &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
-
 pub fn validate(stack: &Stack) -> Vec<Problem> {
     let mut out = Vec::new();
     out.extend(check_names(stack));
     out.extend(check_frameworks(stack));
     out.extend(check_tags(stack));
     out.extend(check_logs(stack));
-    out.extend(check_api(stack));
     out.extend(check_parameters(stack));
     out.extend(crate::components::validate(stack));
     if out.is_empty() {
@@ -141,16 +139,4 @@ fn check_logs(stack: &Stack) -> Vec<Problem> {
         "logs.retention_days",
         format!("{r} is not a retention CloudWatch Logs accepts (one of {})", LOG_RETENTION_DAYS.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
     )]
-}
-
-fn check_api(stack: &Stack) -> Vec<Problem> {
-    let a = &stack.spec.api;
-    let mut out = Vec::new();
-    if !["OFF", "ERROR", "INFO"].contains(&a.logging_level.as_str()) {
-        out.push(problem("api.logging_level", format!("must be OFF, ERROR or INFO (got {:?})", a.logging_level)));
-    }
-    if a.stage_name.is_empty() || !a.stage_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || a.stage_name.len() > 128 {
-        out.push(problem("api.stage_name", format!("must be 1–128 letters, digits, hyphens or underscores (got {:?})", a.stage_name)));
-    }
-    out
 }

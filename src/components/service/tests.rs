@@ -19,6 +19,18 @@ key = "data-key"
 key = "data-key"
 retention_hours = 48
 shard_metrics = true
+
+[security_groups.ecs-tasks-sg]
+ingress = [{ port = 8080, from = "vpc" }]
+egress = [{ protocol = "all", to = "0.0.0.0/0" }]
+
+[security_groups.db-sg]
+ingress = [{ port = 5432, from = "ecs-tasks-sg" }]
+
+[databases.db]
+key = "data-key"
+secrets_key = "data-key"
+security_group = "db-sg"
 "#;
 
 fn parse(extra: &str) -> Result<Stack, Vec<String>> {
@@ -34,7 +46,7 @@ const SERVICE: &str = r#"
 security_group = "ecs-tasks-sg"
 log_key = "data-key"
 reads = ["stream"]
-database = "database"
+database = "db"
 "#;
 
 fn errors(extra: &str) -> Vec<String> {
@@ -113,7 +125,7 @@ fn nodes_and_their_dependencies() {
     }
     assert_eq!(get("stream").declared_at, "streams.stream");
     let task = get("data-processor-task");
-    for dep in ["data-processor-execution-role", "data-processor-task-role", "data-processor-logs", "stream", "db-credentials"] {
+    for dep in ["data-processor-execution-role", "data-processor-task-role", "data-processor-logs", "stream", "db"] {
         assert!(task.deps.contains(&dep.to_string()), "{dep} not in {:?}", task.deps);
     }
     let svc = get("data-processor");
@@ -175,7 +187,7 @@ fn roles_are_least_privilege() {
     assert_eq!(
         exec["Statement"],
         serde_json::json!([
-            {"Sid": "ReadDatabaseSecret", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": ["arn:db-credentials:arn"]},
+            {"Sid": "ReadDatabaseSecret", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": ["arn:db:secret_arn"]},
             {"Sid": "DecryptDatabaseSecret", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": ["arn:data-key:arn"]},
         ])
     );
@@ -208,8 +220,9 @@ fn desired_state() {
     assert_eq!(svc.security_groups, vec!["sg-ecs-tasks-sg"]);
     let cl = st.ecs.clusters.iter().next().unwrap();
     assert_eq!(cl.container_insights, Observed::Known("enabled".into()));
-    assert_eq!(st.iam.roles.len(), 2);
-    assert_eq!(st.logs.log_groups.len(), 1);
+    let mine = |l: Option<&str>| l.is_some_and(|l| l.starts_with("data-processor-"));
+    assert_eq!(st.iam.roles.iter().filter(|r| mine(r.meta.logical_id())).count(), 2);
+    assert_eq!(st.logs.log_groups.iter().filter(|g| mine(g.meta.logical_id())).count(), 1);
     let streams: Vec<_> = st.kinesis.streams.iter().map(|s| (s.meta.name.clone().unwrap(), s.retention_hours.clone())).collect();
     assert_eq!(streams, vec![("tapaudit-t-other".to_string(), Observed::Known(48)), ("tapaudit-t-stream".to_string(), Observed::Known(24))]);
 }
