@@ -55,7 +55,7 @@ case "$cmd" in
       echo "emulator: port $port already answers but was not started by this script; use another port" >&2; exit 1
     fi
     MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_EC2_LOAD_DEFAULT_AMIS=false MOTO_ACM_VALIDATION_WAIT=0 \
-      nohup "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$logfile" 2>&1 &
+      nohup "$venv/bin/python" "$root/scripts/emulator/server.py" -H 127.0.0.1 -p "$port" >"$logfile" 2>&1 &
     echo $! >"$pidfile"
     for _ in $(seq 1 150); do
       if answers; then echo "emulator: running at $url (pid $(cat "$pidfile"))" >&2; exit 0; fi

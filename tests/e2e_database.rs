@@ -12,8 +12,7 @@ use std::collections::BTreeSet;
 use support::{Emulator, Run};
 
 fn stack_file(dir: &std::path::Path, stack: &str, database: &str) -> String {
-    // TRANSITIONAL: the legacy sections still build the whole pipeline around the database
-    // (their key is `data-key`); the database's security group is the legacy `db-sg`.
+    // a service receives the database's managed secret through its task definition's secrets
     let text = format!(
         r#"project = "tapaudit"
 stack = "{stack}"
@@ -44,6 +43,11 @@ key = "db-key"
 secrets_key = "secrets-key"
 security_group = "db-sg"
 deletion_protection = true
+
+[services.app]
+security_group = "ecs-tasks-sg"
+log_key = "data-key"
+database = "main"
 "#
     );
     let path = dir.join(format!("{stack}.toml"));
@@ -158,11 +162,12 @@ async fn lifecycle(emu: &Emulator, path: &str, stack: &str, aurora: bool) {
     if let Some(pw) = value["password"].as_str() {
         assert!(!run.stdout.contains(pw) && !run.stderr.contains(pw));
     }
-    // the legacy service reads this database's secret
+    // the service receives this database's secret through `secrets` (valueFrom), never its environment
     let ecs = aws_sdk_ecs::Client::new(&cfg);
-    let td = ecs.describe_task_definition().task_definition(outputs["task_definition_arn"].as_str().unwrap()).send().await.unwrap();
-    let env = td.task_definition().unwrap().container_definitions()[0].environment().to_vec();
-    assert!(env.iter().any(|kv| kv.name() == Some("DB_SECRET_ARN") && kv.value() == Some(secret_arn.as_str())), "{env:?}");
+    let td = ecs.describe_task_definition().task_definition(outputs["services.app.task_definition_arn"].as_str().unwrap()).send().await.unwrap();
+    let c = &td.task_definition().unwrap().container_definitions()[0];
+    assert!(c.secrets().iter().any(|s| s.name() == "DATABASE_SECRET" && s.value_from() == secret_arn), "{:?}", c.secrets());
+    assert!(!c.environment().iter().any(|kv| kv.value() == Some(secret_arn.as_str())), "{:?}", c.environment());
 
     // ---- idempotent; plan shows nothing to do
     all_unchanged(&emu.run(&["provision", "--stack", path, "--output", "json"]).ok("second provision"), "steps");

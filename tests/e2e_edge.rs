@@ -60,11 +60,10 @@ fn stack_file() -> String {
 }
 
 fn steps(v: &Value) -> Vec<Value> {
-    v["steps"].as_array().cloned().unwrap_or_default()
+    v["steps"].as_array().or_else(|| v["plan"].as_array()).cloned().unwrap_or_default()
 }
 
 #[tokio::test]
-#[ignore = "needs [security_groups] and [buckets] (parallel ports) on main"]
 async fn load_balancer_and_api_end_to_end() {
     let emu = Emulator::start();
     let cfg = emu.sdk().await;

@@ -329,7 +329,7 @@ async fn resources_with_the_stacks_names_but_not_its_tags_stop_provision_before_
     );
     assert!(run.stderr.contains("carries tapaudit:stack=dev and tapaudit:logical-id=stream: delete or rename it, or add those two tags"), "{}", run.stderr);
     assert!(
-        run.stderr.contains("data-processor-logs: logs:log-group /tapaudit/dev/ecs already exists but is not stack dev's data-processor-logs (it carries tapaudit:stack=qa and tapaudit:logical-id=data-processor-logs)"),
+        run.stderr.contains("data-processor-logs: logs:log-group /tapaudit/dev/data-processor already exists but is not stack dev's data-processor-logs (it carries tapaudit:stack=qa and tapaudit:logical-id=data-processor-logs)"),
         "{}",
         run.stderr
     );
@@ -339,7 +339,7 @@ async fn resources_with_the_stacks_names_but_not_its_tags_stop_provision_before_
     let plan = emu.run(&["plan", "--stack", "dev"]);
     assert_eq!(plan.code, 2, "plan names the conflict too: {}", plan.stderr);
     assert!(plan.stderr.contains("tapaudit: error: stream: kinesis:stream tapaudit-dev-stream already exists"), "{}", plan.stderr);
-    assert!(plan.stderr.contains("tapaudit: error: data-processor-logs: logs:log-group /tapaudit/dev/ecs already exists"), "{}", plan.stderr);
+    assert!(plan.stderr.contains("tapaudit: error: data-processor-logs: logs:log-group /tapaudit/dev/data-processor already exists"), "{}", plan.stderr);
     assert!(!lock_exists(&cfg).await, "the refused run released its lock");
 
     // tagged as the stack's stream it is adopted (one stream, not two); the foreign group goes

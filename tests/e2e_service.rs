@@ -26,14 +26,24 @@ key = "data-key"
 retention_hours = 48
 shard_metrics = true
 
+[security_groups.ecs-tasks-sg]
+ingress = [{ port = 8080, from = "vpc" }]
+egress = [{ protocol = "all", to = "0.0.0.0/0" }]
+
+[security_groups.db-sg]
+ingress = [{ port = 5432, from = "ecs-tasks-sg" }]
+
 [services.worker]
 security_group = "ecs-tasks-sg"
 log_key = "data-key"
 reads = ["stream"]
-database = "database"
+database = "db"
 environment = { LOG_LEVEL = "info" }
 
-[database]
+[databases.db]
+key = "data-key"
+secrets_key = "data-key"
+security_group = "db-sg"
 deletion_protection = false
 "#;
 

@@ -217,7 +217,12 @@ impl Component for FileSystem {
 
 /// Desired ARNs of the file system and its access point (built from logical ids).
 fn desired_arns(cx: &Cx) -> (String, String) {
-    (cx.arn("elasticfilesystem", &format!("file-system/{}", cx.id)), cx.arn("elasticfilesystem", &format!("access-point/{}-access-point", cx.id)))
+    desired_arns_of(cx, cx.id)
+}
+
+/// Desired ARNs of file system `id` and its access point, for the components that use it.
+pub fn desired_arns_of(cx: &Cx, id: &str) -> (String, String) {
+    (cx.arn("elasticfilesystem", &format!("file-system/{id}")), cx.arn("elasticfilesystem", &format!("access-point/{id}-access-point")))
 }
 
 /// A policy with access point ARNs replaced by a placeholder: the access point's id is

@@ -264,31 +264,27 @@ impl Component for LoadBalancer {
             }
             (None, None) => String::new(),
         };
+        // listeners carry their load balancer's tags (logical id), as the collector reads them
         #[allow(clippy::too_many_arguments)]
-        let listener = |node: &str,
-                        port: i32,
-                        protocol: &str,
-                        policy: Option<String>,
-                        action: Action,
-                        rules: Observed<Vec<Rule>>,
-                        certs: Observed<Vec<String>>,
-                        field: &str| Listener {
-            meta: {
-                let mut m = cx.meta("elbv2:listener", node, &format!("{name}:{port}"), format!("{arn}/listener-{port}"), &name, field);
-                m.name = None;
-                m
-            },
-            load_balancer_arn: arn.clone(),
-            protocol: protocol.into(),
-            port,
-            ssl_policy: policy,
-            default_actions: vec![action],
-            rules,
-            certificate_arns: certs,
-        };
+        let listener =
+            |port: i32, protocol: &str, policy: Option<String>, action: Action, rules: Observed<Vec<Rule>>, certs: Observed<Vec<String>>, field: &str| {
+                Listener {
+                    meta: {
+                        let mut m = cx.meta("elbv2:listener", id, &format!("{name}:{port}"), format!("{arn}/listener-{port}"), &name, field);
+                        m.name = None;
+                        m
+                    },
+                    load_balancer_arn: arn.clone(),
+                    protocol: protocol.into(),
+                    port,
+                    ssl_policy: policy,
+                    default_actions: vec![action],
+                    rules,
+                    certificate_arns: certs,
+                }
+            };
         let https_default = Rule { arn: format!("{arn}/listener-443/default"), priority: Some("default".into()), actions: vec![forward(&tg_arn)] };
         let https = listener(
-            &https_listener(id),
             443,
             "HTTPS",
             Some(self.ssl_policy.clone()),
@@ -299,7 +295,6 @@ impl Component for LoadBalancer {
         );
         let default_rule = Rule { arn: format!("{arn}/listener-80/default"), priority: Some("default".into()), actions: vec![redirect()] };
         let http = listener(
-            &http_listener(id),
             80,
             "HTTP",
             None,
@@ -376,6 +371,18 @@ pub fn drift(d: &mut crate::drift::Drift, desired: &State, live: &State) {
         }
     });
     listeners(d, desired, live);
+    d.each(&desired.elbv2.target_groups, &live.elbv2.target_groups, |d, w, g| {
+        let at = d.setting(&w.meta, "target_protocol");
+        d.observed(&g.meta, "protocol", &at, json!(w.protocol.known()), &g.protocol);
+        d.field(&g.meta, "health_check_protocol", &at, json!(w.health_check_protocol), json!(g.health_check_protocol));
+        let at = d.setting(&w.meta, "target_port");
+        d.field(&g.meta, "port", &at, json!(w.port), json!(g.port));
+    });
+    // a requested certificate: present, tagged, for the declared domain
+    d.each(&desired.elbv2.certificates, &live.elbv2.certificates, |d, w, g| {
+        let at = d.setting(&w.meta, "domain_name");
+        d.field(&g.meta, "domain_name", &at, json!(w.meta.name), json!(g.meta.name));
+    });
 }
 
 fn listeners(d: &mut crate::drift::Drift, desired: &State, live: &State) {
@@ -393,8 +400,12 @@ fn listeners(d: &mut crate::drift::Drift, desired: &State, live: &State) {
             Some(g) => {
                 let at = d.setting(&w.meta, "");
                 d.field(&g.meta, "protocol", &at, json!(w.protocol), json!(g.protocol));
-                let at = d.setting(&w.meta, "ssl_policy");
-                d.field(&g.meta, "ssl_policy", &at, json!(w.ssl_policy), json!(g.ssl_policy));
+                // a security policy applies to HTTPS listeners only (an HTTP listener has none,
+                // whatever the API reports: the emulator reports its default policy)
+                if w.protocol.eq_ignore_ascii_case("HTTPS") {
+                    let at = d.setting(&w.meta, "ssl_policy");
+                    d.field(&g.meta, "ssl_policy", &at, json!(w.ssl_policy), json!(g.ssl_policy));
+                }
                 let at = d.setting(&w.meta, "");
                 let show = |a: &[Action]| json!(a.iter().map(|x| (x.action_type.clone(), x.redirect_protocol.clone())).collect::<Vec<_>>());
                 d.field(&g.meta, "default_actions", &at, show(&w.default_actions), show(&g.default_actions));

@@ -396,7 +396,7 @@ pub const DRIFT: &[(&[&str], fn(&mut Drift, &State, &State))] = &[
     (&["rds:db-instance", "rds:db-cluster", "rds:subnet-group", "rds:parameter-group", "secretsmanager:secret"], database::drift),
     (&["kinesis:stream"], stream::drift),
     (&["ecs:cluster", "ecs:service", "ecs:task-definition"], service::drift),
-    (&["elbv2:load-balancer", "elbv2:listener"], load_balancer::drift),
+    (&["elbv2:load-balancer", "elbv2:listener", "elbv2:target-group", "elbv2:certificate"], load_balancer::drift),
     (&["apigateway:rest-api", "apigateway:method", "apigateway:stage"], api::drift),
 ];
 

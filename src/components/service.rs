@@ -373,10 +373,10 @@ impl Component for Service {
             }
             if let Some(fs) = &self.file_system {
                 if node == fs {
-                    return Some(cx.arn("elasticfilesystem", &format!("file-system/fs-{fs}")));
+                    return Some(super::file_system::desired_arns_of(cx, fs).0);
                 }
                 if node == format!("{fs}-access-point") {
-                    return Some(cx.arn("elasticfilesystem", &format!("access-point/fsap-{node}")));
+                    return Some(super::file_system::desired_arns_of(cx, fs).1);
                 }
             }
             None

@@ -1,6 +1,6 @@
 //! Desired ids → live ids, through the logical id both carry.
 
-use crate::model::{Resource, State};
+use crate::model::State;
 use std::collections::BTreeMap;
 
 /// Marks a reference whose target does not exist live.
@@ -13,50 +13,41 @@ pub struct Resolver {
     live: BTreeMap<String, (String, String)>,
 }
 
-fn visit(state: &State, mut f: impl FnMut(&crate::model::Meta)) {
-    macro_rules! all {
-        ($($c:expr),*) => { $( for r in $c.iter() { f(r.meta()); } )* };
+/// Resource types collected with their parent's tags (and so its logical id).
+const SHARES_PARENT_TAGS: &[&str] = &["elbv2:listener", "apigateway:method"];
+
+/// Every resource of a State (through the service registry, so a new collection is resolved
+/// without an edit here), and the resources nested in others that policies name by ARN (EFS
+/// access points), as (logical id, id, ARN).
+fn visit(state: &State, mut f: impl FnMut(&str, &str, &str)) {
+    state.collections(&mut |_, _, c| {
+        // listeners and API methods carry their parent's tags: the logical id names the parent
+        for m in c.metas().into_iter().filter(|m| !SHARES_PARENT_TAGS.contains(&m.resource_type.as_str())) {
+            if let Some(l) = m.logical_id() {
+                f(l, &m.id, &m.arn);
+            }
+        }
+    });
+    for fs in state.efs.file_systems.iter() {
+        for ap in fs.access_points.known().into_iter().flatten() {
+            if let Some(l) = ap.tags.get(crate::vocab::TAG_LOGICAL_ID) {
+                f(l, &ap.id, &ap.arn);
+            }
+        }
     }
-    all!(
-        state.kms.keys,
-        state.ec2.vpcs,
-        state.ec2.subnets,
-        state.ec2.route_tables,
-        state.ec2.internet_gateways,
-        state.ec2.nat_gateways,
-        state.ec2.security_groups,
-        state.ec2.flow_logs,
-        state.rds.instances,
-        state.rds.clusters,
-        state.rds.subnet_groups,
-        state.rds.parameter_groups,
-        state.kinesis.streams,
-        state.logs.log_groups,
-        state.secrets.secrets,
-        state.ecs.clusters,
-        state.ecs.services,
-        state.ecs.task_definitions,
-        state.apigw.rest_apis,
-        state.elbv2.load_balancers,
-        state.iam.roles
-    );
 }
 
 impl Resolver {
     pub fn new(desired: &State, live: &State) -> Resolver {
         let mut d = BTreeMap::new();
-        visit(desired, |m| {
-            if let Some(l) = m.logical_id() {
-                d.insert(m.id.clone(), (l.to_string(), false));
-                d.insert(m.arn.clone(), (l.to_string(), true));
-            }
+        visit(desired, |l, id, arn| {
+            d.insert(id.to_string(), (l.to_string(), false));
+            d.insert(arn.to_string(), (l.to_string(), true));
         });
         let mut l = BTreeMap::new();
-        visit(live, |m| {
-            if let Some(id) = m.logical_id() {
-                // the first (stable BTreeMap order) wins; duplicates are reported as unmanaged
-                l.entry(id.to_string()).or_insert((m.id.clone(), m.arn.clone()));
-            }
+        visit(live, |logical, id, arn| {
+            // the first (stable order) wins; duplicates are reported as unmanaged
+            l.entry(logical.to_string()).or_insert((id.to_string(), arn.to_string()));
         });
         Resolver { desired: d, live: l }
     }

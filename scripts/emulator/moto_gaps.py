@@ -1,0 +1,147 @@
+"""Test tooling only: fill gaps of the moto emulator that the product's real AWS calls hit.
+
+The product calls the real APIs; where moto 5.2.5 lacks one, this module adds a minimal,
+AWS-shaped implementation to the emulator process so that the end-to-end tests exercise the
+product's real code path. Nothing here is used against AWS. Each gap is one function below.
+
+Gaps filled:
+- ElastiCache RBAC user groups (CreateUserGroup, DescribeUserGroups, ModifyUserGroup,
+  DeleteUserGroup; tags on user groups): moto implements users but not user groups.
+"""
+
+from moto.core.responses import ActionResult, EmptyResult
+from moto.elasticache import models as ec_models
+from moto.elasticache.exceptions import ElastiCacheException
+from moto.elasticache.responses import ElastiCacheResponse
+from moto.utilities.utils import get_partition
+import re
+
+
+class UserGroupNotFound(ElastiCacheException):
+    code = "UserGroupNotFound"
+
+    def __init__(self, group_id):
+        super().__init__(f"User group {group_id} not found.")
+
+
+class UserGroupAlreadyExists(ElastiCacheException):
+    code = "UserGroupAlreadyExists"
+
+    def __init__(self, group_id):
+        super().__init__(f"User group {group_id} already exists.")
+
+
+class UserNotFoundForGroup(ElastiCacheException):
+    code = "UserNotFound"
+
+    def __init__(self, user_id):
+        super().__init__(f"User {user_id} not found.")
+
+
+# moto serializes an error by the package its exception class lives in
+for _cls in (UserGroupNotFound, UserGroupAlreadyExists, UserNotFoundForGroup):
+    _cls.__module__ = "moto.elasticache.exceptions"
+
+
+def _groups(backend):
+    if not hasattr(backend, "tapaudit_user_groups"):
+        backend.tapaudit_user_groups = {}
+        # tags on user groups go through the backend's ARN check
+        backend.arn_regex = re.compile(
+            r"^arn:aws:elasticache:.*:[0-9]*:(cluster|snapshot|subnetgroup|replicationgroup|user|usergroup):.*$"
+        )
+    return backend.tapaudit_user_groups
+
+
+def _shape(backend, g):
+    return {
+        "UserGroupId": g["id"],
+        "Status": g["status"],
+        "Engine": g["engine"],
+        "UserIds": list(g["users"]),
+        "MinimumEngineVersion": "6.0",
+        "ReplicationGroups": [
+            rg_id for rg_id, rg in backend.replication_groups.items() if g["id"] in (getattr(rg, "user_group_ids", None) or [])
+        ],
+        "ARN": g["arn"],
+    }
+
+
+def _check_users(backend, user_ids):
+    for u in user_ids:
+        if u not in backend.users:
+            raise UserNotFoundForGroup(u)
+
+
+def create_user_group(self):
+    params = self._get_params()
+    backend = self.elasticache_backend
+    groups = _groups(backend)
+    group_id = params.get("UserGroupId")
+    if group_id in groups:
+        raise UserGroupAlreadyExists(group_id)
+    users = params.get("UserIds") or []
+    _check_users(backend, users)
+    arn = f"arn:{get_partition(backend.region_name)}:elasticache:{backend.region_name}:{backend.account_id}:usergroup:{group_id}"
+    g = {"id": group_id, "engine": (params.get("Engine") or "redis").lower(), "users": list(users), "status": "active", "arn": arn}
+    groups[group_id] = g
+    tags = params.get("Tags") or []
+    if tags:
+        backend.tagging_service.tag_resource(arn, tags)
+    return ActionResult(_shape(backend, g))
+
+
+def describe_user_groups(self):
+    params = self._get_params()
+    backend = self.elasticache_backend
+    groups = _groups(backend)
+    group_id = params.get("UserGroupId")
+    if group_id:
+        if group_id not in groups:
+            raise UserGroupNotFound(group_id)
+        found = [groups[group_id]]
+    else:
+        found = list(groups.values())
+    return ActionResult({"UserGroups": [_shape(backend, g) for g in found]})
+
+
+def modify_user_group(self):
+    params = self._get_params()
+    backend = self.elasticache_backend
+    groups = _groups(backend)
+    group_id = params.get("UserGroupId")
+    if group_id not in groups:
+        raise UserGroupNotFound(group_id)
+    g = groups[group_id]
+    add = params.get("UserIdsToAdd") or []
+    _check_users(backend, add)
+    remove = params.get("UserIdsToRemove") or []
+    g["users"] = [u for u in g["users"] if u not in remove] + [u for u in add if u not in g["users"]]
+    return ActionResult(_shape(backend, g))
+
+
+def delete_user_group(self):
+    params = self._get_params()
+    backend = self.elasticache_backend
+    groups = _groups(backend)
+    group_id = params.get("UserGroupId")
+    if group_id not in groups:
+        raise UserGroupNotFound(group_id)
+    g = groups.pop(group_id)
+    g["status"] = "deleting"
+    return ActionResult(_shape(backend, g))
+
+
+def install():
+    ElastiCacheResponse.create_user_group = create_user_group
+    ElastiCacheResponse.describe_user_groups = describe_user_groups
+    ElastiCacheResponse.modify_user_group = modify_user_group
+    ElastiCacheResponse.delete_user_group = delete_user_group
+    # tag calls on a user group's ARN before any user-group call in that region
+    original_init = ec_models.ElastiCacheBackend.__init__
+
+    def init(self, *a, **kw):
+        original_init(self, *a, **kw)
+        _groups(self)
+
+    ec_models.ElastiCacheBackend.__init__ = init
