@@ -7,6 +7,13 @@ product's real code path. Nothing here is used against AWS. Each gap is one func
 Gaps filled:
 - ElastiCache RBAC user groups (CreateUserGroup, DescribeUserGroups, ModifyUserGroup,
   DeleteUserGroup; tags on user groups): moto implements users but not user groups.
+- ElastiCache replication groups that are deleted: moto keeps them in `deleting` forever;
+  AWS removes them when the deletion completes. Here the first describe after the delete
+  reports `deleting`, the next one no longer finds the group.
+- ElastiCache DeleteCacheSubnetGroup: not implemented by moto.
+- RDS DeleteDBCluster keeps the cluster's automated snapshots (AWS deletes them with the
+  cluster), so recreating a cluster of the same name within the same minute fails with
+  DBClusterSnapshotAlreadyExistsFault. Here they go with the cluster.
 """
 
 from moto.core.responses import ActionResult, EmptyResult
@@ -132,11 +139,69 @@ def delete_user_group(self):
     return ActionResult(_shape(backend, g))
 
 
+class CacheSubnetGroupNotFound(ElastiCacheException):
+    code = "CacheSubnetGroupNotFoundFault"
+
+    def __init__(self, name):
+        super().__init__(f"CacheSubnetGroup {name} not found.")
+
+
+class CacheSubnetGroupInUse(ElastiCacheException):
+    code = "CacheSubnetGroupInUse"
+
+    def __init__(self, name):
+        super().__init__(f"Cache subnet group {name} is currently in use by a cache cluster.")
+
+
+for _cls in (CacheSubnetGroupNotFound, CacheSubnetGroupInUse):
+    _cls.__module__ = "moto.elasticache.exceptions"
+
+
+def delete_cache_subnet_group(self):
+    backend = self.elasticache_backend
+    name = self._get_params().get("CacheSubnetGroupName")
+    if name not in backend.cache_subnet_groups:
+        raise CacheSubnetGroupNotFound(name)
+    _finish_deletions(backend)
+    in_use = [rg for rg in backend.replication_groups.values() if getattr(rg, "cache_subnet_group_name", None) == name]
+    in_use += [c for c in backend.cache_clusters.values() if getattr(c, "cache_subnet_group_name", None) == name]
+    if in_use:
+        raise CacheSubnetGroupInUse(name)
+    backend.cache_subnet_groups.pop(name)
+    return EmptyResult()
+
+
+def _finish_deletions(backend):
+    for rg_id, rg in list(backend.replication_groups.items()):
+        if getattr(rg, "status", None) == "deleting":
+            if getattr(rg, "tapaudit_deleting_seen", False):
+                backend.replication_groups.pop(rg_id)
+            else:
+                rg.tapaudit_deleting_seen = True
+
+
+def _install_rds():
+    from moto.rds import models as rds_models
+
+    original_delete = rds_models.RDSBackend.delete_db_cluster
+
+    def delete_db_cluster(self, cluster_identifier, *a, **kw):
+        cluster = original_delete(self, cluster_identifier, *a, **kw)
+        for snap_id, snap in list(self.cluster_snapshots.items()):
+            if getattr(snap, "snapshot_type", None) == "automated" and snap_id.startswith(f"rds:{cluster_identifier}-"):
+                self.cluster_snapshots.pop(snap_id)
+        return cluster
+
+    rds_models.RDSBackend.delete_db_cluster = delete_db_cluster
+
+
 def install():
+    _install_rds()
     ElastiCacheResponse.create_user_group = create_user_group
     ElastiCacheResponse.describe_user_groups = describe_user_groups
     ElastiCacheResponse.modify_user_group = modify_user_group
     ElastiCacheResponse.delete_user_group = delete_user_group
+    ElastiCacheResponse.delete_cache_subnet_group = delete_cache_subnet_group
     # tag calls on a user group's ARN before any user-group call in that region
     original_init = ec_models.ElastiCacheBackend.__init__
 
@@ -145,3 +210,11 @@ def install():
         _groups(self)
 
     ec_models.ElastiCacheBackend.__init__ = init
+
+    original_describe = ec_models.ElastiCacheBackend.describe_replication_groups
+
+    def describe_replication_groups(self, *a, **kw):
+        _finish_deletions(self)
+        return original_describe(self, *a, **kw)
+
+    ec_models.ElastiCacheBackend.describe_replication_groups = describe_replication_groups

@@ -418,13 +418,24 @@ const APP_USER_ACCESS: &str = "on ~* +@all -@dangerous";
 
 impl UserGroupNode {
     async fn user_exists(&self, ctx: &Ctx, user_id: &str) -> Result<Option<String>> {
-        let out = ctx.clients.elasticache.describe_users().user_id(user_id).send().await.found(
-            "elasticache",
-            "DescribeUsers",
-            user_id,
-            &["UserNotFound", "UserNotFoundFault"],
-        )?;
-        Ok(out.and_then(|o| o.users().iter().find(|u| u.user_id() == Some(user_id)).map(|u| u.arn().unwrap_or_default().to_string())))
+        // a user still being deleted (a destroy just ran) cannot be reused nor recreated until
+        // it is gone: wait for it
+        let state = wait_for(&format!("deletion of cache user {user_id}"), Duration::from_secs(5), Duration::from_secs(600), || async {
+            let out = ctx.clients.elasticache.describe_users().user_id(user_id).send().await.found(
+                "elasticache",
+                "DescribeUsers",
+                user_id,
+                &["UserNotFound", "UserNotFoundFault"],
+            )?;
+            let user = out.and_then(|o| o.users().iter().find(|u| u.user_id() == Some(user_id)).cloned());
+            Ok(match user {
+                Some(u) if u.status() == Some("deleting") => None,
+                Some(u) => Some(Some(u.arn().unwrap_or_default().to_string())),
+                None => Some(None),
+            })
+        })
+        .await?;
+        Ok(state)
     }
 
     async fn group(&self, ctx: &Ctx) -> Result<Option<aws_sdk_elasticache::types::UserGroup>> {

@@ -107,6 +107,11 @@ pub fn key_policy(cx: &Cx, region: &str, account: &str) -> serde_json::Value {
 /// Drift of the stack's keys: rotation and policy (by meaning).
 pub fn drift(d: &mut crate::drift::Drift, desired: &State, live: &State) {
     d.each(&desired.kms.keys, &live.kms.keys, |d, w, g| {
+        // a key scheduled for deletion is gone for the stack: that is the drift, not its settings
+        if g.is_pending_deletion() == Some(true) {
+            let at = d.setting(&w.meta, "");
+            return d.field(&g.meta, "state", &at, serde_json::json!("Enabled"), serde_json::json!(g.state.known()));
+        }
         let at = d.setting(&w.meta, "rotation");
         d.observed(&g.meta, "rotation_enabled", &at, serde_json::json!(w.rotation_enabled.known()), &g.rotation_enabled);
         let at = d.setting(&w.meta, "");

@@ -108,6 +108,16 @@ fn redirect() -> Action {
     Action { action_type: "redirect".into(), redirect_protocol: Some("HTTPS".into()), fixed_response_body: None, target_group_arns: vec![] }
 }
 
+/// RequestCertificate's idempotency token: ACM answers a repeated token (for an hour) with the
+/// first request's certificate, even when that certificate was deleted since; so the token
+/// names this request (the node and the second it is made), and SDK retries of the same call
+/// reuse it. Letters and digits, at most 32.
+fn request_token(node: &str, unix_seconds: i64) -> String {
+    let at = format!("{:x}", unix_seconds.max(0));
+    let base: String = node.chars().filter(|c| c.is_ascii_alphanumeric()).take(32 - at.len()).collect();
+    format!("{base}{at}")
+}
+
 /// How long ACM's Amazon-issued public certificates are valid (198 days since the CA/Browser
 /// Forum's 2026 limit; ACM renews them while in use): the pre-deployment view of a certificate
 /// the stack requests (provision waits for it to be ISSUED before the listener presents it).
@@ -529,7 +539,7 @@ impl CertificateNode {
                     .request_certificate()
                     .domain_name(&self.domain)
                     .validation_method(aws_sdk_acm::types::ValidationMethod::Dns)
-                    .idempotency_token(id.replace('-', ""))
+                    .idempotency_token(request_token(id, time::OffsetDateTime::now_utc().unix_timestamp()))
                     .set_tags(Some(tags))
                     .send()
                     .await

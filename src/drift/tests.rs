@@ -104,6 +104,15 @@ fn encryption_key_and_rotation() {
         run(|l| l.kms.keys.items.values_mut().for_each(|k| k.rotation_enabled = Observed::Known(false))),
         one("drift-changed", "data-key", "rotation_enabled", "keys.data-key.rotation")
     );
+    // a key scheduled for deletion (rotation then cannot be read): the key is gone, a failing
+    // drift, never an error about its rotation
+    assert_eq!(
+        run(|l| l.kms.keys.items.values_mut().for_each(|k| {
+            k.state = Observed::Known("PendingDeletion".into());
+            k.rotation_enabled = Observed::Unknown("not read: the key is pending deletion".into());
+        })),
+        one("drift-changed", "data-key", "state", "keys.data-key")
+    );
     assert_eq!(
         run(|l| l.kinesis.streams.items.values_mut().for_each(|s| s.key_id = crate::model::Observed::Known(Some("alias/aws/kinesis".into())))),
         one("drift-changed", "stream", "key_id", "streams.stream.key")

@@ -206,3 +206,13 @@ fn attributes_and_unread_attributes() {
     let got = drift_of(|l| l.elbv2.load_balancers.items.values_mut().for_each(|lb| lb.attributes = Observed::Unknown("AccessDenied".into())));
     assert_eq!(got, vec![("drift-changed".to_string(), "tapaudit-dev-web".to_string(), "attributes".to_string())]);
 }
+
+#[test]
+fn certificate_request_tokens_differ_per_request_and_fit_acm() {
+    let a = request_token("web-certificate", 1_764_590_000);
+    let b = request_token("web-certificate", 1_764_590_001);
+    assert_ne!(a, b, "a later request (after a destroy) must not get the deleted certificate back");
+    for t in [&a, &b, &request_token("a-very-long-logical-id-for-a-load-balancer-certificate", i64::MAX)] {
+        assert!(t.len() <= 32 && t.chars().all(|c| c.is_ascii_alphanumeric()), "{t}");
+    }
+}
