@@ -281,7 +281,7 @@ pub fn stack_outputs(ctx: &Ctx) -> BTreeMap<String, serde_json::Value> {
     put("stream_name", get("stream", "name"));
     put("stream_arn", get("stream", "arn"));
     // the first database's (its `[databases.<id>]` outputs name each one)
-    let db = crate::components::database::legacy_service_database(&ctx.stack).unwrap_or_default();
+    let db = crate::components::database::first_database(&ctx.stack).unwrap_or_default();
     put("db_instance_id", get(&db, "id"));
     put("db_endpoint", get(&db, "endpoint"));
     put("db_port", get(&db, "port"));

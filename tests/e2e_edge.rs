@@ -72,7 +72,7 @@ async fn load_balancer_and_api_end_to_end() {
 
     let first = emu.run(&["provision", "--stack", f, "--output", "json"]).ok("provision");
     let out = first.json();
-    assert!(steps(&out).iter().any(|s| s["id"] == "web-certificate" && s["action"] == "create"), "{out}");
+    assert!(steps(&out).iter().any(|s| s["logical_id"] == "web-certificate" && s["action"] == "create"), "{out}");
 
     // ---- ELBv2
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&cfg);

@@ -22,8 +22,15 @@ fn assert_rejected(path: &str, message: &str) {
 
 #[test]
 fn shipped_stacks_validate() {
-    // dev and qa declare two security groups (a group and its rules node each); minimal none
-    for (stack, name, resources) in [("dev", "dev", 37), ("qa", "qa", 37), ("fixtures/stacks/minimal.toml", "minimal", 35)] {
+    // the four blueprints, qa (dev again, beside it) and the all-defaults stack
+    for (stack, name, resources) in [
+        ("dev", "dev", 37),
+        ("qa", "qa", 37),
+        ("iot", "iot", 36),
+        ("ferpa", "ferpa", 70),
+        ("lgpd", "lgpd", 27),
+        ("fixtures/stacks/minimal.toml", "minimal", 37),
+    ] {
         let (code, stdout, stderr) = validate(stack);
         assert_eq!(code, 0, "{stack}: {stderr}");
         assert!(stdout.contains(&format!("ok: stack {name} ({resources} logical resources")), "{stdout}");
@@ -92,7 +99,7 @@ fn reserved_db_username() {
 fn unknown_key_is_rejected_with_its_path() {
     assert_rejected(
         "fixtures/stacks/bad-unknown-key.toml",
-        "fixtures/stacks/bad-unknown-key.toml:5: kinesis.encryption: unknown field `encryption`, expected `shard_count` or `retention_hours`",
+        "fixtures/stacks/bad-unknown-key.toml:5: streams.stream.encryption: unknown field `encryption`, expected one of `shard_count`, `retention_hours`, `key`, `shard_metrics`",
     );
 }
 
@@ -121,7 +128,7 @@ fn wrong_value_type_names_the_field() {
 fn invalid_fargate_size() {
     assert_rejected(
         "fixtures/stacks/bad-fargate.toml",
-        "fixtures/stacks/bad-fargate.toml:3: ecs.memory 4096 MiB is not a valid Fargate memory size for 256 CPU units",
+        "fixtures/stacks/bad-fargate.toml:3: services.web.memory 4096 MiB is not a valid Fargate memory size for 256 CPU units",
     );
 }
 
@@ -214,7 +221,7 @@ fn a_noncompliant_stack_fails_before_deployment_with_sarif_on_the_offending_line
     assert!(stderr.contains("fix it or pass --allow-noncompliant"), "{stderr}");
     assert!(!stderr.contains("GetCallerIdentity"), "no AWS call was made: {stderr}");
     // the shipped stacks pass their own pre-deployment check
-    for stack in ["dev", "qa"] {
+    for stack in ["dev", "qa", "iot", "ferpa", "lgpd"] {
         let out = Command::new(env!("CARGO_BIN_EXE_tapaudit"))
             .args(["scan", "--stack", stack, "--desired", "--format", "json", "--output-dir", tmp.path().join(stack).to_str().unwrap()])
             .current_dir(env!("CARGO_MANIFEST_DIR"))

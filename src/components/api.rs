@@ -25,10 +25,6 @@ pub const ACCESS_LOG_FORMAT: &str = r#"{"requestId":"$context.requestId","ip":"$
 pub const CLOUDWATCH_ROLE: &str = "api-cloudwatch-role";
 pub const ACCOUNT: &str = "api-account";
 
-/// TRANSITIONAL: the legacy `[kinesis]` section's stream has node id `stream` and is not a
-/// component yet; a route may name it until `[streams.stream]` lands.
-const LEGACY_STREAM: &str = "stream";
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Api {
@@ -117,15 +113,14 @@ fn first_api(cx: &Cx) -> bool {
     cx.stack.spec.apis.keys().next().map(String::as_str) == Some(cx.id)
 }
 
-/// The key that encrypts a stream: the stream component's `key` reference (the legacy stream
-/// uses `data-key`).
+/// The key that encrypts a stream: the stream component's `key` reference.
 fn stream_key(cx: &Cx, stream: &str) -> String {
     cx.stack
         .instances()
         .iter()
         .find(|i| i.id == stream)
         .and_then(|i| i.component.references().into_iter().find(|r| r.field == "key").map(|r| r.target))
-        .unwrap_or_else(|| "data-key".to_string())
+        .unwrap_or_default()
 }
 
 /// The streams an API's routes put into, in order, without repeats.
@@ -214,7 +209,7 @@ impl Component for Api {
             out.push(Reference::key("log_key", &self.log_key, "logs"));
         }
         for (i, r) in self.routes.iter().enumerate() {
-            if let Some(s) = r.stream.as_deref().filter(|s| *s != LEGACY_STREAM) {
+            if let Some(s) = &r.stream {
                 out.push(Reference::new(format!("routes[{i}].stream"), s, &[Kind::Stream]));
             }
             if let Some(l) = &r.load_balancer {
@@ -272,11 +267,6 @@ impl Component for Api {
             match (&r.stream, &r.load_balancer) {
                 (Some(_), Some(_)) => out.push(cx.problem(&format!("routes[{i}]"), "names both a stream and a load_balancer: choose one integration")),
                 (None, None) => out.push(cx.problem(&format!("routes[{i}]"), "has no integration: set stream or load_balancer")),
-                (Some(s), None) if s == LEGACY_STREAM => {
-                    if let Some(k) = cx.stack.kind_of(s).filter(|k| *k != Kind::Stream) {
-                        out.push(cx.problem(&at("stream"), format!("names {s:?}, which is a {}, not a stream", k.label())));
-                    }
-                }
                 _ => {}
             }
         }

@@ -120,8 +120,7 @@ pub struct Database {
     pub key: String,
     /// The key (`[keys.<id>]`) that encrypts the RDS-managed master secret. Required.
     pub secrets_key: String,
-    /// The security group (`[security_groups.<id>]`) of the database. TRANSITIONAL: when
-    /// absent, the legacy network's `db-sg` is used, until security groups are components.
+    /// The security group (`[security_groups.<id>]`) of the database. Required.
     pub security_group: Option<String>,
     /// Rotation of the master password every this many days, 1–365 (default 30).
     pub rotation_days: u32,
@@ -155,9 +154,6 @@ impl Default for Database {
     }
 }
 
-/// The legacy network's database security group, used while `security_group` is absent.
-pub const LEGACY_SECURITY_GROUP: &str = "db-sg";
-
 impl Database {
     pub fn instance_class(&self) -> &str {
         match self.engine {
@@ -185,7 +181,7 @@ impl Database {
     }
     /// The security group's node id.
     pub fn security_group_node(&self) -> &str {
-        self.security_group.as_deref().unwrap_or(LEGACY_SECURITY_GROUP)
+        self.security_group.as_deref().unwrap_or_default()
     }
     /// `postgres16`, `aurora-postgresql16`
     pub fn family(&self) -> String {
@@ -244,15 +240,8 @@ fn private_subnets(cx: &Cx) -> Vec<String> {
     (0..cx.stack.spec.network.az_count).map(|i| format!("private-subnet-{}", i + 1)).collect()
 }
 
-/// TRANSITIONAL: the port of the database behind the legacy `db-sg` (the first database
-/// without a security group of its own), for the legacy network's rules.
-pub fn legacy_sg_port(stack: &super::Stack) -> u16 {
-    stack.spec.databases.values().find(|d| d.security_group.is_none()).map(|d| d.port).unwrap_or(5432)
-}
-
-/// TRANSITIONAL: the database whose master secret the legacy ECS service reads (the first one
-/// declared), until services name their database.
-pub fn legacy_service_database(stack: &super::Stack) -> Option<String> {
+/// The first database the stack declares (its outputs are also the stack's top-level `db_*`).
+pub fn first_database(stack: &super::Stack) -> Option<String> {
     stack.spec.databases.keys().next().cloned()
 }
 
@@ -449,6 +438,9 @@ fn validate(d: &Database, cx: &Cx) -> Vec<Problem> {
         if v.is_empty() {
             p(field, "is required: name a key of the stack ([keys.<id>])".into());
         }
+    }
+    if d.security_group.as_deref().unwrap_or_default().is_empty() {
+        p("security_group", "is required: name the [security_groups.<id>] that admits the database's clients".into());
     }
     let n = names(cx, d);
     for name in std::iter::once(&n.db).chain(&n.members) {

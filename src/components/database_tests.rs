@@ -3,7 +3,7 @@ use crate::drift::tests::{line, one, run};
 use crate::finding::Status;
 use std::path::Path;
 
-/// TRANSITIONAL: `data-key` is the key of the legacy sections that every stack still builds.
+/// `data-key` encrypts the flow logs (TAIL).
 const HEAD: &str = "project = \"tapaudit\"\nstack = \"t\"\n\n[keys.db-key]\n\n[keys.secrets-key]\n\n[keys.data-key]\n\n";
 /// After the body, so that line numbers in the body are unchanged.
 const TAIL: &str = "\n[network]\nflow_logs_key = \"data-key\"\n\n[security_groups.db-sg]\ningress = [{ port = 5432, from = \"vpc\" }]\n";
@@ -20,8 +20,8 @@ fn errors(body: &str) -> Vec<String> {
     parse(body).err().unwrap_or_default()
 }
 
-const AURORA: &str = "[databases.main]\nengine = \"aurora-postgresql\"\nkey = \"db-key\"\nsecrets_key = \"secrets-key\"\n";
-const POSTGRES: &str = "[databases.main]\nkey = \"db-key\"\nsecrets_key = \"secrets-key\"\n";
+const AURORA: &str = "[databases.main]\nengine = \"aurora-postgresql\"\nkey = \"db-key\"\nsecrets_key = \"secrets-key\"\nsecurity_group = \"db-sg\"\n";
+const POSTGRES: &str = "[databases.main]\nkey = \"db-key\"\nsecrets_key = \"secrets-key\"\nsecurity_group = \"db-sg\"\n";
 
 #[test]
 fn defaults_validate_for_both_engines() {
@@ -36,27 +36,27 @@ fn defaults_validate_for_both_engines() {
 #[test]
 fn every_setting_aws_rejects_is_a_file_line_error() {
     let cases: &[(&str, &str)] = &[
-        ("backup_retention_days = 0", "t.toml:13: databases.main.backup_retention_days must be between 1 and 35 (got 0)"),
-        ("rotation_days = 400", "t.toml:13: databases.main.rotation_days must be between 1 and 365 (got 400)"),
-        ("port = 80", "t.toml:13: databases.main.port must be between 1150 and 65535 (got 80)"),
-        ("db_name = \"1db\"", "t.toml:13: databases.main.db_name must start with a letter and contain 1–63 letters, digits or underscores (got \"1db\")"),
-        ("db_name = \"postgres\"", "t.toml:13: databases.main.db_name \"postgres\" is a reserved database name"),
+        ("backup_retention_days = 0", "t.toml:14: databases.main.backup_retention_days must be between 1 and 35 (got 0)"),
+        ("rotation_days = 400", "t.toml:14: databases.main.rotation_days must be between 1 and 365 (got 400)"),
+        ("port = 80", "t.toml:14: databases.main.port must be between 1150 and 65535 (got 80)"),
+        ("db_name = \"1db\"", "t.toml:14: databases.main.db_name must start with a letter and contain 1–63 letters, digits or underscores (got \"1db\")"),
+        ("db_name = \"postgres\"", "t.toml:14: databases.main.db_name \"postgres\" is a reserved database name"),
         (
             "master_username = \"admin\"",
-            "t.toml:13: databases.main.master_username \"admin\" is a reserved or default database username; pick another (default \"pipeline_owner\")",
+            "t.toml:14: databases.main.master_username \"admin\" is a reserved or default database username; pick another (default \"pipeline_owner\")",
         ),
         (
             "master_username = \"a_very_long_user_name\"",
-            "t.toml:13: databases.main.master_username must start with a letter and contain 1–16 letters, digits or underscores",
+            "t.toml:14: databases.main.master_username must start with a letter and contain 1–16 letters, digits or underscores",
         ),
-        ("backup_window = \"3:00-4:00\"", "t.toml:13: databases.main.backup_window must be hh:mm-hh:mm in UTC (got \"3:00-4:00\")"),
+        ("backup_window = \"3:00-4:00\"", "t.toml:14: databases.main.backup_window must be hh:mm-hh:mm in UTC (got \"3:00-4:00\")"),
         (
             "log_exports = [\"audit\"]",
-            "t.toml:13: databases.main.log_exports[0] \"audit\" is not a PostgreSQL log type (valid: postgresql, upgrade, iam-db-auth-error)",
+            "t.toml:14: databases.main.log_exports[0] \"audit\" is not a PostgreSQL log type (valid: postgresql, upgrade, iam-db-auth-error)",
         ),
-        ("instance_class = \"t3.micro\"", "t.toml:13: databases.main.instance_class is not an RDS instance class such as db.t3.micro (got \"t3.micro\")"),
+        ("instance_class = \"t3.micro\"", "t.toml:14: databases.main.instance_class is not an RDS instance class such as db.t3.micro (got \"t3.micro\")"),
         ("storage_type = \"io1\"", "t.toml:10: databases.main.allocated_storage_gb must be between 100 and 65536 for io1 (got 20)"),
-        ("allocated_storage_gb = 10", "t.toml:13: databases.main.allocated_storage_gb must be between 20 and 65536 for gp3 (got 10)"),
+        ("allocated_storage_gb = 10", "t.toml:14: databases.main.allocated_storage_gb must be between 20 and 65536 for gp3 (got 10)"),
     ];
     for (line, want) in cases {
         assert_eq!(errors(&format!("{POSTGRES}{line}\n")), vec![want.to_string()], "{line}");
@@ -66,11 +66,11 @@ fn every_setting_aws_rejects_is_a_file_line_error() {
 #[test]
 fn aurora_capacity_and_instances() {
     let cases: &[(&str, &str)] = &[
-        ("min_capacity = 0.25", "t.toml:14: databases.main.min_capacity must be between 0.5 and 128 ACUs in steps of 0.5 (got 0.25)"),
-        ("max_capacity = 200.0", "t.toml:14: databases.main.max_capacity must be between 1 and 128 ACUs in steps of 0.5 (got 200)"),
-        ("min_capacity = 8.0\nmax_capacity = 2.0", "t.toml:15: databases.main.max_capacity must be at least min_capacity (got 8–2)"),
-        ("instances = 0", "t.toml:14: databases.main.instances must be between 1 and 15 (got 0)"),
-        ("engine_version = \"16.8\"", "t.toml:14: databases.main.engine_version \"16.8\" is not a supported aurora-postgresql version (supported: 13.15, 13.16, 14.12, 14.13, 15.7, 15.8, 15.10, 16.3, 16.4, 16.6, 17.4)"),
+        ("min_capacity = 0.25", "t.toml:15: databases.main.min_capacity must be between 0.5 and 128 ACUs in steps of 0.5 (got 0.25)"),
+        ("max_capacity = 200.0", "t.toml:15: databases.main.max_capacity must be between 1 and 128 ACUs in steps of 0.5 (got 200)"),
+        ("min_capacity = 8.0\nmax_capacity = 2.0", "t.toml:16: databases.main.max_capacity must be at least min_capacity (got 8–2)"),
+        ("instances = 0", "t.toml:15: databases.main.instances must be between 1 and 15 (got 0)"),
+        ("engine_version = \"16.8\"", "t.toml:15: databases.main.engine_version \"16.8\" is not a supported aurora-postgresql version (supported: 13.15, 13.16, 14.12, 14.13, 15.7, 15.8, 15.10, 16.3, 16.4, 16.6, 17.4)"),
     ];
     for (line, want) in cases {
         assert_eq!(errors(&format!("{AURORA}{line}\n")), vec![want.to_string()], "{line}");
@@ -82,27 +82,27 @@ fn settings_of_the_other_engine_are_errors_at_their_line() {
     assert_eq!(
         errors(&format!("{AURORA}multi_az = true\ninstance_class = \"db.r6g.large\"\n")),
         vec![
-            "t.toml:15: databases.main.instance_class is a setting of engine \"postgres\"; aurora-postgresql (Serverless v2) does not take it: remove it",
-            "t.toml:14: databases.main.multi_az is a setting of engine \"postgres\"; aurora-postgresql (Serverless v2) does not take it: remove it",
+            "t.toml:16: databases.main.instance_class is a setting of engine \"postgres\"; aurora-postgresql (Serverless v2) does not take it: remove it",
+            "t.toml:15: databases.main.multi_az is a setting of engine \"postgres\"; aurora-postgresql (Serverless v2) does not take it: remove it",
         ]
     );
     assert_eq!(
         errors(&format!("{POSTGRES}max_capacity = 8.0\n")),
-        vec!["t.toml:13: databases.main.max_capacity is a setting of engine \"aurora-postgresql\"; an RDS postgres instance does not take it: remove it"]
+        vec!["t.toml:14: databases.main.max_capacity is a setting of engine \"aurora-postgresql\"; an RDS postgres instance does not take it: remove it"]
     );
 }
 
 #[test]
 fn references_are_checked() {
     assert_eq!(
-        errors("[databases.main]\nsecrets_key = \"secrets-key\"\n"),
+        errors("[databases.main]\nsecrets_key = \"secrets-key\"\nsecurity_group = \"db-sg\"\n"),
         vec![
             "t.toml:4: keys.db-key is not used by any component: remove it, or name it in a component's `key`",
             "t.toml:10: databases.main.key is required: name a key of the stack ([keys.<id>])"
         ]
     );
     assert_eq!(
-        errors("[databases.main]\nkey = \"nope\"\nsecrets_key = \"secrets-key\"\n"),
+        errors("[databases.main]\nkey = \"nope\"\nsecrets_key = \"secrets-key\"\nsecurity_group = \"db-sg\"\n"),
         vec![
             "t.toml:4: keys.db-key is not used by any component: remove it, or name it in a component's `key`",
             "t.toml:11: databases.main.key names \"nope\", which the stack file does not declare (expected a key)"

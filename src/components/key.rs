@@ -31,7 +31,7 @@ impl Default for Key {
 
 /// What references to this key use it for: each referrer's `via` service.
 pub fn uses(cx: &Cx) -> KeyUses {
-    let mut uses = super::legacy_key_uses(cx.stack, cx.id);
+    let mut uses = KeyUses::default();
     for i in cx.stack.instances() {
         for r in i.component.references().into_iter().filter(|r| r.target == cx.id) {
             match r.via {
@@ -61,7 +61,7 @@ impl Component for Key {
         if !(90..=2560).contains(&self.rotation_period_days) {
             out.push(cx.problem("rotation_period_days", format!("must be between 90 and 2560 (got {})", self.rotation_period_days)));
         }
-        if cx.stack.referrers(cx.id).is_empty() && super::legacy_key_uses(cx.stack, cx.id) == KeyUses::default() {
+        if cx.stack.referrers(cx.id).is_empty() {
             out.push(cx.problem("", "is not used by any component: remove it, or name it in a component's `key`"));
         }
         out

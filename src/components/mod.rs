@@ -353,18 +353,6 @@ registry! {
     many apis: api::Api,
 }
 
-/// TRANSITIONAL: the singular legacy section `[api]`
-/// encrypt with the key `data-key` without naming it; each is removed here when it becomes a
-/// component that names its key.
-pub fn legacy_key_uses(stack: &Stack, key: &str) -> crate::vocab::policy::KeyUses {
-    let mut uses = crate::vocab::policy::KeyUses::default();
-    if key == "data-key" {
-        uses.logs = true;
-    }
-    let _ = stack;
-    uses
-}
-
 /// Every instance's provisioning nodes.
 pub fn nodes(stack: &Stack) -> Vec<Node> {
     stack.instances().iter().flat_map(|i| i.component.nodes(&stack.cx(i))).collect()

@@ -64,9 +64,22 @@ fn the_flow_log_key_defaults_to_the_only_key_and_must_be_named_otherwise() {
 #[test]
 fn the_flow_log_key_must_name_a_key() {
     let errs = errors("\n[security_groups.x]\n\n[network]\nflow_logs_key = \"x\"\n");
-    assert_eq!(errs, vec!["t.toml:9: network.flow_logs_key names \"x\", which is a security group (security_groups.x), not a key"]);
+    // the key nothing names is refused too: every key must be used by a component
+    assert_eq!(
+        errs,
+        vec![
+            "t.toml:4: keys.data-key is not used by any component: remove it, or name it in a component's `key`",
+            "t.toml:9: network.flow_logs_key names \"x\", which is a security group (security_groups.x), not a key"
+        ]
+    );
     let errs = errors("\n[network]\nflow_logs_key = \"nope\"\n");
-    assert_eq!(errs, vec!["t.toml:7: network.flow_logs_key names \"nope\", which the stack file does not declare (expected a key)"]);
+    assert_eq!(
+        errs,
+        vec![
+            "t.toml:4: keys.data-key is not used by any component: remove it, or name it in a component's `key`",
+            "t.toml:7: network.flow_logs_key names \"nope\", which the stack file does not declare (expected a key)"
+        ]
+    );
 }
 
 #[test]
@@ -103,7 +116,8 @@ fn per_az_nat_gateways_have_one_private_route_table_each() {
 
 #[test]
 fn without_nat_or_flow_logs() {
-    let stack = parse(&format!("{BASE}\n[network]\nnat_gateways = \"none\"\nflow_logs = false\n")).unwrap();
+    // no flow logs: no key is used, so none is declared
+    let stack = parse("project = \"tapaudit\"\nstack = \"t\"\n\n[network]\nnat_gateways = \"none\"\nflow_logs = false\n").unwrap();
     let ids: Vec<String> = crate::components::nodes(&stack).into_iter().map(|n| n.id).collect();
     assert!(!ids.iter().any(|i| i.starts_with("nat-") || i.contains("flow-log")), "{ids:?}");
     let st = crate::spec::desired::desired(&stack);
