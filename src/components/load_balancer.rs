@@ -202,6 +202,10 @@ impl Component for LoadBalancer {
         let mut deps: Vec<String> = subnets.clone();
         deps.push(self.security_group.clone());
         deps.push(self.access_logs_bucket.clone());
+        // the load balancer waits for its target group, so destroy deletes the load balancer
+        // (and with it every listener, also one added outside the stack that forwards to the
+        // group) before the group
+        deps.push(target_group(id));
         let lb = LbNode {
             name: cx.name(id),
             scheme: self.scheme.clone(),

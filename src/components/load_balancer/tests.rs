@@ -90,7 +90,7 @@ fn nodes_and_their_dependencies() {
         got,
         vec![
             ("web-certificate", "acm:certificate", vec![]),
-            ("web", "elbv2:load-balancer", vec!["public-subnet-1", "public-subnet-2", "web-sg", "alb-logs"]),
+            ("web", "elbv2:load-balancer", vec!["public-subnet-1", "public-subnet-2", "web-sg", "alb-logs", "web-target-group"]),
             ("web-target-group", "elbv2:target-group", vec!["vpc"]),
             ("web-https-listener", "elbv2:listener", vec!["web", "web-target-group", "web-certificate"]),
             ("web-http-listener", "elbv2:listener", vec!["web"]),
