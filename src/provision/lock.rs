@@ -24,8 +24,8 @@
 //! leaves it behind). Anything else is released only by its holder or by `--force-unlock`.
 
 use crate::aws::Clients;
+use crate::components::Stack;
 use crate::error::{Error, Result, SdkResultExt};
-use crate::spec::Stack;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 

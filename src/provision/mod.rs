@@ -13,8 +13,9 @@ pub mod policy {
 pub use nodes::{declared_at, nodes, Node, NodeOps};
 
 use crate::aws::{Clients, Identity};
+use crate::components::Stack;
 use crate::error::{Error, Result, SdkResultExt};
-use crate::spec::{Stack, TAG_LOGICAL_ID, TAG_STACK};
+use crate::vocab::{TAG_LOGICAL_ID, TAG_STACK};
 use graph::Order;
 use serde::Serialize;
 use std::collections::BTreeMap;

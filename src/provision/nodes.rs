@@ -2,8 +2,8 @@
 //! (`components::nodes`), and `NodeOps` is what the engine does with one.
 
 use super::{Attrs, Ctx, Found};
+use crate::components::Stack;
 use crate::error::Result;
-use crate::spec::Stack;
 use futures::future::BoxFuture;
 use std::sync::Arc;
 

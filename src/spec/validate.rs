@@ -16,20 +16,7 @@ pub fn validate(stack: &Stack) -> Vec<Problem> {
     out.extend(check_logs(stack));
     out.extend(check_parameters(stack));
     out.extend(crate::components::validate(stack));
-    if out.is_empty() {
-        out.extend(check_graph(stack));
-    }
     out
-}
-
-/// The nodes of every component form one acyclic graph over declared nodes (the references
-/// were checked first, so a failure here is a component module's bug, reported, not a panic).
-fn check_graph(stack: &Stack) -> Vec<Problem> {
-    let edges = crate::provision::nodes(stack).into_iter().map(|n| (n.id, n.deps)).collect();
-    match crate::provision::graph::check_acyclic(&edges) {
-        Ok(_) => vec![],
-        Err(e) => vec![problem("", format!("the stack's resources do not form a dependency graph: {e}"))],
-    }
 }
 
 /// `[parameters]`: every name must be a catalogue threshold, and may only be stricter than
