@@ -177,4 +177,13 @@ pub enum ControlsCommand {
     },
     /// Show one control: rationale, remediation, framework requirements.
     Show { id: String },
+    /// Per family, which requirements of a framework's baseline tapaudit checks automatically
+    /// (and with which controls) and which need manual evidence.
+    Coverage {
+        #[arg(long, default_value = "fedramp-moderate")]
+        framework: String,
+        /// table or json
+        #[arg(long, default_value = "table")]
+        output: String,
+    },
 }

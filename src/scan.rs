@@ -368,6 +368,17 @@ pub fn controls(cmd: ControlsCommand) -> Result<u8> {
             println!("{n} controls");
             Ok(0)
         }
+        ControlsCommand::Coverage { framework, output } => {
+            let Some(cov) = crate::controls::coverage::coverage(&cat, &framework) else {
+                return Err(Error::usage(format!("unknown framework {framework:?} (known: {})", cat.framework_ids().join(", "))));
+            };
+            match output.as_str() {
+                "json" => println!("{}", serde_json::to_string_pretty(&cov).map_err(|e| Error::usage(format!("coverage as JSON: {e}")))?),
+                "table" => print_coverage(&cov),
+                other => return Err(Error::usage(format!("--output must be table or json (got {other:?})"))),
+            }
+            Ok(0)
+        }
         ControlsCommand::Show { id } => {
             let Some(c) = cat.controls.get(&id) else {
                 return Err(Error::usage(format!("unknown control {id:?}; `tapaudit controls list` shows them")));
@@ -388,6 +399,25 @@ pub fn controls(cmd: ControlsCommand) -> Result<u8> {
             }
             Ok(0)
         }
+    }
+}
+
+fn print_coverage(cov: &crate::controls::coverage::Coverage) {
+    let mut t = table();
+    t.set_header(vec!["family", "checked", "checked automatically (controls)", "needs manual evidence"]);
+    for f in &cov.families {
+        let checked: Vec<String> = f.checked.iter().map(|r| format!("{} ({})", r.id, r.controls.join(", "))).collect();
+        t.add_row(vec![
+            f.family.clone(),
+            format!("{}/{}", f.checked.len(), f.checked.len() + f.not_checked.len()),
+            checked.join("\n"),
+            f.not_checked.join(", "),
+        ]);
+    }
+    println!("{t}");
+    println!("{}: {} of {} requirements checked automatically ({})", cov.framework, cov.checked, cov.total, cov.baseline);
+    if !cov.outside_baseline.is_empty() {
+        println!("mapped but outside the baseline: {}", cov.outside_baseline.join(", "));
     }
 }
 

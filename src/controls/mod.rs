@@ -3,6 +3,7 @@
 //! Fail-closed: evidence that could not be read yields `error`, never `pass`.
 
 pub mod catalogue;
+pub mod coverage;
 mod helpers;
 mod keys;
 
