@@ -24,30 +24,19 @@ from moto.utilities.utils import get_partition
 import re
 
 
-class UserGroupNotFound(ElastiCacheException):
-    code = "UserGroupNotFound"
-
-    def __init__(self, group_id):
-        super().__init__(f"User group {group_id} not found.")
-
-
-class UserGroupAlreadyExists(ElastiCacheException):
-    code = "UserGroupAlreadyExists"
-
-    def __init__(self, group_id):
-        super().__init__(f"User group {group_id} already exists.")
-
-
-class UserNotFoundForGroup(ElastiCacheException):
-    code = "UserNotFound"
-
-    def __init__(self, user_id):
-        super().__init__(f"User {user_id} not found.")
+class _Error(ElastiCacheException):
+    pass
 
 
 # moto serializes an error by the package its exception class lives in
-for _cls in (UserGroupNotFound, UserGroupAlreadyExists, UserNotFoundForGroup):
-    _cls.__module__ = "moto.elasticache.exceptions"
+_Error.__module__ = "moto.elasticache.exceptions"
+
+
+def _error(code, message):
+    """An ElastiCache error with AWS's code, as moto serializes it."""
+    e = _Error(message)
+    e.code = code
+    return e
 
 
 def _groups(backend):
@@ -77,7 +66,14 @@ def _shape(backend, g):
 def _check_users(backend, user_ids):
     for u in user_ids:
         if u not in backend.users:
-            raise UserNotFoundForGroup(u)
+            raise _error("UserNotFound", f"User {u} not found.")
+
+
+def _group(backend, group_id):
+    groups = _groups(backend)
+    if group_id not in groups:
+        raise _error("UserGroupNotFound", f"User group {group_id} not found.")
+    return groups[group_id]
 
 
 def create_user_group(self):
@@ -86,7 +82,7 @@ def create_user_group(self):
     groups = _groups(backend)
     group_id = params.get("UserGroupId")
     if group_id in groups:
-        raise UserGroupAlreadyExists(group_id)
+        raise _error("UserGroupAlreadyExists", f"User group {group_id} already exists.")
     users = params.get("UserIds") or []
     _check_users(backend, users)
     arn = f"arn:{get_partition(backend.region_name)}:elasticache:{backend.region_name}:{backend.account_id}:usergroup:{group_id}"
@@ -101,25 +97,15 @@ def create_user_group(self):
 def describe_user_groups(self):
     params = self._get_params()
     backend = self.elasticache_backend
-    groups = _groups(backend)
     group_id = params.get("UserGroupId")
-    if group_id:
-        if group_id not in groups:
-            raise UserGroupNotFound(group_id)
-        found = [groups[group_id]]
-    else:
-        found = list(groups.values())
+    found = [_group(backend, group_id)] if group_id else list(_groups(backend).values())
     return ActionResult({"UserGroups": [_shape(backend, g) for g in found]})
 
 
 def modify_user_group(self):
     params = self._get_params()
     backend = self.elasticache_backend
-    groups = _groups(backend)
-    group_id = params.get("UserGroupId")
-    if group_id not in groups:
-        raise UserGroupNotFound(group_id)
-    g = groups[group_id]
+    g = _group(backend, params.get("UserGroupId"))
     add = params.get("UserIdsToAdd") or []
     _check_users(backend, add)
     remove = params.get("UserIdsToRemove") or []
@@ -130,43 +116,22 @@ def modify_user_group(self):
 def delete_user_group(self):
     params = self._get_params()
     backend = self.elasticache_backend
-    groups = _groups(backend)
-    group_id = params.get("UserGroupId")
-    if group_id not in groups:
-        raise UserGroupNotFound(group_id)
-    g = groups.pop(group_id)
+    g = _group(backend, params.get("UserGroupId"))
+    _groups(backend).pop(g["id"])
     g["status"] = "deleting"
     return ActionResult(_shape(backend, g))
-
-
-class CacheSubnetGroupNotFound(ElastiCacheException):
-    code = "CacheSubnetGroupNotFoundFault"
-
-    def __init__(self, name):
-        super().__init__(f"CacheSubnetGroup {name} not found.")
-
-
-class CacheSubnetGroupInUse(ElastiCacheException):
-    code = "CacheSubnetGroupInUse"
-
-    def __init__(self, name):
-        super().__init__(f"Cache subnet group {name} is currently in use by a cache cluster.")
-
-
-for _cls in (CacheSubnetGroupNotFound, CacheSubnetGroupInUse):
-    _cls.__module__ = "moto.elasticache.exceptions"
 
 
 def delete_cache_subnet_group(self):
     backend = self.elasticache_backend
     name = self._get_params().get("CacheSubnetGroupName")
     if name not in backend.cache_subnet_groups:
-        raise CacheSubnetGroupNotFound(name)
+        raise _error("CacheSubnetGroupNotFoundFault", f"CacheSubnetGroup {name} not found.")
     _finish_deletions(backend)
     in_use = [rg for rg in backend.replication_groups.values() if getattr(rg, "cache_subnet_group_name", None) == name]
     in_use += [c for c in backend.cache_clusters.values() if getattr(c, "cache_subnet_group_name", None) == name]
     if in_use:
-        raise CacheSubnetGroupInUse(name)
+        raise _error("CacheSubnetGroupInUse", f"Cache subnet group {name} is currently in use by a cache cluster.")
     backend.cache_subnet_groups.pop(name)
     return EmptyResult()
 

@@ -17,7 +17,3 @@ pub fn desired(stack: &Stack) -> State {
     crate::components::desired(stack, &mut st);
     st
 }
-
-pub fn trust_policy(account: &str, service: &str) -> serde_json::Value {
-    crate::vocab::policy::trust_policy_for(account, service)
-}
