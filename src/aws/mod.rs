@@ -88,6 +88,10 @@ pub struct Clients {
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub acm: aws_sdk_acm::Client,
     pub s3: aws_sdk_s3::Client,
+    pub s3control: aws_sdk_s3control::Client,
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub guardduty: aws_sdk_guardduty::Client,
+    pub config: aws_sdk_config::Client,
 }
 
 /// A client of `$krate` whose retries also cover the failures only a read may retry
@@ -127,6 +131,10 @@ macro_rules! clients {
             elbv2: $make!(aws_sdk_elasticloadbalancingv2, $cfg),
             acm: $make!(aws_sdk_acm, $cfg),
             s3: s3_path_style($make!(aws_sdk_s3, $cfg), $cfg),
+            s3control: s3control_without_account_host($make!(aws_sdk_s3control, $cfg), $cfg),
+            cloudtrail: $make!(aws_sdk_cloudtrail, $cfg),
+            guardduty: $make!(aws_sdk_guardduty, $cfg),
+            config: $make!(aws_sdk_config, $cfg),
         }
     };
 }
@@ -138,6 +146,29 @@ fn s3_path_style(client: aws_sdk_s3::Client, cfg: &SdkConfig) -> aws_sdk_s3::Cli
     match cfg.endpoint_url() {
         None => client,
         Some(_) => aws_sdk_s3::Client::from_conf(client.config().to_builder().force_path_style(true).build()),
+    }
+}
+
+/// S3 Control addresses the account as a host label (`<account>.s3-control.<region>.amazonaws.com`,
+/// the service's endpoint rules). With an endpoint URL (an S3-compatible endpoint such as the
+/// emulator, where `<account>.127.0.0.1` does not resolve) requests go to that URL as given, as S3
+/// goes path-style there; the account id still travels in the `x-amz-account-id` header. Without
+/// one, the SDK's endpoint rules apply unchanged.
+fn s3control_without_account_host(client: aws_sdk_s3control::Client, cfg: &SdkConfig) -> aws_sdk_s3control::Client {
+    match cfg.endpoint_url() {
+        None => client,
+        Some(url) => aws_sdk_s3control::Client::from_conf(client.config().to_builder().endpoint_resolver(AsGiven(url.to_string())).build()),
+    }
+}
+
+/// An endpoint resolver that answers the configured endpoint URL (see
+/// [`s3control_without_account_host`]).
+#[derive(Debug)]
+struct AsGiven(String);
+
+impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for AsGiven {
+    fn resolve_endpoint<'a>(&'a self, _: &'a aws_sdk_s3control::config::endpoint::Params) -> aws_sdk_s3control::config::endpoint::EndpointFuture<'a> {
+        aws_sdk_s3control::config::endpoint::EndpointFuture::ready(Ok(aws_smithy_types::endpoint::Endpoint::builder().url(self.0.clone()).build()))
     }
 }
 

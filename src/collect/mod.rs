@@ -4,17 +4,21 @@
 //! of one shared semaphore, so `--concurrency` bounds the load on the account.
 
 mod apigw;
+mod cloudtrail;
+mod config;
 mod ec2;
 mod ecs;
 mod efs;
 mod elasticache;
 mod elbv2;
+mod guardduty;
 mod iam;
 mod kinesis;
 pub(crate) mod kms;
 mod logs;
 mod rds;
 mod s3;
+mod s3control;
 mod secrets;
 pub mod stats;
 
@@ -52,6 +56,14 @@ impl Scope {
             (Some(_), Observed::Unknown(_)) => true,
             (Some(s), Observed::Known(t)) => t.get(crate::vocab::TAG_STACK) == Some(s),
         }
+    }
+}
+
+impl Scope {
+    /// True when the scan is account-wide: account-level settings and per-region records of the
+    /// account (`Scoping::Account`) are collected only then.
+    pub fn account_wide(&self) -> bool {
+        self.stack.is_none()
     }
 }
 

@@ -70,3 +70,31 @@ pub fn subnet_route_table<'a>(
 pub fn subnet_is_public(ec2: &crate::model::ec2::Ec2, subnet_id: &str, vpc_id: Option<&str>, region: &str) -> Result<bool, String> {
     subnet_route_table(ec2, subnet_id, vpc_id, region).map(route_table_is_public)
 }
+
+// ---------- time ----------
+
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// The evaluation time. Unit-test builds pin it to [`TEST_NOW`], so the compliant fixture (last
+/// rotated 2026-11-01) stays "recent" forever, also in catalogue_tests, which evaluates every
+/// control through the registry and cannot inject a clock; every other build reads the real clock.
+#[cfg(not(test))]
+pub fn clock() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+#[cfg(test)]
+pub const TEST_NOW: OffsetDateTime = time::macros::datetime!(2026-11-22 00:00 UTC);
+
+#[cfg(test)]
+pub fn clock() -> OffsetDateTime {
+    TEST_NOW
+}
+
+/// Whole days from `then` (RFC 3339) to `now`; a date in the future (clock skew) counts as 0.
+pub fn age_days(then: &str, now: OffsetDateTime) -> Result<i64, String> {
+    let t = OffsetDateTime::parse(then, &Rfc3339).map_err(|e| format!("timestamp {then:?} is not RFC 3339: {e}"))?;
+    Ok((now - t).whole_days().max(0))
+}
+

@@ -188,14 +188,27 @@ pub mod testing {
 
     const PLATFORM: &str = include_str!("../../fixtures/state/compliant-platform.json");
     const APPS: &str = include_str!("../../fixtures/state/compliant-apps.json");
+    const IDENTITY: &str = include_str!("../../fixtures/state/compliant-identity.json");
+    const AUDIT: &str = include_str!("../../fixtures/state/compliant-audit.json");
+    const STORAGE: &str = include_str!("../../fixtures/state/compliant-storage.json");
 
     /// kms, ec2, rds, kinesis, logs, secrets from compliant-platform.json; ecs, apigw,
-    /// elasticache, efs, elbv2, iam from compliant-apps.json. Hand-written fixtures may leave
+    /// elasticache, efs, elbv2, iam roles from compliant-apps.json; the account around them from
+    /// compliant-identity.json (IAM users, groups, the account), compliant-audit.json
+    /// (CloudTrail, GuardDuty, Config) and compliant-storage.json (S3 account settings, EBS and
+    /// RDS snapshots). A file may add collections to a section another file fills (each
+    /// collection comes from one file). Hand-written fixtures may leave
     /// out empty collections and empty `failures` lists; those are filled in from an empty
     /// State, and everything else is read strictly (as a snapshot is).
     pub fn fixture() -> State {
         let Value::Object(mut sections) = serde_json::to_value(State::default()).expect("State serializes") else { unreachable!() };
-        for (file, text) in [("compliant-platform.json", PLATFORM), ("compliant-apps.json", APPS)] {
+        for (file, text) in [
+            ("compliant-platform.json", PLATFORM),
+            ("compliant-apps.json", APPS),
+            ("compliant-identity.json", IDENTITY),
+            ("compliant-audit.json", AUDIT),
+            ("compliant-storage.json", STORAGE),
+        ] {
             let Value::Object(m) = serde_json::from_str::<Value>(text).unwrap_or_else(|e| panic!("fixtures/state/{file}: {e}")) else {
                 panic!("fixtures/state/{file} is not an object")
             };

@@ -1,10 +1,9 @@
 //! Secrets Manager controls (metadata only: secret values are never read).
 
-use super::{customer_key_verdict, each, ControlFn, Params, Verdict};
+use super::{age_days, clock, customer_key_verdict, each, ControlFn, Params, Verdict};
 use crate::model::secrets::Secret;
 use crate::model::State;
 use serde_json::json;
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 pub const CONTROLS: &[(&str, ControlFn)] =
@@ -105,28 +104,6 @@ fn rotated_recently(state: &State, params: &Params) -> Vec<Verdict> {
     let max = params.get("max_rotation_age_days");
     let now = clock();
     each(&state.secrets.secrets, "secretsmanager:secret", |s| judge_rotation_age(s, max, now))
-}
-
-/// The evaluation time. Unit-test builds pin it to [`TEST_NOW`], so the compliant fixture (last
-/// rotated 2026-11-01) stays "recent" forever, also in catalogue_tests, which evaluates every
-/// control through the registry and cannot inject a clock; every other build reads the real clock.
-#[cfg(not(test))]
-fn clock() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
-}
-
-#[cfg(test)]
-const TEST_NOW: OffsetDateTime = time::macros::datetime!(2026-11-22 00:00 UTC);
-
-#[cfg(test)]
-fn clock() -> OffsetDateTime {
-    TEST_NOW
-}
-
-/// Whole days from `then` (RFC 3339) to `now`; a date in the future (clock skew) counts as 0.
-pub fn age_days(then: &str, now: OffsetDateTime) -> Result<i64, String> {
-    let t = OffsetDateTime::parse(then, &Rfc3339).map_err(|e| format!("timestamp {then:?} is not RFC 3339: {e}"))?;
-    Ok((now - t).whole_days().max(0))
 }
 
 /// Pure: the age of the secret's current value (last rotation, else creation) against `max_days`.

@@ -14,6 +14,20 @@ pub struct Ec2 {
     /// Managed prefix lists referenced by the collected security groups' rules (whatever
     /// their tags: they decide the groups' exposure).
     pub prefix_lists: Collection<PrefixList>,
+    /// EBS snapshots this account owns.
+    pub snapshots: Collection<Snapshot>,
+    /// One item per region: EBS encryption by default.
+    pub ebs_defaults: Collection<EbsDefaults>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub meta: Meta,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EbsDefaults {
+    pub meta: Meta,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,4 +152,4 @@ pub struct PrefixList {
     pub entries: Observed<Vec<String>>,
 }
 
-resource!(Vpc, Subnet, RouteTable, InternetGateway, NatGateway, SecurityGroup, FlowLog, PrefixList);
+resource!(Snapshot, EbsDefaults, Vpc, Subnet, RouteTable, InternetGateway, NatGateway, SecurityGroup, FlowLog, PrefixList);

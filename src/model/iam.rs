@@ -8,6 +8,25 @@ pub struct Iam {
     pub roles: Collection<Role>,
     /// Managed policies attached to roles in scope (customer and AWS-managed), by ARN.
     pub policies: Collection<Policy>,
+    pub users: Collection<User>,
+    pub groups: Collection<Group>,
+    /// One item: the account (password policy, root user, credential summary).
+    pub accounts: Collection<Account>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub meta: Meta,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    pub meta: Meta,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    pub meta: Meta,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,4 +51,4 @@ pub struct Policy {
     pub document: Observed<serde_json::Value>,
 }
 
-resource!(Role, Policy);
+resource!(Role, Policy, User, Group, Account);

@@ -4,11 +4,14 @@
 //! Controls read this and nothing else.
 
 pub mod apigw;
+pub mod cloudtrail;
+pub mod config;
 pub mod ec2;
 pub mod ecs;
 pub mod efs;
 pub mod elasticache;
 pub mod elbv2;
+pub mod guardduty;
 pub mod iam;
 pub mod kinesis;
 pub mod kms;
@@ -16,6 +19,7 @@ pub mod logs;
 pub mod rds;
 pub mod registry;
 pub mod s3;
+pub mod s3control;
 pub mod secrets;
 
 pub use registry::{Reach, Scoping};
@@ -226,6 +230,10 @@ pub struct Snapshot {
 /// `Meta::resource_type` of its items and its stack-scoping rule:
 /// - `by_tag` — kept when tagged for the stack or untagged (add `, remembered in <field>` to
 ///   record what is left out by ARN in a set of the part);
+/// - `tagged` — kept only when tagged for the stack (or tags unknown): things of the account
+///   that a stack may own but rarely does (IAM users, trails, snapshots);
+/// - `account("…")` — account-level settings and per-region records of the account: collected
+///   and judged in account-wide scans only (say what they are);
 /// - `part_of("…")` — kept as part of in-scope resources whatever its tags (say of which); the
 ///   collectors keep only those; scoping a snapshot keeps them all (it does not follow references);
 /// - `kept("…")` — deliberately kept (say why).
@@ -261,12 +269,16 @@ macro_rules! services {
                 security_groups: "ec2:security-group", by_tag;
                 flow_logs: "ec2:flow-log", by_tag;
                 prefix_lists: "ec2:prefix-list", part_of("the collected security groups' rules: they decide the groups' exposure");
+                snapshots: "ec2:snapshot", tagged;
+                ebs_defaults: "ec2:ebs-defaults", account("the region's EBS encryption-by-default setting");
             };
             rds: crate::model::rds::Rds, recorder "rds", Regional {
                 instances: "rds:db-instance", by_tag;
                 clusters: "rds:db-cluster", by_tag;
                 subnet_groups: "rds:subnet-group", part_of("the databases in scope (subnet groups carry no tags)");
                 parameter_groups: "rds:parameter-group", part_of("the databases in scope");
+                snapshots: "rds:db-snapshot", tagged;
+                cluster_snapshots: "rds:db-cluster-snapshot", tagged;
             };
             kinesis: crate::model::kinesis::Kinesis, recorder "kinesis", Regional {
                 streams: "kinesis:stream", by_tag;
@@ -303,11 +315,27 @@ macro_rules! services {
             // global: read once, with the first scanned region
             iam: crate::model::iam::Iam, recorder "iam", Global {
                 roles: "iam:role", by_tag;
-                policies: "iam:policy", part_of("the roles in scope (the managed policies attached to them)");
+                policies: "iam:policy", part_of("the roles, users and groups in scope (the managed policies attached to them)");
+                users: "iam:user", tagged;
+                groups: "iam:group", account("the account's IAM groups (groups carry no tags)");
+                accounts: "iam:account", account("the account's password policy, root user and credential summary");
+            };
+            s3control: crate::model::s3control::S3Control, recorder "s3control", Global {
+                public_access_blocks: "s3control:public-access-block", account("the account-level S3 Block Public Access settings");
             };
             // ListBuckets is global; each region's collector reads the buckets located there
             s3: crate::model::s3::S3, recorder "s3", Regional {
                 buckets: "s3:bucket", by_tag;
+            };
+            cloudtrail: crate::model::cloudtrail::CloudTrail, recorder "cloudtrail", Regional {
+                trails: "cloudtrail:trail", tagged;
+                regions: "cloudtrail:region", account("which trails log the region's events");
+            };
+            guardduty: crate::model::guardduty::GuardDuty, recorder "guardduty", Regional {
+                regions: "guardduty:region", account("the region's GuardDuty detectors");
+            };
+            config: crate::model::config::Config, recorder "config", Regional {
+                regions: "config:region", account("the region's AWS Config recorders and delivery channels");
             };
         }
     };

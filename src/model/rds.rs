@@ -9,6 +9,15 @@ pub struct Rds {
     pub clusters: Collection<DbCluster>,
     pub subnet_groups: Collection<SubnetGroup>,
     pub parameter_groups: Collection<ParameterGroup>,
+    /// Manual and automated DB snapshots this account owns.
+    pub snapshots: Collection<DbSnapshot>,
+    pub cluster_snapshots: Collection<DbSnapshot>,
+}
+
+/// A DB snapshot or DB cluster snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DbSnapshot {
+    pub meta: Meta,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -134,4 +143,4 @@ pub struct Parameter {
     pub source: Option<String>,
 }
 
-resource!(DbInstance, DbCluster, SubnetGroup, ParameterGroup);
+resource!(DbSnapshot, DbInstance, DbCluster, SubnetGroup, ParameterGroup);

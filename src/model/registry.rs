@@ -49,6 +49,13 @@ pub enum Scoping {
     /// Kept when tagged for the stack, untagged, or with unreadable tags (an audited resource
     /// too many rather than a skipped one); dropped when tagged for another stack.
     ByTag,
+    /// Kept only when tagged for the stack (or with unreadable tags); untagged ones belong to
+    /// the account, not to a stack (IAM users, trails, snapshots).
+    Tagged,
+    /// Account-level settings and per-region records of the account (the password policy,
+    /// GuardDuty in a region): judged in account-wide scans only, never part of a stack's
+    /// scope (the reason says what they are).
+    Account(&'static str),
     /// Kept as part of in-scope resources whatever its tags (the reason says of which).
     PartOf(&'static str),
     /// Deliberately kept whatever its tags (the reason says why).
@@ -102,6 +109,16 @@ impl<T: Resource> AnyCollection for Collection<T> {
                 self.retain(|r| tagged_for(r.meta(), stack));
                 dropped
             }
+            Scoping::Tagged => {
+                let dropped: Vec<String> = self.iter().filter(|r| !tagged_only_for(r.meta(), stack)).map(|r| r.meta().arn.clone()).collect();
+                self.retain(|r| tagged_only_for(r.meta(), stack));
+                dropped
+            }
+            Scoping::Account(_) => {
+                let dropped: Vec<String> = self.iter().map(|r| r.meta().arn.clone()).collect();
+                self.items.clear();
+                dropped
+            }
             Scoping::PartOf(_) | Scoping::Kept(_) => Vec::new(),
         }
     }
@@ -110,6 +127,14 @@ impl<T: Resource> AnyCollection for Collection<T> {
 /// In `stack`'s scope by its tags: tagged for it, untagged, or tags unknown.
 fn tagged_for(meta: &Meta, stack: &str) -> bool {
     meta.stack().is_none_or(|s| s == stack)
+}
+
+/// In `stack`'s scope under [`Scoping::Tagged`]: tagged for it, or tags unknown.
+fn tagged_only_for(meta: &Meta, stack: &str) -> bool {
+    match &meta.tags {
+        super::Observed::Unknown(_) => true,
+        super::Observed::Known(_) => meta.stack() == Some(stack),
+    }
 }
 
 /// A part field that is not a collection (`kms.aliases`, `logs.out_of_scope`): merged across
@@ -146,10 +171,16 @@ pub trait Part: Default {
     fn retain_stack(&mut self, stack: &str);
 }
 
-/// `by_tag`, `part_of("…")`, `kept("…")` → [`Scoping`].
+/// `by_tag`, `tagged`, `account("…")`, `part_of("…")`, `kept("…")` → [`Scoping`].
 macro_rules! scoping {
     (by_tag) => {
         $crate::model::registry::Scoping::ByTag
+    };
+    (tagged) => {
+        $crate::model::registry::Scoping::Tagged
+    };
+    (account $why:literal) => {
+        $crate::model::registry::Scoping::Account($why)
     };
     (part_of $why:literal) => {
         $crate::model::registry::Scoping::PartOf($why)

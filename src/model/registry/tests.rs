@@ -382,6 +382,11 @@ fn every_collection_is_scoped_by_its_rule() {
                     assert!(set.contains(&json!(format!("{k}/other"))), "{k}: what scoping left out is remembered in {section}.{field}: {set:?}");
                 }
             }
+            Scoping::Tagged => assert_eq!(got, &vec![format!("{k}/mine")], "{k}: only what is tagged for the stack"),
+            Scoping::Account(what) => {
+                assert!(!what.is_empty(), "{k}: say what it is");
+                assert!(got.is_empty(), "{k}: account-level records are not part of a stack ({what})");
+            }
             Scoping::PartOf(why) | Scoping::Kept(why) => {
                 assert!(!why.is_empty(), "{k}: say why");
                 assert_eq!(got.len(), 3, "{k}: kept whatever its tags ({why})");
@@ -403,7 +408,13 @@ fn unknown_tags_stay_in_scope() {
         }
     }
     let mut s: State = serde_json::from_value(v).unwrap();
-    let before = items_of(&s);
+    let mut before = items_of(&s);
+    // account-level records are never a stack's, whatever their tags
+    for (k, e) in registered(&s) {
+        if matches!(e.scoping, Scoping::Account(_)) {
+            before.insert(k, vec![]);
+        }
+    }
     s.retain_stack("dev");
     assert_eq!(items_of(&s), before);
 }
@@ -412,7 +423,7 @@ fn unknown_tags_stay_in_scope() {
 fn reach_decides_the_regions() {
     assert!(Reach::Regional.collected_in(false) && Reach::Regional.collected_in(true));
     assert!(Reach::Global.collected_in(true) && !Reach::Global.collected_in(false));
-    assert_eq!(REGISTRY.iter().filter(|s| s.reach == Reach::Global).map(|s| s.name).collect::<Vec<_>>(), vec!["iam"]);
+    assert_eq!(REGISTRY.iter().filter(|s| s.reach == Reach::Global).map(|s| s.name).collect::<Vec<_>>(), vec!["iam", "s3control"]);
 }
 
 /// Every field path of a serialized value, map keys as `*` (`state.kms.keys.items.*.meta.arn`).
