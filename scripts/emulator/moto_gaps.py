@@ -14,6 +14,9 @@ Gaps filled:
 - RDS DeleteDBCluster keeps the cluster's automated snapshots (AWS deletes them with the
   cluster), so recreating a cluster of the same name within the same minute fails with
   DBClusterSnapshotAlreadyExistsFault. Here they go with the cluster.
+- S3 GetBucketVersioning answers with the root element GetBucketVersioningResponse; AWS (and
+  the SDK's parser) use VersioningConfiguration
+  (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketVersioning.html).
 """
 
 from moto.core.responses import ActionResult, EmptyResult
@@ -160,8 +163,24 @@ def _install_rds():
     rds_models.RDSBackend.delete_db_cluster = delete_db_cluster
 
 
+def _install_s3():
+    from moto.s3.responses import S3Response
+
+    def get_bucket_versioning(self):
+        status = self.backend.get_bucket_versioning(self.bucket_name)
+        inner = f"<Status>{status}</Status>" if status else ""
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{inner}</VersioningConfiguration>'
+        )
+        return 200, {"Content-Type": "application/xml"}, body
+
+    S3Response.get_bucket_versioning = get_bucket_versioning
+
+
 def install():
     _install_rds()
+    _install_s3()
     ElastiCacheResponse.create_user_group = create_user_group
     ElastiCacheResponse.describe_user_groups = describe_user_groups
     ElastiCacheResponse.modify_user_group = modify_user_group

@@ -4,7 +4,7 @@
 //! untagged default security group and main route table of in-scope VPCs are kept.
 //! Fail-closed: an evidence flag AWS did not return is Unknown; a resource returned without a
 //! field it cannot be judged without is a collection error naming it, and its listing counts
-//! as failed in that region.
+//! as failed in that region. EBS snapshots and the EBS encryption default: `ec2/storage.rs`.
 
 use super::{fan_out, tag_map, Ctx};
 use crate::model::ec2::*;
@@ -150,7 +150,17 @@ fn flow_log(ctx: &Ctx, f: &aws_sdk_ec2::types::FlowLog, scoped_vpcs: &BTreeSet<S
     }))
 }
 
+mod storage;
+
 pub async fn collect(ctx: &Ctx) -> Ec2 {
+    let (mut out, (snapshots, ebs_defaults)) = tokio::join!(network(ctx), storage::collect(ctx));
+    out.snapshots = snapshots;
+    out.ebs_defaults = ebs_defaults;
+    out
+}
+
+/// VPCs, subnets, route tables, gateways, security groups, flow logs and prefix lists.
+async fn network(ctx: &Ctx) -> Ec2 {
     let e = &ctx.clients.ec2;
     let (vpcs, subnets, rts, igws, nats, sgs, fls) = tokio::join!(
         ctx.pages("ec2", "DescribeVpcs", e.describe_vpcs().into_paginator().send()),

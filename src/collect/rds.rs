@@ -1,6 +1,7 @@
 //! RDS: instances and Aurora clusters (tags, encryption, backups, logs come with the describe
 //! calls), subnet groups, and the parameter groups the databases use with their TLS parameters
-//! (`rds.force_ssl`, `require_secure_transport`), engine defaults included.
+//! (`rds.force_ssl`, `require_secure_transport`), engine defaults included. Snapshots:
+//! `rds/snapshots.rs`.
 
 use super::{fan_out, reported, tag_map, Ctx};
 use crate::model::rds::*;
@@ -139,7 +140,17 @@ fn cluster(ctx: &Ctx, c: &SdkCluster, t: Observed<BTreeMap<String, String>>) -> 
     })
 }
 
+mod snapshots;
+
 pub async fn collect(ctx: &Ctx) -> Rds {
+    let (mut out, (instance_snapshots, cluster_snapshots)) = tokio::join!(databases(ctx), snapshots::collect(ctx));
+    out.snapshots = instance_snapshots;
+    out.cluster_snapshots = cluster_snapshots;
+    out
+}
+
+/// Instances, clusters, subnet groups and parameter groups.
+async fn databases(ctx: &Ctx) -> Rds {
     let r = &ctx.clients.rds;
     let mut out = Rds::default();
     let (instances, clusters, groups) = tokio::join!(

@@ -1,13 +1,14 @@
 //! S3: the general purpose buckets of this region (ListBuckets is global; it is asked for this
 //! region's buckets, and each bucket's region is confirmed), their tags, and per bucket default
-//! encryption, public access block, policy, ownership controls, ACL and logging (not versioning:
-//! no control judges it).
+//! encryption, public access block, policy (and, when there is one, S3's own policy status),
+//! ownership controls, ACL, logging, versioning and object lock.
 //!
 //! The "not configured" answers of the Get* calls have documented meanings (S3 API reference,
 //! the Errors sections of each page, https://docs.aws.amazon.com/AmazonS3/latest/API/):
 //! NoSuchTagSet (no tags), ServerSideEncryptionConfigurationNotFoundError (no default
 //! encryption configuration), NoSuchPublicAccessBlockConfiguration (none configured),
-//! NoSuchBucketPolicy (no policy), OwnershipControlsNotFoundError (no ownership controls).
+//! NoSuchBucketPolicy (no policy), OwnershipControlsNotFoundError (no ownership controls),
+//! ObjectLockConfigurationNotFoundError (no object lock configuration).
 
 use super::{fan_out, reported, tag_map, Ctx};
 use crate::model::s3::*;
@@ -82,13 +83,15 @@ async fn tags(ctx: &Ctx, name: &str) -> Observed<BTreeMap<String, String>> {
 async fn bucket(ctx: &Ctx, name: String, region: String, t: Observed<BTreeMap<String, String>>) -> Bucket {
     let s3 = &ctx.clients.s3;
     let n = name.as_str();
-    let (enc, pab, policy, ownership, acl, logging) = tokio::join!(
+    let (enc, pab, (policy, policy_status), ownership, acl, logging, versioning, lock) = tokio::join!(
         ctx.call_opt("s3", "GetBucketEncryption", Some(n), &["ServerSideEncryptionConfigurationNotFoundError"], s3.get_bucket_encryption().bucket(n).send()),
         ctx.call_opt("s3", "GetPublicAccessBlock", Some(n), &["NoSuchPublicAccessBlockConfiguration"], s3.get_public_access_block().bucket(n).send()),
-        ctx.call_opt("s3", "GetBucketPolicy", Some(n), &["NoSuchBucketPolicy"], s3.get_bucket_policy().bucket(n).send()),
+        policy_and_status(ctx, n),
         ctx.call_opt("s3", "GetBucketOwnershipControls", Some(n), &["OwnershipControlsNotFoundError"], s3.get_bucket_ownership_controls().bucket(n).send()),
         ctx.call("s3", "GetBucketAcl", Some(n), s3.get_bucket_acl().bucket(n).send()),
         ctx.call("s3", "GetBucketLogging", Some(n), s3.get_bucket_logging().bucket(n).send()),
+        ctx.call("s3", "GetBucketVersioning", Some(n), s3.get_bucket_versioning().bucket(n).send()),
+        ctx.call_opt("s3", "GetObjectLockConfiguration", Some(n), &["ObjectLockConfigurationNotFoundError"], s3.get_object_lock_configuration().bucket(n).send()),
     );
     let arn = format!("arn:{}:s3:::{name}", ctx.partition);
     let mut meta = ctx.meta("s3:bucket", &name, arn, Some(name.clone()), t);
@@ -147,6 +150,50 @@ async fn bucket(ctx: &Ctx, name: String, region: String, t: Observed<BTreeMap<St
         logging: logging
             .map(|l| l.logging_enabled().map(|e| LoggingTarget { target_bucket: e.target_bucket().to_string(), target_prefix: e.target_prefix().to_string() }))
             .into(),
+        policy_is_public: policy_status.into(),
+        // no Status / MFADelete element: never configured
+        // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketVersioning.html)
+        versioning: versioning.as_ref().map(|v| v.status().map(|s| s.as_str().to_string())).map_err(Clone::clone).into(),
+        mfa_delete: versioning.map(|v| v.mfa_delete().map(|m| m.as_str().to_string())).into(),
+        object_lock: lock.map(|l| l.and_then(|l| l.object_lock_configuration().map(object_lock))).into(),
+    }
+}
+
+/// GetBucketPolicy, then (only when there is a policy) GetBucketPolicyStatus: S3's own judgement
+/// of whether the policy is public. No policy: no status (None) and no second call.
+async fn policy_and_status(
+    ctx: &Ctx,
+    n: &str,
+) -> (Result<Option<aws_sdk_s3::operation::get_bucket_policy::GetBucketPolicyOutput>, String>, Result<Option<bool>, String>) {
+    let s3 = &ctx.clients.s3;
+    let policy = ctx.call_opt("s3", "GetBucketPolicy", Some(n), &["NoSuchBucketPolicy"], s3.get_bucket_policy().bucket(n).send()).await;
+    let status = match &policy {
+        Ok(None) => Ok(None),
+        Err(e) => Err(format!("not read: the bucket policy was not read ({e})")),
+        Ok(Some(_)) => ctx
+            .call_opt("s3", "GetBucketPolicyStatus", Some(n), &["NoSuchBucketPolicy"], s3.get_bucket_policy_status().bucket(n).send())
+            .await
+            .and_then(|o| match o {
+                // deleted between the two calls: no policy now
+                None => Ok(None),
+                Some(o) => o
+                    .policy_status()
+                    .and_then(|p| p.is_public())
+                    .map(Some)
+                    .ok_or_else(|| format!("s3:GetBucketPolicyStatus for {n} did not report IsPublic")),
+            }),
+    };
+    (policy, status)
+}
+
+/// Object Lock as configured: on or not, and the default retention rule if any.
+fn object_lock(c: &aws_sdk_s3::types::ObjectLockConfiguration) -> ObjectLock {
+    let retention = c.rule().and_then(|r| r.default_retention());
+    ObjectLock {
+        enabled: c.object_lock_enabled().is_some_and(|e| e.as_str() == "Enabled"),
+        default_mode: retention.and_then(|r| r.mode()).map(|m| m.as_str().to_string()),
+        default_days: retention.and_then(|r| r.days()),
+        default_years: retention.and_then(|r| r.years()),
     }
 }
 

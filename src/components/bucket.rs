@@ -190,6 +190,12 @@ impl Component for Bucket {
             // BucketOwnerEnforced: ACLs are disabled; only the owner's grant remains
             acl_grants: Observed::Known(vec![]),
             logging: Observed::Known(None),
+            // S3 says whether it judges a policy public once the policy is applied
+            policy_is_public: Observed::Unknown("S3 reports the policy status of a deployed bucket only".into()),
+            // provision enables neither versioning nor object lock on the log buckets
+            versioning: Observed::Known(None),
+            mfa_delete: Observed::Known(None),
+            object_lock: Observed::Known(None),
         });
     }
 

@@ -21,6 +21,7 @@ mod logs;
 mod rds;
 mod s3;
 mod secrets;
+mod storage;
 
 pub use catalogue::{Catalogue, ControlMeta};
 pub use helpers::*;
@@ -116,6 +117,7 @@ pub fn registry() -> BTreeMap<&'static str, ControlFn> {
         elbv2::CONTROLS,
         iam::CONTROLS,
         s3::CONTROLS,
+        storage::CONTROLS,
     ] {
         for (id, f) in list {
             r.insert(*id, *f);

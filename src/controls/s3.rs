@@ -2,8 +2,8 @@
 //! nothing granted to the public (bucket policy or ACL).
 
 use super::{each, ControlFn, Params, Verdict};
-use crate::model::s3::{AclGrant, Bucket};
-use crate::model::State;
+use crate::model::s3::{AclGrant, Bucket, PublicAccessBlock};
+use crate::model::{Observed, State};
 use crate::semantics::policy::{denies_insecure_transport_on, parse_statements, public_grants};
 use serde_json::{json, Value};
 
@@ -12,6 +12,7 @@ pub const CONTROLS: &[(&str, ControlFn)] = &[
     ("s3-bucket-public-access-block", public_access_block),
     ("s3-bucket-tls-only", tls_only),
     ("s3-bucket-not-public", not_public),
+    ("s3-account-public-access-block", account_public_access_block),
 ];
 
 /// Default-encryption algorithms that encrypt at rest: SSE-S3, SSE-KMS, DSSE-KMS
@@ -49,37 +50,93 @@ fn default_encryption(state: &State, _: &Params) -> Vec<Verdict> {
     })
 }
 
+const PAB_EXPECTED: [(&str, bool); 4] = [("block_public_acls", true), ("ignore_public_acls", true), ("block_public_policy", true), ("restrict_public_buckets", true)];
+
+fn pab_expected() -> Value {
+    PAB_EXPECTED.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>().into()
+}
+
+/// The four settings in a fixed order; a configuration that does not exist has all four off.
+fn pab_flags(p: Option<&PublicAccessBlock>) -> [Observed<bool>; 4] {
+    match p {
+        None => std::array::from_fn(|_| Observed::Known(false)),
+        Some(p) => [p.block_public_acls.clone(), p.ignore_public_acls.clone(), p.block_public_policy.clone(), p.restrict_public_buckets.clone()],
+    }
+}
+
+/// The account-level settings as the State holds them: `None` when they were not collected (a
+/// stack-scoped scan reads no account-level settings: then the bucket's own settings decide).
+fn account_pab_flags(state: &State) -> Option<[Observed<bool>; 4]> {
+    let c = &state.s3control.public_access_blocks;
+    if let Some(f) = c.failures.first() {
+        return Some(std::array::from_fn(|_| Observed::Unknown(format!("the account-level public access block was not read: {}", f.reason))));
+    }
+    let a = c.iter().next()?;
+    Some(match a.settings.get() {
+        Err(r) => std::array::from_fn(|_| Observed::Unknown(format!("the account-level public access block was not read: {r}"))),
+        Ok(p) => pab_flags(p.as_ref()),
+    })
+}
+
+/// The setting S3 applies: "the most restrictive combination of the bucket-level and
+/// account-level settings" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html):
+/// on when either level is on; off only when both are known to be off.
+fn effective(bucket: &Observed<bool>, account: Option<&Observed<bool>>) -> Observed<bool> {
+    match (bucket, account) {
+        (Observed::Known(true), _) | (_, Some(Observed::Known(true))) => Observed::Known(true),
+        (Observed::Known(false), None | Some(Observed::Known(false))) => Observed::Known(false),
+        (Observed::Unknown(r), _) | (_, Some(Observed::Unknown(r))) => Observed::Unknown(r.clone()),
+    }
+}
+
+/// Judge four Block Public Access settings: any off fails, any unread (and none off) is an error.
+fn judge_pab(m: &crate::model::Meta, flags: &[Observed<bool>; 4], level: &str, observed_extra: Value) -> Verdict {
+    let mut observed: serde_json::Map<String, Value> =
+        PAB_EXPECTED.iter().zip(flags).map(|((k, _), v)| (k.to_string(), v.known().map(|b| json!(b)).unwrap_or(Value::Null))).collect();
+    if let Value::Object(extra) = observed_extra {
+        observed.extend(extra);
+    }
+    let off: Vec<&str> = PAB_EXPECTED.iter().zip(flags).filter(|(_, v)| v.known() == Some(&false)).map(|((k, _), _)| *k).collect();
+    if !off.is_empty() {
+        return Verdict::fail(m, format!("{level} public access block settings off: {}", off.join(", ")), observed.into(), pab_expected());
+    }
+    if let Some(((k, _), v)) = PAB_EXPECTED.iter().zip(flags).find(|(_, v)| v.known().is_none()) {
+        return Verdict::error(m, format!("{k}: {}", v.get().err().unwrap_or_default()));
+    }
+    Verdict::pass(m, format!("all four {level} public access block settings are on"), observed.into())
+}
+
 fn public_access_block(state: &State, _: &Params) -> Vec<Verdict> {
-    let expected = json!({"block_public_acls": true, "ignore_public_acls": true, "block_public_policy": true, "restrict_public_buckets": true});
+    let account = account_pab_flags(state);
     each(&state.s3.buckets, "s3:bucket", |b| {
-        let pab = match b.public_access_block.get() {
-            Err(reason) => return Verdict::error(&b.meta, format!("the public access block was not read: {reason}")),
-            Ok(None) => {
-                return Verdict::fail(
-                    &b.meta,
-                    "no public access block is configured on the bucket (NoSuchPublicAccessBlockConfiguration)",
-                    json!({"public_access_block": null}),
-                    expected.clone(),
-                )
-            }
-            Ok(Some(p)) => p,
+        let bucket = match b.public_access_block.get() {
+            Err(reason) => Observed::Unknown(format!("the public access block was not read: {reason}")),
+            Ok(p) => Observed::Known(pab_flags(p.as_ref())),
         };
-        let settings = [
-            ("block_public_acls", &pab.block_public_acls),
-            ("ignore_public_acls", &pab.ignore_public_acls),
-            ("block_public_policy", &pab.block_public_policy),
-            ("restrict_public_buckets", &pab.restrict_public_buckets),
-        ];
-        let observed: Value =
-            settings.iter().map(|(k, v)| (k.to_string(), v.known().map(|b| json!(b)).unwrap_or(Value::Null))).collect::<serde_json::Map<_, _>>().into();
-        let off: Vec<&str> = settings.iter().filter(|(_, v)| v.known() == Some(&false)).map(|(k, _)| *k).collect();
-        if !off.is_empty() {
-            return Verdict::fail(&b.meta, format!("public access block settings off: {}", off.join(", ")), observed, expected.clone());
-        }
-        if let Some((k, v)) = settings.iter().find(|(_, v)| v.known().is_none()) {
-            return Verdict::error(&b.meta, format!("{k}: {}", v.get().err().unwrap_or_default()));
-        }
-        Verdict::pass(&b.meta, "all four public access block settings are on", observed)
+        let bucket_flags = match bucket {
+            Observed::Known(f) => f,
+            Observed::Unknown(r) => std::array::from_fn(|_| Observed::Unknown(r.clone())),
+        };
+        let flags: [Observed<bool>; 4] = std::array::from_fn(|i| effective(&bucket_flags[i], account.as_ref().map(|a| &a[i])));
+        let extra = json!({
+            "bucket_level_configured": b.public_access_block.known().map(|p| p.is_some()),
+            "account_level": match &account { None => json!("not collected (stack-scoped scan): the bucket's own settings decide"), Some(_) => json!("combined") },
+        });
+        judge_pab(&b.meta, &flags, "effective (bucket and account level combined)", extra)
+    })
+}
+
+/// The account-level settings (S3 Control): all four on protects every bucket, present and future.
+fn account_public_access_block(state: &State, _: &Params) -> Vec<Verdict> {
+    each(&state.s3control.public_access_blocks, "s3control:public-access-block", |a| match a.settings.get() {
+        Err(reason) => Verdict::error(&a.meta, format!("the account-level public access block was not read: {reason}")),
+        Ok(None) => Verdict::fail(
+            &a.meta,
+            "no account-level public access block is configured (NoSuchPublicAccessBlockConfiguration)",
+            json!({"public_access_block": null}),
+            pab_expected(),
+        ),
+        Ok(Some(p)) => judge_pab(&a.meta, &pab_flags(Some(p)), "account-level", json!({})),
     })
 }
 
@@ -158,8 +215,14 @@ fn not_public(state: &State, _: &Params) -> Vec<Verdict> {
             Err(reason) => return Verdict::error(&b.meta, reason),
             Ok(a) => a,
         };
-        let statements: Vec<String> = open.iter().map(|g| g.describe()).collect();
-        let observed = json!({"public_policy_statements": statements, "public_acl_grants": acl});
+        let mut statements: Vec<String> = open.iter().map(|g| g.describe()).collect();
+        // S3's own verdict on the policy (GetBucketPolicyStatus): a policy S3 calls public is
+        // public whatever this reading of it says; unread, the policy's own reading stands
+        let s3_says_public = b.policy_is_public.known() == Some(&Some(true));
+        if s3_says_public && statements.is_empty() {
+            statements.push("S3 reports the bucket policy as public (GetBucketPolicyStatus IsPublic)".into());
+        }
+        let observed = json!({"public_policy_statements": statements, "public_acl_grants": acl, "policy_status_is_public": b.policy_is_public.known()});
         if statements.is_empty() && acl.is_empty() {
             Verdict::pass(&b.meta, "neither the bucket policy nor the ACL grants anything to the public", observed)
         } else {
@@ -230,36 +293,131 @@ mod tests {
         assert_eq!(eval("s3-bucket-default-encryption", &unlisted(|s| &mut s.s3.buckets)), vec![Status::Error]);
     }
 
+    /// The fixture without the account-level settings (as a stack-scoped scan reads it).
+    fn bucket_level_only() -> State {
+        let mut s = fixture();
+        s.s3control.public_access_blocks.items.clear();
+        s
+    }
+
+    fn account_level(s: &mut State) -> &mut crate::model::s3control::AccountPublicAccessBlock {
+        s.s3control.public_access_blocks.items.values_mut().next().expect("fixture has the account-level settings")
+    }
+
+    fn all_on() -> PublicAccessBlock {
+        PublicAccessBlock {
+            block_public_acls: Observed::Known(true),
+            ignore_public_acls: Observed::Known(true),
+            block_public_policy: Observed::Known(true),
+            restrict_public_buckets: Observed::Known(true),
+        }
+    }
+
     #[test]
     fn public_access_block() {
         assert_eq!(eval("s3-bucket-public-access-block", &fixture()), vec![Status::Pass]);
-        let mut none = fixture();
+        assert_eq!(eval("s3-bucket-public-access-block", &bucket_level_only()), vec![Status::Pass]);
+        let mut none = bucket_level_only();
         bucket(&mut none).public_access_block = Observed::Known(None);
         assert_eq!(eval("s3-bucket-public-access-block", &none), vec![Status::Fail]);
         // adversarial: three of four on (the policy block alone still lets a public policy work)
-        let mut three = fixture();
+        let mut three = bucket_level_only();
         if let Observed::Known(Some(p)) = &mut bucket(&mut three).public_access_block {
             p.restrict_public_buckets = Observed::Known(false);
         }
         assert_eq!(eval("s3-bucket-public-access-block", &three), vec![Status::Fail]);
         // one setting unread: error; unread and another off: fail
-        let mut unread = fixture();
-        let all_on = || PublicAccessBlock {
-            block_public_acls: Observed::Known(true),
-            ignore_public_acls: Observed::Known(true),
-            block_public_policy: Observed::Known(true),
-            restrict_public_buckets: Observed::Unknown("GetPublicAccessBlock did not report RestrictPublicBuckets".into()),
-        };
-        bucket(&mut unread).public_access_block = Observed::Known(Some(all_on()));
-        assert_eq!(eval("s3-bucket-public-access-block", &unread), vec![Status::Error]);
+        let mut unread = bucket_level_only();
         let mut p = all_on();
+        p.restrict_public_buckets = Observed::Unknown("GetPublicAccessBlock did not report RestrictPublicBuckets".into());
+        bucket(&mut unread).public_access_block = Observed::Known(Some(p.clone()));
+        assert_eq!(eval("s3-bucket-public-access-block", &unread), vec![Status::Error]);
         p.block_public_acls = Observed::Known(false);
         bucket(&mut unread).public_access_block = Observed::Known(Some(p));
         assert_eq!(eval("s3-bucket-public-access-block", &unread), vec![Status::Fail]);
-        let mut unknown = fixture();
+        let mut unknown = bucket_level_only();
         bucket(&mut unknown).public_access_block = Observed::Unknown("AccessDenied".into());
         assert_eq!(eval("s3-bucket-public-access-block", &unknown), vec![Status::Error]);
         assert_eq!(eval("s3-bucket-public-access-block", &unlisted(|s| &mut s.s3.buckets)), vec![Status::Error]);
+    }
+
+    /// S3 applies the most restrictive combination of the bucket and account levels.
+    #[test]
+    fn public_access_block_combines_the_account_level() {
+        // no bucket-level configuration, all four on for the account: blocked
+        let mut covered = fixture();
+        bucket(&mut covered).public_access_block = Observed::Known(None);
+        assert_eq!(eval("s3-bucket-public-access-block", &covered), vec![Status::Pass]);
+        // each level has two of four: together all four are on
+        let mut halves = fixture();
+        let mut b = all_on();
+        b.block_public_acls = Observed::Known(false);
+        b.ignore_public_acls = Observed::Known(false);
+        bucket(&mut halves).public_access_block = Observed::Known(Some(b));
+        let mut a = all_on();
+        a.block_public_policy = Observed::Known(false);
+        a.restrict_public_buckets = Observed::Known(false);
+        account_level(&mut halves).settings = Observed::Known(Some(a.clone()));
+        assert_eq!(eval("s3-bucket-public-access-block", &halves), vec![Status::Pass]);
+        // the same setting off at both levels: open
+        let mut both_off = halves.clone();
+        if let Observed::Known(Some(b)) = &mut bucket(&mut both_off).public_access_block {
+            b.block_public_policy = Observed::Known(false);
+        }
+        assert_eq!(eval("s3-bucket-public-access-block", &both_off), vec![Status::Fail]);
+        // account level not configured: the bucket's own settings decide
+        let mut unconfigured = fixture();
+        account_level(&mut unconfigured).settings = Observed::Known(None);
+        bucket(&mut unconfigured).public_access_block = Observed::Known(None);
+        assert_eq!(eval("s3-bucket-public-access-block", &unconfigured), vec![Status::Fail]);
+        // account level unread and the bucket's setting off: unknown, not a pass and not a fail
+        let mut unread = fixture();
+        account_level(&mut unread).settings = Observed::Unknown("AccessDenied".into());
+        bucket(&mut unread).public_access_block = Observed::Known(None);
+        assert_eq!(eval("s3-bucket-public-access-block", &unread), vec![Status::Error]);
+        // ... but with the bucket's own four on, the bucket is blocked whatever the account says
+        let mut own = fixture();
+        account_level(&mut own).settings = Observed::Unknown("AccessDenied".into());
+        assert_eq!(eval("s3-bucket-public-access-block", &own), vec![Status::Pass]);
+        let mut failed = fixture();
+        failed.s3control.public_access_blocks.items.clear();
+        failed.s3control.public_access_blocks.fail("global", "AccessDenied");
+        bucket(&mut failed).public_access_block = Observed::Known(None);
+        assert_eq!(eval("s3-bucket-public-access-block", &failed), vec![Status::Error]);
+    }
+
+    #[test]
+    fn account_public_access_block() {
+        assert_eq!(eval("s3-account-public-access-block", &fixture()), vec![Status::Pass]);
+        let mut none = fixture();
+        account_level(&mut none).settings = Observed::Known(None);
+        assert_eq!(eval("s3-account-public-access-block", &none), vec![Status::Fail]);
+        let mut three = fixture();
+        let mut p = all_on();
+        p.ignore_public_acls = Observed::Known(false);
+        account_level(&mut three).settings = Observed::Known(Some(p));
+        assert_eq!(eval("s3-account-public-access-block", &three), vec![Status::Fail]);
+        let mut unread = fixture();
+        account_level(&mut unread).settings = Observed::Unknown("AccessDenied".into());
+        assert_eq!(eval("s3-account-public-access-block", &unread), vec![Status::Error]);
+        assert_eq!(eval("s3-account-public-access-block", &unlisted(|s| &mut s.s3control.public_access_blocks)), vec![Status::Error]);
+        // a stack-scoped scan holds no account-level record: nothing to judge, nothing passed
+        assert_eq!(eval("s3-account-public-access-block", &bucket_level_only()), vec![]);
+    }
+
+    /// S3's own policy status decides when it calls the policy public; unread, the policy's
+    /// reading stands.
+    #[test]
+    fn s3_policy_status_is_heard() {
+        let mut s3_says_public = fixture();
+        bucket(&mut s3_says_public).policy_is_public = Observed::Known(Some(true));
+        assert_eq!(eval("s3-bucket-not-public", &s3_says_public), vec![Status::Fail]);
+        let mut unread = fixture();
+        bucket(&mut unread).policy_is_public = Observed::Unknown("AccessDenied".into());
+        assert_eq!(eval("s3-bucket-not-public", &unread), vec![Status::Pass]);
+        let mut public = with_policy(json!([{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": format!("{ARN}/*")}]));
+        bucket(&mut public).policy_is_public = Observed::Known(Some(false));
+        assert_eq!(eval("s3-bucket-not-public", &public), vec![Status::Fail], "a policy S3 calls private but that grants * is still judged");
     }
 
     #[test]

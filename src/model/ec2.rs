@@ -20,14 +20,33 @@ pub struct Ec2 {
     pub ebs_defaults: Collection<EbsDefaults>,
 }
 
+/// An EBS snapshot this account owns (DescribeSnapshots `OwnerIds=self`); id the snapshot id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     pub meta: Meta,
+    pub volume_id: Option<String>,
+    /// `pending`, `completed`, `error`, ... (None: not reported)
+    pub state: Option<String>,
+    pub encrypted: Observed<bool>,
+    pub kms_key_id: Option<String>,
+    /// Who may create volumes from it (DescribeSnapshotAttribute `createVolumePermission`).
+    pub create_volume_permissions: Observed<Vec<VolumePermission>>,
 }
 
+/// One `createVolumePermission` entry: the group `all` (public) or an account id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolumePermission {
+    pub group: Option<String>,
+    pub user_id: Option<String>,
+}
+
+/// The region's EBS encryption default (GetEbsEncryptionByDefault), one record per region,
+/// account-wide scans only; id the region, arn `arn:<partition>:ec2:<region>:<account>:ebs-defaults`
+/// (a record of the account's setting in the region, not an AWS resource ARN).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EbsDefaults {
     pub meta: Meta,
+    pub encryption_by_default: Observed<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

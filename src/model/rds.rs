@@ -14,10 +14,21 @@ pub struct Rds {
     pub cluster_snapshots: Collection<DbSnapshot>,
 }
 
-/// A DB snapshot or DB cluster snapshot.
+/// A DB snapshot (`rds:db-snapshot`) or DB cluster snapshot (`rds:db-cluster-snapshot`) this
+/// account owns; id the snapshot identifier.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DbSnapshot {
     pub meta: Meta,
+    /// The DB instance or cluster it was taken of.
+    pub source: Option<String>,
+    /// `manual`, `automated`, `awsbackup`, ...
+    pub snapshot_type: Observed<String>,
+    pub status: Option<String>,
+    pub encrypted: Observed<bool>,
+    pub kms_key_id: Option<String>,
+    /// The account ids (or `all`: public) allowed to copy or restore it (the `restore`
+    /// attribute of DescribeDB(Cluster)SnapshotAttributes).
+    pub restore_allowed: Observed<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

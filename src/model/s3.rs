@@ -1,7 +1,6 @@
 //! S3 general purpose buckets of the scanned regions: default encryption, public access block,
-//! bucket policy, object ownership and ACL, server access logging. Versioning is not read: no
-//! control judges it (and moto 5.2.5 answers GetBucketVersioning with an XML root the SDK
-//! rejects).
+//! bucket policy and AWS's own verdict on it (policy status), object ownership and ACL, server
+//! access logging, versioning and object lock.
 
 use super::{resource, Collection, Meta, Observed};
 use serde::{Deserialize, Serialize};
@@ -67,6 +66,25 @@ pub struct Bucket {
     pub acl_grants: Observed<Vec<AclGrant>>,
     /// `None`: server access logging is off (GetBucketLogging returns no LoggingEnabled).
     pub logging: Observed<Option<LoggingTarget>>,
+    /// GetBucketPolicyStatus `IsPublic`: whether S3 itself judges the bucket policy public;
+    /// `None`: no bucket policy (NoSuchBucketPolicy).
+    pub policy_is_public: Observed<Option<bool>>,
+    /// GetBucketVersioning: `Enabled`, `Suspended`, or None (never enabled).
+    pub versioning: Observed<Option<String>>,
+    /// GetBucketVersioning `MFADelete`: `Enabled`, `Disabled`, or None (never configured).
+    pub mfa_delete: Observed<Option<String>>,
+    /// Object Lock; `None`: not configured (ObjectLockConfigurationNotFoundError).
+    pub object_lock: Observed<Option<ObjectLock>>,
+}
+
+/// GetObjectLockConfiguration: whether Object Lock is on and its default retention.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObjectLock {
+    pub enabled: bool,
+    /// `GOVERNANCE` or `COMPLIANCE`
+    pub default_mode: Option<String>,
+    pub default_days: Option<i32>,
+    pub default_years: Option<i32>,
 }
 
 resource!(Bucket);
