@@ -4,7 +4,7 @@
 //! the view out.
 
 use super::catalogue::Catalogue;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The FedRAMP Rev 5 Moderate baseline's NIST SP 800-53 rev5 control ids (OSCAL form:
@@ -12,13 +12,13 @@ use std::collections::{BTreeMap, BTreeSet};
 const FEDRAMP_MODERATE_BASELINE: &str = include_str!("../../controls/frameworks/fedramp-rev5-moderate-ids.txt");
 
 /// One requirement of the baseline and the controls that evaluate it (empty: none does).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequirementCoverage {
     pub id: String,
     pub controls: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FamilyCoverage {
     pub family: String,
     pub checked: Vec<RequirementCoverage>,
@@ -26,7 +26,7 @@ pub struct FamilyCoverage {
     pub not_checked: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Coverage {
     pub framework: String,
     /// Where the list of requirement ids comes from.

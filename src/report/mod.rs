@@ -131,6 +131,11 @@ pub struct FrameworkSummary {
     pub families: Vec<FamilySummary>,
     /// Every requirement of the framework, in catalogue order (zero counts included).
     pub requirements: Vec<RequirementSummary>,
+    /// What the catalogue checks automatically of the framework's baseline (FedRAMP Moderate:
+    /// all 323 requirement ids) and which ids still need manual evidence, per family (the same
+    /// view as `tapaudit controls coverage`). Absent in reports written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<crate::controls::coverage::Coverage>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -345,7 +350,8 @@ fn summarize(catalogue: &Catalogue, scope: &Scope, findings: &[Finding], errors:
                     families.push(FamilySummary { family: r.family.clone(), counts: family_counts.get(&r.family).copied().unwrap_or_default() });
                 }
             }
-            FrameworkSummary { name: fw.map(|f| f.name.clone()).unwrap_or_else(|| fw_id.clone()), id: fw_id, counts: fw_counts, families, requirements }
+            let coverage = crate::controls::coverage::coverage(catalogue, &fw_id);
+            FrameworkSummary { name: fw.map(|f| f.name.clone()).unwrap_or_else(|| fw_id.clone()), id: fw_id, counts: fw_counts, families, requirements, coverage }
         })
         .collect();
 
