@@ -13,6 +13,7 @@ pub const CONTROLS: &[(&str, ControlFn)] = &[
     ("s3-bucket-tls-only", tls_only),
     ("s3-bucket-not-public", not_public),
     ("s3-account-public-access-block", account_public_access_block),
+    ("s3-bucket-access-logging", access_logging),
 ];
 
 /// Default-encryption algorithms that encrypt at rest: SSE-S3, SSE-KMS, DSSE-KMS
@@ -231,6 +232,72 @@ fn not_public(state: &State, _: &Params) -> Vec<Verdict> {
             Verdict::fail(&b.meta, format!("the bucket is open to the public: {}", why.join("; ")), observed, expected.clone())
         }
     })
+}
+
+/// The buckets that hold an audit trail: each bucket a trail of the State delivers to, with the
+/// trails. Err: which trails' buckets are unknown (a listing failed or a trail's bucket unread).
+fn audit_log_buckets(state: &State) -> (std::collections::BTreeMap<&str, Vec<&str>>, Vec<String>) {
+    let mut by_bucket: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
+    let mut unknown: Vec<String> = state.cloudtrail.trails.failures.iter().map(|f| format!("trails could not be listed in {}: {}", f.region, f.reason)).collect();
+    for t in state.cloudtrail.trails.iter() {
+        match t.s3_bucket.get() {
+            Ok(b) => by_bucket.entry(b.as_str()).or_default().push(t.meta.display_name()),
+            Err(r) => unknown.push(format!("the bucket of trail {} was not read: {r}", t.meta.display_name())),
+        }
+    }
+    (by_bucket, unknown)
+}
+
+/// Server access logging on the buckets that hold CloudTrail's log files (CIS AWS Foundations
+/// 3.6): who read, deleted or overwrote the audit trail is itself evidence. Access logs of the
+/// trail's bucket written into that same bucket are not: whoever can delete the trail's files
+/// there can delete the record of it, and S3 advises a different target bucket
+/// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html).
+/// Buckets no trail of the State delivers to are not applicable; trails whose bucket is not in
+/// the State (another account or an unscanned region) are errors on the trail.
+fn access_logging(state: &State, _: &Params) -> Vec<Verdict> {
+    let (by_bucket, unknown) = audit_log_buckets(state);
+    let mut out = each(&state.s3.buckets, "s3:bucket", |b| {
+        let Some(trails) = by_bucket.get(b.meta.id.as_str()) else {
+            return match unknown.first() {
+                Some(reason) => Verdict::error(&b.meta, format!("whether the bucket holds an audit trail is unknown: {reason}")),
+                None => Verdict::not_applicable(&b.meta, "no trail in the scanned state delivers its log files here"),
+            };
+        };
+        let expected = json!({"logging": {"target_bucket": "another bucket"}});
+        match b.logging.get() {
+            Err(reason) => Verdict::error(&b.meta, format!("server access logging was not read: {reason}")),
+            Ok(None) => Verdict::fail(
+                &b.meta,
+                format!("the bucket holds the log files of trail {} but does not log access to them", trails.join(", ")),
+                json!({"trails": trails, "logging": null}),
+                expected,
+            ),
+            Ok(Some(t)) if t.target_bucket == b.meta.id => Verdict::fail(
+                &b.meta,
+                format!("the bucket of trail {} logs access to itself: whoever can remove the trail's files there can remove the record of it", trails.join(", ")),
+                json!({"trails": trails, "logging": {"target_bucket": t.target_bucket, "target_prefix": t.target_prefix}}),
+                expected,
+            ),
+            Ok(Some(t)) => Verdict::pass(
+                &b.meta,
+                format!("access to the log files of trail {} is logged to {}", trails.join(", "), t.target_bucket),
+                json!({"trails": trails, "logging": {"target_bucket": t.target_bucket, "target_prefix": t.target_prefix}}),
+            ),
+        }
+    });
+    let present: std::collections::BTreeSet<&str> = state.s3.buckets.iter().map(|b| b.meta.id.as_str()).collect();
+    for t in state.cloudtrail.trails.iter() {
+        if let Ok(bucket) = t.s3_bucket.get() {
+            if !present.contains(bucket.as_str()) && state.s3.buckets.failures.is_empty() {
+                out.push(Verdict::error(
+                    &t.meta,
+                    format!("trail {} delivers to bucket {bucket}, which is not in the scanned state (another account, or a region not scanned): its access logging is unknown", t.meta.display_name()),
+                ));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -13,15 +13,17 @@ pub struct Resolver {
     live: BTreeMap<String, (String, String)>,
 }
 
-/// Resource types collected with their parent's tags (and so its logical id).
-const SHARES_PARENT_TAGS: &[&str] = &["elbv2:listener", "apigateway:method"];
+/// Resource types collected with their parent's tags (and so its logical id): listeners and API
+/// methods, and the snapshots AWS takes of a stack's volumes and databases (CopyTagsToSnapshot
+/// copies the source's tags, logical id included).
+const SHARES_PARENT_TAGS: &[&str] = &["elbv2:listener", "apigateway:method", "ec2:snapshot", "rds:db-snapshot", "rds:db-cluster-snapshot"];
 
 /// Every resource of a State (through the service registry, so a new collection is resolved
 /// without an edit here), and the resources nested in others that policies name by ARN (EFS
 /// access points), as (logical id, id, ARN).
 fn visit(state: &State, mut f: impl FnMut(&str, &str, &str)) {
     state.collections(&mut |_, _, c| {
-        // listeners and API methods carry their parent's tags: the logical id names the parent
+        // listeners, API methods and snapshots carry their parent's tags: the logical id names the parent
         for m in c.metas().into_iter().filter(|m| !SHARES_PARENT_TAGS.contains(&m.resource_type.as_str())) {
             if let Some(l) = m.logical_id() {
                 f(l, &m.id, &m.arn);
