@@ -29,11 +29,6 @@ const TAGS_PER_CALL: usize = 20;
 
 type Tags = Observed<BTreeMap<String, String>>;
 
-/// The account field of an ARN (`arn:partition:service:region:account:resource`).
-fn arn_account(arn: &str) -> Option<&str> {
-    arn.split(':').nth(4).filter(|a| !a.is_empty())
-}
-
 /// A trail of the listing that is collected in this region: named, with its home region here.
 /// Err: the fields it lacks to tell (the listing is then incomplete).
 fn homed_here(t: &SdkTrail, region: &str) -> Result<bool, Vec<&'static str>> {
@@ -97,7 +92,12 @@ pub(crate) fn event_selectors(o: &GetEventSelectorsOutput) -> EventSelectors {
 
 /// A trail from its DescribeTrails entry (`meta` already built) and the two detail answers.
 /// Absent KmsKeyId / CloudWatchLogs* in a DescribeTrails entry: not configured.
-pub(crate) fn trail(meta: crate::model::Meta, t: &SdkTrail, status: Result<GetTrailStatusOutput, String>, selectors: Result<GetEventSelectorsOutput, String>) -> Trail {
+pub(crate) fn trail(
+    meta: crate::model::Meta,
+    t: &SdkTrail,
+    status: Result<GetTrailStatusOutput, String>,
+    selectors: Result<GetEventSelectorsOutput, String>,
+) -> Trail {
     let op = "DescribeTrails";
     let home_region = meta.region.clone();
     Trail {
@@ -166,10 +166,9 @@ async fn detail(ctx: &Ctx, t: SdkTrail, tags: Tags) -> Trail {
         ctx.call(SVC, "GetTrailStatus", Some(&arn), ct.get_trail_status().name(&arn).send()),
         ctx.call(SVC, "GetEventSelectors", Some(&arn), ct.get_event_selectors().trail_name(&arn).send()),
     );
-    let mut meta = ctx.meta("cloudtrail:trail", &name, arn.clone(), Some(name.clone()), tags);
-    if let Some(account) = arn_account(&arn) {
-        meta.account = account.to_string();
-    }
+    // account: the scanned account, also for an organization trail it receives (whose ARN, key
+    // and log group are the management account's: outside this State, and judged so)
+    let meta = ctx.meta("cloudtrail:trail", &name, arn.clone(), Some(name.clone()), tags);
     trail(meta, &t, status, selectors)
 }
 
@@ -269,7 +268,13 @@ mod tests {
     #[test]
     fn selectors_map_as_reported_and_unreported_fields_are_unknown() {
         let o = GetEventSelectorsOutput::builder()
-            .event_selectors(SdkSelector::builder().read_write_type(ReadWriteType::WriteOnly).include_management_events(true).exclude_management_event_sources("kms.amazonaws.com").build())
+            .event_selectors(
+                SdkSelector::builder()
+                    .read_write_type(ReadWriteType::WriteOnly)
+                    .include_management_events(true)
+                    .exclude_management_event_sources("kms.amazonaws.com")
+                    .build(),
+            )
             .event_selectors(SdkSelector::builder().build())
             .advanced_event_selectors(
                 SdkAdvanced::builder()
@@ -329,8 +334,10 @@ mod tests {
                 .resource_tag_list(ResourceTag::builder().resource_id(HOME).tags_list(Tag::builder().key("Environment").value("prod").build().unwrap()).build())
                 .build()
         });
-        let status = mock!(Client::get_trail_status).match_requests(|r| r.name() == Some(HOME)).then_output(|| GetTrailStatusOutput::builder().is_logging(true).build());
-        let selectors = mock!(Client::get_event_selectors).match_requests(|r| r.trail_name() == Some(HOME)).then_error(|| GetEventSelectorsError::generic(denied()));
+        let status =
+            mock!(Client::get_trail_status).match_requests(|r| r.name() == Some(HOME)).then_output(|| GetTrailStatusOutput::builder().is_logging(true).build());
+        let selectors =
+            mock!(Client::get_event_selectors).match_requests(|r| r.trail_name() == Some(HOME)).then_error(|| GetEventSelectorsError::generic(denied()));
         let c = ctx(|cl| cl.cloudtrail = client(&[&list, &tags, &status, &selectors]));
         let out = collect(&c).await;
         assert!(out.trails.failures.is_empty() && out.regions.failures.is_empty());
@@ -360,7 +367,8 @@ mod tests {
 
         // a stack scan: no region record, and an untagged trail is the account's, not the stack's
         let list = mock!(Client::describe_trails).then_output(|| DescribeTrailsOutput::builder().trail_list(sdk_trail(HOME, "us-east-1")).build());
-        let tags = mock!(Client::list_tags).then_output(|| ListTagsOutput::builder().resource_tag_list(ResourceTag::builder().resource_id(HOME).build()).build());
+        let tags =
+            mock!(Client::list_tags).then_output(|| ListTagsOutput::builder().resource_tag_list(ResourceTag::builder().resource_id(HOME).build()).build());
         let mut c = ctx(|cl| cl.cloudtrail = client(&[&list, &tags]));
         c.scope = crate::collect::Scope { stack: Some("dev".into()) };
         let out = collect(&c).await;

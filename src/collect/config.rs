@@ -108,7 +108,9 @@ pub async fn collect(ctx: &Ctx) -> Config {
 mod tests {
     use super::*;
     use crate::collect::testing::{calls, ctx};
-    use aws_sdk_config::operation::describe_configuration_recorder_status::{DescribeConfigurationRecorderStatusError, DescribeConfigurationRecorderStatusOutput};
+    use aws_sdk_config::operation::describe_configuration_recorder_status::{
+        DescribeConfigurationRecorderStatusError, DescribeConfigurationRecorderStatusOutput,
+    };
     use aws_sdk_config::operation::describe_configuration_recorders::{DescribeConfigurationRecordersError, DescribeConfigurationRecordersOutput};
     use aws_sdk_config::operation::describe_delivery_channels::{DescribeDeliveryChannelsError, DescribeDeliveryChannelsOutput};
     use aws_sdk_config::types::{ExclusionByResourceTypes, RecorderStatus as SdkStatus, RecordingStrategy, RecordingStrategyType, ResourceType};
@@ -162,10 +164,12 @@ mod tests {
 
     #[tokio::test]
     async fn one_record_per_region_with_each_failed_part_unknown() {
-        let rec = mock!(Client::describe_configuration_recorders).then_output(|| DescribeConfigurationRecordersOutput::builder().configuration_recorders(sdk_recorder()).build());
+        let rec = mock!(Client::describe_configuration_recorders)
+            .then_output(|| DescribeConfigurationRecordersOutput::builder().configuration_recorders(sdk_recorder()).build());
         let st = mock!(Client::describe_configuration_recorder_status).then_error(|| DescribeConfigurationRecorderStatusError::generic(denied()));
-        let ch = mock!(Client::describe_delivery_channels)
-            .then_output(|| DescribeDeliveryChannelsOutput::builder().delivery_channels(SdkChannel::builder().name("default").s3_bucket_name("cfg").build()).build());
+        let ch = mock!(Client::describe_delivery_channels).then_output(|| {
+            DescribeDeliveryChannelsOutput::builder().delivery_channels(SdkChannel::builder().name("default").s3_bucket_name("cfg").build()).build()
+        });
         let c = ctx(|cl| cl.config = client(&[&rec, &st, &ch]));
         let out = collect(&c).await;
         let r = out.regions.iter().next().expect("the region's record");

@@ -132,7 +132,10 @@ mod tests {
                     .name(DetectorFeatureResult::EksRuntimeMonitoring)
                     .status(FeatureStatus::Enabled)
                     .additional_configuration(
-                        DetectorAdditionalConfigurationResult::builder().name(FeatureAdditionalConfiguration::EksAddonManagement).status(FeatureStatus::Enabled).build(),
+                        DetectorAdditionalConfigurationResult::builder()
+                            .name(FeatureAdditionalConfiguration::EksAddonManagement)
+                            .status(FeatureStatus::Enabled)
+                            .build(),
                     )
                     .build(),
             )
@@ -142,7 +145,9 @@ mod tests {
         assert_eq!(m.finding_publishing_frequency, Observed::Known("FIFTEEN_MINUTES".into()));
         assert_eq!(
             m.data_sources,
-            Observed::Known([("S3Logs".to_string(), "ENABLED".to_string()), ("Kubernetes.AuditLogs".to_string(), "DISABLED".to_string())].into_iter().collect())
+            Observed::Known(
+                [("S3Logs".to_string(), "ENABLED".to_string()), ("Kubernetes.AuditLogs".to_string(), "DISABLED".to_string())].into_iter().collect()
+            )
         );
         let f = &m.features.known().unwrap()[0];
         assert_eq!((f.name.as_deref(), f.status.as_deref()), (Some("EKS_RUNTIME_MONITORING"), Some("ENABLED")));
@@ -155,7 +160,9 @@ mod tests {
     #[tokio::test]
     async fn detectors_are_read_and_a_failed_get_leaves_them_unknown() {
         let list = mock!(Client::list_detectors).then_output(|| ListDetectorsOutput::builder().detector_ids("d1").detector_ids("d2").build());
-        let ok = mock!(Client::get_detector).match_requests(|r| r.detector_id() == Some("d1")).then_output(|| GetDetectorOutput::builder().status(DetectorStatus::Enabled).build());
+        let ok = mock!(Client::get_detector)
+            .match_requests(|r| r.detector_id() == Some("d1"))
+            .then_output(|| GetDetectorOutput::builder().status(DetectorStatus::Enabled).build());
         let bad = mock!(Client::get_detector).match_requests(|r| r.detector_id() == Some("d2")).then_error(|| GetDetectorError::generic(denied()));
         let c = ctx(|cl| cl.guardduty = client(&[&list, &ok, &bad]));
         let out = collect(&c).await;

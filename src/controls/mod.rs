@@ -8,12 +8,15 @@ mod helpers;
 mod keys;
 
 mod apigw;
+mod cloudtrail;
+mod config;
 mod ec2;
 mod ecs;
 mod efs;
 mod elasticache;
 mod elbv2;
 pub(crate) use elbv2::is_tls12_plus_policy;
+mod guardduty;
 mod iam;
 mod kinesis;
 mod kms;
@@ -118,6 +121,9 @@ pub fn registry() -> BTreeMap<&'static str, ControlFn> {
         iam::CONTROLS,
         s3::CONTROLS,
         storage::CONTROLS,
+        cloudtrail::CONTROLS,
+        guardduty::CONTROLS,
+        config::CONTROLS,
     ] {
         for (id, f) in list {
             r.insert(*id, *f);

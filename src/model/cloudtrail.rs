@@ -13,8 +13,8 @@ pub struct CloudTrail {
 
 /// One trail, collected in its home region (DescribeTrails, GetTrailStatus, GetEventSelectors,
 /// ListTags). id and name: the trail name; arn: its TrailARN; region: its home region; account:
-/// the account in its ARN (an organization trail that a member account receives carries the
-/// management account's).
+/// the scanned account (an organization trail that a member account receives keeps the
+/// management account's ARN, and its key and log group are that account's).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trail {
     pub meta: Meta,
