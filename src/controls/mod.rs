@@ -15,6 +15,7 @@ mod elasticache;
 mod elbv2;
 pub(crate) use elbv2::is_tls12_plus_policy;
 mod iam;
+mod iam_identity;
 mod kinesis;
 mod kms;
 mod logs;
@@ -115,6 +116,7 @@ pub fn registry() -> BTreeMap<&'static str, ControlFn> {
         efs::CONTROLS,
         elbv2::CONTROLS,
         iam::CONTROLS,
+        iam_identity::CONTROLS,
         s3::CONTROLS,
     ] {
         for (id, f) in list {
