@@ -1,15 +1,17 @@
-//! IAM controls. Roles are judged; the managed policies attached to them (customer- and
-//! AWS-managed, in `state.iam.policies`) and their inline policies are the evidence. A policy
-//! that could not be read (or is not a policy document AWS would evaluate) makes the verdict
-//! `error` unless what was read already fails. Service-linked roles belong to AWS and are not
-//! applicable. The policy semantics (wildcards, NotAction/NotResource, conditions) are
-//! `semantics::policy`'s.
+//! IAM policy controls. Roles, users and groups are judged, each on its own permission
+//! policies: the managed policies attached to it (customer- and AWS-managed, in
+//! `state.iam.policies`) and its inline policies (a user's verdict covers what is attached to
+//! the user itself; its groups have their own verdicts). A policy that could not be read (or is
+//! not a policy document AWS would evaluate) makes the verdict `error` unless what was read
+//! already fails. Service-linked roles belong to AWS and are not applicable. The policy
+//! semantics (wildcards, NotAction/NotResource, conditions) are `semantics::policy`'s. The
+//! identity controls (credentials, MFA, the account) are in `iam_identity`.
 
 use super::{arn_account, each, ControlFn, Params, Verdict};
-use crate::model::iam::Role;
-use crate::model::State;
+use crate::model::{Meta, Observed, State};
 use crate::semantics::policy::{self as pol, SetQualifier};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 pub const CONTROLS: &[(&str, ControlFn)] = &[
     ("iam-no-admin-wildcard", no_admin_wildcard),
@@ -17,16 +19,20 @@ pub const CONTROLS: &[(&str, ControlFn)] = &[
     ("iam-trust-policy-expected-principals", trust_policy_expected_principals),
 ];
 
-/// The permission policies of a role: (where it comes from, its statements), plus what could
-/// not be read.
-fn permission_documents<'a>(state: &'a State, role: &'a Role) -> (Vec<(String, Vec<&'a Value>)>, Vec<String>) {
+/// The permission policies of a role, user or group (its inline policies and the managed
+/// policies attached to it): (where it comes from, its statements), plus what could not be read.
+fn permission_documents<'a>(
+    state: &'a State,
+    inline: &'a Observed<BTreeMap<String, Value>>,
+    attached: &'a Observed<Vec<String>>,
+) -> (Vec<(String, Vec<&'a Value>)>, Vec<String>) {
     let mut docs: Vec<(String, &Value)> = Vec::new();
     let mut unread = Vec::new();
-    match role.inline_policies.get() {
+    match inline.get() {
         Ok(m) => docs.extend(m.iter().map(|(name, d)| (format!("inline policy {name}"), d))),
         Err(reason) => unread.push(format!("inline policies: {reason}")),
     }
-    match role.attached_policies.get() {
+    match attached.get() {
         Err(reason) => unread.push(format!("attached policies: {reason}")),
         Ok(arns) => {
             for arn in arns {
@@ -56,14 +62,12 @@ fn permission_documents<'a>(state: &'a State, role: &'a Role) -> (Vec<(String, V
     (parsed, unread)
 }
 
-/// Judge a role's permission policies with `offence`, which describes what an Allow statement
-/// grants that it should not (one line per finding, none when it is fine).
+/// Judge the permission policies of every role, user and group with `offence`, which
+/// describes what an Allow statement grants that it should not (one line per finding, none when
+/// it is fine).
 fn judge_permissions(state: &State, offence: impl Fn(&Value) -> Vec<String>, pass_msg: &'static str, expected: Value) -> Vec<Verdict> {
-    each(&state.iam.roles, "iam:role", |role| {
-        if role.is_service_linked() {
-            return Verdict::not_applicable(&role.meta, "service-linked role: its policies are defined and maintained by AWS");
-        }
-        let (docs, unread) = permission_documents(state, role);
+    let judge = |meta: &Meta, inline: &Observed<BTreeMap<String, Value>>, attached: &Observed<Vec<String>>| {
+        let (docs, unread) = permission_documents(state, inline, attached);
         let mut offending: Vec<String> = Vec::new();
         for (source, statements) in &docs {
             for s in statements.iter().filter(|s| pol::is_allow(s)) {
@@ -73,13 +77,22 @@ fn judge_permissions(state: &State, offence: impl Fn(&Value) -> Vec<String>, pas
         let sources: Vec<&str> = docs.iter().map(|(s, _)| s.as_str()).collect();
         if !offending.is_empty() {
             let also = if unread.is_empty() { String::new() } else { format!(" (also unread: {})", unread.join("; ")) };
-            Verdict::fail(&role.meta, format!("{}{also}", offending.join("; ")), json!({"offending_statements": offending, "unread": unread}), expected.clone())
+            Verdict::fail(meta, format!("{}{also}", offending.join("; ")), json!({"offending_statements": offending, "unread": unread}), expected.clone())
         } else if !unread.is_empty() {
-            Verdict::error(&role.meta, unread.join("; "))
+            Verdict::error(meta, unread.join("; "))
         } else {
-            Verdict::pass(&role.meta, pass_msg, json!({"policies": sources, "offending_statements": []}))
+            Verdict::pass(meta, pass_msg, json!({"policies": sources, "offending_statements": []}))
         }
-    })
+    };
+    let mut out = each(&state.iam.roles, "iam:role", |role| {
+        if role.is_service_linked() {
+            return Verdict::not_applicable(&role.meta, "service-linked role: its policies are defined and maintained by AWS");
+        }
+        judge(&role.meta, &role.inline_policies, &role.attached_policies)
+    });
+    out.extend(each(&state.iam.users, "iam:user", |u| judge(&u.meta, &u.inline_policies, &u.attached_policies)));
+    out.extend(each(&state.iam.groups, "iam:group", |g| judge(&g.meta, &g.inline_policies, &g.attached_policies)));
+    out
 }
 
 /// Administrator access as `semantics::policy::admin_grant` defines it: every action, any
@@ -201,9 +214,17 @@ fn trust_policy_expected_principals(state: &State, _: &Params) -> Vec<Verdict> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controls::testing::{eval, fixture};
+    use crate::controls::testing::fixture;
     use crate::finding::Status;
-    use crate::model::Observed;
+    use crate::model::iam::Role;
+
+    /// The statuses of `id` on the state's roles (users and groups are judged in `users_and_groups`).
+    fn eval(id: &str, state: &State) -> Vec<Status> {
+        let mut roles_only = state.clone();
+        roles_only.iam.users = Default::default();
+        roles_only.iam.groups = Default::default();
+        crate::controls::testing::eval(id, &roles_only)
+    }
 
     const EXEC_POLICY: &str = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
 
@@ -466,6 +487,73 @@ mod tests {
         let mut write_only = fixture();
         add_inline(&mut write_only, allow(json!(["logs:CreateLogStream", "logs:PutLogEvents", "kms:GenerateDataKey"]), json!("*")));
         assert_eq!(eval("iam-no-service-wildcard-on-data-services", &write_only), vec![Status::Pass, Status::Pass]);
+    }
+
+    /// Verdicts of `id` on the fixture's users and groups: (resource type, status), sorted.
+    fn identities(id: &str, state: &State) -> Vec<(String, Status)> {
+        let cat = crate::controls::Catalogue::load().unwrap();
+        let fws: Vec<String> = cat.frameworks.keys().cloned().collect();
+        let params = Params(cat.parameters(&cat.controls[id], &fws, &Default::default()));
+        let control = crate::controls::registry()[id];
+        let mut out: Vec<(String, Status)> =
+            control(state, &params).into_iter().filter(|v| v.resource.resource_type != "iam:role").map(|v| (v.resource.resource_type, v.status)).collect();
+        out.sort();
+        out
+    }
+
+    fn user(s: &mut State) -> &mut crate::model::iam::User {
+        s.iam.users.items.values_mut().next().expect("the fixture has a user")
+    }
+
+    fn group(s: &mut State) -> &mut crate::model::iam::Group {
+        s.iam.groups.items.values_mut().next().expect("the fixture has a group")
+    }
+
+    fn pair(user: Status, group: Status) -> Vec<(String, Status)> {
+        vec![("iam:group".to_string(), group), ("iam:user".to_string(), user)]
+    }
+
+    #[test]
+    fn users_and_groups_are_judged_on_their_own_policies() {
+        for id in ["iam-no-admin-wildcard", "iam-no-service-wildcard-on-data-services"] {
+            assert_eq!(identities(id, &fixture()), pair(Status::Pass, Status::Pass), "{id}");
+        }
+        // an admin grant inline on the group: the group fails, its member's own verdict does not
+        let mut group_admin = fixture();
+        if let Observed::Known(m) = &mut group(&mut group_admin).inline_policies {
+            m.insert("break-glass".into(), allow(json!("*"), json!("*")));
+        }
+        assert_eq!(identities("iam-no-admin-wildcard", &group_admin), pair(Status::Pass, Status::Fail));
+        // AdministratorAccess attached to the user itself
+        let mut user_admin = fixture();
+        let mut p = user_admin.iam.policies.items[EXEC_POLICY].clone();
+        p.meta.arn = "arn:aws:iam::aws:policy/AdministratorAccess".into();
+        p.document = Observed::Known(allow(json!("*"), json!("*")));
+        user_admin.iam.policies.insert(p);
+        user(&mut user_admin).attached_policies = Observed::Known(vec!["arn:aws:iam::aws:policy/AdministratorAccess".into()]);
+        assert_eq!(identities("iam-no-admin-wildcard", &user_admin), pair(Status::Fail, Status::Pass));
+        assert_eq!(identities("iam-no-service-wildcard-on-data-services", &user_admin), pair(Status::Fail, Status::Pass), "* covers every data service");
+        // a data-service read on every resource, spelled as a wildcard, inline on the group
+        let mut group_reads = fixture();
+        if let Observed::Known(m) = &mut group(&mut group_reads).inline_policies {
+            m.insert("debug".into(), allow(json!(["secretsmanager:Get*"]), json!("*")));
+        }
+        assert_eq!(identities("iam-no-service-wildcard-on-data-services", &group_reads), pair(Status::Pass, Status::Fail));
+        assert_eq!(identities("iam-no-admin-wildcard", &group_reads), pair(Status::Pass, Status::Pass));
+        // an attached policy that is not in the state, and unread inline policies: error
+        let mut missing = fixture();
+        user(&mut missing).attached_policies = Observed::Known(vec!["arn:aws:iam::123456789012:policy/ops".into()]);
+        group(&mut missing).inline_policies = Observed::Unknown("AccessDenied".into());
+        for id in ["iam-no-admin-wildcard", "iam-no-service-wildcard-on-data-services"] {
+            assert_eq!(identities(id, &missing), pair(Status::Error, Status::Error), "{id}");
+        }
+        // listings that failed
+        let mut failed = fixture();
+        failed.iam.users.items.clear();
+        failed.iam.users.fail("global", "AccessDenied");
+        failed.iam.groups.items.clear();
+        failed.iam.groups.fail("global", "AccessDenied");
+        assert_eq!(identities("iam-no-admin-wildcard", &failed), pair(Status::Error, Status::Error));
     }
 
     /// The stacks' own roles and key policy, as the pre-deployment check sees them (provision

@@ -18,6 +18,7 @@ mod elbv2;
 pub(crate) use elbv2::is_tls12_plus_policy;
 mod guardduty;
 mod iam;
+mod iam_identity;
 mod kinesis;
 mod kms;
 mod logs;
@@ -119,6 +120,7 @@ pub fn registry() -> BTreeMap<&'static str, ControlFn> {
         efs::CONTROLS,
         elbv2::CONTROLS,
         iam::CONTROLS,
+        iam_identity::CONTROLS,
         s3::CONTROLS,
         storage::CONTROLS,
         cloudtrail::CONTROLS,
