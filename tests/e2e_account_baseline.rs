@@ -134,6 +134,18 @@ async fn the_account_baseline_is_judged_on_resources_created_with_the_sdk() {
         .await
         .unwrap();
     ct.start_logging().name("org-audit").send().await.unwrap();
+    // AWS gives a new trail a selector for all management events; moto gives it none
+    ct.put_event_selectors()
+        .trail_name("org-audit")
+        .event_selectors(
+            aws_sdk_cloudtrail::types::EventSelector::builder()
+                .read_write_type(aws_sdk_cloudtrail::types::ReadWriteType::All)
+                .include_management_events(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
     ct.create_trail().name("bare-trail").s3_bucket_name("bare-trail-logs").send().await.unwrap();
 
     // ---- EBS: a public unencrypted snapshot and a private encrypted one

@@ -487,6 +487,36 @@ mod tests {
         assert_eq!(eval("s3-bucket-not-public", &public), vec![Status::Fail], "a policy S3 calls private but that grants * is still judged");
     }
 
+    fn trail(s: &mut State) -> &mut crate::model::cloudtrail::Trail {
+        s.cloudtrail.trails.items.values_mut().next().expect("fixture has a trail")
+    }
+
+    #[test]
+    fn the_trails_bucket_logs_access_elsewhere() {
+        let id = "s3-bucket-access-logging";
+        assert_eq!(eval(id, &fixture()), vec![Status::Pass], "the fixture trail delivers to the fixture bucket, which logs to another");
+        let mut off = fixture();
+        bucket(&mut off).logging = Observed::Known(None);
+        assert_eq!(eval(id, &off), vec![Status::Fail]);
+        // adversarial: logging is on, into the trail's own bucket
+        let mut itself = fixture();
+        bucket(&mut itself).logging = Observed::Known(Some(crate::model::s3::LoggingTarget { target_bucket: "tapaudit-ferpa-alb-logs".into(), target_prefix: "self/".into() }));
+        assert_eq!(eval(id, &itself), vec![Status::Fail]);
+        let mut unread = fixture();
+        bucket(&mut unread).logging = Observed::Unknown("AccessDenied".into());
+        assert_eq!(eval(id, &unread), vec![Status::Error]);
+        // whether the bucket holds a trail is unknown: never not-applicable
+        let mut trail_bucket_unread = fixture();
+        trail(&mut trail_bucket_unread).s3_bucket = Observed::Unknown("DescribeTrails did not report S3BucketName".into());
+        assert_eq!(eval(id, &trail_bucket_unread), vec![Status::Error]);
+        assert_eq!(eval(id, &unlisted(|s| &mut s.cloudtrail.trails)), vec![Status::Error]);
+        // no trail delivers here: nothing to judge
+        let mut elsewhere = fixture();
+        trail(&mut elsewhere).s3_bucket = Observed::Known("tapaudit-ferpa-alb-logs-archive".into());
+        let got = eval(id, &elsewhere);
+        assert_eq!(got, vec![Status::Error], "the trail's bucket is not in the state: an error on the trail, the fixture bucket not applicable");
+    }
+
     #[test]
     fn tls_only() {
         assert_eq!(eval("s3-bucket-tls-only", &fixture()), vec![Status::Pass]);

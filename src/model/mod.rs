@@ -36,7 +36,11 @@ use std::collections::BTreeMap;
 /// security groups and lifecycle.
 /// 4: S3 buckets; ELBv2 target groups, listener certificates (and their ACM certificates), the
 /// target groups of forward actions, the rules of HTTPS listeners.
-pub const SNAPSHOT_VERSION: u32 = 4;
+/// 5: the account around the pipeline: IAM users, groups and the account (password policy,
+/// root user); CloudTrail trails and per-region records, GuardDuty and AWS Config per region;
+/// the account-level S3 Block Public Access, bucket policy status, versioning and object lock;
+/// EBS snapshots and EBS defaults; RDS DB and cluster snapshots.
+pub const SNAPSHOT_VERSION: u32 = 5;
 
 /// A value read from AWS, or the reason it could not be read. Never defaulted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
