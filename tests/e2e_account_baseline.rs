@@ -96,6 +96,9 @@ async fn the_account_baseline_is_judged_on_resources_created_with_the_sdk() {
     for b in ["audit-trail-logs", "audit-access-logs", "bare-bucket", "bare-trail-logs"] {
         s3.create_bucket().bucket(b).send().await.unwrap();
     }
+    // S3 log delivery may write to the access-log bucket
+    let log_delivery = "uri=http://acs.amazonaws.com/groups/s3/LogDelivery";
+    s3.put_bucket_acl().bucket("audit-access-logs").grant_write(log_delivery).grant_read_acp(log_delivery).send().await.unwrap();
     s3.put_bucket_logging()
         .bucket("audit-trail-logs")
         .bucket_logging_status(
@@ -163,9 +166,18 @@ async fn the_account_baseline_is_judged_on_resources_created_with_the_sdk() {
         .await
         .unwrap();
 
-    // ---- RDS: an unencrypted database with a public manual snapshot
+    // ---- RDS: an unencrypted database (private, in its own subnets) with a public manual snapshot
+    let vpc = ec2.create_vpc().cidr_block("10.30.0.0/16").send().await.unwrap().vpc().unwrap().vpc_id().unwrap().to_string();
+    let mut subnets = vec![];
+    for (i, az) in ["us-east-1a", "us-east-1b"].iter().enumerate() {
+        let s = ec2.create_subnet().vpc_id(&vpc).cidr_block(format!("10.30.{i}.0/24")).availability_zone(*az).send().await.unwrap();
+        subnets.push(s.subnet().unwrap().subnet_id().unwrap().to_string());
+    }
     let rds = aws_sdk_rds::Client::new(&cfg);
+    rds.create_db_subnet_group().db_subnet_group_name("legacy").db_subnet_group_description("legacy").set_subnet_ids(Some(subnets)).send().await.unwrap();
     rds.create_db_instance()
+        .db_subnet_group_name("legacy")
+        .publicly_accessible(false)
         .db_instance_identifier("legacy-db")
         .engine("postgres")
         .db_instance_class("db.t3.micro")
