@@ -154,7 +154,8 @@ async fn the_account_baseline_is_judged_on_resources_created_with_the_sdk() {
     // ---- EBS: a public unencrypted snapshot and a private encrypted one
     let ec2 = aws_sdk_ec2::Client::new(&cfg);
     let plain_vol = ec2.create_volume().availability_zone("us-east-1a").size(1).send().await.unwrap().volume_id().unwrap().to_string();
-    let enc_vol = ec2.create_volume().availability_zone("us-east-1a").size(1).encrypted(true).kms_key_id(&key).send().await.unwrap().volume_id().unwrap().to_string();
+    let enc_vol =
+        ec2.create_volume().availability_zone("us-east-1a").size(1).encrypted(true).kms_key_id(&key).send().await.unwrap().volume_id().unwrap().to_string();
     let public_snap = ec2.create_snapshot().volume_id(&plain_vol).send().await.unwrap().snapshot_id().unwrap().to_string();
     let private_snap = ec2.create_snapshot().volume_id(&enc_vol).send().await.unwrap().snapshot_id().unwrap().to_string();
     ec2.modify_snapshot_attribute()

@@ -91,7 +91,13 @@ async fn bucket(ctx: &Ctx, name: String, region: String, t: Observed<BTreeMap<St
         ctx.call("s3", "GetBucketAcl", Some(n), s3.get_bucket_acl().bucket(n).send()),
         ctx.call("s3", "GetBucketLogging", Some(n), s3.get_bucket_logging().bucket(n).send()),
         ctx.call("s3", "GetBucketVersioning", Some(n), s3.get_bucket_versioning().bucket(n).send()),
-        ctx.call_opt("s3", "GetObjectLockConfiguration", Some(n), &["ObjectLockConfigurationNotFoundError"], s3.get_object_lock_configuration().bucket(n).send()),
+        ctx.call_opt(
+            "s3",
+            "GetObjectLockConfiguration",
+            Some(n),
+            &["ObjectLockConfigurationNotFoundError"],
+            s3.get_object_lock_configuration().bucket(n).send()
+        ),
     );
     let arn = format!("arn:{}:s3:::{name}", ctx.partition);
     let mut meta = ctx.meta("s3:bucket", &name, arn, Some(name.clone()), t);
@@ -176,11 +182,9 @@ async fn policy_and_status(
             .and_then(|o| match o {
                 // deleted between the two calls: no policy now
                 None => Ok(None),
-                Some(o) => o
-                    .policy_status()
-                    .and_then(|p| p.is_public())
-                    .map(Some)
-                    .ok_or_else(|| format!("s3:GetBucketPolicyStatus for {n} did not report IsPublic")),
+                Some(o) => {
+                    o.policy_status().and_then(|p| p.is_public()).map(Some).ok_or_else(|| format!("s3:GetBucketPolicyStatus for {n} did not report IsPublic"))
+                }
             }),
     };
     (policy, status)

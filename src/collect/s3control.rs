@@ -25,11 +25,20 @@ pub async fn collect(ctx: &Ctx) -> S3Control {
     }
     let c = &ctx.clients.s3control;
     let got = ctx
-        .call_opt("s3control", "GetPublicAccessBlock", None, &["NoSuchPublicAccessBlockConfiguration"], c.get_public_access_block().account_id(&ctx.account).send())
+        .call_opt(
+            "s3control",
+            "GetPublicAccessBlock",
+            None,
+            &["NoSuchPublicAccessBlockConfiguration"],
+            c.get_public_access_block().account_id(&ctx.account).send(),
+        )
         .await;
     let settings = got.and_then(|o| match o {
         None => Ok(None),
-        Some(o) => o.public_access_block_configuration().map(|c| Some(settings(c))).ok_or_else(|| "s3control:GetPublicAccessBlock returned no configuration".to_string()),
+        Some(o) => o
+            .public_access_block_configuration()
+            .map(|c| Some(settings(c)))
+            .ok_or_else(|| "s3control:GetPublicAccessBlock returned no configuration".to_string()),
     });
     let arn = format!("arn:{}:s3:::account/{}", ctx.partition, ctx.account);
     // the account-level setting carries no tags

@@ -97,4 +97,3 @@ pub fn age_days(then: &str, now: OffsetDateTime) -> Result<i64, String> {
     let t = OffsetDateTime::parse(then, &Rfc3339).map_err(|e| format!("timestamp {then:?} is not RFC 3339: {e}"))?;
     Ok((now - t).whole_days().max(0))
 }
-

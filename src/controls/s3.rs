@@ -51,7 +51,8 @@ fn default_encryption(state: &State, _: &Params) -> Vec<Verdict> {
     })
 }
 
-const PAB_EXPECTED: [(&str, bool); 4] = [("block_public_acls", true), ("ignore_public_acls", true), ("block_public_policy", true), ("restrict_public_buckets", true)];
+const PAB_EXPECTED: [(&str, bool); 4] =
+    [("block_public_acls", true), ("ignore_public_acls", true), ("block_public_policy", true), ("restrict_public_buckets", true)];
 
 fn pab_expected() -> Value {
     PAB_EXPECTED.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>().into()
@@ -238,7 +239,8 @@ fn not_public(state: &State, _: &Params) -> Vec<Verdict> {
 /// trails. Err: which trails' buckets are unknown (a listing failed or a trail's bucket unread).
 fn audit_log_buckets(state: &State) -> (std::collections::BTreeMap<&str, Vec<&str>>, Vec<String>) {
     let mut by_bucket: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
-    let mut unknown: Vec<String> = state.cloudtrail.trails.failures.iter().map(|f| format!("trails could not be listed in {}: {}", f.region, f.reason)).collect();
+    let mut unknown: Vec<String> =
+        state.cloudtrail.trails.failures.iter().map(|f| format!("trails could not be listed in {}: {}", f.region, f.reason)).collect();
     for t in state.cloudtrail.trails.iter() {
         match t.s3_bucket.get() {
             Ok(b) => by_bucket.entry(b.as_str()).or_default().push(t.meta.display_name()),
@@ -275,7 +277,10 @@ fn access_logging(state: &State, _: &Params) -> Vec<Verdict> {
             ),
             Ok(Some(t)) if t.target_bucket == b.meta.id => Verdict::fail(
                 &b.meta,
-                format!("the bucket of trail {} logs access to itself: whoever can remove the trail's files there can remove the record of it", trails.join(", ")),
+                format!(
+                    "the bucket of trail {} logs access to itself: whoever can remove the trail's files there can remove the record of it",
+                    trails.join(", ")
+                ),
                 json!({"trails": trails, "logging": {"target_bucket": t.target_bucket, "target_prefix": t.target_prefix}}),
                 expected,
             ),
@@ -500,7 +505,8 @@ mod tests {
         assert_eq!(eval(id, &off), vec![Status::Fail]);
         // adversarial: logging is on, into the trail's own bucket
         let mut itself = fixture();
-        bucket(&mut itself).logging = Observed::Known(Some(crate::model::s3::LoggingTarget { target_bucket: "tapaudit-ferpa-alb-logs".into(), target_prefix: "self/".into() }));
+        bucket(&mut itself).logging =
+            Observed::Known(Some(crate::model::s3::LoggingTarget { target_bucket: "tapaudit-ferpa-alb-logs".into(), target_prefix: "self/".into() }));
         assert_eq!(eval(id, &itself), vec![Status::Fail]);
         let mut unread = fixture();
         bucket(&mut unread).logging = Observed::Unknown("AccessDenied".into());

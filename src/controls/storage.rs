@@ -19,7 +19,11 @@ pub const CONTROLS: &[(&str, ControlFn)] = &[
 fn ebs_encryption_by_default(state: &State, _: &Params) -> Vec<Verdict> {
     each(&state.ec2.ebs_defaults, "ec2:ebs-defaults", |d| match d.encryption_by_default.get() {
         Err(reason) => Verdict::error(&d.meta, reason),
-        Ok(true) => Verdict::pass(&d.meta, format!("new EBS volumes and snapshot copies in {} are encrypted by default", d.meta.region), json!({"ebs_encryption_by_default": true})),
+        Ok(true) => Verdict::pass(
+            &d.meta,
+            format!("new EBS volumes and snapshot copies in {} are encrypted by default", d.meta.region),
+            json!({"ebs_encryption_by_default": true}),
+        ),
         Ok(false) => Verdict::fail(
             &d.meta,
             format!("EBS encryption by default is off in {}: a volume created without the encrypted flag stores data in the clear", d.meta.region),

@@ -351,7 +351,14 @@ fn summarize(catalogue: &Catalogue, scope: &Scope, findings: &[Finding], errors:
                 }
             }
             let coverage = crate::controls::coverage::coverage(catalogue, &fw_id);
-            FrameworkSummary { name: fw.map(|f| f.name.clone()).unwrap_or_else(|| fw_id.clone()), id: fw_id, counts: fw_counts, families, requirements, coverage }
+            FrameworkSummary {
+                name: fw.map(|f| f.name.clone()).unwrap_or_else(|| fw_id.clone()),
+                id: fw_id,
+                counts: fw_counts,
+                families,
+                requirements,
+                coverage,
+            }
         })
         .collect();
 
