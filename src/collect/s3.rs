@@ -48,12 +48,19 @@ fn acl_grant(g: &Grant) -> Result<AclGrant, String> {
 }
 
 fn public_access_block(c: &aws_sdk_s3::types::PublicAccessBlockConfiguration) -> PublicAccessBlock {
+    block_settings([c.block_public_acls(), c.ignore_public_acls(), c.block_public_policy(), c.restrict_public_buckets()])
+}
+
+/// The four Block Public Access settings as GetPublicAccessBlock (S3 or S3 Control) reports
+/// them, in the order BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy,
+/// RestrictPublicBuckets; each one not reported is Unknown.
+pub(crate) fn block_settings([acls, ignore, policy, restrict]: [Option<bool>; 4]) -> PublicAccessBlock {
     let op = "GetPublicAccessBlock";
     PublicAccessBlock {
-        block_public_acls: reported(c.block_public_acls(), op, "BlockPublicAcls"),
-        ignore_public_acls: reported(c.ignore_public_acls(), op, "IgnorePublicAcls"),
-        block_public_policy: reported(c.block_public_policy(), op, "BlockPublicPolicy"),
-        restrict_public_buckets: reported(c.restrict_public_buckets(), op, "RestrictPublicBuckets"),
+        block_public_acls: reported(acls, op, "BlockPublicAcls"),
+        ignore_public_acls: reported(ignore, op, "IgnorePublicAcls"),
+        block_public_policy: reported(policy, op, "BlockPublicPolicy"),
+        restrict_public_buckets: reported(restrict, op, "RestrictPublicBuckets"),
     }
 }
 

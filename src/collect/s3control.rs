@@ -2,20 +2,14 @@
 //! the account id), account-wide scans only. NoSuchPublicAccessBlockConfiguration means none is
 //! configured (https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_GetPublicAccessBlock.html).
 
-use super::{reported, Ctx};
+use super::Ctx;
 use crate::model::s3::PublicAccessBlock;
 use crate::model::s3control::{AccountPublicAccessBlock, S3Control};
 use crate::model::Observed;
 use std::collections::BTreeMap;
 
 fn settings(c: &aws_sdk_s3control::types::PublicAccessBlockConfiguration) -> PublicAccessBlock {
-    let op = "GetPublicAccessBlock";
-    PublicAccessBlock {
-        block_public_acls: reported(c.block_public_acls(), op, "BlockPublicAcls"),
-        ignore_public_acls: reported(c.ignore_public_acls(), op, "IgnorePublicAcls"),
-        block_public_policy: reported(c.block_public_policy(), op, "BlockPublicPolicy"),
-        restrict_public_buckets: reported(c.restrict_public_buckets(), op, "RestrictPublicBuckets"),
-    }
+    super::s3::block_settings([c.block_public_acls(), c.ignore_public_acls(), c.block_public_policy(), c.restrict_public_buckets()])
 }
 
 pub async fn collect(ctx: &Ctx) -> S3Control {

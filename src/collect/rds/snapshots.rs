@@ -10,7 +10,7 @@
 use super::{tags, Ctx};
 use crate::collect::{fan_out, reported};
 use crate::model::rds::DbSnapshot;
-use crate::model::{Collection, Meta, Observed};
+use crate::model::{Collection, Observed};
 use aws_sdk_rds::types::DbSnapshotAttributesResult;
 
 /// The account ids (or `all`) in the `restore` attribute; no `restore` attribute: nobody.
@@ -22,144 +22,140 @@ fn cluster_restore_values(attrs: &[aws_sdk_rds::types::DbClusterSnapshotAttribut
     attrs.iter().filter(|a| a.attribute_name() == Some("restore")).flat_map(|a| a.attribute_values().iter().cloned()).collect()
 }
 
-/// A snapshot as listed, before its attributes are read.
-struct Listed {
-    meta: Meta,
+/// A snapshot as either listing describes it, before its attributes are read.
+struct Raw {
+    id: Option<String>,
+    arn: Option<String>,
+    tags: Observed<std::collections::BTreeMap<String, String>>,
     source: Option<String>,
-    snapshot_type: Observed<String>,
+    snapshot_type: Option<String>,
     status: Option<String>,
-    encrypted: Observed<bool>,
+    encrypted: Option<bool>,
     kms_key_id: Option<String>,
 }
 
-impl Listed {
-    fn shared_by_type(&self) -> bool {
-        !matches!(self.snapshot_type.known().map(String::as_str), Some("automated"))
-    }
-
-    fn with(self, restore_allowed: Observed<Vec<String>>) -> DbSnapshot {
-        DbSnapshot {
-            meta: self.meta,
-            source: self.source,
-            snapshot_type: self.snapshot_type,
-            status: self.status,
-            encrypted: self.encrypted,
-            kms_key_id: self.kms_key_id,
-            restore_allowed,
-        }
+fn raw_instance(s: &aws_sdk_rds::types::DbSnapshot) -> Raw {
+    Raw {
+        id: s.db_snapshot_identifier().map(str::to_string),
+        arn: s.db_snapshot_arn().map(str::to_string),
+        tags: tags(s.tag_list()),
+        source: s.db_instance_identifier().map(str::to_string),
+        snapshot_type: s.snapshot_type().map(str::to_string),
+        status: s.status().map(str::to_string),
+        encrypted: s.encrypted(),
+        kms_key_id: s.kms_key_id().map(str::to_string),
     }
 }
 
-const LIST: &str = "DescribeDBSnapshots";
-const LIST_CLUSTER: &str = "DescribeDBClusterSnapshots";
+fn raw_cluster(s: &aws_sdk_rds::types::DbClusterSnapshot) -> Raw {
+    Raw {
+        id: s.db_cluster_snapshot_identifier().map(str::to_string),
+        arn: s.db_cluster_snapshot_arn().map(str::to_string),
+        tags: tags(s.tag_list()),
+        source: s.db_cluster_identifier().map(str::to_string),
+        snapshot_type: s.snapshot_type().map(str::to_string),
+        status: s.status().map(str::to_string),
+        encrypted: s.storage_encrypted(),
+        kms_key_id: s.kms_key_id().map(str::to_string),
+    }
+}
 
-async fn instance_snapshots(ctx: &Ctx) -> Collection<DbSnapshot> {
-    let r = &ctx.clients.rds;
+/// What differs between the two kinds of snapshot.
+struct Kind {
+    resource_type: &'static str,
+    list: &'static str,
+    /// The listing's field names, for what a snapshot was returned without.
+    fields: [&'static str; 3],
+}
+
+const INSTANCE: Kind = Kind { resource_type: "rds:db-snapshot", list: "DescribeDBSnapshots", fields: ["DBSnapshotIdentifier", "DBSnapshotArn", "Encrypted"] };
+const CLUSTER: Kind = Kind {
+    resource_type: "rds:db-cluster-snapshot",
+    list: "DescribeDBClusterSnapshots",
+    fields: ["DBClusterSnapshotIdentifier", "DBClusterSnapshotArn", "StorageEncrypted"],
+};
+
+/// The snapshots in scope of one listing, each with who may restore it (`restore_of`: the
+/// attribute call for one snapshot identifier), asked only of snapshots that can be shared.
+async fn gather<F, Fut>(ctx: &Ctx, kind: &Kind, listing: Result<Vec<Raw>, String>, restore_of: F) -> Collection<DbSnapshot>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<String>, String>>,
+{
     let mut out = Collection::default();
-    let pages = match ctx.pages("rds", LIST, r.describe_db_snapshots().into_paginator().send()).await {
-        Ok(p) => p,
+    let listed = match listing {
+        Ok(l) => l,
         Err(e) => {
             out.fail(&ctx.region, e);
             return out;
         }
     };
-    let mut listed = Vec::new();
-    for s in pages.iter().flat_map(|p| p.db_snapshots()) {
-        let t = tags(s.tag_list());
-        let (Some(id), Some(arn)) = (s.db_snapshot_identifier(), s.db_snapshot_arn()) else {
-            let name = s.db_snapshot_identifier().unwrap_or("a DB snapshot");
-            out.fail(&ctx.region, ctx.incomplete("rds", LIST, name, &["DBSnapshotIdentifier", "DBSnapshotArn"]));
+    let mut wanted = Vec::new();
+    for r in listed {
+        let (Some(id), Some(arn)) = (r.id.clone(), r.arn.clone()) else {
+            let name = r.id.as_deref().unwrap_or("a snapshot");
+            out.fail(&ctx.region, ctx.incomplete("rds", kind.list, name, &kind.fields[..2]));
             continue;
         };
-        if !ctx.scope.wants(&t) {
-            continue;
+        if ctx.scope.wants(&r.tags) {
+            wanted.push((id, arn, r));
         }
-        listed.push(Listed {
-            meta: ctx.meta("rds:db-snapshot", id, arn.to_string(), Some(id.to_string()), t),
-            source: s.db_instance_identifier().map(str::to_string),
-            snapshot_type: reported(s.snapshot_type().map(str::to_string), LIST, "SnapshotType"),
-            status: s.status().map(str::to_string),
-            encrypted: reported(s.encrypted(), LIST, "Encrypted"),
-            kms_key_id: s.kms_key_id().map(str::to_string),
-        });
     }
-    let found = fan_out(ctx, listed, |l| async move {
-        if !l.shared_by_type() {
-            return l.with(Observed::Known(vec![]));
+    let restore_of = &restore_of;
+    let found = fan_out(ctx, wanted, |(id, arn, r)| async move {
+        let snapshot_type = reported(r.snapshot_type, kind.list, "SnapshotType");
+        let restore_allowed = match snapshot_type.known().map(String::as_str) {
+            Some("automated") => Observed::Known(vec![]),
+            _ => restore_of(id.clone()).await.into(),
+        };
+        DbSnapshot {
+            meta: ctx.meta(kind.resource_type, &id, arn, Some(id.clone()), r.tags),
+            source: r.source,
+            snapshot_type,
+            status: r.status,
+            encrypted: reported(r.encrypted, kind.list, kind.fields[2]),
+            kms_key_id: r.kms_key_id,
+            restore_allowed,
         }
-        let id = l.meta.id.clone();
-        let got = ctx
-            .call("rds", "DescribeDBSnapshotAttributes", Some(&id), r.describe_db_snapshot_attributes().db_snapshot_identifier(&id).send())
-            .await
-            .and_then(|o| {
-                o.db_snapshot_attributes_result()
-                    .map(|a: &DbSnapshotAttributesResult| restore_values(a.db_snapshot_attributes()))
-                    .ok_or_else(|| format!("rds:DescribeDBSnapshotAttributes for {id} returned no DBSnapshotAttributesResult"))
-            });
-        l.with(got.into())
     })
     .await;
     for s in found {
         out.insert(s);
     }
     out
+}
+
+async fn instance_snapshots(ctx: &Ctx) -> Collection<DbSnapshot> {
+    let r = &ctx.clients.rds;
+    let listing = ctx.pages("rds", INSTANCE.list, r.describe_db_snapshots().into_paginator().send()).await;
+    let listing = listing.map(|pages| pages.iter().flat_map(|p| p.db_snapshots()).map(raw_instance).collect());
+    gather(ctx, &INSTANCE, listing, |id| async move {
+        ctx.call("rds", "DescribeDBSnapshotAttributes", Some(&id), r.describe_db_snapshot_attributes().db_snapshot_identifier(&id).send())
+            .await?
+            .db_snapshot_attributes_result()
+            .map(|a: &DbSnapshotAttributesResult| restore_values(a.db_snapshot_attributes()))
+            .ok_or_else(|| format!("rds:DescribeDBSnapshotAttributes for {id} returned no DBSnapshotAttributesResult"))
+    })
+    .await
 }
 
 async fn cluster_snapshots(ctx: &Ctx) -> Collection<DbSnapshot> {
     let r = &ctx.clients.rds;
-    let mut out = Collection::default();
-    let pages = match ctx.pages("rds", LIST_CLUSTER, r.describe_db_cluster_snapshots().into_paginator().send()).await {
-        Ok(p) => p,
-        Err(e) => {
-            out.fail(&ctx.region, e);
-            return out;
-        }
-    };
-    let mut listed = Vec::new();
-    for s in pages.iter().flat_map(|p| p.db_cluster_snapshots()) {
-        let t = tags(s.tag_list());
-        let (Some(id), Some(arn)) = (s.db_cluster_snapshot_identifier(), s.db_cluster_snapshot_arn()) else {
-            let name = s.db_cluster_snapshot_identifier().unwrap_or("a DB cluster snapshot");
-            out.fail(&ctx.region, ctx.incomplete("rds", LIST_CLUSTER, name, &["DBClusterSnapshotIdentifier", "DBClusterSnapshotArn"]));
-            continue;
-        };
-        if !ctx.scope.wants(&t) {
-            continue;
-        }
-        listed.push(Listed {
-            meta: ctx.meta("rds:db-cluster-snapshot", id, arn.to_string(), Some(id.to_string()), t),
-            source: s.db_cluster_identifier().map(str::to_string),
-            snapshot_type: reported(s.snapshot_type().map(str::to_string), LIST_CLUSTER, "SnapshotType"),
-            status: s.status().map(str::to_string),
-            encrypted: reported(s.storage_encrypted(), LIST_CLUSTER, "StorageEncrypted"),
-            kms_key_id: s.kms_key_id().map(str::to_string),
-        });
-    }
-    let found = fan_out(ctx, listed, |l| async move {
-        if !l.shared_by_type() {
-            return l.with(Observed::Known(vec![]));
-        }
-        let id = l.meta.id.clone();
-        let got = ctx
-            .call(
-                "rds",
-                "DescribeDBClusterSnapshotAttributes",
-                Some(&id),
-                r.describe_db_cluster_snapshot_attributes().db_cluster_snapshot_identifier(&id).send(),
-            )
-            .await
-            .and_then(|o| {
-                o.db_cluster_snapshot_attributes_result()
-                    .map(|a| cluster_restore_values(a.db_cluster_snapshot_attributes()))
-                    .ok_or_else(|| format!("rds:DescribeDBClusterSnapshotAttributes for {id} returned no DBClusterSnapshotAttributesResult"))
-            });
-        l.with(got.into())
+    let listing = ctx.pages("rds", CLUSTER.list, r.describe_db_cluster_snapshots().into_paginator().send()).await;
+    let listing = listing.map(|pages| pages.iter().flat_map(|p| p.db_cluster_snapshots()).map(raw_cluster).collect());
+    gather(ctx, &CLUSTER, listing, |id| async move {
+        ctx.call(
+            "rds",
+            "DescribeDBClusterSnapshotAttributes",
+            Some(&id),
+            r.describe_db_cluster_snapshot_attributes().db_cluster_snapshot_identifier(&id).send(),
+        )
+        .await?
+        .db_cluster_snapshot_attributes_result()
+        .map(|a| cluster_restore_values(a.db_cluster_snapshot_attributes()))
+        .ok_or_else(|| format!("rds:DescribeDBClusterSnapshotAttributes for {id} returned no DBClusterSnapshotAttributesResult"))
     })
-    .await;
-    for s in found {
-        out.insert(s);
-    }
-    out
+    .await
 }
 
 /// DB snapshots and DB cluster snapshots in scope.
