@@ -178,3 +178,62 @@ mod tests {
         assert!(restore_values(&[]).is_empty());
     }
 }
+
+#[cfg(test)]
+mod collect_tests {
+    use super::*;
+    use crate::collect::testing::{calls, ctx};
+    use aws_sdk_rds::operation::describe_db_cluster_snapshots::DescribeDBClusterSnapshotsError;
+    use aws_sdk_rds::operation::describe_db_snapshot_attributes::{DescribeDBSnapshotAttributesError, DescribeDbSnapshotAttributesOutput};
+    use aws_sdk_rds::operation::describe_db_snapshots::DescribeDbSnapshotsOutput;
+    use aws_sdk_rds::types::{DbSnapshot as SdkSnapshot, DbSnapshotAttribute};
+    use aws_sdk_rds::Client;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use aws_smithy_types::error::ErrorMetadata;
+
+    fn snap(id: &str, kind: &str) -> SdkSnapshot {
+        SdkSnapshot::builder()
+            .db_snapshot_identifier(id)
+            .db_snapshot_arn(format!("arn:aws:rds:us-east-1:123456789012:snapshot:{id}"))
+            .snapshot_type(kind)
+            .encrypted(true)
+            .build()
+    }
+
+    fn denied() -> ErrorMetadata {
+        ErrorMetadata::builder().code("AccessDenied").message("not allowed").build()
+    }
+
+    #[tokio::test]
+    async fn only_shareable_snapshots_are_asked_and_what_fails_is_unknown() {
+        let list = mock!(Client::describe_db_snapshots).then_output(|| {
+            DescribeDbSnapshotsOutput::builder()
+                .db_snapshots(snap("rds:db-2026-11-30", "automated"))
+                .db_snapshots(snap("export", "manual"))
+                .db_snapshots(snap("denied", "manual"))
+                .build()
+        });
+        let export = mock!(Client::describe_db_snapshot_attributes).match_requests(|r| r.db_snapshot_identifier() == Some("export")).then_output(|| {
+            DescribeDbSnapshotAttributesOutput::builder()
+                .db_snapshot_attributes_result(
+                    DbSnapshotAttributesResult::builder()
+                        .db_snapshot_attributes(DbSnapshotAttribute::builder().attribute_name("restore").attribute_values("all").build())
+                        .build(),
+                )
+                .build()
+        });
+        let denied_attr = mock!(Client::describe_db_snapshot_attributes)
+            .match_requests(|r| r.db_snapshot_identifier() == Some("denied"))
+            .then_error(|| DescribeDBSnapshotAttributesError::generic(denied()));
+        let clusters = mock!(Client::describe_db_cluster_snapshots).then_error(|| DescribeDBClusterSnapshotsError::generic(denied()));
+        let client = mock_client!(aws_sdk_rds, RuleMode::MatchAny, &[&list, &export, &denied_attr, &clusters]);
+        let c = ctx(|cl| cl.rds = client);
+        let (snaps, cluster_snaps) = collect(&c).await;
+        let by_id = |id: &str| snaps.iter().find(|s| s.meta.id == id).unwrap_or_else(|| panic!("{id} collected"));
+        assert_eq!(by_id("rds:db-2026-11-30").restore_allowed, Observed::Known(vec![]), "automated snapshots cannot be shared");
+        assert_eq!(by_id("export").restore_allowed, Observed::Known(vec!["all".to_string()]));
+        assert!(matches!(by_id("denied").restore_allowed, Observed::Unknown(_)), "a failed attribute call is unknown, never nobody");
+        assert_eq!(calls(&c, "rds", "DescribeDBSnapshotAttributes"), 2, "one call per manual snapshot, none for the automated one");
+        assert!(cluster_snaps.is_empty() && cluster_snaps.failed_in("us-east-1").is_some(), "a failed listing is a collection failure");
+    }
+}
