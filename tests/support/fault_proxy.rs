@@ -486,6 +486,12 @@ pub fn identify_parts(method: &str, path: &str, target: Option<&str>, body: &[u8
         let protocol = if service == "ec2" { Protocol::Ec2 } else { Protocol::AwsQuery };
         return Operation { service, name: action, protocol };
     }
+    // S3 Control signs as s3; its routes live under /v20180820/
+    if service == "s3" && path.starts_with("/v20180820/") {
+        let route = path.split('?').next().unwrap_or(path);
+        let name = rest_operation("s3control", method, route).map(str::to_string).unwrap_or_else(|| format!("{method} {route}"));
+        return Operation { service: "s3control".to_string(), name, protocol: Protocol::RestXml };
+    }
     if service == "s3" {
         return Operation { service, name: s3_operation(method, path), protocol: Protocol::RestXml };
     }
@@ -498,8 +504,8 @@ fn identify(req: &Request) -> Operation {
     identify_parts(&req.method, &req.path, req.header("x-amz-target"), &req.body, &signing_name(req))
 }
 
-/// REST routes of the read operations the collectors use (API Gateway, EFS). `*` is one
-/// path segment.
+/// REST routes of the read operations the collectors use (API Gateway, EFS, GuardDuty, S3
+/// Control). `*` is one path segment.
 const REST_ROUTES: &[(&str, &str, &str, &str)] = &[
     ("apigateway", "GET", "/restapis", "GetRestApis"),
     ("apigateway", "GET", "/restapis/*", "GetRestApi"),
@@ -522,6 +528,9 @@ const REST_ROUTES: &[(&str, &str, &str, &str)] = &[
     ("efs", "GET", "/2015-02-01/access-points", "DescribeAccessPoints"),
     ("efs", "GET", "/2015-02-01/resource-tags/*", "ListTagsForResource"),
     ("efs", "GET", "/2015-02-01/tags/*", "DescribeTags"),
+    ("guardduty", "GET", "/detector", "ListDetectors"),
+    ("guardduty", "GET", "/detector/*", "GetDetector"),
+    ("s3control", "GET", "/v20180820/configuration/publicAccessBlock", "GetPublicAccessBlock"),
 ];
 
 /// The S3 read operations the collector uses, by query subresource of `GET /<bucket>?<key>`.
@@ -534,6 +543,9 @@ const S3_SUBRESOURCES: &[(&str, &str)] = &[
     ("ownershipControls", "GetBucketOwnershipControls"),
     ("acl", "GetBucketAcl"),
     ("logging", "GetBucketLogging"),
+    ("policyStatus", "GetBucketPolicyStatus"),
+    ("versioning", "GetBucketVersioning"),
+    ("object-lock", "GetObjectLockConfiguration"),
 ];
 
 /// An S3 request (path-style): `GET /` lists buckets, `GET /<bucket>?<subresource>` reads one.
