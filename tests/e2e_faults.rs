@@ -259,7 +259,8 @@ async fn account_scan_survives_faults_and_any_single_operation_outage() {
     });
 }
 
-/// Beyond the dev stack: ElastiCache, EFS, a load balancer with a listener, an unrotated key.
+/// Beyond the dev stack: ElastiCache, EFS, a load balancer with a listener, an unrotated key,
+/// and the account baseline's identities, trail, detection and snapshots.
 async fn richer_account(emu: &Emulator) {
     let cfg = emu.sdk().await;
     let kms = aws_sdk_kms::Client::new(&cfg);
@@ -323,6 +324,42 @@ async fn richer_account(emu: &Emulator) {
     s3.create_bucket().bucket("extra-logs").send().await.unwrap();
     let deny = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::extra-logs", "arn:aws:s3:::extra-logs/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]});
     s3.put_bucket_policy().bucket("extra-logs").policy(deny.to_string()).send().await.unwrap();
+
+    // the account around the pipeline: a console user with MFA and a key, a group, the password
+    // policy, a logging trail, GuardDuty, AWS Config, EBS and RDS snapshots
+    let iam = aws_sdk_iam::Client::new(&cfg);
+    iam.create_user().user_name("operator").send().await.unwrap();
+    iam.create_login_profile().user_name("operator").password("Correct-Horse-Battery-9").send().await.unwrap();
+    let mfa = iam.create_virtual_mfa_device().virtual_mfa_device_name("operator-mfa").send().await.unwrap();
+    let serial = mfa.virtual_mfa_device().unwrap().serial_number().to_string();
+    iam.enable_mfa_device().user_name("operator").serial_number(&serial).authentication_code1("123456").authentication_code2("654321").send().await.unwrap();
+    iam.create_access_key().user_name("operator").send().await.unwrap();
+    iam.create_group().group_name("operators").send().await.unwrap();
+    iam.add_user_to_group().group_name("operators").user_name("operator").send().await.unwrap();
+    iam.update_account_password_policy().minimum_password_length(14).send().await.unwrap();
+    let ct = aws_sdk_cloudtrail::Client::new(&cfg);
+    ct.create_trail().name("extra-trail").s3_bucket_name("extra-logs").is_multi_region_trail(true).kms_key_id(&key).send().await.unwrap();
+    ct.start_logging().name("extra-trail").send().await.unwrap();
+    aws_sdk_guardduty::Client::new(&cfg).create_detector().enable(true).send().await.unwrap();
+    let config = aws_sdk_config::Client::new(&cfg);
+    let recorder = aws_sdk_config::types::ConfigurationRecorder::builder()
+        .name("default")
+        .role_arn(format!("arn:aws:iam::{}:role/config", support::ACCOUNT))
+        .recording_group(aws_sdk_config::types::RecordingGroup::builder().all_supported(true).build())
+        .build();
+    config.put_configuration_recorder().configuration_recorder(recorder).send().await.unwrap();
+    config
+        .put_delivery_channel()
+        .delivery_channel(aws_sdk_config::types::DeliveryChannel::builder().name("default").s3_bucket_name("extra-logs").build())
+        .send()
+        .await
+        .unwrap();
+    let vol =
+        ec2.create_volume().availability_zone("us-east-1a").size(1).encrypted(true).kms_key_id(&key).send().await.unwrap().volume_id().unwrap().to_string();
+    ec2.create_snapshot().volume_id(&vol).send().await.unwrap();
+    let rds = aws_sdk_rds::Client::new(&cfg);
+    let db = rds.describe_db_instances().send().await.unwrap().db_instances()[0].db_instance_identifier().unwrap().to_string();
+    rds.create_db_snapshot().db_instance_identifier(&db).db_snapshot_identifier("extra-export").send().await.unwrap();
 }
 
 #[test]
