@@ -6,6 +6,7 @@
 mod support;
 
 use serde_json::{json, Value};
+use std::collections::BTreeSet;
 use support::{status_of, Emulator, ACCOUNT};
 
 /// Scan the whole account (us-east-1) and return the JSON report and the exit code.
@@ -317,4 +318,65 @@ async fn a_fresh_accounts_gaps_are_failures_not_errors() {
     let ia = fedramp["coverage"]["families"].as_array().unwrap().iter().find(|f| f["family"] == "IA").unwrap();
     let ia2_1 = ia["checked"].as_array().unwrap().iter().find(|c| c["id"] == "IA-2(1)").expect("IA-2(1) checked");
     assert!(ia2_1["controls"].as_array().unwrap().contains(&json!("iam-user-console-mfa")), "{ia2_1}");
+}
+
+/// "In every scanned region": GuardDuty and Config are judged per region, and a multi-region
+/// trail homed in one region covers the other (where it appears as a shadow trail). A user
+/// tagged for a stack is in that stack's scope; an untagged one is not.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_scanned_region_is_judged_and_a_multi_region_trail_covers_them_all() {
+    let emu = Emulator::start();
+    let cfg = emu.sdk().await;
+    let west = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("eu-west-1"))
+        .endpoint_url(emu.url())
+        .credentials_provider(cfg.credentials_provider().unwrap())
+        .build();
+    s3(&cfg).create_bucket().bucket("org-trail-logs").send().await.unwrap();
+    let ct = aws_sdk_cloudtrail::Client::new(&cfg);
+    ct.create_trail().name("org-audit").s3_bucket_name("org-trail-logs").is_multi_region_trail(true).send().await.unwrap();
+    ct.start_logging().name("org-audit").send().await.unwrap();
+    let all = aws_sdk_cloudtrail::types::EventSelector::builder()
+        .read_write_type(aws_sdk_cloudtrail::types::ReadWriteType::All)
+        .include_management_events(true)
+        .build();
+    ct.put_event_selectors().trail_name("org-audit").event_selectors(all).send().await.unwrap();
+    // GuardDuty in us-east-1 only; a disabled detector in eu-west-1 is not "enabled"
+    aws_sdk_guardduty::Client::new(&cfg).create_detector().enable(true).send().await.unwrap();
+    aws_sdk_guardduty::Client::new(&west).create_detector().enable(false).send().await.unwrap();
+    // users: one tagged for the stack "dev", one not
+    let iam = aws_sdk_iam::Client::new(&cfg);
+    let tag = |k: &str, v: &str| aws_sdk_iam::types::Tag::builder().key(k).value(v).build().unwrap();
+    iam.create_user().user_name("dev-deployer").tags(tag("tapaudit:stack", "dev")).send().await.unwrap();
+    iam.create_login_profile().user_name("dev-deployer").password("Correct-Horse-Battery-9").send().await.unwrap();
+    iam.create_user().user_name("someone").send().await.unwrap();
+
+    let tmp = tempfile::tempdir().unwrap();
+    let run = emu.run(&["scan", "--regions", "us-east-1,eu-west-1", "--format", "json", "--output-dir", tmp.path().to_str().unwrap()]);
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(tmp.path().join("tapaudit.json")).unwrap()).unwrap();
+    assert!(with_status(&r, "error").is_empty(), "{:#?}\n{}", with_status(&r, "error"), run.stderr);
+    for (control, region, want) in [
+        ("cloudtrail-multi-region-logging", "us-east-1", "pass"),
+        ("cloudtrail-multi-region-logging", "eu-west-1", "pass"),
+        ("guardduty-enabled", "us-east-1", "pass"),
+        ("guardduty-enabled", "eu-west-1", "fail"),
+        ("config-recorder-enabled", "us-east-1", "fail"),
+        ("config-recorder-enabled", "eu-west-1", "fail"),
+        ("ebs-encryption-by-default", "eu-west-1", "fail"),
+    ] {
+        assert_eq!(status_of(&r, control, region), want, "{control} in {region}");
+    }
+    let trails: Vec<&Value> = r["findings"].as_array().unwrap().iter().filter(|f| f["control_id"] == "cloudtrail-log-file-validation").collect();
+    assert_eq!(trails.len(), 1, "the trail is judged once, in its home region, not again as a shadow: {trails:#?}");
+
+    // a stack scan: the tagged user only, and nothing of the account
+    let dir = tempfile::tempdir().unwrap();
+    let stack = emu.run(&["scan", "--stack", "dev", "--format", "json", "--output-dir", dir.path().to_str().unwrap()]);
+    let s: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("tapaudit.json")).unwrap()).unwrap();
+    let users: BTreeSet<&str> =
+        s["findings"].as_array().unwrap().iter().filter(|f| f["resource"]["type"] == "iam:user").map(|f| f["resource"]["id"].as_str().unwrap()).collect();
+    assert_eq!(users, BTreeSet::from(["dev-deployer"]), "{}", stack.stderr);
+    assert_eq!(status_of(&s, "iam-user-console-mfa", "dev-deployer"), "fail");
+    assert!(!s["findings"].as_array().unwrap().iter().any(|f| f["control_id"] == "guardduty-enabled"), "account-level records are not a stack's");
 }
