@@ -28,21 +28,14 @@ fn with_status(r: &Value, status: &str) -> Vec<String> {
         .collect()
 }
 
-/// The S3 Control client as the product builds it against an endpoint URL: requests go to the
-/// URL as given (the service's endpoint rules would put the account id in front of the host).
-fn s3control(cfg: &aws_config::SdkConfig, url: &str) -> aws_sdk_s3control::Client {
-    #[derive(Debug)]
-    struct AsGiven(String);
-    impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for AsGiven {
-        fn resolve_endpoint<'a>(&'a self, _: &'a aws_sdk_s3control::config::endpoint::Params) -> aws_sdk_s3control::config::endpoint::EndpointFuture<'a> {
-            aws_sdk_s3control::config::endpoint::EndpointFuture::ready(Ok(aws_smithy_types::endpoint::Endpoint::builder().url(self.0.clone()).build()))
-        }
-    }
-    aws_sdk_s3control::Client::from_conf(aws_sdk_s3control::config::Builder::from(cfg).endpoint_resolver(AsGiven(url.to_string())).build())
+/// S3 and S3 Control clients as the product builds them against an endpoint URL (path-style S3;
+/// S3 Control at the URL as given).
+fn s3(cfg: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    tapaudit::aws::Clients::new(cfg).s3
 }
 
-fn s3(cfg: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(cfg).force_path_style(true).build())
+fn s3control(cfg: &aws_config::SdkConfig) -> aws_sdk_s3control::Client {
+    tapaudit::aws::Clients::new(cfg).s3control
 }
 
 const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
@@ -115,7 +108,7 @@ async fn the_account_baseline_is_judged_on_resources_created_with_the_sdk() {
     let all_on = |b: aws_sdk_s3control::types::builders::PublicAccessBlockConfigurationBuilder| {
         b.block_public_acls(true).ignore_public_acls(true).block_public_policy(true).restrict_public_buckets(true).build()
     };
-    s3control(&cfg, &emu.url())
+    s3control(&cfg)
         .put_public_access_block()
         .account_id(ACCOUNT)
         .public_access_block_configuration(all_on(aws_sdk_s3control::types::PublicAccessBlockConfiguration::builder()))

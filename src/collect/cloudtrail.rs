@@ -210,7 +210,7 @@ pub async fn collect(ctx: &Ctx) -> CloudTrail {
     if account_wide && region_complete {
         applying.sort();
         applying.dedup();
-        let meta = ctx.meta("cloudtrail:region", &ctx.region, ctx.arn(SVC, "region"), None, Observed::Known(BTreeMap::new()));
+        let meta = ctx.region_record("cloudtrail:region", SVC, "region");
         out.regions.insert(TrailRegion { meta, trails: applying });
     }
     let arns: Vec<String> = here.iter().filter_map(|t| t.trail_arn().map(str::to_string)).collect();

@@ -9,7 +9,6 @@ use super::{reported, Ctx};
 use crate::model::config::*;
 use crate::model::Observed;
 use aws_sdk_config::types::{ConfigurationRecorder, ConfigurationRecorderStatus, DeliveryChannel as SdkChannel, RecordingGroup as SdkGroup};
-use std::collections::BTreeMap;
 
 const SVC: &str = "config";
 const RECORDERS: &str = "DescribeConfigurationRecorders";
@@ -99,7 +98,7 @@ pub async fn collect(ctx: &Ctx) -> Config {
         })
         .into();
     let delivery_channels: Observed<Vec<DeliveryChannel>> = channels.map(|c| c.delivery_channels().iter().map(delivery_channel).collect()).into();
-    let meta = ctx.meta("config:region", &ctx.region, ctx.arn(SVC, "region"), None, Observed::Known(BTreeMap::new()));
+    let meta = ctx.region_record("config:region", SVC, "region");
     out.regions.insert(ConfigRegion { meta, recorders, delivery_channels });
     out
 }

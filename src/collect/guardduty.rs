@@ -84,7 +84,7 @@ pub async fn collect(ctx: &Ctx) -> GuardDuty {
         detector(id.clone(), ctx.arn(SVC, &format!("detector/{id}")), got)
     })
     .await;
-    let meta = ctx.meta("guardduty:region", &ctx.region, ctx.arn(SVC, "region"), None, Observed::Known(BTreeMap::new()));
+    let meta = ctx.region_record("guardduty:region", SVC, "region");
     out.regions.insert(GuardDutyRegion { meta, detectors });
     out
 }

@@ -101,6 +101,22 @@ fn attached_policies(owner: &str, list: &[AttachedPolicy]) -> Observed<Vec<Strin
         .into()
 }
 
+/// The name, ARN and path of an IAM role, user or group (`kind`: its word, its API field
+/// prefix, and what a missing path leaves unknown). The API reference marks them optional, but
+/// an entity without them cannot be judged: Err names what is missing.
+fn identity(
+    (kind, field, path_note): (&str, &str, &str),
+    name: Option<&str>,
+    id: Option<&str>,
+    arn: Option<&str>,
+    path: Option<&str>,
+) -> Result<(String, String, String), String> {
+    let name = name.filter(|n| !n.is_empty()).ok_or_else(|| format!("a {kind} was returned without {field}Name ({field}Id {id:?})"))?.to_string();
+    let arn = arn.filter(|a| !a.is_empty()).ok_or_else(|| format!("{kind} {name} was returned without an Arn"))?.to_string();
+    let path = path.ok_or_else(|| format!("{kind} {name} was returned without a Path{path_note}"))?.to_string();
+    Ok((name, arn, path))
+}
+
 /// A role as GetAccountAuthorizationDetails describes it (without Meta, which needs the context).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct RoleParts {
@@ -116,9 +132,7 @@ pub(crate) struct RoleParts {
 /// Map one RoleDetail; Err when a field that identifies or classifies the role is missing
 /// (the API reference marks them optional, but a role without them cannot be judged).
 pub(crate) fn role_parts(r: &RoleDetail) -> Result<RoleParts, String> {
-    let name = r.role_name().filter(|n| !n.is_empty()).ok_or_else(|| format!("a role was returned without RoleName (RoleId {:?})", r.role_id()))?.to_string();
-    let arn = r.arn().filter(|a| !a.is_empty()).ok_or_else(|| format!("role {name} was returned without an Arn"))?.to_string();
-    let path = r.path().ok_or_else(|| format!("role {name} was returned without a Path, so whether it is service-linked is unknown"))?.to_string();
+    let (name, arn, path) = identity(("role", "Role", ", so whether it is service-linked is unknown"), r.role_name(), r.role_id(), r.arn(), r.path())?;
     let owner = format!("role {name}");
     Ok(RoleParts {
         trust_policy: parse_document(&format!("role {name} trust policy"), r.assume_role_policy_document()).into(),
@@ -146,9 +160,7 @@ pub(crate) struct UserParts {
 
 /// Map one UserDetail; Err when its name, ARN or path is missing.
 pub(crate) fn user_parts(u: &UserDetail) -> Result<UserParts, String> {
-    let name = u.user_name().filter(|n| !n.is_empty()).ok_or_else(|| format!("a user was returned without UserName (UserId {:?})", u.user_id()))?.to_string();
-    let arn = u.arn().filter(|a| !a.is_empty()).ok_or_else(|| format!("user {name} was returned without an Arn"))?.to_string();
-    let path = u.path().ok_or_else(|| format!("user {name} was returned without a Path"))?.to_string();
+    let (name, arn, path) = identity(("user", "User", ""), u.user_name(), u.user_id(), u.arn(), u.path())?;
     let owner = format!("user {name}");
     Ok(UserParts {
         created: reported_date(u.create_date(), "GetAccountAuthorizationDetails", &format!("the CreateDate of user {name}")),
@@ -174,10 +186,7 @@ pub(crate) struct GroupParts {
 
 /// Map one GroupDetail; Err when its name, ARN or path is missing.
 pub(crate) fn group_parts(g: &GroupDetail) -> Result<GroupParts, String> {
-    let name =
-        g.group_name().filter(|n| !n.is_empty()).ok_or_else(|| format!("a group was returned without GroupName (GroupId {:?})", g.group_id()))?.to_string();
-    let arn = g.arn().filter(|a| !a.is_empty()).ok_or_else(|| format!("group {name} was returned without an Arn"))?.to_string();
-    let path = g.path().ok_or_else(|| format!("group {name} was returned without a Path"))?.to_string();
+    let (name, arn, path) = identity(("group", "Group", ""), g.group_name(), g.group_id(), g.arn(), g.path())?;
     let owner = format!("group {name}");
     Ok(GroupParts {
         inline_policies: inline_policies(&owner, g.group_policy_list()),

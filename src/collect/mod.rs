@@ -94,6 +94,14 @@ impl Ctx {
         }
     }
 
+    /// The Meta of a per-region record of the account (a setting such as GuardDuty's detectors or
+    /// the EBS defaults in this region, `Scoping::Account`): id the region, ARN-like key
+    /// `arn:<partition>:<service>:<region>:<account>:<resource>` (not an AWS resource ARN), no
+    /// tags (a setting carries none).
+    pub fn region_record(&self, resource_type: &str, service: &str, resource: &str) -> Meta {
+        self.meta(resource_type, &self.region, self.arn(service, resource), None, Observed::Known(BTreeMap::new()))
+    }
+
     pub fn arn(&self, service: &str, resource: &str) -> String {
         format!("arn:{}:{}:{}:{}:{}", self.partition, service, self.region, self.account, resource)
     }

@@ -8,7 +8,6 @@ use crate::collect::fan_out;
 use crate::model::ec2::{EbsDefaults, Snapshot, VolumePermission};
 use crate::model::{Collection, Observed};
 use aws_sdk_ec2::types::{CreateVolumePermission, SnapshotAttributeName};
-use std::collections::BTreeMap;
 
 /// One `createVolumePermission` entry as DescribeSnapshotAttribute lists it.
 pub(crate) fn volume_permission(p: &CreateVolumePermission) -> Result<VolumePermission, String> {
@@ -86,9 +85,7 @@ async fn ebs_defaults(ctx: &Ctx) -> Collection<EbsDefaults> {
         .call("ec2", "GetEbsEncryptionByDefault", None, e.get_ebs_encryption_by_default().send())
         .await
         .and_then(|o| o.ebs_encryption_by_default().ok_or_else(|| "ec2:GetEbsEncryptionByDefault did not report EbsEncryptionByDefault".to_string()));
-    let arn = ctx.arn("ec2", "ebs-defaults");
-    // a setting of the account in the region: no tags
-    let meta = ctx.meta("ec2:ebs-defaults", &ctx.region, arn, None, Observed::Known(BTreeMap::new()));
+    let meta = ctx.region_record("ec2:ebs-defaults", "ec2", "ebs-defaults");
     let mut out = Collection::default();
     out.insert(EbsDefaults { meta, encryption_by_default: on.into() });
     out
