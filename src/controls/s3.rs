@@ -66,16 +66,21 @@ fn pab_flags(p: Option<&PublicAccessBlock>) -> [Observed<bool>; 4] {
     }
 }
 
+/// All four settings unread, for `reason`.
+fn pab_unread(reason: &str) -> [Observed<bool>; 4] {
+    std::array::from_fn(|_| Observed::Unknown(reason.to_string()))
+}
+
 /// The account-level settings as the State holds them: `None` when they were not collected (a
 /// stack-scoped scan reads no account-level settings: then the bucket's own settings decide).
 fn account_pab_flags(state: &State) -> Option<[Observed<bool>; 4]> {
     let c = &state.s3control.public_access_blocks;
     if let Some(f) = c.failures.first() {
-        return Some(std::array::from_fn(|_| Observed::Unknown(format!("the account-level public access block was not read: {}", f.reason))));
+        return Some(pab_unread(&format!("the account-level public access block was not read: {}", f.reason)));
     }
     let a = c.iter().next()?;
     Some(match a.settings.get() {
-        Err(r) => std::array::from_fn(|_| Observed::Unknown(format!("the account-level public access block was not read: {r}"))),
+        Err(r) => pab_unread(&format!("the account-level public access block was not read: {r}")),
         Ok(p) => pab_flags(p.as_ref()),
     })
 }
@@ -111,13 +116,9 @@ fn judge_pab(m: &crate::model::Meta, flags: &[Observed<bool>; 4], level: &str, o
 fn public_access_block(state: &State, _: &Params) -> Vec<Verdict> {
     let account = account_pab_flags(state);
     each(&state.s3.buckets, "s3:bucket", |b| {
-        let bucket = match b.public_access_block.get() {
-            Err(reason) => Observed::Unknown(format!("the public access block was not read: {reason}")),
-            Ok(p) => Observed::Known(pab_flags(p.as_ref())),
-        };
-        let bucket_flags = match bucket {
-            Observed::Known(f) => f,
-            Observed::Unknown(r) => std::array::from_fn(|_| Observed::Unknown(r.clone())),
+        let bucket_flags = match b.public_access_block.get() {
+            Err(reason) => pab_unread(&format!("the public access block was not read: {reason}")),
+            Ok(p) => pab_flags(p.as_ref()),
         };
         let flags: [Observed<bool>; 4] = std::array::from_fn(|i| effective(&bucket_flags[i], account.as_ref().map(|a| &a[i])));
         let extra = json!({
