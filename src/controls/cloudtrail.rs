@@ -13,7 +13,7 @@
 //! eventSource (e.g. NotEquals kms.amazonaws.com), like a basic selector with
 //! ExcludeManagementEventSources, does not record all management events.
 
-use super::{customer_key_verdict, each, ControlFn, Params, Verdict};
+use super::{customer_key_verdict, each, log_group_arn_parts, ControlFn, Params, Verdict};
 use crate::model::cloudtrail::{AdvancedEventSelector, EventSelectors, FieldSelector, Trail};
 use crate::model::State;
 use serde_json::{json, Value};
@@ -272,28 +272,12 @@ fn encrypted_cmk(state: &State, _: &Params) -> Vec<Verdict> {
 /// Whether the log group a trail delivers to exists. CloudTrail delivers to a log group of its
 /// own account in its home region (`arn:…:logs:<region>:<account>:log-group:NAME:*`), which the
 /// scan read with the trail.
-fn log_group_exists(state: &State, t: &Trail, group_arn: &str) -> Result<bool, String> {
-    let parts: Vec<&str> = group_arn.splitn(7, ':').collect();
-    let (region, account, name) = match parts.as_slice() {
-        ["arn", _, "logs", r, a, "log-group", name] => (*r, *a, name.trim_end_matches(":*")),
-        _ => return Err(format!("CloudWatchLogsLogGroupArn {group_arn} is not a log group ARN")),
-    };
+fn trail_log_group_exists(state: &State, t: &Trail, group_arn: &str) -> Result<bool, String> {
+    let (region, account, name) = log_group_arn_parts(group_arn).ok_or_else(|| format!("CloudWatchLogsLogGroupArn {group_arn} is not a log group ARN"))?;
     if region != t.meta.region || account != t.meta.account {
         return Err(format!("log group {group_arn} is outside the trail's account and home region, which this check does not see"));
     }
-    let groups = &state.logs.log_groups;
-    if groups.iter().any(|g| g.meta.region == region && g.meta.id == name) {
-        return Ok(true);
-    }
-    // a log group the stack scope left out exists too
-    let outside = format!(":logs:{region}:{account}:log-group:{name}");
-    if state.logs.out_of_scope.iter().any(|a| a.ends_with(&outside)) {
-        return Ok(true);
-    }
-    match groups.failed_in(region) {
-        Some(reason) => Err(format!("log groups could not be listed in {region}: {reason}")),
-        None => Ok(false),
-    }
+    super::log_group_exists(state, region, account, name)
 }
 
 fn cloudwatch_logs(state: &State, _: &Params) -> Vec<Verdict> {
@@ -318,7 +302,7 @@ fn cloudwatch_logs(state: &State, _: &Params) -> Vec<Verdict> {
             Ok(None) => return Verdict::fail(&t.meta, format!("the trail names log group {group} but no role to write to it"), observed, expected.clone()),
             Ok(Some(_)) => {}
         }
-        match log_group_exists(state, t, group) {
+        match trail_log_group_exists(state, t, group) {
             Err(r) => Verdict::error(&t.meta, r),
             Ok(false) => Verdict::fail(&t.meta, format!("the trail delivers to log group {group}, which does not exist"), observed, expected.clone()),
             Ok(true) => {

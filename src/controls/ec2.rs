@@ -3,7 +3,7 @@
 //! of the sources of every ingress rule that admits it (`semantics::network`), prefix-list
 //! peers by their entries.
 
-use super::{each, route_table_is_public, subnet_route_table, ControlFn, Params, Verdict};
+use super::{each, log_group_arn_parts, log_group_exists, route_table_is_public, subnet_route_table, ControlFn, Params, Verdict};
 use crate::model::ec2::{FlowLog, Rule, SecurityGroup};
 use crate::model::State;
 use crate::semantics::network::{self as net, Exposure, PortMatch, Transport};
@@ -52,31 +52,16 @@ fn delivery(state: &State, f: &FlowLog) -> Result<Option<String>, String> {
     }
     let region = f.meta.region.as_str();
     let name = match f.destination.strip_prefix("arn:") {
-        Some(_) => {
-            // arn:partition:logs:region:account:log-group:NAME[:*]
-            let parts: Vec<&str> = f.destination.splitn(7, ':').collect();
-            match parts.as_slice() {
-                [_, _, "logs", r, a, "log-group", name] if *r == region && *a == f.meta.account => name.trim_end_matches(":*").to_string(),
-                [_, _, "logs", r, a, "log-group", _] => {
-                    return Err(format!("flow log {} delivers to a log group in {a}/{r}, outside the collected State", f.meta.id))
-                }
-                _ => return Err(format!("flow log {}: destination {} is not a log group ARN", f.meta.id, f.destination)),
-            }
-        }
+        Some(_) => match log_group_arn_parts(&f.destination) {
+            Some((r, a, name)) if r == region && a == f.meta.account => name.to_string(),
+            Some((r, a, _)) => return Err(format!("flow log {} delivers to a log group in {a}/{r}, outside the collected State", f.meta.id)),
+            None => return Err(format!("flow log {}: destination {} is not a log group ARN", f.meta.id, f.destination)),
+        },
         None => f.log_group_name.clone().unwrap_or_else(|| f.destination.clone()),
     };
-    let groups = &state.logs.log_groups;
-    if groups.iter().any(|g| g.meta.region == region && g.meta.id == name) {
-        return Ok(None);
-    }
-    // a log group the stack scope left out exists too (it is audited with its own stack)
-    let outside = format!(":logs:{region}:{}:log-group:{name}", f.meta.account);
-    if state.logs.out_of_scope.iter().any(|arn| arn.ends_with(&outside)) {
-        return Ok(None);
-    }
-    match groups.failed_in(region) {
-        Some(reason) => Err(format!("log groups could not be listed in {region}: {reason}")),
-        None => Ok(Some(format!("its log group {name} does not exist"))),
+    match log_group_exists(state, region, &f.meta.account, &name)? {
+        true => Ok(None),
+        false => Ok(Some(format!("its log group {name} does not exist"))),
     }
 }
 

@@ -26,6 +26,35 @@ pub fn denies_insecure_transport(policy: &Value, actions: &[&str]) -> bool {
     crate::semantics::policy::denies_insecure_transport(policy, actions, None)
 }
 
+// ---------- log groups ----------
+
+/// Region, account and name of a log group ARN (`arn:<p>:logs:<region>:<account>:log-group:NAME`,
+/// with or without the trailing `:*`); None when it is not one.
+pub fn log_group_arn_parts(arn: &str) -> Option<(&str, &str, &str)> {
+    match arn.splitn(7, ':').collect::<Vec<_>>().as_slice() {
+        ["arn", _, "logs", r, a, "log-group", name] => Some((r, a, name.trim_end_matches(":*"))),
+        _ => None,
+    }
+}
+
+/// Whether the log group `name` of `account` exists in `region`: in the State, or among those
+/// the stack scope left out (they exist, audited with their own stack). Err: the region's log
+/// groups could not be listed.
+pub fn log_group_exists(state: &crate::model::State, region: &str, account: &str, name: &str) -> Result<bool, String> {
+    let groups = &state.logs.log_groups;
+    if groups.iter().any(|g| g.meta.region == region && g.meta.id == name) {
+        return Ok(true);
+    }
+    let outside = format!(":logs:{region}:{account}:log-group:{name}");
+    if state.logs.out_of_scope.iter().any(|a| a.ends_with(&outside)) {
+        return Ok(true);
+    }
+    match groups.failed_in(region) {
+        Some(reason) => Err(format!("log groups could not be listed in {region}: {reason}")),
+        None => Ok(false),
+    }
+}
+
 // ---------- network: public vs private subnets ----------
 
 /// True when the route table has a route to an internet gateway (`igw-…`), which is what makes
