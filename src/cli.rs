@@ -105,6 +105,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ControlsCommand,
     },
+    /// The IAM policies tapaudit needs (JSON on stdout), generated from the operations it calls.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// Delete every resource carrying the stack's tag, in reverse dependency order.
     Destroy {
         #[command(flatten)]
@@ -166,6 +171,21 @@ pub struct ScanArgs {
     /// Terminal width for the table (default: the terminal's, else 120).
     #[arg(long)]
     pub width: Option<u16>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// The read-only policy `scan` needs: exactly the read actions its collectors call.
+    Scan,
+    /// The policy `provision` and `destroy` of one stack need, scoped to the stack's names and
+    /// tags (no AWS access).
+    Provision {
+        #[command(flatten)]
+        stack: StackArg,
+        /// Account id for the ARNs (default: any account, `*`).
+        #[arg(long, value_name = "ID")]
+        account: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -92,6 +92,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         }
         Command::Scan(args) => crate::scan::run(&aws_args, &args).await,
         Command::Controls { command } => crate::scan::controls(command),
+        Command::Policy { command } => policy(command, &aws_args),
         Command::Destroy { stack, yes, skip_final_snapshot, lock } => {
             let s = load_stack(&stack.stack)?;
             let mut ctx = connect(&aws_args, &s).await?;
@@ -183,10 +184,32 @@ async fn connect(args: &AwsArgs, stack: &Stack) -> Result<Ctx> {
         opts.region = stack.spec.region.clone();
     }
     let cfg = aws::load_config(&opts, None).await;
-    let clients = Clients::new(&cfg);
+    let clients = Clients::provisioning(&cfg);
     let ident = aws::identity(&clients).await?;
     tracing::debug!("account {} as {} in {}", ident.account, ident.arn, clients.region);
     Ctx::new(clients, stack.clone(), ident).await
+}
+
+/// `tapaudit policy scan|provision`: the generated policy on stdout.
+fn policy(cmd: crate::cli::PolicyCommand, aws: &AwsArgs) -> Result<u8> {
+    let doc = match cmd {
+        crate::cli::PolicyCommand::Scan => crate::permissions::scan_policy(),
+        crate::cli::PolicyCommand::Provision { stack, account } => {
+            let s = load_stack(&stack.stack)?;
+            let account = account.unwrap_or_else(|| "*".to_string());
+            if account != "*" && !(account.len() == 12 && account.chars().all(|c| c.is_ascii_digit())) {
+                return Err(Error::usage(format!("--account {account}: an AWS account id is 12 digits")));
+            }
+            let region = aws
+                .region
+                .clone()
+                .or_else(|| s.spec.region.clone())
+                .ok_or_else(|| Error::usage(format!("{}: the stack file names no region; pass --region", s.source.path)))?;
+            crate::permissions::provision_policy(&crate::permissions::Place { stack: &s.id, region: &region, account: &account })
+        }
+    };
+    println!("{}", to_json(&doc));
+    Ok(0)
 }
 
 fn confirm_destroy(stack: &Stack, ctx: &Ctx) -> Result<()> {

@@ -12,6 +12,7 @@ pub mod drift;
 pub mod error;
 pub mod finding;
 pub mod model;
+pub mod permissions;
 pub mod provision;
 pub mod report;
 pub mod scan;

@@ -17,6 +17,14 @@ Gaps filled:
 - S3 GetBucketVersioning answers with the root element GetBucketVersioningResponse; AWS (and
   the SDK's parser) use VersioningConfiguration
   (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketVersioning.html).
+- IAM enforcement (`INITIAL_NO_AUTH_ACTION_COUNT`, `/moto-api/reset-auth`): to check a SigV4
+  signature moto rebuilds the request, and for a request without a body (the GETs of REST-JSON
+  services: API Gateway, EFS, GuardDuty) it signs its parsed parameters (the headers) as the
+  payload, so every such call fails with SignatureDoesNotMatch for every user; and a form
+  body it has already parsed (query protocols: EC2, RDS, IAM, ElastiCache, ...) it encodes
+  again its own way, so a value with a space or a colon fails the same way when the client
+  (the Rust SDK) encodes it as RFC 3986 says. Here a GET, HEAD or DELETE without a body is
+  rebuilt without one, and a parsed form is encoded as the SDKs encode it.
 """
 
 from moto.core.responses import ActionResult, EmptyResult
@@ -178,8 +186,33 @@ def _install_s3():
     S3Response.get_bucket_versioning = get_bucket_versioning
 
 
+def _install_signature_check():
+    from moto.iam import access_control
+
+    original = access_control.IAMRequestBase._create_aws_request
+
+    from urllib.parse import quote
+
+    def create_aws_request(self):
+        request = original(self)
+        if not self._body and self._method in ("GET", "HEAD", "DELETE"):
+            request.data = b""
+        elif not self._body and isinstance(self._data, dict):
+            # a form the server already parsed: encoded again as AWS SDKs encode query
+            # protocol bodies (RFC 3986, unreserved characters kept), in the order it came
+            request.data = "&".join(
+                f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}"
+                for k, vs in self._data.items()
+                for v in (vs if isinstance(vs, list) else [vs])
+            ).encode()
+        return request
+
+    access_control.IAMRequestBase._create_aws_request = create_aws_request
+
+
 def install():
     _install_rds()
+    _install_signature_check()
     _install_s3()
     ElastiCacheResponse.create_user_group = create_user_group
     ElastiCacheResponse.describe_user_groups = describe_user_groups

@@ -3,6 +3,7 @@
 //! `AWS_ENDPOINT_URL_<SERVICE>`), `--region`/`AWS_REGION`, `--profile`/`AWS_PROFILE`, and the
 //! default credential chain. No emulator-specific code paths.
 
+pub mod operations;
 pub mod retry;
 #[cfg(test)]
 pub(crate) mod scripted;
@@ -99,7 +100,20 @@ pub struct Clients {
 macro_rules! read_client {
     ($krate:ident, $cfg:expr) => {
         $krate::Client::from_conf(
-            $krate::config::Builder::from($cfg).retry_classifier(retry::ReadRetryClassifier).interceptor(retry::CompleteAnswerCheck).build(),
+            $krate::config::Builder::from($cfg)
+                .retry_classifier(retry::ReadRetryClassifier)
+                .interceptor(retry::CompleteAnswerCheck)
+                .interceptor(operations::RegisteredOnly { registry: operations::SCAN, what: "scan" })
+                .build(),
+        )
+    };
+}
+
+/// A client of `$krate` that calls only the operations of [`operations::PROVISION`].
+macro_rules! provision_client {
+    ($krate:ident, $cfg:expr) => {
+        $krate::Client::from_conf(
+            $krate::config::Builder::from($cfg).interceptor(operations::RegisteredOnly { registry: operations::PROVISION, what: "provision" }).build(),
         )
     };
 }
@@ -178,6 +192,12 @@ impl Clients {
     /// SDK itself considers safe.
     pub fn new(cfg: &SdkConfig) -> Self {
         clients!(cfg, plain_client)
+    }
+
+    /// `new`, calling only the operations of [`operations::PROVISION`] (what
+    /// `tapaudit policy provision` grants): provision, plan, outputs and destroy use these.
+    pub fn provisioning(cfg: &SdkConfig) -> Self {
+        clients!(cfg, provision_client)
     }
 
     /// Clients for the scan, which only reads (Describe/List/Get; the e2e fault test checks the

@@ -31,6 +31,35 @@ impl Emulator {
         Emulator { port }
     }
 
+    /// An emulator that enforces IAM once [`Emulator::enforce_iam`] is called (until then every
+    /// request passes, so users and resources can be set up).
+    pub fn start_enforcing() -> Emulator {
+        let port = free_port();
+        let status = Command::new(root().join("scripts/emulator.sh"))
+            .args(["start", &port.to_string()])
+            .env("INITIAL_NO_AUTH_ACTION_COUNT", "1000000000")
+            .stdout(Stdio::null())
+            .status()
+            .expect("run scripts/emulator.sh");
+        assert!(status.success(), "emulator did not start on port {port}");
+        Emulator { port }
+    }
+
+    /// From now on every request is authenticated (SigV4) and authorized by IAM policies
+    /// (`POST /moto-api/reset-auth` with the count of requests still let through: 0).
+    pub fn enforce_iam(&self) {
+        use std::io::{Read, Write};
+        let mut conn = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connect to the emulator");
+        let request = format!(
+            "POST /moto-api/reset-auth HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: text/plain\r\nContent-Length: 1\r\nConnection: close\r\n\r\n0",
+            self.port
+        );
+        conn.write_all(request.as_bytes()).expect("send reset-auth");
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).expect("read reset-auth");
+        assert!(answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"), "reset-auth: {answer}");
+    }
+
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
@@ -49,6 +78,23 @@ impl Emulator {
             .env_remove("AWS_SESSION_TOKEN")
             .stdin(Stdio::null());
         c
+    }
+
+    /// The binary run with these access keys instead of the test's.
+    pub fn run_as(&self, keys: &(String, String), args: &[&str]) -> Run {
+        let out = self.tapaudit(args).env("AWS_ACCESS_KEY_ID", &keys.0).env("AWS_SECRET_ACCESS_KEY", &keys.1).output().expect("run tapaudit");
+        Run::from(out)
+    }
+
+    /// SDK configuration with these access keys.
+    pub async fn sdk_as(&self, keys: &(String, String)) -> aws_config::SdkConfig {
+        let creds = aws_sdk_sts::config::Credentials::new(keys.0.clone(), keys.1.clone(), None, None, "tests");
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(self.url())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(creds)
+            .load()
+            .await
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
