@@ -176,7 +176,10 @@ pub struct ScanArgs {
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
     /// The read-only policy `scan` needs: exactly the read actions its collectors call.
-    Scan,
+    Scan {
+        #[command(flatten)]
+        split: SplitArg,
+    },
     /// The policy `provision` and `destroy` of one stack need, scoped to the stack's names and
     /// tags (no AWS access).
     Provision {
@@ -185,7 +188,17 @@ pub enum PolicyCommand {
         /// Account id for the ARNs (default: any account, `*`).
         #[arg(long, value_name = "ID")]
         account: Option<String>,
+        #[command(flatten)]
+        split: SplitArg,
     },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SplitArg {
+    /// Print a JSON array of policy documents, each within IAM's 6,144-character limit of a
+    /// managed policy (attach them all).
+    #[arg(long)]
+    pub split: bool,
 }
 
 #[derive(Debug, Subcommand)]

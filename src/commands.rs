@@ -192,9 +192,10 @@ async fn connect(args: &AwsArgs, stack: &Stack) -> Result<Ctx> {
 
 /// `tapaudit policy scan|provision`: the generated policy on stdout.
 fn policy(cmd: crate::cli::PolicyCommand, aws: &AwsArgs) -> Result<u8> {
-    let doc = match cmd {
-        crate::cli::PolicyCommand::Scan => crate::permissions::scan_policy(),
-        crate::cli::PolicyCommand::Provision { stack, account } => {
+    use crate::permissions::{policy_size, split as split_policy, MANAGED_POLICY_LIMIT};
+    let (doc, split) = match cmd {
+        crate::cli::PolicyCommand::Scan { split } => (crate::permissions::scan_policy(), split.split),
+        crate::cli::PolicyCommand::Provision { stack, account, split } => {
             let s = load_stack(&stack.stack)?;
             let account = account.unwrap_or_else(|| "*".to_string());
             if account != "*" && !(account.len() == 12 && account.chars().all(|c| c.is_ascii_digit())) {
@@ -205,10 +206,18 @@ fn policy(cmd: crate::cli::PolicyCommand, aws: &AwsArgs) -> Result<u8> {
                 .clone()
                 .or_else(|| s.spec.region.clone())
                 .ok_or_else(|| Error::usage(format!("{}: the stack file names no region; pass --region", s.source.path)))?;
-            crate::permissions::provision_policy(&crate::permissions::Place { stack: &s.id, region: &region, account: &account })
+            (crate::permissions::provision_policy(&crate::permissions::Place { stack: &s.id, region: &region, account: &account }), split.split)
         }
     };
-    println!("{}", to_json(&doc));
+    if split {
+        println!("{}", to_json(&serde_json::Value::Array(split_policy(&doc, MANAGED_POLICY_LIMIT))));
+    } else {
+        let size = policy_size(&doc);
+        if size > MANAGED_POLICY_LIMIT {
+            eprintln!("note: this policy has {size} characters, more than one managed policy holds ({MANAGED_POLICY_LIMIT}); attach it inline (10,240 per role) or print it with --split as managed policies");
+        }
+        println!("{}", to_json(&doc));
+    }
     Ok(0)
 }
 

@@ -188,6 +188,27 @@ fn camel(s: &str) -> String {
     s.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).map(|w| w[..1].to_ascii_uppercase() + &w[1..]).collect()
 }
 
+/// The policy as several documents, each within IAM's managed-policy limit, statements kept
+/// whole and in order (a role holds up to 10 managed policies by default). One document when it
+/// fits.
+pub fn split(policy: &Value, limit: usize) -> Vec<Value> {
+    let empty = || json!({"Version": "2012-10-17", "Statement": []});
+    let mut docs = vec![empty()];
+    for st in crate::semantics::policy::statements(policy) {
+        let last = docs.last_mut().expect("one document at least");
+        let mut candidate = last.clone();
+        candidate["Statement"].as_array_mut().expect("statements").push(st.clone());
+        if policy_size(&candidate) <= limit || last["Statement"].as_array().is_some_and(|a| a.is_empty()) {
+            *last = candidate;
+        } else {
+            let mut next = empty();
+            next["Statement"].as_array_mut().expect("statements").push(st.clone());
+            docs.push(next);
+        }
+    }
+    docs
+}
+
 /// A policy's size as IAM counts it for the managed-policy limit (whitespace excluded).
 pub fn policy_size(policy: &Value) -> usize {
     serde_json::to_string(policy).expect("a JSON value serializes").chars().filter(|c| !c.is_whitespace()).count()
@@ -330,6 +351,22 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_policy_too_large_for_one_managed_policy_splits_into_documents_that_fit() {
+        let dev = stack("tapaudit", "dev");
+        let p = provision_policy(&Place { stack: &dev, region: "us-east-1", account: "111122223333" });
+        assert!(policy_size(&p) > MANAGED_POLICY_LIMIT, "the case this test is about: {}", policy_size(&p));
+        let docs = split(&p, MANAGED_POLICY_LIMIT);
+        assert!(docs.len() >= 2 && docs.len() <= 10, "{} documents", docs.len());
+        let mut joined = vec![];
+        for d in &docs {
+            assert!(policy_size(d) <= MANAGED_POLICY_LIMIT, "{}", policy_size(d));
+            joined.extend(crate::semantics::policy::statements(d).into_iter().cloned());
+        }
+        assert_eq!(joined, crate::semantics::policy::statements(&p).into_iter().cloned().collect::<Vec<_>>());
+        assert_eq!(split(&scan_policy(), MANAGED_POLICY_LIMIT), vec![scan_policy()], "a policy that fits stays one document");
     }
 
     #[test]

@@ -30,10 +30,17 @@ type Keys = (String, String);
 
 /// An IAM user whose only permissions are `policy` (a managed policy attached to it).
 async fn user_with(emu: &Emulator, name: &str, policy: &Value) -> Keys {
+    user_with_all(emu, name, std::slice::from_ref(policy)).await
+}
+
+/// An IAM user whose only permissions are these managed policies.
+async fn user_with_all(emu: &Emulator, name: &str, policies: &[Value]) -> Keys {
     let iam = aws_sdk_iam::Client::new(&emu.sdk().await);
     iam.create_user().user_name(name).send().await.unwrap();
-    let created = iam.create_policy().policy_name(format!("{name}-policy")).policy_document(policy.to_string()).send().await.unwrap();
-    iam.attach_user_policy().user_name(name).policy_arn(created.policy().unwrap().arn().unwrap()).send().await.unwrap();
+    for (i, policy) in policies.iter().enumerate() {
+        let created = iam.create_policy().policy_name(format!("{name}-policy-{i}")).policy_document(policy.to_string()).send().await.unwrap();
+        iam.attach_user_policy().user_name(name).policy_arn(created.policy().unwrap().arn().unwrap()).send().await.unwrap();
+    }
     let key = iam.create_access_key().user_name(name).send().await.unwrap();
     let key = key.access_key().unwrap();
     (key.access_key_id().to_string(), key.secret_access_key().to_string())
@@ -186,8 +193,10 @@ async fn the_generated_scan_policy_sees_what_an_administrator_sees_and_changes_n
 /// provision policy of that stack.
 async fn provision_and_destroy_with_the_generated_policy(stack: &str) {
     let emu = Emulator::start_enforcing();
-    let policy = policy_from(&emu, &["policy", "provision", "--stack", stack]);
-    let provisioner = user_with(&emu, "provisioner", &spelled_for_moto(&resources_widened(&policy))).await;
+    // as a team attaches it to a role: managed policies of at most 6,144 characters each
+    let parts = policy_from(&emu, &["policy", "provision", "--stack", stack, "--split"]);
+    let parts: Vec<Value> = parts.as_array().unwrap().iter().map(|p| spelled_for_moto(&resources_widened(p))).collect();
+    let provisioner = user_with_all(&emu, "provisioner", &parts).await;
     emu.enforce_iam();
 
     emu.run_as(&provisioner, &["provision", "--stack", stack]).ok("provision with the generated policy");
