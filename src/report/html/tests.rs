@@ -12,9 +12,12 @@ fn cat() -> Catalogue {
 
 const EVIL: &str = "</script><script>alert(1)</script><img src=x onerror=alert(2)>\"'&amp;";
 
+thread_local! {
+    static CATALOGUE: Catalogue = cat();
+}
+
 fn finding(control: &str, status: Status, severity: Severity, res: &str) -> Finding {
-    let cat = cat();
-    let frameworks = cat.controls.get(control).map(|c| c.frameworks.clone()).unwrap_or_default();
+    let frameworks = CATALOGUE.with(|cat| cat.controls.get(control).map(|c| c.frameworks.clone()).unwrap_or_default());
     Finding {
         control_id: control.to_string(),
         kind: if control.starts_with("drift-") { Kind::Drift } else { Kind::Control },
@@ -124,6 +127,11 @@ fn attributes(mut s: &str) -> BTreeMap<String, String> {
             let close = v.find('"').expect("attribute value closes");
             m.insert(name, v[..close].to_string());
             s = &v[close + 1..];
+        } else if let Some(v) = s.strip_prefix('=') {
+            // unquoted (the renderer never writes one: only broken escaping makes one)
+            let end = v.find(char::is_whitespace).unwrap_or(v.len());
+            m.insert(name, v[..end].to_string());
+            s = &v[end..];
         } else {
             m.insert(name, String::new());
         }
