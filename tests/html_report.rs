@@ -350,6 +350,9 @@ fn html_report_renders_the_json_numbers_and_filters_in_a_browser() {
     assert!(with(&tags(markup(dom), "b"), "id", "injected").is_empty(), "no injected element");
     assert!(!dom.contains("<title>pwned"), "no injected script ran");
     assert!(dom.contains("&lt;/script&gt;&lt;script&gt;document.title="), "the hostile text is shown as text");
+    let labels: Vec<String> =
+        markup(dom).split("<td class=\"resource\"><strong>").skip(1).map(|rest| unescape(&rest[..rest.find("</strong>").expect("label closes")])).collect();
+    assert!(labels.iter().any(|l| l == EVIL), "the hostile logical id is one text node, verbatim: {labels:?}");
 
     // 2. a fragment filter: severity=critical shows exactly the critical rows
     let critical = probs.iter().filter(|f| f["severity"] == "critical").count();
