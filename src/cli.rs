@@ -130,6 +130,8 @@ pub enum ReportFormat {
     Table,
     Json,
     Sarif,
+    /// One self-contained page (tapaudit.html): summary, findings by control, filters, drift.
+    Html,
 }
 
 #[derive(Debug, Args, Clone)]
