@@ -148,7 +148,9 @@ def format_message(msg, rule):
 def multitool_errors(path, workdir, index):
     """Yield (where, rule_id, message) for every error-level finding of the Multitool."""
     out = os.path.join(workdir, f"out-{index}.sarif")
-    cmd = [multitool, "validate", "--rule-kind", "Ghas;Sarif", "--config", rules_xml,
+    # --max-file-size-in-kb: the Multitool skips larger files as "no valid analysis targets";
+    # GitHub takes up to 10 MB gzipped, which can be well over 100 MB of JSON.
+    cmd = [multitool, "validate", "--rule-kind", "Ghas;Sarif", "--config", rules_xml, "--max-file-size-in-kb", "1048576",
            "--output", out, "--log", "ForceOverwrite;PrettyPrint", os.path.abspath(path)]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

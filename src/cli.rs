@@ -173,6 +173,10 @@ pub struct ScanArgs {
     /// Terminal width for the table (default: the terminal's, else 120).
     #[arg(long)]
     pub width: Option<u16>,
+    /// Above this many failing and errored findings the printed table summarises them (per
+    /// control, the most severe resources) and names the files with the full list.
+    #[arg(long, value_name = "N", default_value_t = crate::report::table::DEFAULT_MAX_ROWS)]
+    pub max_rows: usize,
 }
 
 #[derive(Debug, Subcommand)]

@@ -310,11 +310,18 @@ fn emit(report: &Report, cat: &Catalogue, args: &ScanArgs) -> Result<()> {
     let color = std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
     let width = args.width.or_else(terminal_width).or(Some(120));
     let mut written = Vec::new();
+    // SARIF stays within GitHub's limits and points at the JSON report (beside it) for the rest.
+    let sarif_opts =
+        report::SarifOptions { full_report: args.format.contains(&ReportFormat::Json).then(|| "tapaudit.json".to_string()), ..report::SarifOptions::default() };
     for f in &args.format {
         let (name, text) = match f {
-            ReportFormat::Table => ("tapaudit.txt", report::table::render(report, Some(120), false)),
+            // the file keeps every row; the terminal gets a summary at scale
+            ReportFormat::Table => (
+                "tapaudit.txt",
+                report::table::render_with(report, &report::table::TableOptions { width: Some(120), max_rows: usize::MAX, ..Default::default() }),
+            ),
             ReportFormat::Json => ("tapaudit.json", report.to_json()),
-            ReportFormat::Sarif => ("tapaudit.sarif", report::sarif::to_sarif_string(report, cat)),
+            ReportFormat::Sarif => ("tapaudit.sarif", report::sarif::to_sarif_string_with(report, cat, &sarif_opts)),
             ReportFormat::Html => ("tapaudit.html", report::html::render(report, cat)),
         };
         let path = dir.join(name);
@@ -322,12 +329,13 @@ fn emit(report: &Report, cat: &Catalogue, args: &ScanArgs) -> Result<()> {
         written.push(path.display().to_string());
     }
     if args.format.contains(&ReportFormat::Table) {
-        println!("{}", report::table::render(report, width, color));
+        let opts = report::table::TableOptions { width, color, max_rows: args.max_rows, full_list: written.clone() };
+        println!("{}", report::table::render_with(report, &opts));
     } else if let [only] = args.format.as_slice() {
         let text = match only {
             ReportFormat::Json => report.to_json(),
             ReportFormat::Html => report::html::render(report, cat),
-            _ => report::sarif::to_sarif_string(report, cat),
+            _ => report::sarif::to_sarif_string_with(report, cat, &sarif_opts),
         };
         println!("{text}");
     }

@@ -12,7 +12,7 @@ pub mod html;
 pub mod sarif;
 pub mod table;
 
-pub use sarif::{fingerprint, to_sarif, to_sarif_string};
+pub use sarif::{fingerprint, to_sarif, to_sarif_string, to_sarif_string_with, to_sarif_with, SarifOptions};
 pub use table::render;
 
 use crate::collect::stats::{CollectionError, CollectionStats};

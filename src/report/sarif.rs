@@ -21,7 +21,32 @@
 //! - `automationDetails.id`: `tapaudit/<stack or account>/` (a category, GitHub adds the run
 //!   id); checks of a stack file's desired State get `tapaudit/<stack>/desired/` so they do not
 //!   replace the live scan's alerts.
-//! - Collection errors become `invocations[0].toolExecutionNotifications` (level `error`).
+//! - Collection errors become `invocations[0].toolExecutionNotifications` (level `error`; at most
+//!   [`MAX_ERROR_NOTIFICATIONS`], then one saying how many more).
+//!
+//! # Limits
+//!
+//! GitHub rejects a whole file over one of its hard limits (the constants below, with the doc
+//! pages they come from), so the log is made to fit instead of being split:
+//! - One run (GitHub deprecates several runs of one tool and category in a file), so at most
+//!   [`MAX_RESULTS_PER_RUN`] results. When there are more, the run keeps the most severe:
+//!   ranked by severity (critical first, a finding's own severity whether it failed or errored),
+//!   then the report's stable order; baseline findings that are gone (`absent`) come last.
+//!   Kept results stay in the report's order.
+//! - The gzipped document (exactly what [`to_sarif_string`] writes, measured with
+//!   [`gzipped_len`]) must stay at or under [`GZIP_BUDGET_BYTES`] (5% under GitHub's
+//!   [`MAX_GZIP_BYTES`]). When it does not, the least severe of the kept results are dropped in
+//!   proportion to the excess (5% headroom, at least one) and the document is measured again.
+//! - Whenever results are left out, `invocations[0].toolExecutionNotifications[0]` is a
+//!   `warning` that says how many of how many were kept, which limits applied, how many were
+//!   left out per severity, and where the full list is (`tapaudit.json`, relative to the SARIF
+//!   file, see [`SarifOptions::full_report`]); `run.properties` then carries `truncated: true`
+//!   and `resultLimits` (`total`, `included`, `omitted`, `omittedBySeverity`, `omittedAbsent`,
+//!   `limits`, `maxResults`, `maxGzipBytes`, `fullReport`). Uncapped runs have neither.
+//! - Rules: tags deduplicated and cut to [`MAX_TAGS_PER_RULE`], descriptions to
+//!   [`MAX_DESCRIPTION_CHARS`], names to [`MAX_NAME_CHARS`]; result messages and suppression
+//!   justifications to [`MAX_MESSAGE_CHARS`]. One location per result. Which findings become
+//!   results is unchanged by all this: only how many.
 
 use super::{one_line, resource_label, resource_phrase, Report, Source};
 use crate::controls::{Catalogue, ControlMeta};
@@ -40,8 +65,39 @@ pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 pub const SRCROOT: &str = "%SRCROOT%";
 /// Key of tapaudit's own partial fingerprint.
 pub const FINGERPRINT_KEY: &str = "tapaudit/v1";
-/// GitHub's limit for short and full descriptions.
-const MAX_DESCRIPTION_CHARS: usize = 1024;
+
+// GitHub code scanning's limits. Sources: "SARIF support for code scanning"
+// (https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning),
+// "SARIF results exceed limits"
+// (https://docs.github.com/en/code-security/code-scanning/troubleshooting-sarif-uploads/results-exceed-limit)
+// and "SARIF file is too large"
+// (https://docs.github.com/en/code-security/code-scanning/troubleshooting-sarif-uploads/file-too-large).
+// Over a hard limit GitHub rejects the whole file.
+
+/// Results per run (hard limit; GitHub shows the top 5,000 by severity).
+pub const MAX_RESULTS_PER_RUN: usize = 25_000;
+/// Runs per file (hard limit). tapaudit writes one.
+pub const MAX_RUNS_PER_FILE: usize = 20;
+/// Rules per run (hard limit). One per catalogue control in scope (85 controls today).
+pub const MAX_RULES_PER_RUN: usize = 25_000;
+/// Locations per result (hard limit; 100 shown). tapaudit writes one.
+pub const MAX_LOCATIONS_PER_RESULT: usize = 1_000;
+/// Tags per rule (hard limit; 10 shown).
+pub const MAX_TAGS_PER_RULE: usize = 20;
+/// Rule `shortDescription` / `fullDescription` text.
+pub const MAX_DESCRIPTION_CHARS: usize = 1_024;
+/// Rule `name`.
+pub const MAX_NAME_CHARS: usize = 255;
+/// The gzip-compressed file ("10 MB"; read as 10,000,000 bytes, the stricter reading).
+pub const MAX_GZIP_BYTES: u64 = 10_000_000;
+/// What tapaudit aims at: 5% under [`MAX_GZIP_BYTES`], for an uploader whose gzip compresses
+/// a little worse than ours (flate2, default level 6, like zlib's).
+pub const GZIP_BUDGET_BYTES: u64 = MAX_GZIP_BYTES / 20 * 19;
+/// tapaudit's own cap on a result's or notification's message (GitHub sets none; an alert's
+/// message is its headline).
+pub const MAX_MESSAGE_CHARS: usize = 2_000;
+/// tapaudit's own cap on collection-error notifications (one more says how many were left out).
+pub const MAX_ERROR_NOTIFICATIONS: usize = 1_000;
 
 /// SARIF level for a failing finding of this severity.
 pub fn level(severity: Severity) -> &'static str {
@@ -165,10 +221,25 @@ fn message(s: impl Into<String>) -> Message {
     Message::builder().text(s.into()).build()
 }
 
+/// A property bag; `tags` are deduplicated and cut to [`MAX_TAGS_PER_RULE`] (`security`, which
+/// GitHub needs for `security-severity`, comes first and stays).
 fn properties(map: BTreeMap<String, Value>, tags: Option<Vec<String>>) -> PropertyBag {
     let mut bag = PropertyBag::builder().additional_properties(map).build();
-    bag.tags = tags;
+    bag.tags = tags.map(|tags| {
+        let mut out: Vec<String> = Vec::new();
+        for t in tags {
+            if !out.contains(&t) && out.len() < MAX_TAGS_PER_RULE {
+                out.push(t);
+            }
+        }
+        out
+    });
     bag
+}
+
+/// A rule's `name`, at most [`MAX_NAME_CHARS`].
+fn rule_name(id: &str) -> String {
+    pascal_case(id).chars().take(MAX_NAME_CHARS).collect()
 }
 
 /// (framework id, framework name, [(requirement id, requirement title)])
@@ -229,7 +300,7 @@ fn rule_from_meta(catalogue: &Catalogue, c: &ControlMeta, in_scope: &[String]) -
 
     ReportingDescriptor::builder()
         .id(c.id.clone())
-        .name(pascal_case(&c.id))
+        .name(rule_name(&c.id))
         .short_description(text(truncate(&one_line(&c.title), MAX_DESCRIPTION_CHARS)))
         .full_description(text(truncate(&rationale, MAX_DESCRIPTION_CHARS)))
         .help(MultiformatMessageString::builder().text(help_text.trim_end().to_string()).markdown(help_md.trim_end().to_string()).build())
@@ -254,7 +325,7 @@ fn rule_from_finding(f: &Finding) -> ReportingDescriptor {
     tags.extend(f.frameworks.keys().cloned());
     ReportingDescriptor::builder()
         .id(f.control_id.clone())
-        .name(pascal_case(&f.control_id))
+        .name(rule_name(&f.control_id))
         .short_description(text(truncate(&title, MAX_DESCRIPTION_CHARS)))
         .full_description(text(truncate(&title, MAX_DESCRIPTION_CHARS)))
         .help(MultiformatMessageString::builder().text(title.clone()).markdown(md(&title)).build())
@@ -347,17 +418,53 @@ pub fn automation_id(report: &Report) -> String {
     }
 }
 
-/// The report as a SARIF log (one run).
+/// How [`to_sarif_with`] fits the log into GitHub's limits. [`Default`]: GitHub's limits, the
+/// full list in `tapaudit.json` next to the SARIF file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SarifOptions {
+    /// Where the full list of findings is, relative to the SARIF file (`tapaudit.json` when the
+    /// JSON report is written beside it); None when no JSON report is written in this run.
+    pub full_report: Option<String>,
+    /// At most this many results in the run ([`MAX_RESULTS_PER_RUN`]).
+    pub max_results: usize,
+    /// The gzipped document stays at or under this many bytes ([`GZIP_BUDGET_BYTES`]).
+    pub max_gzip_bytes: u64,
+}
+
+impl Default for SarifOptions {
+    fn default() -> Self {
+        SarifOptions { full_report: Some("tapaudit.json".to_string()), max_results: MAX_RESULTS_PER_RUN, max_gzip_bytes: GZIP_BUDGET_BYTES }
+    }
+}
+
+/// The report as a SARIF log (one run), within GitHub's limits ([`SarifOptions::default`]).
 pub fn to_sarif(report: &Report, catalogue: &Catalogue) -> Sarif {
+    to_sarif_with(report, catalogue, &SarifOptions::default())
+}
+
+/// A result before selection: the result, and what ranks it.
+struct Candidate {
+    result: SarifResult,
+    severity: Severity,
+    /// A baseline finding that is gone (fixed): ranked after every present one.
+    absent: bool,
+}
+
+/// The report as a SARIF log (one run), results selected to fit `opts` (see the module docs,
+/// "Limits").
+pub fn to_sarif_with(report: &Report, catalogue: &Catalogue, opts: &SarifOptions) -> Sarif {
     let in_scope: Vec<String> = report.summary.frameworks.iter().map(|f| f.id.clone()).collect();
 
     let mut rules: Vec<ReportingDescriptor> =
         catalogue.controls.values().filter(|c| c.frameworks.keys().any(|fw| in_scope.contains(fw))).map(|c| rule_from_meta(catalogue, c, &in_scope)).collect();
     let mut index: HashMap<String, usize> = rules.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
 
-    let mut results = Vec::new();
+    // Every result, in the report's order (fingerprint occurrence numbers do not depend on
+    // which results are kept).
+    let mut candidates: Vec<Candidate> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for f in report.findings.iter().filter(|f| matches!(f.status, Status::Fail | Status::Error)).chain(report.absent.iter()) {
+    let present = report.findings.iter().filter(|f| matches!(f.status, Status::Fail | Status::Error)).map(|f| (f, false));
+    for (f, absent) in present.chain(report.absent.iter().map(|f| (f, true))) {
         let rule_index = match index.get(&f.control_id) {
             Some(i) => *i,
             None => {
@@ -367,69 +474,9 @@ pub fn to_sarif(report: &Report, catalogue: &Catalogue) -> Sarif {
                 rules.len() - 1
             }
         };
-        let result_level = if f.status == Status::Error { "warning" } else { level(f.severity) };
-
-        // Two findings with one identity in a run (a control reporting one resource twice) get
-        // an occurrence number, so GitHub does not merge them; the first keeps the plain hash.
-        let input = fingerprint_input(f);
-        let n = seen.entry(input.clone()).or_insert(0);
+        let n = seen.entry(fingerprint_input(f)).or_insert(0);
         *n += 1;
-        let fp = if *n == 1 { sha256_hex(&input) } else { sha256_hex(&format!("{input}\u{0}#{n}")) };
-
-        let (uri, line) = location(report, f);
-        let r = &f.resource;
-        let logical = LogicalLocation::builder()
-            .fully_qualified_name(if r.arn.is_empty() { r.id.clone() } else { r.arn.clone() })
-            .name(resource_label(r).to_string())
-            .kind("resource".to_string())
-            .build();
-        let physical = PhysicalLocation::builder()
-            .artifact_location(ArtifactLocation::builder().uri(uri).uri_base_id(SRCROOT.to_string()).build())
-            .region(Region::builder().start_line(line).build())
-            .build();
-        let mut props = BTreeMap::from([
-            ("status".to_string(), json!(f.status.as_str())),
-            ("severity".to_string(), json!(f.severity.as_str())),
-            ("kind".to_string(), json!(f.kind)),
-            ("resourceType".to_string(), json!(r.resource_type)),
-            ("resourceId".to_string(), json!(r.id)),
-            ("region".to_string(), json!(r.region)),
-            ("frameworks".to_string(), json!(f.frameworks)),
-        ]);
-        if let Some(l) = &r.logical_id {
-            props.insert("logicalId".to_string(), json!(l));
-        }
-
-        results.push(
-            SarifResult::builder()
-                .rule_id(f.control_id.clone())
-                .rule_index(rule_index as i64)
-                .level(match result_level {
-                    "error" => ResultLevel::Error,
-                    "warning" => ResultLevel::Warning,
-                    _ => ResultLevel::Note,
-                })
-                .message(message(result_message(f)))
-                .locations(vec![Location::builder().physical_location(physical).logical_locations(vec![logical]).build()])
-                .partial_fingerprints(BTreeMap::from([("primaryLocationLineHash".to_string(), fp.clone()), (FINGERPRINT_KEY.to_string(), fp)]))
-                .properties(properties(props, None))
-                .build(),
-        );
-        let last = results.last_mut().expect("just pushed");
-        if let Some(s) = &f.suppression {
-            let mut justification = s.reason.clone();
-            if let Some(until) = &s.expires {
-                justification.push_str(&format!(" (until {until})"));
-            }
-            last.suppressions = Some(vec![Suppression::builder()
-                .kind(json!("external"))
-                .status(json!("accepted"))
-                .justification(format!("{justification} [{}:{}]", s.source.path, s.source.line))
-                .build()]);
-        }
-        if let Some(b) = f.baseline_state {
-            last.baseline_state = Some(json!(b.as_str()));
-        }
+        candidates.push(Candidate { result: result(report, f, rule_index, *n), severity: f.severity, absent });
     }
 
     let mut driver = ToolComponent::builder()
@@ -440,23 +487,26 @@ pub fn to_sarif(report: &Report, catalogue: &Catalogue) -> Sarif {
         .build();
     driver.information_uri = information_uri();
 
-    let notifications: Vec<Notification> = report
+    let mut notifications: Vec<Notification> = report
         .errors
         .iter()
+        .take(MAX_ERROR_NOTIFICATIONS)
         .map(|e| {
             let what = e.resource.as_deref().map(|r| format!(" for {r}")).unwrap_or_default();
             let region = if e.region.is_empty() { String::new() } else { format!(" in {}", e.region) };
             Notification::builder()
                 .level(json!("error"))
-                .message(message(sentence(&format!("{} {}{what}{region} failed ({}): {}", e.service, e.operation, e.code, e.message))))
+                .message(message(truncate(
+                    &sentence(&format!("{} {}{what}{region} failed ({}): {}", e.service, e.operation, e.code, e.message)),
+                    MAX_MESSAGE_CHARS,
+                )))
                 .build()
         })
         .collect();
-    let mut invocation = Invocation::builder().execution_successful(true).build();
-    invocation.start_time_utc = utc(&report.started_at);
-    invocation.end_time_utc = utc(&report.finished_at);
-    if !notifications.is_empty() {
-        invocation.tool_execution_notifications = Some(notifications);
+    if report.errors.len() > MAX_ERROR_NOTIFICATIONS {
+        let rest = report.errors.len() - MAX_ERROR_NOTIFICATIONS;
+        notifications
+            .push(Notification::builder().level(json!("error")).message(message(format!("{rest} more collection errors: {}", where_full(opts)))).build());
     }
 
     let scope = &report.scope;
@@ -470,15 +520,195 @@ pub fn to_sarif(report: &Report, catalogue: &Catalogue) -> Sarif {
         ("incomplete".to_string(), json!(report.incomplete())),
     ]);
 
-    let run = Run::builder()
-        .tool(Tool::builder().driver(driver).build())
-        .automation_details(RunAutomationDetails::builder().id(automation_id(report)).build())
-        .invocations(vec![invocation])
-        .results(results)
-        .properties(properties(run_props, None))
-        .build();
+    // Most severe first: present before absent, then severity, then the report's order.
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    order.sort_by_key(|&i| (candidates[i].absent, candidates[i].severity, i));
 
-    Sarif::builder().schema(SCHEMA_URI.to_string()).version(json!("2.1.0")).runs(vec![run]).build()
+    let total = candidates.len();
+    let mut keep = total.min(opts.max_results);
+    let mut over_size: Option<(u64, usize)> = None; // (gzipped bytes, results) of the first try over the size limit
+    loop {
+        let mut kept: Vec<usize> = order[..keep].to_vec();
+        kept.sort_unstable();
+        let results: Vec<SarifResult> = kept.iter().map(|&i| candidates[i].result.clone()).collect();
+
+        let mut notes = notifications.clone();
+        let mut props = run_props.clone();
+        if keep < total {
+            let omitted: Vec<&Candidate> = order[keep..].iter().map(|&i| &candidates[i]).collect();
+            let (text, capped) = capped_note(opts, total, keep, &omitted, over_size);
+            notes.insert(0, Notification::builder().level(json!("warning")).message(message(text)).build());
+            props.insert("truncated".to_string(), json!(true));
+            props.insert("resultLimits".to_string(), capped);
+        }
+
+        let mut invocation = Invocation::builder().execution_successful(true).build();
+        invocation.start_time_utc = utc(&report.started_at);
+        invocation.end_time_utc = utc(&report.finished_at);
+        if !notes.is_empty() {
+            invocation.tool_execution_notifications = Some(notes);
+        }
+        let run = Run::builder()
+            .tool(Tool::builder().driver(driver.clone()).build())
+            .automation_details(RunAutomationDetails::builder().id(automation_id(report)).build())
+            .invocations(vec![invocation])
+            .results(results)
+            .properties(properties(props, None))
+            .build();
+        let runs = vec![run];
+        debug_assert!(runs.len() <= MAX_RUNS_PER_FILE);
+        let sarif = Sarif::builder().schema(SCHEMA_URI.to_string()).version(json!("2.1.0")).runs(runs).build();
+
+        let size = gzipped_len(&sarif);
+        if size <= opts.max_gzip_bytes || keep == 0 {
+            return sarif;
+        }
+        // Too big: keep proportionally fewer (5% headroom, at least one fewer) and measure again.
+        over_size.get_or_insert((size, keep));
+        let fits = (keep as f64 * opts.max_gzip_bytes as f64 / size as f64 * 0.95) as usize;
+        keep = fits.min(keep - 1);
+    }
+}
+
+/// Where the full list is, for notification texts.
+fn where_full(opts: &SarifOptions) -> String {
+    match &opts.full_report {
+        Some(path) => format!("the full list is in {path}"),
+        None => "the full list is in the JSON report (tapaudit scan --format json)".to_string(),
+    }
+}
+
+/// The warning notification and the `resultLimits` run property of a capped run.
+fn capped_note(opts: &SarifOptions, total: usize, keep: usize, omitted: &[&Candidate], over_size: Option<(u64, usize)>) -> (String, Value) {
+    let omitted_n = total - keep;
+    let mut by_severity: BTreeMap<Severity, usize> =
+        [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info].into_iter().map(|s| (s, 0)).collect();
+    let mut absent = 0;
+    for c in omitted {
+        if c.absent {
+            absent += 1;
+        } else {
+            *by_severity.entry(c.severity).or_default() += 1;
+        }
+    }
+    let mut parts: Vec<String> = by_severity.iter().filter(|(_, n)| **n > 0).map(|(s, n)| format!("{n} {}", s.as_str())).collect();
+    if absent > 0 {
+        parts.push(format!("{absent} absent (fixed since the baseline)"));
+    }
+    let mut limits = Vec::new();
+    let mut why = Vec::new();
+    if total > opts.max_results {
+        limits.push("results-per-run");
+        why.push(format!("at most {} results per run", opts.max_results));
+    }
+    if let Some((bytes, n)) = over_size {
+        limits.push("gzip-size");
+        why.push(format!("at most {} bytes gzipped per file ({n} results came to {bytes} bytes)", opts.max_gzip_bytes));
+    }
+    let text = format!(
+        "This run holds {keep} of {total} results, the most severe first, to stay within GitHub code scanning's limits ({}). \
+         Left out: {omitted_n} results ({}); {}.",
+        why.join("; "),
+        parts.join(", "),
+        where_full(opts)
+    );
+    let value = json!({
+        "total": total,
+        "included": keep,
+        "omitted": omitted_n,
+        "omittedBySeverity": by_severity.iter().map(|(s, n)| (s.as_str().to_string(), json!(n))).collect::<Map<String, Value>>(),
+        "omittedAbsent": absent,
+        "limits": limits,
+        "maxResults": opts.max_results,
+        "maxGzipBytes": opts.max_gzip_bytes,
+        "fullReport": opts.full_report,
+    });
+    (text, value)
+}
+
+/// One result; `occurrence` numbers findings that share an identity in the run.
+fn result(report: &Report, f: &Finding, rule_index: usize, occurrence: usize) -> SarifResult {
+    let result_level = if f.status == Status::Error { "warning" } else { level(f.severity) };
+
+    // Two findings with one identity in a run (a control reporting one resource twice) get
+    // an occurrence number, so GitHub does not merge them; the first keeps the plain hash.
+    let input = fingerprint_input(f);
+    let fp = if occurrence == 1 { sha256_hex(&input) } else { sha256_hex(&format!("{input}\u{0}#{occurrence}")) };
+
+    let (uri, line) = location(report, f);
+    let r = &f.resource;
+    let logical = LogicalLocation::builder()
+        .fully_qualified_name(if r.arn.is_empty() { r.id.clone() } else { r.arn.clone() })
+        .name(resource_label(r).to_string())
+        .kind("resource".to_string())
+        .build();
+    let physical = PhysicalLocation::builder()
+        .artifact_location(ArtifactLocation::builder().uri(uri).uri_base_id(SRCROOT.to_string()).build())
+        .region(Region::builder().start_line(line).build())
+        .build();
+    let mut props = BTreeMap::from([
+        ("status".to_string(), json!(f.status.as_str())),
+        ("severity".to_string(), json!(f.severity.as_str())),
+        ("kind".to_string(), json!(f.kind)),
+        ("resourceType".to_string(), json!(r.resource_type)),
+        ("resourceId".to_string(), json!(r.id)),
+        ("region".to_string(), json!(r.region)),
+        ("frameworks".to_string(), json!(f.frameworks)),
+    ]);
+    if let Some(l) = &r.logical_id {
+        props.insert("logicalId".to_string(), json!(l));
+    }
+    let locations = vec![Location::builder().physical_location(physical).logical_locations(vec![logical]).build()];
+    debug_assert!(locations.len() <= MAX_LOCATIONS_PER_RESULT);
+
+    let mut out = SarifResult::builder()
+        .rule_id(f.control_id.clone())
+        .rule_index(rule_index as i64)
+        .level(match result_level {
+            "error" => ResultLevel::Error,
+            "warning" => ResultLevel::Warning,
+            _ => ResultLevel::Note,
+        })
+        .message(message(truncate(&result_message(f), MAX_MESSAGE_CHARS)))
+        .locations(locations)
+        .partial_fingerprints(BTreeMap::from([("primaryLocationLineHash".to_string(), fp.clone()), (FINGERPRINT_KEY.to_string(), fp)]))
+        .properties(properties(props, None))
+        .build();
+    if let Some(s) = &f.suppression {
+        let mut justification = s.reason.clone();
+        if let Some(until) = &s.expires {
+            justification.push_str(&format!(" (until {until})"));
+        }
+        out.suppressions = Some(vec![Suppression::builder()
+            .kind(json!("external"))
+            .status(json!("accepted"))
+            .justification(truncate(&format!("{justification} [{}:{}]", s.source.path, s.source.line), MAX_MESSAGE_CHARS))
+            .build()]);
+    }
+    if let Some(b) = f.baseline_state {
+        out.baseline_state = Some(json!(b.as_str()));
+    }
+    out
+}
+
+/// Bytes of [`to_sarif_string`]'s text of `sarif` once gzipped (default level, as the upload
+/// action's zlib), counted while compressing: the text is never held in memory.
+pub fn gzipped_len(sarif: &Sarif) -> u64 {
+    struct Count(u64);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len() as u64;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let value = reorder(serde_json::to_value(sarif).expect("a SARIF log always serializes"));
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, flate2::write::GzEncoder::new(Count(0), flate2::Compression::default()));
+    serde_json::to_writer_pretty(&mut out, &value).expect("writing to a counter does not fail");
+    let encoder = out.into_inner().unwrap_or_else(|_| unreachable!("writing to a counter does not fail"));
+    encoder.finish().expect("writing to a counter does not fail").0
 }
 
 /// `tool.driver.informationUri`: the crate's `repository` (or `homepage`) from Cargo.toml,
@@ -490,7 +720,12 @@ fn information_uri() -> Option<String> {
 /// Pretty JSON of [`to_sarif`], keys ordered for readers: `$schema`, `version`, `runs`; in the
 /// run `tool`, `automationDetails`, `invocations`, `results`, then the rest.
 pub fn to_sarif_string(report: &Report, catalogue: &Catalogue) -> String {
-    let value = serde_json::to_value(to_sarif(report, catalogue)).expect("a SARIF log always serializes");
+    to_sarif_string_with(report, catalogue, &SarifOptions::default())
+}
+
+/// [`to_sarif_string`] with [`SarifOptions`].
+pub fn to_sarif_string_with(report: &Report, catalogue: &Catalogue, opts: &SarifOptions) -> String {
+    let value = serde_json::to_value(to_sarif_with(report, catalogue, opts)).expect("a SARIF log always serializes");
     serde_json::to_string_pretty(&reorder(value)).expect("JSON always serializes")
 }
 

@@ -385,3 +385,163 @@ fn table_fits_width_and_honours_color() {
     assert!(high < medium);
     assert_eq!(render(&r, None, false), render(&r, None, false));
 }
+
+fn sarif_with(r: &Report, opts: &super::sarif::SarifOptions) -> serde_json::Value {
+    serde_json::to_value(super::sarif::to_sarif_with(r, &cat(), opts)).unwrap()
+}
+
+/// Ten failing findings: 1 critical, 2 high, 3 medium, 4 low (in that order of resources r0..r9).
+fn graded() -> Vec<Finding> {
+    let plan = [(Severity::Critical, 1), (Severity::High, 2), (Severity::Medium, 3), (Severity::Low, 4)];
+    let mut out = Vec::new();
+    for (sev, n) in plan {
+        for _ in 0..n {
+            let i = out.len();
+            out.push(finding("kms-key-rotation-enabled", Status::Fail, sev, &[(FR, &["SC-12"])], &format!("r{i}")));
+        }
+    }
+    out
+}
+
+#[test]
+fn sarif_small_runs_are_not_marked() {
+    let r = report(graded(), vec![]);
+    let v = sarif_json(&r);
+    let run = &v["runs"][0];
+    assert_eq!(run["results"].as_array().unwrap().len(), 10);
+    assert!(run["properties"].get("truncated").is_none());
+    assert!(run["properties"].get("resultLimits").is_none());
+    assert!(run["invocations"][0].get("toolExecutionNotifications").is_none());
+}
+
+#[test]
+fn sarif_over_the_result_limit_keeps_the_most_severe_and_says_what_was_left_out() {
+    let mut fs = graded();
+    // an errored critical ranks with the criticals; a fixed (absent) critical ranks last
+    fs.push(finding("kms-key-not-pending-deletion", Status::Error, Severity::Critical, &[(FR, &["SC-12"])], "e"));
+    let mut r = report(fs, vec![collection_error()]);
+    let mut gone = finding("kms-key-policy-no-wildcard-principal", Status::Fail, Severity::Critical, &[(FR, &["AC-3"])], "gone");
+    gone.baseline_state = Some(crate::finding::BaselineState::Absent);
+    r.absent.push(gone);
+    let opts = super::sarif::SarifOptions { max_results: 4, ..Default::default() };
+    let v = sarif_with(&r, &opts);
+    let run = &v["runs"][0];
+    let results = run["results"].as_array().unwrap();
+    let kept: Vec<(&str, &str)> =
+        results.iter().map(|r| (r["properties"]["severity"].as_str().unwrap(), r["properties"]["resourceId"].as_str().unwrap())).collect();
+    assert_eq!(kept, [("critical", "r0"), ("high", "r1"), ("high", "r2"), ("critical", "e")], "most severe, in the report's order");
+    let notes = run["invocations"][0]["toolExecutionNotifications"].as_array().unwrap();
+    assert_eq!(notes.len(), 2, "the cap's warning and the collection error");
+    assert_eq!(notes[0]["level"], "warning");
+    let text = notes[0]["message"]["text"].as_str().unwrap();
+    assert!(text.contains("holds 4 of 12 results"), "{text}");
+    assert!(text.contains("at most 4 results per run"), "{text}");
+    assert!(text.contains("Left out: 8 results (3 medium, 4 low, 1 absent (fixed since the baseline))"), "{text}");
+    assert!(text.ends_with("the full list is in tapaudit.json."), "{text}");
+    assert_eq!(notes[1]["level"], "error");
+    let limits = &run["properties"]["resultLimits"];
+    assert_eq!(run["properties"]["truncated"], true);
+    assert_eq!((limits["total"].as_u64(), limits["included"].as_u64(), limits["omitted"].as_u64()), (Some(12), Some(4), Some(8)));
+    assert_eq!(limits["omittedBySeverity"], json!({"critical": 0, "high": 0, "medium": 3, "low": 4, "info": 0}));
+    assert_eq!(limits["omittedAbsent"], 1);
+
+    // no JSON report written: the notification says how to get one
+    let opts = super::sarif::SarifOptions { max_results: 4, full_report: None, ..Default::default() };
+    let v = sarif_with(&r, &opts);
+    let text = v["runs"][0]["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"].as_str().unwrap().to_string();
+    assert!(text.contains("--format json"), "{text}");
+    assert_eq!(v["runs"][0]["properties"]["resultLimits"]["fullReport"], serde_json::Value::Null);
+}
+
+#[test]
+fn sarif_over_the_size_budget_is_trimmed_until_it_fits() {
+    let mut fs = graded();
+    for (i, f) in fs.iter_mut().enumerate() {
+        // hex of a hash chain: about 1 KB gzipped per result, more than the cap's own notice
+        let mut h = format!("{i}");
+        f.message = (0..32)
+            .map(|_| {
+                h = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(h.as_bytes()));
+                h.clone()
+            })
+            .collect();
+    }
+    let r = report(fs, vec![]);
+    let full = super::sarif::to_sarif(&r, &cat());
+    let full_size = super::sarif::gzipped_len(&full);
+    // a budget that fits roughly half the results
+    let per_result = (full_size - super::sarif::gzipped_len(&super::sarif::to_sarif(&report(vec![], vec![]), &cat()))) / 10;
+    let budget = full_size - per_result * 5;
+    let opts = super::sarif::SarifOptions { max_gzip_bytes: budget, ..Default::default() };
+    let sarif = super::sarif::to_sarif_with(&r, &cat(), &opts);
+    assert!(super::sarif::gzipped_len(&sarif) <= budget);
+    let text = super::sarif::to_sarif_string_with(&r, &cat(), &opts);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, text.as_bytes()).unwrap();
+    assert_eq!(gz.finish().unwrap().len() as u64, super::sarif::gzipped_len(&sarif), "gzipped_len measures what to_sarif_string writes");
+    let v = serde_json::to_value(&sarif).unwrap();
+    let run = &v["runs"][0];
+    let n = run["results"].as_array().unwrap().len();
+    assert!((1..10).contains(&n), "{n}");
+    let sev: Vec<&str> = run["results"].as_array().unwrap().iter().map(|r| r["properties"]["severity"].as_str().unwrap()).collect();
+    let order = ["critical", "high", "medium", "low"];
+    assert!(sev.windows(2).all(|w| order.iter().position(|s| *s == w[0]) <= order.iter().position(|s| *s == w[1])), "{sev:?}");
+    let text = run["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"].as_str().unwrap();
+    assert!(text.contains(&format!("holds {n} of 10 results")), "{text}");
+    assert!(text.contains(&format!("at most {budget} bytes gzipped per file (10 results came to {full_size} bytes)")), "{text}");
+    assert!(text.contains(&format!("Left out: {} results", 10 - n)), "{text}");
+    assert_eq!(run["properties"]["resultLimits"]["limits"], json!(["gzip-size"]));
+}
+
+#[test]
+fn sarif_rules_respect_tag_name_and_description_limits() {
+    // a control the catalogue does not know, mapped to many frameworks, with a huge id and title
+    let frameworks: Vec<(String, Vec<&str>)> = (0..30).map(|i| (format!("fw-{i:02}"), vec!["X-1"])).collect();
+    let fw_refs: Vec<(&str, &[&str])> = frameworks.iter().map(|(f, r)| (f.as_str(), r.as_slice())).collect();
+    let id = format!("custom-{}", "x".repeat(400));
+    let mut f = finding(&id, Status::Fail, Severity::High, &fw_refs, "a");
+    f.title = "word ".repeat(500);
+    f.message = "m".repeat(10_000);
+    let r = report(vec![f], vec![]);
+    let v = sarif_json(&r);
+    let run = &v["runs"][0];
+    let rule = run["tool"]["driver"]["rules"].as_array().unwrap().iter().find(|r| r["id"] == id.as_str()).unwrap();
+    let tags = rule["properties"]["tags"].as_array().unwrap();
+    assert_eq!(tags.len(), super::sarif::MAX_TAGS_PER_RULE);
+    assert_eq!(tags[0], "security");
+    assert!(rule["name"].as_str().unwrap().chars().count() <= super::sarif::MAX_NAME_CHARS);
+    assert!(rule["shortDescription"]["text"].as_str().unwrap().chars().count() <= 1024);
+    assert!(rule["fullDescription"]["text"].as_str().unwrap().chars().count() <= 1024);
+    let msg = run["results"][0]["message"]["text"].as_str().unwrap();
+    assert!(msg.chars().count() <= super::sarif::MAX_MESSAGE_CHARS && msg.ends_with('…'));
+}
+
+#[test]
+fn table_summarises_above_max_rows_and_not_below() {
+    let r = report(graded(), vec![collection_error()]);
+    let listed = render(&r, Some(100), false);
+    assert!(listed.contains("Failing and errored findings, most severe first:"));
+    assert!(!listed.contains("Per control"));
+    assert_eq!(
+        listed,
+        super::table::render_with(&r, &super::table::TableOptions { width: Some(100), max_rows: 10, ..Default::default() }),
+        "10 rows: still listed"
+    );
+
+    let opts = super::table::TableOptions { width: Some(100), max_rows: 9, full_list: vec!["out/tapaudit.json".into()], ..Default::default() };
+    let text = super::table::render_with(&r, &opts);
+    assert!(!text.contains("Failing and errored findings, most severe first:"), "{text}");
+    assert!(text.contains("10 failing and errored findings are more than the table lists (--max-rows 9)"), "{text}");
+    let control = text.lines().find(|l| l.contains("kms-key-rotation-enabled")).unwrap();
+    let cells: Vec<&str> = control.split(['│', '┆']).map(str::trim).filter(|c| !c.is_empty()).collect();
+    assert_eq!(cells, ["critical", "kms-key-rotation-enabled", "10", "0", "0", "10"]);
+    assert!(text.contains("The 10 most severe of 10 failing resources:"), "{text}");
+    let r0 = text.find("r0-logical").unwrap();
+    let r9 = text.find("r9-logical").unwrap();
+    assert!(r0 < r9, "critical resource first");
+    assert!(text.contains("The full list is in out/tapaudit.json."), "{text}");
+    assert!(text.contains("Collection errors"), "a short error list is kept");
+    for line in text.lines() {
+        assert!(line.chars().count() <= 100, "{line}");
+    }
+}
