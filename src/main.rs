@@ -5,6 +5,8 @@ use tracing_subscriber::EnvFilter;
 fn main() -> ExitCode {
     let cli = tapaudit::cli::Cli::parse();
     let default = match cli.verbose {
+        // --quiet: errors only (progress and notes are off too)
+        _ if cli.quiet => "error",
         0 => "warn,tapaudit=info",
         1 => "warn,tapaudit=debug",
         _ => "info,tapaudit=trace",
