@@ -190,7 +190,8 @@ impl Progress {
             Mode::Live => {
                 let mut live = self.inner.board.lock().expect("progress lock");
                 let mut err = std::io::stderr().lock();
-                let _ = write!(err, "{}{line}\n", erase(live.drawn));
+                let erased = if live.drawn > 0 { erase(live.drawn) } else { String::new() };
+                let _ = writeln!(err, "{erased}{line}");
                 live.drawn = 0;
                 let _ = err.flush();
                 drop(err);
@@ -298,9 +299,11 @@ impl Progress {
             return;
         }
         let mut live = self.inner.board.lock().expect("progress lock");
-        let mut err = std::io::stderr().lock();
-        let _ = write!(err, "{}", erase(live.drawn));
-        let _ = err.flush();
+        if live.drawn > 0 {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "{}", erase(live.drawn));
+            let _ = err.flush();
+        }
         live.drawn = 0;
         live.board = Board { phase: live.board.phase.clone(), ..Board::default() };
         live.last = None;
@@ -346,6 +349,9 @@ fn erase(lines: usize) -> String {
 fn draw(live: &mut Live, color: bool) {
     let width = terminal_columns().saturating_sub(1).max(20);
     let lines = frame(&live.board, Instant::now(), width, color);
+    if lines.is_empty() && live.drawn == 0 {
+        return;
+    }
     let mut err = std::io::stderr().lock();
     let mut out = erase(live.drawn);
     for l in &lines {
