@@ -14,10 +14,20 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
+/// The progress display the CLI's flags ask for: live on a terminal, plain lines otherwise,
+/// nothing with --quiet.
+pub fn progress_for(cli: &Cli) -> Progress {
+    Progress::new(progress::Mode::choose(cli.quiet, std::io::stderr().is_terminal()))
+}
+
 pub async fn run(cli: Cli) -> Result<u8> {
+    let progress = progress_for(&cli);
+    run_with(cli, &progress).await
+}
+
+/// `run` with the progress handle the caller made (main shares it with the log lines).
+pub async fn run_with(cli: Cli, progress: &Progress) -> Result<u8> {
     let aws_args = cli.aws.clone();
-    // chosen once: live on a terminal, plain lines otherwise, nothing with --quiet
-    let progress = Progress::new(progress::Mode::choose(cli.quiet, std::io::stderr().is_terminal()));
     match cli.command {
         Command::Validate { stack } => {
             let s = load_stack(&stack.stack)?;

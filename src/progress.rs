@@ -314,6 +314,56 @@ impl Progress {
     }
 }
 
+/// Log lines (tracing) go through the handle, so that on a terminal they print above the live
+/// display instead of being drawn over: `tracing_subscriber::fmt().with_writer(progress.clone())`.
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Progress {
+    type Writer = LogWriter;
+
+    fn make_writer(&'a self) -> LogWriter {
+        LogWriter { progress: self.clone(), buf: Vec::new() }
+    }
+}
+
+/// One log event, written to stderr when dropped.
+pub struct LogWriter {
+    progress: Progress,
+    buf: Vec<u8>,
+}
+
+impl Write for LogWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(b);
+        Ok(b.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for LogWriter {
+    fn drop(&mut self) {
+        if self.buf.is_empty() {
+            return;
+        }
+        let inner = &self.progress.inner;
+        if inner.mode != Mode::Live {
+            let _ = std::io::stderr().write_all(&self.buf);
+            return;
+        }
+        let mut live = inner.board.lock().expect("progress lock");
+        let mut err = std::io::stderr().lock();
+        if live.drawn > 0 {
+            let _ = err.write_all(erase(live.drawn).as_bytes());
+            live.drawn = 0;
+        }
+        let _ = err.write_all(&self.buf);
+        let _ = err.flush();
+        drop(err);
+        draw(&mut live, inner.color);
+    }
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
