@@ -10,6 +10,10 @@ pub struct Cli {
     /// More logging on stderr (-v, -vv).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// No progress and no informational lines on stderr (errors still go there); stdout is the
+    /// same as without it.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -122,6 +126,17 @@ pub enum Command {
         skip_final_snapshot: bool,
         #[command(flatten)]
         lock: LockArgs,
+    },
+    /// Print a shell completion script to stdout (`tapaudit completions bash > ...`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout, or write one page per command into --out-dir.
+    Man {
+        /// Write tapaudit.1, tapaudit-scan.1, ... into this directory instead.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<std::path::PathBuf>,
     },
 }
 

@@ -5,6 +5,7 @@ use crate::aws::{self, Clients};
 use crate::cli::{AwsArgs, Cli, Command, LockArgs, OutputFormat};
 use crate::console::{aws_options, load_stack, table};
 use crate::error::{Error, Result};
+use crate::progress::{self, Progress};
 use crate::provision::lock::{LockOptions, StackLock};
 use crate::provision::{self, Action, Ctx, RunSummary};
 use crate::spec::Stack;
@@ -13,7 +14,19 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
+/// The progress display the CLI's flags ask for: live on a terminal, plain lines otherwise,
+/// nothing with --quiet.
+pub fn progress_for(cli: &Cli) -> Progress {
+    Progress::new(progress::Mode::choose(cli.quiet, std::io::stderr().is_terminal()))
+}
+
 pub async fn run(cli: Cli) -> Result<u8> {
+    let progress = progress_for(&cli);
+    run_with(cli, &progress).await
+}
+
+/// `run` with the progress handle the caller made (main shares it with the log lines).
+pub async fn run_with(cli: Cli, progress: &Progress) -> Result<u8> {
     let aws_args = cli.aws.clone();
     match cli.command {
         Command::Validate { stack } => {
@@ -52,23 +65,24 @@ pub async fn run(cli: Cli) -> Result<u8> {
                         fail_on.as_str()
                     )));
                 }
-                eprintln!("provisioning anyway (--allow-noncompliant)");
+                progress.note("provisioning anyway (--allow-noncompliant)");
             }
             let ctx = Arc::new(connect(&aws_args, &s).await?);
             let held = take_lock(&ctx, "provision", &lock).await?;
             ctx.attach_lock(&held);
-            eprintln!("provisioning stack {} in {} ({})", s.name, ctx.region, ctx.clients.endpoint);
+            progress.note(&format!("provisioning stack {} in {} ({})", s.name, ctx.region, ctx.clients.endpoint));
             let concurrency = aws_args.concurrency as usize;
             let work = async {
                 provision::preflight(ctx.clone(), concurrency).await?;
-                Ok(provision::apply(ctx.clone(), concurrency, false).await)
+                Ok(provision::apply(ctx.clone(), concurrency, &progress).await)
             };
             let Some(summary) = locked(held, work).await? else {
                 eprintln!("provision of {} stopped; run provision again to resume without duplicates", s.name);
                 return Ok(INTERRUPTED);
             };
             let outputs = stack_outputs(&ctx);
-            report_run(&summary, "provision");
+            progress.finish();
+            report_run(&summary, "provision", &progress);
             match output {
                 OutputFormat::Json => println!("{}", to_json(&json!({"stack": summary.stack, "outputs": outputs, "steps": summary.steps}))),
                 OutputFormat::Table => print_outputs(&outputs),
@@ -90,7 +104,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Scan(args) => crate::scan::run(&aws_args, &args).await,
+        Command::Scan(args) => crate::scan::run(&aws_args, &args, &progress).await,
         Command::Controls { command } => crate::scan::controls(command),
         Command::Policy { command } => policy(command, &aws_args),
         Command::Destroy { stack, yes, skip_final_snapshot, lock } => {
@@ -102,16 +116,33 @@ pub async fn run(cli: Cli) -> Result<u8> {
             }
             let ctx = Arc::new(ctx);
             let held = take_lock(&ctx, "destroy", &lock).await?;
-            eprintln!("destroying stack {} in {} ({})", s.name, ctx.region, ctx.clients.endpoint);
-            let work = async { Ok(provision::destroy(ctx.clone(), aws_args.concurrency as usize, false).await) };
+            progress.note(&format!("destroying stack {} in {} ({})", s.name, ctx.region, ctx.clients.endpoint));
+            let work = async { Ok(provision::destroy(ctx.clone(), aws_args.concurrency as usize, &progress).await) };
             let Some(summary) = locked(held, work).await? else {
                 eprintln!("destroy of {} stopped; run destroy again to finish", s.name);
                 return Ok(INTERRUPTED);
             };
-            report_run(&summary, "destroy");
+            progress.finish();
+            report_run(&summary, "destroy", &progress);
             final_snapshot_note(&ctx, &summary);
             Ok(if summary.failed().is_empty() && summary.blocked.is_empty() { 0 } else { 1 })
         }
+        Command::Completions { shell } => print_bytes(&crate::docs::completions(shell)),
+        Command::Man { out_dir: None } => print_bytes(&crate::docs::man_page()),
+        Command::Man { out_dir: Some(dir) } => {
+            let written = crate::docs::man_pages(&dir)?;
+            progress.note(&format!("man pages written: {}", written.join(", ")));
+            Ok(0)
+        }
+    }
+}
+
+/// Generated text to stdout; a closed pipe (`| head`) is not an error.
+fn print_bytes(bytes: &[u8]) -> Result<u8> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Io { path: "stdout".into(), source: e }),
+        _ => Ok(0),
     }
 }
 
@@ -260,10 +291,11 @@ fn print_plan(summary: &RunSummary) {
     );
 }
 
-/// Summary on stderr; on failure, what failed, what never ran, and what exists so far.
-fn report_run(summary: &RunSummary, verb: &str) {
+/// Summary on stderr (a note: not with --quiet); on failure, what failed, what never ran, and
+/// what exists so far (always).
+fn report_run(summary: &RunSummary, verb: &str, progress: &Progress) {
     let failed = summary.failed();
-    eprintln!(
+    progress.note(&format!(
         "{verb} {}: {} created, {} updated, {} unchanged, {} deleted, {} failed, {} not started",
         summary.stack,
         summary.count(Action::Create),
@@ -272,7 +304,7 @@ fn report_run(summary: &RunSummary, verb: &str) {
         summary.count(Action::Delete),
         failed.len(),
         summary.blocked.len()
-    );
+    ));
     if failed.is_empty() && summary.blocked.is_empty() {
         return;
     }

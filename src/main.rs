@@ -5,14 +5,18 @@ use tracing_subscriber::EnvFilter;
 fn main() -> ExitCode {
     let cli = tapaudit::cli::Cli::parse();
     let default = match cli.verbose {
+        // --quiet: errors only (progress and notes are off too)
+        _ if cli.quiet => "error",
         0 => "warn,tapaudit=info",
         1 => "warn,tapaudit=debug",
         _ => "info,tapaudit=trace",
     };
     let filter = EnvFilter::try_from_env("TAPAUDIT_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    // log lines go through the progress display, which prints them above its live lines
+    let progress = tapaudit::commands::progress_for(&cli);
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(progress.clone())
         .with_ansi(std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .without_time()
@@ -24,7 +28,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(tapaudit::run(cli)) {
+    let result = runtime.block_on(tapaudit::commands::run_with(cli, &progress));
+    progress.finish();
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             for line in e.to_string().lines() {

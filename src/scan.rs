@@ -8,6 +8,7 @@ use crate::controls::{self, Catalogue, Selection};
 use crate::error::{Error, Result};
 use crate::finding::Finding;
 use crate::model::{Snapshot, SourceRef, SNAPSHOT_VERSION};
+use crate::progress::Progress;
 use crate::report::{self, Report, Scope, Source};
 use crate::spec::Stack;
 use std::io::IsTerminal;
@@ -38,7 +39,8 @@ fn frameworks(cat: &Catalogue, args: &ScanArgs, stack: Option<&Stack>) -> Result
     Ok(chosen)
 }
 
-pub async fn run(aws: &AwsArgs, args: &ScanArgs) -> Result<u8> {
+/// `progress` hears each service's calls and end; it is erased before the results print.
+pub async fn run(aws: &AwsArgs, args: &ScanArgs, progress: &Progress) -> Result<u8> {
     let started = now();
     let cat = catalogue()?;
     let stack = args.stack.as_deref().map(load_stack).transpose()?;
@@ -47,7 +49,7 @@ pub async fn run(aws: &AwsArgs, args: &ScanArgs) -> Result<u8> {
         let Some(stack) = &stack else {
             return Err(Error::usage("--desired needs --stack: it checks a stack file before deployment"));
         };
-        return check_desired(stack, &cat, &frameworks, args, started);
+        return check_desired(stack, &cat, &frameworks, args, started, progress);
     }
     let (state, mut scope, stats, errors) = match &args.from_snapshot {
         Some(path) => {
@@ -94,6 +96,7 @@ pub async fn run(aws: &AwsArgs, args: &ScanArgs) -> Result<u8> {
                 regions,
                 scope: CollectScope { stack: stack.as_ref().map(|s| s.name.clone()) },
                 concurrency: aws.concurrency as usize,
+                progress: progress.clone(),
             };
             let c = collect::collect(&opts).await?;
             if let Some(path) = &args.save_snapshot {
@@ -119,11 +122,11 @@ pub async fn run(aws: &AwsArgs, args: &ScanArgs) -> Result<u8> {
         // drift from the same State: no second round of API calls
         findings.extend(crate::components::drift(&crate::spec::desired::desired(s), &state, s, &cat, &frameworks));
     }
-    finish(&cat, stack.as_ref(), Report::new(&cat, scope, findings, errors, stats, started, now()), args)
+    finish(&cat, stack.as_ref(), Report::new(&cat, scope, findings, errors, stats, started, now()), args, progress)
 }
 
 /// Apply suppressions and the baseline, render, and compute the exit code.
-fn finish(cat: &Catalogue, stack: Option<&Stack>, mut report: Report, args: &ScanArgs) -> Result<u8> {
+fn finish(cat: &Catalogue, stack: Option<&Stack>, mut report: Report, args: &ScanArgs, progress: &Progress) -> Result<u8> {
     if let Some(s) = stack {
         let suppressions = crate::suppress::load(s, cat)?;
         let today = time::OffsetDateTime::now_utc().date();
@@ -138,7 +141,7 @@ fn finish(cat: &Catalogue, stack: Option<&Stack>, mut report: Report, args: &Sca
             serde_json::from_str(&text).map_err(|e| Error::usage(format!("{}:{}: not a tapaudit JSON report: {e}", path.display(), e.line())))?;
         report.apply_baseline(&previous);
     }
-    emit(&report, cat, args)?;
+    emit(&report, cat, args, progress)?;
     Ok(report.exit_code_with(args.fail_on, args.fail_on_new))
 }
 
@@ -174,7 +177,7 @@ fn finding_path(stack: &Stack, declared: Option<String>, setting: Option<String>
 }
 
 /// `scan --stack X --desired`: the catalogue over the stack file's desired State, no AWS.
-fn check_desired(stack: &Stack, cat: &Catalogue, frameworks: &[String], args: &ScanArgs, started: String) -> Result<u8> {
+fn check_desired(stack: &Stack, cat: &Catalogue, frameworks: &[String], args: &ScanArgs, started: String, progress: &Progress) -> Result<u8> {
     let state = crate::spec::desired::desired(stack);
     let mut findings = controls::evaluate(cat, &state, &Selection { frameworks: frameworks.to_vec(), overrides: stack.spec.parameters.clone() });
     locate(&mut findings, stack, cat);
@@ -188,7 +191,7 @@ fn check_desired(stack: &Stack, cat: &Catalogue, frameworks: &[String], args: &S
         source: Source::Desired,
     };
     let stats = CollectionStats { resources: collect::count_resources(&state), ..Default::default() };
-    finish(cat, Some(stack), Report::new(cat, scope, findings, vec![], stats, started, now()), args)
+    finish(cat, Some(stack), Report::new(cat, scope, findings, vec![], stats, started, now()), args, progress)
 }
 
 /// Failing findings of the stack file's desired State at or above `fail_on` (for provision).
@@ -305,7 +308,7 @@ fn output_dir(report: &Report, args: &ScanArgs) -> PathBuf {
     Path::new("reports").join(name)
 }
 
-fn emit(report: &Report, cat: &Catalogue, args: &ScanArgs) -> Result<()> {
+fn emit(report: &Report, cat: &Catalogue, args: &ScanArgs, progress: &Progress) -> Result<()> {
     let dir = output_dir(report, args);
     let color = std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
     let width = args.width.or_else(terminal_width).or(Some(120));
@@ -339,7 +342,7 @@ fn emit(report: &Report, cat: &Catalogue, args: &ScanArgs) -> Result<()> {
         };
         println!("{text}");
     }
-    eprintln!("reports written: {}", written.join(", "));
+    progress.note(&format!("reports written: {}", written.join(", ")));
     Ok(())
 }
 

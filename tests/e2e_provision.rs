@@ -440,7 +440,8 @@ async fn provision_killed_midway_resumes_without_duplicates() {
         let mut seen = 0;
         for line in BufReader::new(stderr).lines() {
             let line = line.unwrap();
-            if line.starts_with('[') {
+            // plain progress: `provision: vpc created (0.1 s) vpc-... [3/31]`
+            if line.starts_with("provision: ") && line.ends_with(']') {
                 seen += 1;
             }
             if seen >= kill_after {

@@ -75,6 +75,8 @@ pub struct Ctx {
     pub partition: String,
     pub scope: Scope,
     pub rec: Arc<Recorder>,
+    /// Where the calls and the services' ends are reported (the collectors never print).
+    pub progress: crate::progress::Progress,
     sem: Arc<Semaphore>,
     /// Concurrency for per-resource detail calls.
     pub fan_out: usize,
@@ -145,6 +147,7 @@ impl Ctx {
     {
         let _permit = self.sem.acquire().await.expect("semaphore open");
         self.rec.call(service, operation);
+        self.progress.call(service, &self.region);
         fut.await.map_err(|e| self.record(service, operation, resource, e))
     }
 
@@ -162,6 +165,7 @@ impl Ctx {
     {
         let _permit = self.sem.acquire().await.expect("semaphore open");
         self.rec.call(service, operation);
+        self.progress.call(service, &self.region);
         match fut.await {
             Ok(v) => Ok(Some(v)),
             Err(e) if crate::error::sdk_code(&e).is_some_and(|c| not_found.contains(&c)) => Ok(None),
@@ -186,6 +190,7 @@ impl Ctx {
                 let next = stream.next().await;
                 if next.is_some() {
                     self.rec.call(service, operation);
+                    self.progress.call(service, &self.region);
                 }
                 next
             };
@@ -248,6 +253,7 @@ pub struct Options {
     pub regions: Vec<String>,
     pub scope: Scope,
     pub concurrency: usize,
+    pub progress: crate::progress::Progress,
 }
 
 /// Where and as whom the collection ran.
@@ -287,13 +293,16 @@ pub async fn collect(opts: &Options) -> Result<Collected, Error> {
             partition: ident.partition.clone(),
             scope: opts.scope.clone(),
             rec: rec.clone(),
+            progress: opts.progress.clone(),
             sem: sem.clone(),
             fan_out: opts.concurrency.max(1),
         }));
     }
     let endpoint = first.endpoint.clone();
     let region_names: Vec<String> = contexts.iter().map(|c| c.region.clone()).collect();
+    opts.progress.begin_scan();
     let parts = futures::future::join_all(contexts.iter().enumerate().map(|(i, ctx)| collect_region(ctx.clone(), i == 0))).await;
+    opts.progress.finish();
     let mut state = State::default();
     for part in parts {
         state.merge(part);
@@ -312,10 +321,13 @@ impl NonEmpty for String {
     }
 }
 
-async fn timed<T>(rec: &Recorder, service: &str, fut: impl Future<Output = T>) -> T {
+/// Time one service's collection in one region, and report its start and end as progress.
+async fn timed<T>(ctx: &Ctx, service: &str, fut: impl Future<Output = T>) -> T {
+    ctx.progress.service_started(service, &ctx.region);
     let t = Instant::now();
     let out = fut.await;
-    rec.time(service, t.elapsed());
+    ctx.rec.time(service, t.elapsed());
+    ctx.progress.service_done(service, &ctx.region, t.elapsed());
     out
 }
 
@@ -331,11 +343,10 @@ macro_rules! collectors {
         /// All services of one region concurrently; global ones only with the first region.
         async fn collect_region(ctx: Arc<Ctx>, first: bool) -> State {
             let c = &*ctx;
-            let r = &*ctx.rec;
             let ($($section,)*) = tokio::join!($(
                 async {
                     if crate::model::Reach::$reach.collected_in(first) {
-                        timed(r, $recorder, $section::collect(c)).await
+                        timed(c, $recorder, $section::collect(c)).await
                     } else {
                         Default::default()
                     }
@@ -373,6 +384,7 @@ pub(crate) mod testing {
             partition: "aws".into(),
             scope: Scope::default(),
             rec: Arc::new(Recorder::default()),
+            progress: Default::default(),
             sem: Arc::new(Semaphore::new(4)),
             fan_out: 4,
         }

@@ -15,6 +15,7 @@ pub use nodes::{declared_at, nodes, Node, NodeOps};
 use crate::aws::{Clients, Identity};
 use crate::components::Stack;
 use crate::error::{Error, Result, SdkResultExt};
+use crate::progress::Progress;
 use crate::vocab::{TAG_LOGICAL_ID, TAG_STACK};
 use graph::Order;
 use serde::Serialize;
@@ -285,12 +286,6 @@ fn physical_id(attrs: &Attrs) -> Option<String> {
     attrs.get("id").or_else(|| attrs.get("arn")).or_else(|| attrs.get("name")).cloned()
 }
 
-fn progress(quiet: bool, line: String) {
-    if !quiet {
-        eprintln!("{line}");
-    }
-}
-
 /// Inspect every node (no writes): what provision would create, change or leave alone.
 pub async fn plan(ctx: Arc<Ctx>, concurrency: usize) -> Result<RunSummary> {
     let nodes = nodes(&ctx.stack);
@@ -389,30 +384,34 @@ fn all_errors(nodes: &[Node], mut errors: Vec<(String, Error)>, stopped: &str) -
     Err(errors.swap_remove(i).1)
 }
 
-/// Build or converge every node along the dependency graph.
-pub async fn apply(ctx: Arc<Ctx>, concurrency: usize, quiet: bool) -> RunSummary {
+/// Build or converge every node along the dependency graph, reporting each node's start,
+/// waits and outcome to `progress`.
+pub async fn apply(ctx: Arc<Ctx>, concurrency: usize, progress: &Progress) -> RunSummary {
     let nodes = nodes(&ctx.stack);
     let by_id: BTreeMap<String, Node> = nodes.iter().map(|n| (n.id.clone(), n.clone())).collect();
     let e = edges(&nodes);
     let total = nodes.len();
     let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    progress.begin_nodes("provision", nodes.iter().map(|n| (n.id.clone(), n.deps.clone())));
     let result = graph::run(&e, Order::DepsFirst, concurrency, |id| {
         let ctx = ctx.clone();
         let node = by_id[&id].clone();
         let counter = counter.clone();
+        let progress = progress.clone();
         async move {
-            let out = apply_node(&ctx, &node, quiet).await;
+            let started = std::time::Instant::now();
+            progress.node_started(&node.id);
+            let out = crate::progress::NODE.scope((progress.clone(), node.id.clone()), apply_node(&ctx, &node)).await;
             let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
             match &out {
-                Ok((attrs, action, _)) => {
-                    progress(quiet, format!("[{n:>2}/{total}] {:<9} {:<24} {}", action.as_str(), node.id, physical_id(attrs).unwrap_or_default()))
-                }
-                Err(e) => progress(quiet, format!("[{n:>2}/{total}] FAILED    {:<24} {e}", node.id)),
+                Ok((attrs, action, _)) => progress.node_done(&node.id, past(*action), physical_id(attrs).as_deref(), started.elapsed(), n, total),
+                Err(e) => progress.node_done(&node.id, &format!("FAILED: {e}"), None, started.elapsed(), n, total),
             }
             out.map(|(attrs, action, changes)| (node, attrs, action, changes))
         }
     })
     .await;
+    progress.finish();
     let mut steps = Vec::new();
     for o in result.done {
         let kind_label = by_id[&o.id].kind.label().to_string();
@@ -455,7 +454,18 @@ fn is_eventual_consistency(e: &Error) -> bool {
     }
 }
 
-async fn apply_node(ctx: &Ctx, node: &Node, quiet: bool) -> Result<(Attrs, Action, Vec<Change>)> {
+/// How a finished node's outcome reads in progress lines.
+fn past(action: Action) -> &'static str {
+    match action {
+        Action::Create => "created",
+        Action::Update => "updated",
+        Action::Unchanged => "unchanged",
+        Action::Delete => "deleted",
+        Action::Absent => "absent",
+    }
+}
+
+async fn apply_node(ctx: &Ctx, node: &Node) -> Result<(Attrs, Action, Vec<Change>)> {
     let found = node.kind.inspect(ctx, &node.id).await?;
     let (action, changes) = match &found {
         Found::Absent => (Action::Create, vec![]),
@@ -465,9 +475,6 @@ async fn apply_node(ctx: &Ctx, node: &Node, quiet: bool) -> Result<(Attrs, Actio
     let attrs = match found {
         Found::Present { attrs, changes } if changes.is_empty() => attrs,
         found => {
-            if action == Action::Create {
-                progress(quiet, format!("        creating  {}", node.id));
-            }
             let mut attempt = 0;
             loop {
                 match node.kind.apply(ctx, &node.id, &found).await {
@@ -487,24 +494,40 @@ async fn apply_node(ctx: &Ctx, node: &Node, quiet: bool) -> Result<(Attrs, Actio
 }
 
 /// Delete every node's resource that carries this stack's tag, dependents first.
-pub async fn destroy(ctx: Arc<Ctx>, concurrency: usize, quiet: bool) -> RunSummary {
+pub async fn destroy(ctx: Arc<Ctx>, concurrency: usize, progress: &Progress) -> RunSummary {
     let nodes = nodes(&ctx.stack);
     let by_id: BTreeMap<String, Node> = nodes.iter().map(|n| (n.id.clone(), n.clone())).collect();
     let e = edges(&nodes);
+    let total = nodes.len();
+    let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    // in reverse, a node waits for its dependents
+    let mut dependents: BTreeMap<String, Vec<String>> = nodes.iter().map(|n| (n.id.clone(), vec![])).collect();
+    for n in &nodes {
+        for d in &n.deps {
+            dependents.entry(d.clone()).or_default().push(n.id.clone());
+        }
+    }
+    progress.begin_nodes("destroy", nodes.iter().map(|n| (n.id.clone(), dependents.remove(&n.id).unwrap_or_default())));
     let result = graph::run(&e, Order::DependentsFirst, concurrency, |id| {
         let ctx = ctx.clone();
         let node = by_id[&id].clone();
+        let counter = counter.clone();
+        let progress = progress.clone();
         async move {
-            let deleted = node.kind.delete(&ctx, &node.id).await;
+            let started = std::time::Instant::now();
+            progress.node_started(&node.id);
+            let deleted = crate::progress::NODE.scope((progress.clone(), node.id.clone()), node.kind.delete(&ctx, &node.id)).await;
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
             match &deleted {
-                Ok(Some(pid)) => progress(quiet, format!("deleted   {:<24} {pid}", node.id)),
-                Ok(None) => progress(quiet, format!("absent    {:<24}", node.id)),
-                Err(e) => progress(quiet, format!("FAILED    {:<24} {e}", node.id)),
+                Ok(Some(pid)) => progress.node_done(&node.id, "deleted", Some(pid), started.elapsed(), n, total),
+                Ok(None) => progress.node_done(&node.id, "absent", None, started.elapsed(), n, total),
+                Err(e) => progress.node_done(&node.id, &format!("FAILED: {e}"), None, started.elapsed(), n, total),
             }
             deleted
         }
     })
     .await;
+    progress.finish();
     let mut steps: Vec<Step> = result
         .done
         .into_iter()
@@ -544,9 +567,14 @@ where
     Fut: std::future::Future<Output = Result<Option<T>>>,
 {
     let start = std::time::Instant::now();
+    let mut reported = false;
     loop {
         if let Some(v) = check().await? {
             return Ok(v);
+        }
+        if !reported {
+            crate::progress::waiting(what);
+            reported = true;
         }
         if start.elapsed() > limit {
             return Err(Error::usage(format!("timed out after {}s waiting for {what}", limit.as_secs())));
