@@ -125,6 +125,8 @@ pub enum ReportFormat {
     Table,
     Json,
     Sarif,
+    /// OSCAL 1.1 assessment results (tapaudit.oscal.json).
+    Oscal,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -315,6 +315,7 @@ fn emit(report: &Report, cat: &Catalogue, args: &ScanArgs) -> Result<()> {
             ReportFormat::Table => ("tapaudit.txt", report::table::render(report, Some(120), false)),
             ReportFormat::Json => ("tapaudit.json", report.to_json()),
             ReportFormat::Sarif => ("tapaudit.sarif", report::sarif::to_sarif_string(report, cat)),
+            ReportFormat::Oscal => ("tapaudit.oscal.json", report::oscal::to_oscal_string(report, cat)),
         };
         let path = dir.join(name);
         write_file(&path, &text)?;
@@ -325,6 +326,7 @@ fn emit(report: &Report, cat: &Catalogue, args: &ScanArgs) -> Result<()> {
     } else if let [only] = args.format.as_slice() {
         let text = match only {
             ReportFormat::Json => report.to_json(),
+            ReportFormat::Oscal => report::oscal::to_oscal_string(report, cat),
             _ => report::sarif::to_sarif_string(report, cat),
         };
         println!("{text}");

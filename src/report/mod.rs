@@ -1,5 +1,6 @@
 //! The scan report: one serde struct whose JSON form IS `--format json`; the terminal table
-//! ([`table::render`]) and SARIF ([`sarif::to_sarif`]) are rendered from it.
+//! ([`table::render`]), SARIF ([`sarif::to_sarif`]) and OSCAL assessment results
+//! ([`oscal::to_oscal`]) are rendered from it.
 //!
 //! Reporters do not judge: every verdict comes from the findings. The report only counts them
 //! (the summary) and decides the exit code from them.
@@ -7,6 +8,7 @@
 //! Field names of [`Report`] and everything under it are a stable interface (CI jobs read the
 //! JSON with jq): add fields, do not rename or remove them.
 
+pub mod oscal;
 pub mod sarif;
 pub mod table;
 
