@@ -147,6 +147,8 @@ pub enum ReportFormat {
     Sarif,
     /// One self-contained page (tapaudit.html): summary, findings by control, filters, drift.
     Html,
+    /// OSCAL 1.1 assessment results (tapaudit.oscal.json).
+    Oscal,
 }
 
 #[derive(Debug, Args, Clone)]

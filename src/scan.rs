@@ -326,6 +326,7 @@ fn emit(report: &Report, cat: &Catalogue, args: &ScanArgs, progress: &Progress) 
             ReportFormat::Json => ("tapaudit.json", report.to_json()),
             ReportFormat::Sarif => ("tapaudit.sarif", report::sarif::to_sarif_string_with(report, cat, &sarif_opts)),
             ReportFormat::Html => ("tapaudit.html", report::html::render(report, cat)),
+            ReportFormat::Oscal => ("tapaudit.oscal.json", report::oscal::to_oscal_string(report, cat)),
         };
         let path = dir.join(name);
         write_file(&path, &text)?;
@@ -338,6 +339,7 @@ fn emit(report: &Report, cat: &Catalogue, args: &ScanArgs, progress: &Progress) 
         let text = match only {
             ReportFormat::Json => report.to_json(),
             ReportFormat::Html => report::html::render(report, cat),
+            ReportFormat::Oscal => report::oscal::to_oscal_string(report, cat),
             _ => report::sarif::to_sarif_string_with(report, cat, &sarif_opts),
         };
         println!("{text}");

@@ -1,6 +1,6 @@
 //! The scan report: one serde struct whose JSON form IS `--format json`; the terminal table
-//! ([`table::render`]), SARIF ([`sarif::to_sarif`]) and the HTML page ([`html::render`]) are
-//! rendered from it.
+//! ([`table::render`]), SARIF ([`sarif::to_sarif`]), the HTML page ([`html::render`]) and OSCAL
+//! assessment results ([`oscal::to_oscal`]) are rendered from it.
 //!
 //! Reporters do not judge: every verdict comes from the findings. The report only counts them
 //! (the summary) and decides the exit code from them.
@@ -9,6 +9,7 @@
 //! JSON with jq): add fields, do not rename or remove them.
 
 pub mod html;
+pub mod oscal;
 pub mod sarif;
 pub mod table;
 
