@@ -223,7 +223,7 @@ async fn connect(args: &AwsArgs, stack: &Stack) -> Result<Ctx> {
 
 /// `tapaudit policy scan|provision`: the generated policy on stdout.
 fn policy(cmd: crate::cli::PolicyCommand, aws: &AwsArgs) -> Result<u8> {
-    use crate::permissions::{policy_size, split as split_policy, MANAGED_POLICY_LIMIT};
+    use crate::permissions::{policy_size, split as split_policy, INLINE_ROLE_LIMIT, MANAGED_POLICY_LIMIT};
     let (doc, split) = match cmd {
         crate::cli::PolicyCommand::Scan { split } => (crate::permissions::scan_policy(), split.split),
         crate::cli::PolicyCommand::Provision { stack, account, split } => {
@@ -237,7 +237,9 @@ fn policy(cmd: crate::cli::PolicyCommand, aws: &AwsArgs) -> Result<u8> {
                 .clone()
                 .or_else(|| s.spec.region.clone())
                 .ok_or_else(|| Error::usage(format!("{}: the stack file names no region; pass --region", s.source.path)))?;
-            (crate::permissions::provision_policy(&crate::permissions::Place { stack: &s.id, region: &region, account: &account }), split.split)
+            let nodes = provision::nodes(&s);
+            let services = crate::permissions::services_of(nodes.iter().map(|n| n.kind.label()));
+            (crate::permissions::provision_policy(&crate::permissions::Place { stack: &s.id, region: &region, account: &account, services }), split.split)
         }
     };
     if split {
@@ -245,7 +247,8 @@ fn policy(cmd: crate::cli::PolicyCommand, aws: &AwsArgs) -> Result<u8> {
     } else {
         let size = policy_size(&doc);
         if size > MANAGED_POLICY_LIMIT {
-            eprintln!("note: this policy has {size} characters, more than one managed policy holds ({MANAGED_POLICY_LIMIT}); attach it inline (10,240 per role) or print it with --split as managed policies");
+            let inline = if size <= INLINE_ROLE_LIMIT { "attach it inline (10,240 per role) or " } else { "" };
+            eprintln!("note: this policy has {size} characters, more than one managed policy holds ({MANAGED_POLICY_LIMIT}); {inline}print it with --split as managed policies");
         }
         println!("{}", to_json(&doc));
     }

@@ -6,8 +6,8 @@
 //!   the REST API paths so that API key values (`/apikeys?includeValues`) stay unreadable. No
 //!   wildcard action; an explicit Deny of the actions that read secret or data values keeps that
 //!   true when the role also holds broader policies (SecurityAudit, ViewOnlyAccess).
-//! - Provision: the operations provisioning, destroying and the stack lock call, per the
-//!   registry's target of each: names the stack chooses are listed as the stack's name
+//! - Provision: the operations provisioning, destroying and the stack lock call, for the
+//!   services the stack's resources use, per the registry's target of each: names the stack chooses are listed as the stack's name
 //!   patterns; resources with ids AWS chooses are limited to those tagged
 //!   `tapaudit:stack=<stack>` for every change to an existing one; `*` only where IAM has no
 //!   resource-level permission for the action or the resource does not exist before the call.
@@ -38,6 +38,9 @@ pub const NEVER_FOR_SCAN: &[&str] = &[
 /// IAM's limit on a customer managed policy, in characters without whitespace.
 pub const MANAGED_POLICY_LIMIT: usize = 6_144;
 
+/// IAM's limit on all inline policies of one role together, in characters without whitespace.
+pub const INLINE_ROLE_LIMIT: usize = 10_240;
+
 /// The API Gateway paths the scan reads.
 const SCAN_APIGW_PATHS: &[&str] = &["arn:aws:apigateway:*::/restapis", "arn:aws:apigateway:*::/restapis/*"];
 
@@ -60,12 +63,50 @@ pub fn scan_policy() -> Value {
     })
 }
 
-/// Where a provision policy applies: one stack in one region of one account (`*` for any).
+/// Where a provision policy applies: one stack in one region of one account (`*` for any),
+/// and the services (SDK names) its resources use.
 #[derive(Debug, Clone)]
 pub struct Place<'a> {
     pub stack: &'a StackId,
     pub region: &'a str,
     pub account: &'a str,
+    pub services: BTreeSet<&'static str>,
+}
+
+/// Every run needs these, whatever the stack holds: who am I (STS), the zones (EC2), the stack
+/// lock (a log group).
+const ALWAYS: &[&str] = &["STS", "EC2", "CloudWatch Logs"];
+
+/// The services (SDK names, as in the registry) a stack's resources use, from the kinds of its
+/// provisioning nodes (`ec2:vpc`, `rds:db-instance`, ...), plus [`ALWAYS`].
+pub fn services_of<'a>(node_kinds: impl IntoIterator<Item = &'a str>) -> BTreeSet<&'static str> {
+    let mut out: BTreeSet<&'static str> = ALWAYS.iter().copied().collect();
+    for kind in node_kinds {
+        let service = match kind.split(':').next().unwrap_or_default() {
+            "ec2" => "EC2",
+            "kms" => "KMS",
+            "rds" => "RDS",
+            "kinesis" => "Kinesis",
+            "logs" => "CloudWatch Logs",
+            "secretsmanager" => "Secrets Manager",
+            "ecs" => "ECS",
+            "apigateway" => "API Gateway",
+            "elasticache" => "ElastiCache",
+            "efs" => "EFS",
+            "elbv2" => "Elastic Load Balancing v2",
+            "acm" => "ACM",
+            "iam" => "IAM",
+            "s3" => "S3",
+            other => unreachable!("node kind {other}: map its service here"),
+        };
+        out.insert(service);
+    }
+    out
+}
+
+/// Every service of the provision registry (for tests and the widest stack).
+pub fn every_provision_service() -> BTreeSet<&'static str> {
+    PROVISION.iter().map(|s| s.sdk).collect()
 }
 
 /// The stack's name patterns of a `Target::Named` kind.
@@ -137,14 +178,13 @@ enum Scope {
 /// The policy provisioning and destroying one stack need.
 pub fn provision_policy(p: &Place) -> Value {
     let mut by_scope: BTreeMap<(String, Scope), BTreeSet<String>> = BTreeMap::new();
-    for s in PROVISION {
+    for s in PROVISION.iter().filter(|s| p.services.contains(s.sdk)) {
         for o in s.ops {
             for action in o.actions(s.prefix) {
                 let own = action.split(':').next() == Some(s.prefix);
                 let scope = match o.target {
-                    // another service's action the call also needs: its own resource is not
-                    // this entry's, so it is granted where the call needs it, on `*`
-                    _ if !own => Scope::Any,
+                    // another service's action the call also needs, on that service's resource
+                    _ if !own => foreign_scope(&action),
                     Target::Any => Scope::Any,
                     Target::Named(k) => Scope::Named(k),
                     Target::Tagged(k) => Scope::Tagged(k),
@@ -172,8 +212,21 @@ pub fn provision_policy(p: &Place) -> Value {
             }
         })
         .collect();
-    statements.push(json!({"Sid": "PassOnlyTheStacksRoles", "Effect": "Allow", "Action": ["iam:PassRole"], "Resource": named("role", p)}));
+    if p.services.contains("IAM") {
+        statements.push(json!({"Sid": "PassOnlyTheStacksRoles", "Effect": "Allow", "Action": ["iam:PassRole"], "Resource": named("role", p)}));
+    }
     json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// Where another service's action that a call needs applies: the database's master secret
+/// (RDS names it `rds!…`), the stack's keys (tagged), else `*` (the network interfaces EFS
+/// creates for its mount targets carry no tag of the stack).
+fn foreign_scope(action: &str) -> Scope {
+    match action.split(':').next() {
+        Some("secretsmanager") => Scope::Named("secret"),
+        Some("kms") => Scope::Tagged("key"),
+        _ => Scope::Any,
+    }
 }
 
 fn scope_sid(s: &Scope) -> String {
@@ -290,7 +343,7 @@ mod tests {
     #[test]
     fn the_provision_policy_is_scoped_to_the_stacks_names_and_tags() {
         let dev = stack("tapaudit", "dev");
-        let p = provision_policy(&Place { stack: &dev, region: "us-east-1", account: "111122223333" });
+        let p = provision_policy(&Place { stack: &dev, region: "us-east-1", account: "111122223333", services: every_provision_service() });
         let acct = "111122223333";
         let cases: &[(&str, String, bool)] = &[
             ("rds:CreateDBInstance", format!("arn:aws:rds:us-east-1:{acct}:db:tapaudit-dev-db"), true),
@@ -322,10 +375,15 @@ mod tests {
         assert!(!allows(&p, "kms:ScheduleKeyDeletion", &key, &tag("prod")));
         assert!(!allows(&p, "kms:PutKeyPolicy", &key, &none()));
         assert!(allows(&p, "ec2:CreateVpc", "*", &none()), "a VPC has no id before it exists");
-        // never a value
+        // never a value; the database's master secret is made by RDS with the stack's key only
         for never in ["secretsmanager:GetSecretValue", "kms:Decrypt", "s3:GetObject"] {
             assert!(!allows(&p, never, "*", &none()), "{never}");
         }
+        assert!(!allows(&p, "secretsmanager:GetSecretValue", &format!("arn:aws:secretsmanager:us-east-1:{acct}:secret:rds!db-1"), &none()));
+        assert!(allows(&p, "secretsmanager:CreateSecret", &format!("arn:aws:secretsmanager:us-east-1:{acct}:secret:rds!db-1-AbCdEf"), &none()));
+        assert!(!allows(&p, "secretsmanager:CreateSecret", &format!("arn:aws:secretsmanager:us-east-1:{acct}:secret:payroll"), &none()));
+        assert!(allows(&p, "kms:GenerateDataKey", &key, &tag("dev")));
+        assert!(!allows(&p, "kms:Decrypt", &key, &tag("prod")), "another stack's key");
         assert_no_wildcard_action(&p);
     }
 
@@ -341,7 +399,7 @@ mod tests {
     #[test]
     fn the_provision_policy_grants_every_registered_operation() {
         let dev = stack("tapaudit", "dev");
-        let p = provision_policy(&Place { stack: &dev, region: "us-east-1", account: "1" });
+        let p = provision_policy(&Place { stack: &dev, region: "us-east-1", account: "1", services: every_provision_service() });
         for s in PROVISION {
             for o in s.ops {
                 for a in o.actions(s.prefix) {
@@ -356,7 +414,7 @@ mod tests {
     #[test]
     fn a_policy_too_large_for_one_managed_policy_splits_into_documents_that_fit() {
         let dev = stack("tapaudit", "dev");
-        let p = provision_policy(&Place { stack: &dev, region: "us-east-1", account: "111122223333" });
+        let p = provision_policy(&Place { stack: &dev, region: "us-east-1", account: "111122223333", services: every_provision_service() });
         assert!(policy_size(&p) > MANAGED_POLICY_LIMIT, "the case this test is about: {}", policy_size(&p));
         let docs = split(&p, MANAGED_POLICY_LIMIT);
         assert!(docs.len() >= 2 && docs.len() <= 10, "{} documents", docs.len());
@@ -367,6 +425,35 @@ mod tests {
         }
         assert_eq!(joined, crate::semantics::policy::statements(&p).into_iter().cloned().collect::<Vec<_>>());
         assert_eq!(split(&scan_policy(), MANAGED_POLICY_LIMIT), vec![scan_policy()], "a policy that fits stays one document");
+    }
+
+    #[test]
+    fn a_stack_is_granted_only_the_services_its_resources_use() {
+        let services = services_of(["ec2:vpc", "kinesis:stream", "kms:key"]);
+        assert_eq!(services, ["CloudWatch Logs", "EC2", "KMS", "Kinesis", "STS"].into_iter().collect());
+        let dev = stack("tapaudit", "dev");
+        let p = provision_policy(&Place { stack: &dev, region: "us-east-1", account: "1", services });
+        assert!(allows(&p, "kinesis:CreateStream", "arn:aws:kinesis:us-east-1:1:stream/tapaudit-dev-s", &none()));
+        for other in ["elasticfilesystem:CreateFileSystem", "rds:CreateDBInstance", "iam:PassRole", "iam:CreateRole", "s3:CreateBucket"] {
+            assert!(!allows(&p, other, "*", &none()) && !allows(&p, other, "arn:aws:iam::1:role/tapaudit-dev-x", &none()), "{other}");
+        }
+        assert!(allows(&p, "logs:CreateLogGroup", "arn:aws:logs:us-east-1:1:log-group:/tapaudit/lock/tapaudit-dev", &none()), "the stack lock");
+    }
+
+    #[test]
+    fn every_blueprint_maps_to_services_and_the_fedramp_one_has_no_file_system_grant() {
+        for name in ["dev", "iot", "ferpa", "lgpd"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("stacks/{name}.toml"));
+            let stack = crate::spec::parse(&path, std::fs::read_to_string(&path).unwrap()).unwrap();
+            let nodes = crate::provision::nodes(&stack);
+            let services = services_of(nodes.iter().map(|n| n.kind.label()));
+            let p = provision_policy(&Place { stack: &stack.id, region: "us-east-1", account: "1", services: services.clone() });
+            let has_efs = crate::semantics::policy::statements(&p).iter().any(|st| st["Sid"].as_str().is_some_and(|s| s.starts_with("Elasticfilesystem")));
+            assert_eq!(has_efs, services.contains("EFS"), "{name}");
+            if name == "dev" {
+                assert!(!has_efs && !services.contains("Elastic Load Balancing v2"), "dev has neither a file system nor a load balancer");
+            }
+        }
     }
 
     #[test]

@@ -95,7 +95,9 @@ fn spelled_for_moto(policy: &Value) -> Value {
             }
         }
     }
-    p["Statement"].as_array_mut().unwrap().push(serde_json::json!({"Sid": "MotoSpellings", "Effect": "Allow", "Action": extra, "Resource": "*"}));
+    if !extra.is_empty() {
+        p["Statement"].as_array_mut().unwrap().push(serde_json::json!({"Sid": "MotoSpellings", "Effect": "Allow", "Action": extra, "Resource": "*"}));
+    }
     p
 }
 

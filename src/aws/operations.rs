@@ -323,13 +323,16 @@ pub const PROVISION: &[Service] = &[
             op!("CreateDBClusterParameterGroup" @ Named("rds")),
             op!("ModifyDBClusterParameterGroup" @ Named("rds")),
             op!("DeleteDBClusterParameterGroup" @ Named("rds")),
-            op!("CreateDBInstance" @ Named("rds")),
-            op!("ModifyDBInstance" @ Named("rds")),
-            // with a final snapshot, AWS also authorizes rds:CreateDBSnapshot on it
-            op!("DeleteDBInstance" => ["rds:DeleteDBInstance", "rds:CreateDBSnapshot"] @ Named("rds")),
-            op!("CreateDBCluster" @ Named("rds")),
-            op!("ModifyDBCluster" @ Named("rds")),
-            op!("DeleteDBCluster" => ["rds:DeleteDBCluster", "rds:CreateDBClusterSnapshot"] @ Named("rds")),
+            // ManageMasterUserPassword: RDS creates the master secret (rds!…) with the caller's
+            // permissions, encrypted with the stack's key
+            op!("CreateDBInstance" => ["rds:CreateDBInstance", "secretsmanager:CreateSecret", "secretsmanager:TagResource", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"] @ Named("rds")),
+            op!("ModifyDBInstance" => ["rds:ModifyDBInstance", "secretsmanager:CreateSecret", "secretsmanager:TagResource", "secretsmanager:RotateSecret", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"] @ Named("rds")),
+            // with a final snapshot, AWS also authorizes rds:CreateDBSnapshot on it; the master
+            // secret goes with the database
+            op!("DeleteDBInstance" => ["rds:DeleteDBInstance", "rds:CreateDBSnapshot", "secretsmanager:DeleteSecret"] @ Named("rds")),
+            op!("CreateDBCluster" => ["rds:CreateDBCluster", "secretsmanager:CreateSecret", "secretsmanager:TagResource", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"] @ Named("rds")),
+            op!("ModifyDBCluster" => ["rds:ModifyDBCluster", "secretsmanager:CreateSecret", "secretsmanager:TagResource", "secretsmanager:RotateSecret", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"] @ Named("rds")),
+            op!("DeleteDBCluster" => ["rds:DeleteDBCluster", "rds:CreateDBClusterSnapshot", "secretsmanager:DeleteSecret"] @ Named("rds")),
         ]
     ),
     service!(

@@ -102,14 +102,9 @@ impl Emulator {
         Run::from(out)
     }
 
+    /// SDK configuration with the test's access keys.
     pub async fn sdk(&self) -> aws_config::SdkConfig {
-        let creds = aws_sdk_sts::config::Credentials::new("testing", "testing", None, None, "tests");
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(self.url())
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(creds)
-            .load()
-            .await
+        self.sdk_as(&("testing".to_string(), "testing".to_string())).await
     }
 }
 
