@@ -229,7 +229,9 @@ pub const SCAN: &[Service] = &[
 /// the action is a deletion or detachment of something that already carries the stack's tag, so
 /// the statement requires `aws:ResourceTag/tapaudit:stack`. `Any`: IAM has no resource-level
 /// permission for the action (Describe/List), or the resource's id does not exist before the
-/// call (creating a VPC, a key, a file system).
+/// call (creating a VPC, a key, a file system). Reads of resources with ids AWS chooses are
+/// `Any` too: finding the stack's own means reading every candidate's tags first (ListKeys, then
+/// ListResourceTags of each), and a refused read of someone else's key would stop provisioning.
 pub const PROVISION: &[Service] = &[
     service!("STS", "sts", [Op { name: "GetCallerIdentity", grant: Grant::Nothing, target: Target::Any }]),
     service!(
@@ -239,10 +241,10 @@ pub const PROVISION: &[Service] = &[
             op!("ListKeys"),
             op!("ListAliases"),
             op!("CreateKey"),
-            op!("DescribeKey" @ Tagged("key")),
-            op!("GetKeyPolicy" @ Tagged("key")),
-            op!("GetKeyRotationStatus" @ Tagged("key")),
-            op!("ListResourceTags" @ Tagged("key")),
+            op!("DescribeKey"),
+            op!("GetKeyPolicy"),
+            op!("GetKeyRotationStatus"),
+            op!("ListResourceTags"),
             op!("PutKeyPolicy" @ Tagged("key")),
             op!("EnableKeyRotation" @ Tagged("key")),
             op!("DisableKeyRotation" @ Tagged("key")),
@@ -444,9 +446,9 @@ pub const PROVISION: &[Service] = &[
         [
             op!("DescribeFileSystems"),
             op!("DescribeAccessPoints"),
-            op!("DescribeBackupPolicy" @ Tagged("efs")),
-            op!("DescribeFileSystemPolicy" @ Tagged("efs")),
-            op!("DescribeLifecycleConfiguration" @ Tagged("efs")),
+            op!("DescribeBackupPolicy"),
+            op!("DescribeFileSystemPolicy"),
+            op!("DescribeLifecycleConfiguration"),
             op!("DescribeMountTargets"),
             op!("DescribeMountTargetSecurityGroups" => ["elasticfilesystem:DescribeMountTargetSecurityGroups", "ec2:DescribeNetworkInterfaceAttribute"]),
             op!("CreateFileSystem"),
@@ -488,8 +490,8 @@ pub const PROVISION: &[Service] = &[
         [
             op!("ListCertificates"),
             op!("RequestCertificate"),
-            op!("DescribeCertificate" @ Tagged("acm")),
-            op!("ListTagsForCertificate" @ Tagged("acm")),
+            op!("DescribeCertificate"),
+            op!("ListTagsForCertificate"),
             op!("DeleteCertificate" @ Tagged("acm")),
         ]
     ),
@@ -619,6 +621,15 @@ mod tests {
                 for o in s.ops {
                     assert!(seen.insert((s.sdk, o.name)), "{} {} twice", s.sdk, o.name);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn discovery_reads_are_never_limited_by_a_tag_they_have_not_read_yet() {
+        for s in PROVISION {
+            for o in s.ops.iter().filter(|o| READ_VERBS.iter().any(|v| o.name.starts_with(v))) {
+                assert!(!matches!(o.target, Target::Tagged(_)), "{} {}: a read scoped by tag", s.sdk, o.name);
             }
         }
     }

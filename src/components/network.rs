@@ -1052,8 +1052,10 @@ impl DefaultSgNode {
             return Err(Error::usage(format!("VPC {} has no default security group", ctx.get("vpc", "id").unwrap_or_default())));
         };
         let sg_id = sg.group_id().unwrap_or_default().to_string();
-        super::security_group::revoke_all(ctx, &sg).await?;
+        // tagged first: the provision policy allows changing an EC2 resource whose id AWS chose
+        // only while it carries the stack's tag, and AWS creates the default group untagged
         retag(ctx, &sg_id, id, &ctx.name("default-sg")).await?;
+        super::security_group::revoke_all(ctx, &sg).await?;
         Ok(attrs([("id", sg_id)]))
     }
 
