@@ -104,6 +104,9 @@ pub enum Command {
     },
     /// Audit live resources (or a snapshot): controls mapped to FedRAMP Moderate, FERPA and LGPD.
     Scan(ScanArgs),
+    /// Combine the JSON reports of scans of other accounts (shards of an organization) into one
+    /// report, rendered in every format like a scan's, with the verdicts of one scan of them all.
+    Merge(MergeArgs),
     /// The control catalogue.
     Controls {
         #[command(subcommand)]
@@ -157,9 +160,31 @@ pub struct ScanArgs {
     /// whole account in the selected regions.
     #[arg(long, short = 's')]
     pub stack: Option<String>,
-    /// Regions to scan, comma-separated (default: the stack file's region, else AWS_REGION).
-    #[arg(long = "regions", value_delimiter = ',', value_name = "REGION,...")]
+    /// Regions to scan, comma-separated, or `all`: the regions enabled for each account
+    /// (default: the stack file's region, else AWS_REGION).
+    #[arg(long = "regions", value_delimiter = ',', value_name = "REGION,...|all")]
     pub regions: Vec<String>,
+    /// Scan these accounts, each as the role --role-name in it (assumed with your credentials).
+    #[arg(long, value_delimiter = ',', value_name = "ID,...", requires = "role_name", conflicts_with_all = ["organization", "role_arn", "from_snapshot", "desired"])]
+    pub accounts: Vec<String>,
+    /// Scan every active account of the organization (Organizations ListAccounts, from the
+    /// management account or a delegated administrator), each as the role --role-name in it.
+    #[arg(long, requires = "role_name", conflicts_with_all = ["role_arn", "from_snapshot", "desired"])]
+    pub organization: bool,
+    /// The role to assume in each account of --accounts / --organization (a read-only role
+    /// holding `tapaudit policy scan`; a path is allowed: `audit/tapaudit`).
+    #[arg(long, value_name = "NAME")]
+    pub role_name: Option<String>,
+    /// Scan the account of this role, as this role.
+    #[arg(long, value_name = "ARN", conflicts_with_all = ["from_snapshot", "desired"])]
+    pub role_arn: Option<String>,
+    /// The external id the roles' trust policies require (sts:ExternalId).
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+    /// Scan only the K-th of N parts of the accounts (sorted by id), for one CI job of N;
+    /// `tapaudit merge` puts the parts' reports together.
+    #[arg(long, value_name = "K/N", value_parser = clap::value_parser!(crate::accounts::Shard))]
+    pub shard: Option<crate::accounts::Shard>,
     /// Frameworks to evaluate (default: the stack file's, else all).
     #[arg(long = "framework", value_delimiter = ',', value_name = "ID,...")]
     pub frameworks: Vec<String>,
@@ -192,6 +217,28 @@ pub struct ScanArgs {
     pub width: Option<u16>,
     /// Above this many failing and errored findings the printed table summarises them (per
     /// control, the most severe resources) and names the files with the full list.
+    #[arg(long, value_name = "N", default_value_t = crate::report::table::DEFAULT_MAX_ROWS)]
+    pub max_rows: usize,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct MergeArgs {
+    /// JSON reports (`tapaudit.json`) of scans of the same frameworks, each account in one only.
+    #[arg(required = true, value_name = "REPORT.json")]
+    pub reports: Vec<std::path::PathBuf>,
+    /// Report formats: the table goes to stdout, every format is written under --output-dir.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "table,json,sarif")]
+    pub format: Vec<ReportFormat>,
+    /// Where report files go (default: reports/merged).
+    #[arg(long)]
+    pub output_dir: Option<std::path::PathBuf>,
+    /// Exit 1 when a failing finding has at least this severity.
+    #[arg(long, value_enum, default_value = "high")]
+    pub fail_on: crate::finding::Severity,
+    /// Terminal width for the table (default: the terminal's, else 120).
+    #[arg(long)]
+    pub width: Option<u16>,
+    /// Above this many failing and errored findings the printed table summarises them.
     #[arg(long, value_name = "N", default_value_t = crate::report::table::DEFAULT_MAX_ROWS)]
     pub max_rows: usize,
 }

@@ -105,6 +105,7 @@ pub async fn run_with(cli: Cli, progress: &Progress) -> Result<u8> {
             Ok(0)
         }
         Command::Scan(args) => crate::scan::run(&aws_args, &args, &progress).await,
+        Command::Merge(args) => crate::scan_accounts::merge_command(&args, &progress),
         Command::Controls { command } => crate::scan::controls(command),
         Command::Policy { command } => policy(command, &aws_args),
         Command::Destroy { stack, yes, skip_final_snapshot, lock } => {

@@ -21,6 +21,7 @@ pub fn aws_options(args: &AwsArgs) -> AwsOptions {
         endpoint_url: args.endpoint_url.clone(),
         max_attempts: args.max_attempts,
         attempt_timeout_secs: args.timeout,
+        credentials: None,
     }
 }
 

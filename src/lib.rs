@@ -1,6 +1,7 @@
 //! tapaudit: provision hardened AWS data pipelines from a stack file and audit them.
 //! See ../shared/design.md for the layout; `run` is the CLI's entry point.
 
+pub mod accounts;
 pub mod aws;
 pub mod cli;
 pub mod collect;
@@ -18,6 +19,7 @@ pub mod progress;
 pub mod provision;
 pub mod report;
 pub mod scan;
+pub mod scan_accounts;
 pub mod semantics;
 pub mod spec;
 pub mod suppress;

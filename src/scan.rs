@@ -51,6 +51,9 @@ pub async fn run(aws: &AwsArgs, args: &ScanArgs, progress: &Progress) -> Result<
         };
         return check_desired(stack, &cat, &frameworks, args, started, progress);
     }
+    if !args.accounts.is_empty() || args.organization || args.role_arn.is_some() {
+        return crate::scan_accounts::run(aws, args, progress, &cat, stack.as_ref(), &frameworks, started).await;
+    }
     let (state, mut scope, stats, errors) = match &args.from_snapshot {
         Some(path) => {
             let snap = read_snapshot(path)?;
@@ -75,28 +78,14 @@ pub async fn run(aws: &AwsArgs, args: &ScanArgs, progress: &Progress) -> Result<
             (state, scope, stats, snap.errors)
         }
         None => {
-            let mut regions = args.regions.clone();
-            // `--region a,b` (the global flag) works as well as `--regions a,b`
-            if regions.is_empty() {
-                if let Some(r) = aws.region.as_deref().filter(|r| r.contains(',')) {
-                    regions = r.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect();
-                }
-            }
-            if regions.is_empty() {
-                if let Some(r) = stack.as_ref().and_then(|s| s.spec.region.clone()) {
-                    regions.push(r);
-                }
-            }
-            let mut aws_opts = aws_options(aws);
-            if aws_opts.region.is_none() || aws_opts.region.as_deref().is_some_and(|r| r.contains(',')) {
-                aws_opts.region = regions.first().cloned();
-            }
+            let (regions, aws_opts) = live_target(aws, args, stack.as_ref());
             let opts = Options {
                 aws: aws_opts,
                 regions,
                 scope: CollectScope { stack: stack.as_ref().map(|s| s.name.clone()) },
                 concurrency: aws.concurrency as usize,
                 progress: progress.clone(),
+                budget: None,
             };
             let c = collect::collect(&opts).await?;
             if let Some(path) = &args.save_snapshot {
@@ -115,25 +104,65 @@ pub async fn run(aws: &AwsArgs, args: &ScanArgs, progress: &Progress) -> Result<
         }
     };
     scope.stack_file = stack.as_ref().map(|s| s.source.path.clone());
-    let overrides = stack.as_ref().map(|s| s.spec.parameters.clone()).unwrap_or_default();
-    let mut findings = controls::evaluate(&cat, &state, &Selection { frameworks: frameworks.clone(), overrides });
-    if let Some(s) = &stack {
-        locate(&mut findings, s, &cat);
-        // drift from the same State: no second round of API calls
-        findings.extend(crate::components::drift(&crate::spec::desired::desired(s), &state, s, &cat, &frameworks));
-    }
+    let findings = evaluate(&cat, &state, stack.as_ref(), &frameworks);
     finish(&cat, stack.as_ref(), Report::new(&cat, scope, findings, errors, stats, started, now()), args, progress)
+}
+
+/// The catalogue's findings on `state`, and with a stack, located on its lines and with drift.
+pub(crate) fn evaluate(cat: &Catalogue, state: &crate::model::State, stack: Option<&Stack>, frameworks: &[String]) -> Vec<Finding> {
+    let overrides = stack.map(|s| s.spec.parameters.clone()).unwrap_or_default();
+    let mut findings = controls::evaluate(cat, state, &Selection { frameworks: frameworks.to_vec(), overrides });
+    if let Some(s) = stack {
+        locate(&mut findings, s, cat);
+        // drift from the same State: no second round of API calls
+        findings.extend(crate::components::drift(&crate::spec::desired::desired(s), state, s, cat, frameworks));
+    }
+    findings
+}
+
+/// The regions to collect and the AWS options of a live scan: `--regions` (or a list in
+/// `--region`), else the stack file's region; the client's region is the first of them.
+pub(crate) fn live_target(aws: &AwsArgs, args: &ScanArgs, stack: Option<&Stack>) -> (Vec<String>, crate::aws::AwsOptions) {
+    let mut regions = args.regions.clone();
+    // `--region a,b` (the global flag) works as well as `--regions a,b`
+    if regions.is_empty() {
+        if let Some(r) = aws.region.as_deref().filter(|r| r.contains(',')) {
+            regions = r.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect();
+        }
+    }
+    if regions.is_empty() {
+        if let Some(r) = stack.and_then(|s| s.spec.region.clone()) {
+            regions.push(r);
+        }
+    }
+    let mut aws_opts = aws_options(aws);
+    if aws_opts.region.is_none() || aws_opts.region.as_deref().is_some_and(|r| r.contains(',')) {
+        aws_opts.region = regions.first().filter(|r| *r != collect::ALL_REGIONS).cloned();
+    }
+    (regions, aws_opts)
 }
 
 /// Apply suppressions and the baseline, render, and compute the exit code.
 fn finish(cat: &Catalogue, stack: Option<&Stack>, mut report: Report, args: &ScanArgs, progress: &Progress) -> Result<u8> {
     if let Some(s) = stack {
-        let suppressions = crate::suppress::load(s, cat)?;
-        let today = time::OffsetDateTime::now_utc().date();
-        report.expired_suppressions = crate::suppress::apply(&mut report.findings, &suppressions, today);
-        for e in &report.expired_suppressions {
-            eprintln!("{}:{}: suppression of {} on {} expired on {}: it no longer applies", e.source.path, e.source.line, e.control, e.resource, e.expired);
-        }
+        apply_suppressions(&mut report, s, cat)?;
+    }
+    finish_suppressed(cat, report, args, progress)
+}
+
+/// The stack file's suppressions on `report`'s findings (those past their expiry listed).
+pub(crate) fn apply_suppressions(report: &mut Report, stack: &Stack, cat: &Catalogue) -> Result<()> {
+    let suppressions = crate::suppress::load(stack, cat)?;
+    let today = time::OffsetDateTime::now_utc().date();
+    report.expired_suppressions = crate::suppress::apply(&mut report.findings, &suppressions, today);
+    Ok(())
+}
+
+/// `finish` of a report whose suppressions are applied: warn of the expired ones, apply the
+/// baseline, render, and compute the exit code.
+pub(crate) fn finish_suppressed(cat: &Catalogue, mut report: Report, args: &ScanArgs, progress: &Progress) -> Result<u8> {
+    for e in &report.expired_suppressions {
+        eprintln!("{}:{}: suppression of {} on {} expired on {}: it no longer applies", e.source.path, e.source.line, e.control, e.resource, e.expired);
     }
     if let Some(path) = &args.baseline {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
@@ -141,7 +170,7 @@ fn finish(cat: &Catalogue, stack: Option<&Stack>, mut report: Report, args: &Sca
             serde_json::from_str(&text).map_err(|e| Error::usage(format!("{}:{}: not a tapaudit JSON report: {e}", path.display(), e.line())))?;
         report.apply_baseline(&previous);
     }
-    emit(&report, cat, args, progress)?;
+    emit(&report, cat, &Emit::of(args, &report), progress)?;
     Ok(report.exit_code_with(args.fail_on, args.fail_on_new))
 }
 
@@ -296,27 +325,42 @@ fn write_file(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).map_err(|source| Error::Io { path: path.display().to_string(), source })
 }
 
-fn output_dir(report: &Report, args: &ScanArgs) -> PathBuf {
-    if let Some(d) = &args.output_dir {
-        return d.clone();
+/// Where and how reports are written and printed.
+pub(crate) struct Emit {
+    pub formats: Vec<ReportFormat>,
+    pub dir: PathBuf,
+    pub width: Option<u16>,
+    pub max_rows: usize,
+}
+
+impl Emit {
+    fn of(args: &ScanArgs, report: &Report) -> Emit {
+        Emit {
+            formats: args.format.clone(),
+            dir: args.output_dir.clone().unwrap_or_else(|| default_output_dir(report)),
+            width: args.width,
+            max_rows: args.max_rows,
+        }
     }
+}
+
+/// reports/<stack>, reports/account-<id>, or reports/accounts for several.
+pub(crate) fn default_output_dir(report: &Report) -> PathBuf {
     let name = match (&report.scope.stack, &report.scope.account) {
         (Some(s), _) => s.clone(),
         (None, Some(a)) => format!("account-{a}"),
+        (None, None) if !report.accounts.is_empty() => "accounts".into(),
         (None, None) => "account".into(),
     };
     Path::new("reports").join(name)
 }
 
-fn emit(report: &Report, cat: &Catalogue, args: &ScanArgs, progress: &Progress) -> Result<()> {
-    let dir = output_dir(report, args);
-    let color = std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
-    let width = args.width.or_else(terminal_width).or(Some(120));
+/// Write every format's file under `dir`; their paths.
+pub(crate) fn write_reports(report: &Report, cat: &Catalogue, formats: &[ReportFormat], dir: &Path) -> Result<Vec<String>> {
     let mut written = Vec::new();
     // SARIF stays within GitHub's limits and points at the JSON report (beside it) for the rest.
-    let sarif_opts =
-        report::SarifOptions { full_report: args.format.contains(&ReportFormat::Json).then(|| "tapaudit.json".to_string()), ..report::SarifOptions::default() };
-    for f in &args.format {
+    let sarif_opts = sarif_options(formats);
+    for f in formats {
         let (name, text) = match f {
             // the file keeps every row; the terminal gets a summary at scale
             ReportFormat::Table => (
@@ -332,15 +376,26 @@ fn emit(report: &Report, cat: &Catalogue, args: &ScanArgs, progress: &Progress) 
         write_file(&path, &text)?;
         written.push(path.display().to_string());
     }
-    if args.format.contains(&ReportFormat::Table) {
-        let opts = report::table::TableOptions { width, color, max_rows: args.max_rows, full_list: written.clone() };
+    Ok(written)
+}
+
+fn sarif_options(formats: &[ReportFormat]) -> report::SarifOptions {
+    report::SarifOptions { full_report: formats.contains(&ReportFormat::Json).then(|| "tapaudit.json".to_string()), ..report::SarifOptions::default() }
+}
+
+pub(crate) fn emit(report: &Report, cat: &Catalogue, how: &Emit, progress: &Progress) -> Result<()> {
+    let color = std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+    let width = how.width.or_else(terminal_width).or(Some(120));
+    let written = write_reports(report, cat, &how.formats, &how.dir)?;
+    if how.formats.contains(&ReportFormat::Table) {
+        let opts = report::table::TableOptions { width, color, max_rows: how.max_rows, full_list: written.clone() };
         println!("{}", report::table::render_with(report, &opts));
-    } else if let [only] = args.format.as_slice() {
+    } else if let [only] = how.formats.as_slice() {
         let text = match only {
             ReportFormat::Json => report.to_json(),
             ReportFormat::Html => report::html::render(report, cat),
             ReportFormat::Oscal => report::oscal::to_oscal_string(report, cat),
-            _ => report::sarif::to_sarif_string_with(report, cat, &sarif_opts),
+            _ => report::sarif::to_sarif_string_with(report, cat, &sarif_options(&how.formats)),
         };
         println!("{text}");
     }

@@ -122,6 +122,7 @@ fn findings(cat: &Catalogue) -> Vec<Finding> {
 
 fn errors() -> Vec<CollectionError> {
     vec![CollectionError {
+        account: None,
         service: "secretsmanager".to_string(),
         operation: "DescribeSecret".to_string(),
         region: REGION.to_string(),

@@ -25,6 +25,12 @@ Gaps filled:
   again its own way, so a value with a space or a colon fails the same way when the client
   (the Rust SDK) encodes it as RFC 3986 says. Here a GET, HEAD or DELETE without a body is
   rebuilt without one, and a parsed form is encoded as the SDKs encode it.
+- STS AssumeRole: moto lets anyone assume any role ARN, even one that does not exist. AWS
+  refuses (AccessDenied) unless the role exists and its trust policy allows the caller's account
+  (`Principal.AWS`: `*`, the account id, or an ARN in that account) for `sts:AssumeRole`, with
+  the `sts:ExternalId` a `StringEquals` condition requires
+  (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_common-scenarios_third-party.html).
+  Here AssumeRole checks that before moto's own code runs.
 """
 
 from moto.core.responses import ActionResult, EmptyResult
@@ -210,8 +216,83 @@ def _install_signature_check():
     access_control.IAMRequestBase._create_aws_request = create_aws_request
 
 
+def _principal_allows(principal, caller):
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    aws = principal.get("AWS", [])
+    for p in aws if isinstance(aws, list) else [aws]:
+        if p == "*" or p == caller or (isinstance(p, str) and p.split(":")[4:5] == [caller]):
+            return True
+    return False
+
+
+def _trust_allows(document, caller, external_id):
+    """True when a trust policy lets account `caller` assume the role with `external_id`."""
+    import json
+    from urllib.parse import unquote
+
+    try:
+        policy = json.loads(document)
+    except ValueError:
+        policy = json.loads(unquote(document))
+    statements = policy.get("Statement", [])
+    for st in statements if isinstance(statements, list) else [statements]:
+        if st.get("Effect") != "Allow":
+            continue
+        actions = st.get("Action", [])
+        actions = actions if isinstance(actions, list) else [actions]
+        if not any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions):
+            continue
+        if not _principal_allows(st.get("Principal"), caller):
+            continue
+        required = st.get("Condition", {}).get("StringEquals", {}).get("sts:ExternalId")
+        if required is not None:
+            wanted = required if isinstance(required, list) else [required]
+            if external_id not in wanted:
+                continue
+        return True
+    return False
+
+
+def _install_sts_trust():
+    from moto.iam.models import iam_backends
+    from moto.sts.exceptions import STSClientError
+    from moto.sts.responses import TokenResponse as STSResponse
+
+    class _StsError(STSClientError):
+        pass
+
+    _StsError.__module__ = "moto.sts.exceptions"
+    original = STSResponse.assume_role
+
+    def assume_role(self):
+        arn = self._get_param("RoleArn") or ""
+        external_id = self._get_param("ExternalId")
+        caller = self.get_current_account()
+        parts = arn.split(":")
+        allowed = False
+        if len(parts) >= 6 and parts[2] == "iam":
+            try:
+                # IAM is global: moto keeps its roles under "global"
+                role = iam_backends[parts[4]]["global"].get_role_by_arn(arn)
+                allowed = _trust_allows(role.assume_role_policy_document, caller, external_id)
+            except Exception:
+                allowed = False
+        if not allowed:
+            raise _StsError(
+                "AccessDenied",
+                f"User: arn:aws:iam::{caller}:root is not authorized to perform: sts:AssumeRole on resource: {arn}",
+            )
+        return original(self)
+
+    STSResponse.assume_role = assume_role
+
+
 def install():
     _install_rds()
+    _install_sts_trust()
     _install_signature_check()
     _install_s3()
     ElastiCacheResponse.create_user_group = create_user_group

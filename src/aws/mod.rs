@@ -3,6 +3,7 @@
 //! `AWS_ENDPOINT_URL_<SERVICE>`), `--region`/`AWS_REGION`, `--profile`/`AWS_PROFILE`, and the
 //! default credential chain. No emulator-specific code paths.
 
+pub mod accounts;
 pub mod operations;
 pub mod retry;
 #[cfg(test)]
@@ -24,6 +25,8 @@ pub struct AwsOptions {
     pub max_attempts: u32,
     /// Per-attempt timeout in seconds.
     pub attempt_timeout_secs: u64,
+    /// Credentials to use instead of the default chain's (an assumed audit role).
+    pub credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
 }
 
 impl AwsOptions {
@@ -56,6 +59,9 @@ pub async fn load_config(opts: &AwsOptions, fallback_region: Option<&str>) -> Sd
     }
     if let Some(url) = &opts.endpoint_url {
         loader = loader.endpoint_url(url);
+    }
+    if let Some(credentials) = &opts.credentials {
+        loader = loader.credentials_provider(credentials.clone());
     }
     let region_chain = aws_config::meta::region::RegionProviderChain::first_try(opts.region.clone().map(Region::new))
         .or_default_provider()
@@ -223,6 +229,20 @@ pub async fn identity(clients: &Clients) -> Result<Identity> {
     let arn = out.arn().unwrap_or_default().to_string();
     let partition = arn.split(':').nth(1).filter(|p| !p.is_empty()).unwrap_or("aws").to_string();
     Ok(Identity { account: out.account().unwrap_or_default().to_string(), arn, partition })
+}
+
+/// The regions enabled for the account (DescribeRegions without `AllRegions` lists only those:
+/// regions that need no opt-in and those the account opted in to), sorted.
+pub async fn enabled_regions(clients: &Clients) -> Result<Vec<String>> {
+    let out = clients.ec2.describe_regions().send().await.ctx("ec2", "DescribeRegions", &clients.endpoint)?;
+    let mut regions: Vec<String> =
+        out.regions().iter().filter(|r| r.opt_in_status() != Some("not-opted-in")).filter_map(|r| r.region_name().map(str::to_string)).collect();
+    regions.sort();
+    regions.dedup();
+    if regions.is_empty() {
+        return Err(crate::error::Error::usage(format!("ec2 DescribeRegions at {} listed no enabled region", clients.endpoint)));
+    }
+    Ok(regions)
 }
 
 #[cfg(test)]

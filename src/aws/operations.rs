@@ -106,6 +106,7 @@ pub const SCAN: &[Service] = &[
         "EC2",
         "ec2",
         [
+            op!("DescribeRegions"),
             op!("DescribeVpcs"),
             op!("DescribeVpcAttribute"),
             op!("DescribeSubnets"),
@@ -545,6 +546,15 @@ pub const PROVISION: &[Service] = &[
 pub fn find<'a>(registry: &'a [Service], sdk_service: &str, operation: &str) -> Option<(&'a Service, &'a Op)> {
     registry.iter().filter(|s| s.sdk == sdk_service).find_map(|s| s.ops.iter().find(|o| o.name == operation).map(|o| (s, o)))
 }
+
+/// The calls of a multi-account scan made with the runner's own credentials, before any
+/// account is scanned: the member accounts of the organization and the role to assume in each.
+/// They are not in [`SCAN`]: the audit role in each account needs neither (and must not be able
+/// to assume roles); `tapaudit policy orchestrate` prints the runner's policy from this list.
+pub const ORCHESTRATE: &[Service] = &[
+    service!("STS", "sts", [Op { name: "GetCallerIdentity", grant: Grant::Nothing, target: Target::Any }, op!("AssumeRole" @ Named("audit-role"))]),
+    service!("Organizations", "organizations", [op!("ListAccounts")]),
+];
 
 /// Refuses, before it is signed or sent, any operation `registry` does not list: the clients
 /// that carry it can call nothing the generated policy does not grant.

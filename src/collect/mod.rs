@@ -123,6 +123,7 @@ impl Ctx {
             message.push_str(&format!(" [request id {id}]"));
         }
         self.rec.error(CollectionError {
+            account: None,
             service: service.to_string(),
             operation: operation.to_string(),
             region: self.region.clone(),
@@ -222,6 +223,7 @@ impl Ctx {
     /// The caller marks the affected collection failed.
     pub fn record_incomplete(&self, service: &str, operation: &str, region: &str, resource: Option<&str>, code: &str, message: &str) {
         self.rec.error(CollectionError {
+            account: None,
             service: service.to_string(),
             operation: operation.to_string(),
             region: region.to_string(),
@@ -254,7 +256,13 @@ pub struct Options {
     pub scope: Scope,
     pub concurrency: usize,
     pub progress: crate::progress::Progress,
+    /// The permits every call takes, shared by the accounts of one run (one concurrency budget
+    /// for the whole scan); None: a budget of `concurrency` for this collection alone.
+    pub budget: Option<Arc<Semaphore>>,
 }
+
+/// `--regions all`: the regions enabled for the account, as EC2 DescribeRegions lists them.
+pub const ALL_REGIONS: &str = "all";
 
 /// Where and as whom the collection ran.
 #[derive(Debug, Clone)]
@@ -271,8 +279,9 @@ pub struct Collected {
 pub async fn collect(opts: &Options) -> Result<Collected, Error> {
     let started = Instant::now();
     let rec = Arc::new(Recorder::default());
-    let sem = Arc::new(Semaphore::new(opts.concurrency.max(1)));
-    let mut regions = opts.regions.clone();
+    let sem = opts.budget.clone().unwrap_or_else(|| Arc::new(Semaphore::new(opts.concurrency.max(1))));
+    let all = opts.regions.iter().any(|r| r == ALL_REGIONS);
+    let mut regions: Vec<String> = if all { vec![] } else { opts.regions.clone() };
     if regions.is_empty() {
         regions.push(String::new());
     }
@@ -280,8 +289,17 @@ pub async fn collect(opts: &Options) -> Result<Collected, Error> {
     let first_cfg = aws::load_config(&AwsOptions { region: regions[0].clone().into_nonempty(), ..opts.aws.clone() }, None).await;
     let first = Clients::read_only(&first_cfg);
     // a scan that cannot even tell whom it audits is incomplete (exit 2), whatever the cause
-    let ident = aws::identity(&first).await.map_err(|e| Error::Incomplete(Box::new(e)))?;
+    let ident = {
+        let _permit = sem.acquire().await.expect("semaphore open");
+        aws::identity(&first).await.map_err(|e| Error::Incomplete(Box::new(e)))?
+    };
     rec.call("sts", "GetCallerIdentity");
+    if all {
+        // nor can one that does not know which regions it covers
+        let _permit = sem.acquire().await.expect("semaphore open");
+        regions = aws::enabled_regions(&first).await.map_err(|e| Error::Incomplete(Box::new(e)))?;
+        rec.call("ec2", "DescribeRegions");
+    }
     let mut contexts = Vec::new();
     for region in &regions {
         let cfg = aws::load_config(&AwsOptions { region: region.clone().into_nonempty(), ..opts.aws.clone() }, None).await;

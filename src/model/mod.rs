@@ -202,6 +202,10 @@ pub struct CollectionError {
     pub resource: Option<String>,
     pub code: String,
     pub message: String,
+    /// The account the call was made in, in a report of several accounts (`scan --accounts`,
+    /// `tapaudit merge`); absent in a single account's report, whose scope names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 /// A saved State (`--save-snapshot`): versioned, with where and when it was collected, which

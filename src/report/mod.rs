@@ -9,6 +9,7 @@
 //! JSON with jq): add fields, do not rename or remove them.
 
 pub mod html;
+pub mod merge;
 pub mod oscal;
 pub mod sarif;
 pub mod table;
@@ -173,6 +174,10 @@ pub struct Report {
     /// With `--baseline`: failing/errored findings of the baseline that are gone (fixed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub absent: Vec<Finding>,
+    /// A report of several accounts (`scan --accounts/--organization`, `tapaudit merge`): how
+    /// each account's scan went, those that failed or were skipped included.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<merge::AccountResult>,
 }
 
 impl Report {
@@ -203,7 +208,19 @@ impl Report {
             ))
         });
         let summary = summarize(catalogue, &scope, &findings, &errors);
-        Report { tool: ToolInfo::default(), scope, started_at, finished_at, summary, findings, errors, stats, expired_suppressions: vec![], absent: vec![] }
+        Report {
+            tool: ToolInfo::default(),
+            scope,
+            started_at,
+            finished_at,
+            summary,
+            findings,
+            errors,
+            stats,
+            expired_suppressions: vec![],
+            absent: vec![],
+            accounts: vec![],
+        }
     }
 
     /// Failing findings at or above `threshold` (`Severity::Info` counts every failure).

@@ -935,6 +935,7 @@ mod tests {
     fn reviewed_controls_carry_the_coverage() {
         let cat = cat();
         let errors = vec![CollectionError {
+            account: None,
             service: "kinesis".into(),
             operation: "ListStreams".into(),
             region: "us-east-1".into(),

@@ -90,6 +90,30 @@ pub fn render_with(report: &Report, opts: &TableOptions) -> String {
     out.push_str(&prose(&scope_line(report)));
     out.push_str("\n\n");
 
+    if !report.accounts.is_empty() {
+        let mut t = new_table();
+        t.set_header(vec![head("Account"), head("Outcome"), head("Regions"), head("Pass"), head("Fail"), head("Error"), head("Why")]);
+        for a in &report.accounts {
+            let outcome = match a.outcome {
+                super::merge::AccountOutcome::Complete => "complete",
+                super::merge::AccountOutcome::Incomplete => "incomplete",
+                super::merge::AccountOutcome::Failed => "failed",
+                super::merge::AccountOutcome::Skipped => "skipped",
+            };
+            t.add_row(vec![
+                Cell::new(&a.account),
+                Cell::new(outcome),
+                Cell::new(a.regions.len()).set_alignment(CellAlignment::Right),
+                count(a.findings.pass, Color::Green),
+                count(a.findings.fail, Color::Red),
+                count(a.findings.error + a.collection_errors, Color::Yellow),
+                Cell::new(a.reason.as_deref().unwrap_or("")),
+            ]);
+        }
+        out.push_str(&t.to_string());
+        out.push_str("\n\n");
+    }
+
     for fw in &report.summary.frameworks {
         let mut t = new_table();
         t.set_header(vec![head(&fw.name), head("Pass"), head("Fail"), head("Error")]);
@@ -428,6 +452,8 @@ fn scope_line(report: &Report) -> String {
     };
     if let Some(account) = &s.account {
         what.push_str(&format!(", account {account}"));
+    } else if report.accounts.len() > 1 {
+        what.push_str(&format!(", {} accounts", report.accounts.len()));
     }
     if !s.regions.is_empty() {
         what.push_str(&format!(", {}", s.regions.join(", ")));

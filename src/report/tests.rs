@@ -62,6 +62,7 @@ fn report(findings: Vec<Finding>, errors: Vec<CollectionError>) -> Report {
 
 fn collection_error() -> CollectionError {
     CollectionError {
+        account: None,
         service: "kms".into(),
         operation: "ListKeys".into(),
         region: "us-east-1".into(),
