@@ -245,6 +245,9 @@ pub struct MergeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
+    /// The policy of the runner of a multi-account scan (`scan --accounts/--organization`): to
+    /// assume the audit role in each account, and to list the organization's accounts.
+    Orchestrate(OrchestrateArgs),
     /// The read-only policy `scan` needs: exactly the read actions its collectors call.
     Scan {
         #[command(flatten)]
@@ -261,6 +264,19 @@ pub enum PolicyCommand {
         #[command(flatten)]
         split: SplitArg,
     },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct OrchestrateArgs {
+    /// The audit role's name in every account (as for `scan --role-name`).
+    #[arg(long, value_name = "NAME")]
+    pub role_name: String,
+    /// Only these accounts' roles (default: the role of that name in any account).
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    pub accounts: Vec<String>,
+    /// Also list the organization's accounts (`scan --organization`).
+    #[arg(long)]
+    pub organization: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -227,6 +227,10 @@ fn policy(cmd: crate::cli::PolicyCommand, aws: &AwsArgs) -> Result<u8> {
     use crate::permissions::{policy_size, split as split_policy, INLINE_ROLE_LIMIT, MANAGED_POLICY_LIMIT};
     let (doc, split) = match cmd {
         crate::cli::PolicyCommand::Scan { split } => (crate::permissions::scan_policy(), split.split),
+        crate::cli::PolicyCommand::Orchestrate(o) => {
+            let accounts = if o.accounts.is_empty() { vec![] } else { crate::accounts::parse_accounts(&o.accounts)? };
+            (crate::permissions::orchestrate_policy(&o.role_name, &accounts, o.organization), false)
+        }
         crate::cli::PolicyCommand::Provision { stack, account, split } => {
             let s = load_stack(&stack.stack)?;
             let account = account.unwrap_or_else(|| "*".to_string());

@@ -13,7 +13,7 @@
 //!   resource-level permission for the action or the resource does not exist before the call.
 //!   `iam:PassRole` only for the stack's roles.
 
-use crate::aws::operations::{Grant, Op, Service, Target, PROVISION, SCAN};
+use crate::aws::operations::{Grant, Op, Service, Target, ORCHESTRATE, PROVISION, SCAN};
 use crate::vocab::{StackId, TAG_STACK};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -65,6 +65,36 @@ pub fn scan_policy() -> Value {
 
 /// Where a provision policy applies: one stack in one region of one account (`*` for any),
 /// and the services (SDK names) its resources use.
+/// The runner's policy for `scan --accounts/--organization` (registry
+/// [`ORCHESTRATE`](crate::aws::operations::ORCHESTRATE)): `sts:AssumeRole` of the audit role
+/// `role_name` only (in `accounts`, or in any account), and with `organization`
+/// `organizations:ListAccounts`. Nothing else: the reading is done as the audit roles.
+pub fn orchestrate_policy(role_name: &str, accounts: &[String], organization: bool) -> Value {
+    let name = role_name.trim_start_matches('/');
+    let roles: Vec<String> = if accounts.is_empty() {
+        vec![format!("arn:aws:iam::*:role/{name}")]
+    } else {
+        accounts.iter().map(|a| format!("arn:aws:iam::{a}:role/{name}")).collect()
+    };
+    let mut statements = Vec::new();
+    for s in ORCHESTRATE {
+        for op in s.ops {
+            let actions = op.actions(s.prefix);
+            if actions.is_empty() || (s.prefix == "organizations" && !organization) {
+                continue;
+            }
+            let resource = match op.target {
+                Target::Named("audit-role") => json!(roles),
+                Target::Any => json!("*"),
+                other => unreachable!("orchestration target {other:?}: scope it here"),
+            };
+            let sid = format!("Tapaudit{}", op.name);
+            statements.push(json!({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource}));
+        }
+    }
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
 #[derive(Debug, Clone)]
 pub struct Place<'a> {
     pub stack: &'a StackId,
@@ -305,6 +335,26 @@ mod tests {
 
     fn none() -> BTreeMap<String, String> {
         BTreeMap::new()
+    }
+
+    #[test]
+    fn the_runner_may_assume_only_the_audit_role_and_list_accounts() {
+        let p = orchestrate_policy("audit/tapaudit", &[], true);
+        assert!(allows(&p, "sts:AssumeRole", "arn:aws:iam::111111111111:role/audit/tapaudit", &none()));
+        assert!(allows(&p, "organizations:ListAccounts", "*", &none()));
+        for (action, resource) in [
+            ("sts:AssumeRole", "arn:aws:iam::111111111111:role/OrganizationAccountAccessRole"),
+            ("sts:AssumeRole", "arn:aws:iam::111111111111:role/audit/tapaudit-admin"),
+            ("sts:AssumeRole", "arn:aws:iam::111111111111:role/tapaudit"),
+            ("iam:ListRoles", "*"),
+            ("organizations:DescribeAccount", "*"),
+        ] {
+            assert!(!allows(&p, action, resource, &none()), "{action} {resource}");
+        }
+        let p = orchestrate_policy("tapaudit", &["222222222222".into()], false);
+        assert!(allows(&p, "sts:AssumeRole", "arn:aws:iam::222222222222:role/tapaudit", &none()));
+        assert!(!allows(&p, "sts:AssumeRole", "arn:aws:iam::111111111111:role/tapaudit", &none()));
+        assert!(!allows(&p, "organizations:ListAccounts", "*", &none()), "not without --organization");
     }
 
     fn tag(stack: &str) -> BTreeMap<String, String> {

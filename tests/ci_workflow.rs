@@ -65,7 +65,7 @@ fn words(line: &str) -> Vec<String> {
 }
 
 /// Every `tapaudit ...` command of a job's `run:` blocks (continuation lines joined), with
-/// `${{ matrix.stack }}` set to `stack` and the workflow's and step's env variables substituted.
+/// `${{ matrix.stack }}` (or `${{ matrix.shard }}`) set to `stack` and the workflow's and step's env variables substituted.
 fn commands(w: &Value, job: &Value, stack: &str) -> Vec<String> {
     let mut vars: Vec<(String, String)> = Vec::new();
     for env in [&w["env"], &job["env"]] {
@@ -78,7 +78,7 @@ fn commands(w: &Value, job: &Value, stack: &str) -> Vec<String> {
         let Some(run) = step["run"].as_str() else { continue };
         let joined = run.replace("\\\n", " ");
         for line in joined.lines() {
-            let mut line = line.trim().replace("${{ matrix.stack }}", stack);
+            let mut line = line.trim().replace("${{ matrix.stack }}", stack).replace("${{ matrix.shard }}", stack);
             for (k, v) in &vars {
                 line = line.replace(&format!("${{{k}}}"), v).replace(&format!("${k}"), v).replace(&format!("${{{{ env.{k} }}}}"), v);
             }
@@ -215,4 +215,43 @@ fn command_extraction_joins_continuations_and_substitutes() {
     assert_eq!(cmds.len(), 1, "{cmds:?}");
     assert_eq!(words(&cmds[0]), vec!["tapaudit", "scan", "--stack", "qa", "--fail-on", "medium"]);
     assert!(Cli::try_parse_from(["tapaudit", "scan", "--fail-on", "severe"]).is_err(), "the check does refuse bad values");
+}
+
+fn organization_workflow() -> Value {
+    let path = root().join("examples/github-actions-organization.yml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: not YAML: {e}", path.display()))
+}
+
+/// The organization workflow: one scan job per shard, 1..SHARDS exactly; the merge job waits for
+/// all of them, runs even when some failed, merges every shard's JSON and uploads the SARIF; and
+/// every tapaudit command is valid for this binary.
+#[test]
+fn the_organization_workflow_shards_every_account_once_and_merges_them() {
+    let w = organization_workflow();
+    let shards: usize = w["env"]["SHARDS"].as_str().expect("SHARDS").parse().unwrap();
+    let matrix: Vec<u64> = w["jobs"]["scan"]["strategy"]["matrix"]["shard"].as_array().expect("shard matrix").iter().map(|v| v.as_u64().unwrap()).collect();
+    assert_eq!(matrix, (1..=shards as u64).collect::<Vec<_>>(), "the matrix lists 1..SHARDS");
+    let merge = &w["jobs"]["merge"];
+    assert_eq!(merge["needs"], "scan");
+    assert_eq!(merge["if"], "always()", "a failed shard must not hide the others' findings");
+    assert_eq!(w["jobs"]["scan"]["permissions"]["id-token"], "write", "OIDC, no long-lived keys");
+    assert_eq!(uses(merge, "github/codeql-action/upload-sarif").len(), 1);
+    let mut checked = 0;
+    for (job, shard) in [("scan", "2"), ("merge", "")] {
+        for cmd in commands(&w, &w["jobs"][job], shard) {
+            let parsed = Cli::try_parse_from(words(&cmd));
+            assert!(parsed.is_ok(), "{job}: {cmd}\n  {}", parsed.unwrap_err());
+            checked += 1;
+            if job == "scan" && cmd.starts_with("tapaudit scan") {
+                for flag in ["--organization", "--role-name", "--external-id", "--shard", "--regions all"] {
+                    assert!(cmd.contains(flag), "{cmd}: {flag}");
+                }
+            }
+            if job == "merge" && cmd.starts_with("tapaudit merge") {
+                assert!(cmd.contains("tapaudit-shard-*/tapaudit.json"), "{cmd}");
+            }
+        }
+    }
+    assert_eq!(checked, 2, "one scan and one merge command");
 }

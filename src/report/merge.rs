@@ -194,3 +194,118 @@ fn add_stats(total: &mut CollectionStats, part: &CollectionStats) {
     }
     total.wall_seconds = total.wall_seconds.max(part.wall_seconds);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Evidence, Finding, FindingResource, Kind, Severity, Status};
+    use crate::report::Source;
+    use serde_json::json;
+
+    fn cat() -> Catalogue {
+        Catalogue::load().expect("catalogue parses")
+    }
+
+    fn finding(account: &str, key: &str, status: Status) -> Finding {
+        Finding {
+            control_id: "kms-key-rotation-enabled".into(),
+            kind: Kind::Control,
+            status,
+            severity: Severity::Medium,
+            title: "rotation".into(),
+            resource: FindingResource {
+                resource_type: "kms:key".into(),
+                id: key.into(),
+                arn: format!("arn:aws:kms:us-east-1:{account}:key/{key}"),
+                region: "us-east-1".into(),
+                logical_id: None,
+                name: None,
+            },
+            frameworks: [("fedramp-moderate".to_string(), vec!["SC-12".to_string()])].into(),
+            message: format!("{status:?}"),
+            evidence: Evidence { observed: json!(false), expected: json!(true) },
+            location: None,
+            suppression: None,
+            baseline_state: None,
+        }
+    }
+
+    fn single(account: &str, findings: Vec<Finding>, errors: usize, calls: u64) -> Report {
+        let scope = Scope {
+            stack: None,
+            stack_file: None,
+            account: Some(account.into()),
+            regions: vec!["us-east-1".into()],
+            endpoint: "http://127.0.0.1:5000".into(),
+            frameworks: vec!["fedramp-moderate".into()],
+            source: Source::Live,
+        };
+        let errors = (0..errors)
+            .map(|i| crate::model::CollectionError {
+                service: "kms".into(),
+                operation: "ListKeys".into(),
+                region: "us-east-1".into(),
+                resource: None,
+                code: format!("E{i}"),
+                message: "throttled".into(),
+                account: None,
+            })
+            .collect();
+        let stats = CollectionStats {
+            api_calls: [("kms".to_string(), [("ListKeys".to_string(), calls)].into())].into(),
+            total_api_calls: calls,
+            wall_seconds: calls as f64,
+            ..Default::default()
+        };
+        Report::new(&cat(), scope, findings, errors, stats, format!("2026-01-01T00:00:0{calls}Z"), "2026-01-01T00:01:00Z".into())
+    }
+
+    #[test]
+    fn merging_keeps_every_verdict_and_names_each_account() {
+        let a = single("111111111111", vec![finding("111111111111", "k1", Status::Fail), finding("111111111111", "k2", Status::Pass)], 0, 2);
+        let b = single("222222222222", vec![finding("222222222222", "k3", Status::Error)], 1, 3);
+        let m =
+            merge(&cat(), vec![("b.json".into(), b.clone()), ("a.json".into(), a.clone())], vec![AccountResult::skipped("333333333333", "SUSPENDED")]).unwrap();
+        assert_eq!(m.findings.len(), 3);
+        assert_eq!((m.summary.findings.fail, m.summary.findings.pass, m.summary.findings.error), (1, 1, 1));
+        assert!(m.incomplete());
+        assert_eq!(m.scope.account, None);
+        assert_eq!(m.stats.total_api_calls, 5);
+        assert_eq!(m.stats.api_calls["kms"]["ListKeys"], 5);
+        assert_eq!(m.stats.wall_seconds, 3.0, "parts ran side by side: the longest");
+        assert_eq!(m.started_at, "2026-01-01T00:00:02Z");
+        // B's error now says whose it is
+        assert_eq!(m.errors[0].account.as_deref(), Some("222222222222"));
+        let outcomes: Vec<(&str, AccountOutcome)> = m.accounts.iter().map(|a| (a.account.as_str(), a.outcome)).collect();
+        assert_eq!(
+            outcomes,
+            vec![("111111111111", AccountOutcome::Complete), ("222222222222", AccountOutcome::Incomplete), ("333333333333", AccountOutcome::Skipped)]
+        );
+        // the order of the parts does not matter, and a merge of merges is the same merge
+        let again =
+            merge(&cat(), vec![("a.json".into(), a.clone()), ("b.json".into(), b.clone())], vec![AccountResult::skipped("333333333333", "SUSPENDED")]).unwrap();
+        assert_eq!(again.findings, m.findings);
+        assert_eq!(again.summary, m.summary);
+        let ab = merge(&cat(), vec![("a.json".into(), a.clone())], vec![]).unwrap();
+        let nested = merge(&cat(), vec![("ab.json".into(), ab), ("b.json".into(), b)], vec![AccountResult::skipped("333333333333", "SUSPENDED")]).unwrap();
+        assert_eq!((nested.findings, nested.summary, nested.accounts, nested.errors), (m.findings, m.summary, m.accounts, m.errors));
+    }
+
+    #[test]
+    fn what_cannot_be_one_scan_is_refused_naming_the_report() {
+        let a = single("111111111111", vec![finding("111111111111", "k1", Status::Fail)], 0, 1);
+        let err = merge(&cat(), vec![("x.json".into(), a.clone()), ("y.json".into(), a.clone())], vec![]).unwrap_err();
+        assert!(err.starts_with("y.json: account 111111111111 is also in x.json"), "{err}");
+        let mut other = single("222222222222", vec![], 0, 1);
+        other.scope.frameworks = vec!["ferpa".into()];
+        let err = merge(&cat(), vec![("x.json".into(), a.clone()), ("z.json".into(), other)], vec![]).unwrap_err();
+        assert!(err.starts_with("z.json: covers the frameworks ferpa"), "{err}");
+        let mut stack = single("222222222222", vec![], 0, 1);
+        stack.scope.stack = Some("dev".into());
+        assert!(merge(&cat(), vec![("x.json".into(), a.clone()), ("s.json".into(), stack)], vec![]).unwrap_err().starts_with("s.json: a report of stack"));
+        let mut desired = single("222222222222", vec![], 0, 1);
+        desired.scope.account = None;
+        assert!(merge(&cat(), vec![("x.json".into(), a.clone()), ("d.json".into(), desired)], vec![]).unwrap_err().contains("of no account"));
+        assert!(merge(&cat(), vec![], vec![]).is_err());
+    }
+}
