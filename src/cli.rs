@@ -188,15 +188,8 @@ pub struct ScanArgs {
     /// Frameworks to evaluate (default: the stack file's, else all).
     #[arg(long = "framework", value_delimiter = ',', value_name = "ID,...")]
     pub frameworks: Vec<String>,
-    /// Report formats: the table goes to stdout, every format is written under --output-dir.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "table,json,sarif")]
-    pub format: Vec<ReportFormat>,
-    /// Where report files go (default: reports/<stack> or reports/account-<id>).
-    #[arg(long)]
-    pub output_dir: Option<std::path::PathBuf>,
-    /// Exit 1 when a failing finding has at least this severity.
-    #[arg(long, value_enum, default_value = "high")]
-    pub fail_on: crate::finding::Severity,
+    #[command(flatten)]
+    pub report: ReportArgs,
     /// Write the collected State to this file (versioned JSON).
     #[arg(long, value_name = "FILE")]
     pub save_snapshot: Option<std::path::PathBuf>,
@@ -212,6 +205,21 @@ pub struct ScanArgs {
     /// Check the stack file's desired State before deployment (no AWS access; needs --stack).
     #[arg(long, requires = "stack", conflicts_with_all = ["from_snapshot", "save_snapshot"])]
     pub desired: bool,
+}
+
+/// How reports are written, printed and judged (`scan`, `merge`).
+#[derive(Debug, Args, Clone)]
+pub struct ReportArgs {
+    /// Report formats: the table goes to stdout, every format is written under --output-dir.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "table,json,sarif")]
+    pub format: Vec<ReportFormat>,
+    /// Where report files go (default: reports/<stack>, reports/account-<id>, reports/accounts
+    /// or reports/organization; for merge reports/merged).
+    #[arg(long)]
+    pub output_dir: Option<std::path::PathBuf>,
+    /// Exit 1 when a failing finding has at least this severity.
+    #[arg(long, value_enum, default_value = "high")]
+    pub fail_on: crate::finding::Severity,
     /// Terminal width for the table (default: the terminal's, else 120).
     #[arg(long)]
     pub width: Option<u16>,
@@ -226,21 +234,8 @@ pub struct MergeArgs {
     /// JSON reports (`tapaudit.json`) of scans of the same frameworks, each account in one only.
     #[arg(required = true, value_name = "REPORT.json")]
     pub reports: Vec<std::path::PathBuf>,
-    /// Report formats: the table goes to stdout, every format is written under --output-dir.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "table,json,sarif")]
-    pub format: Vec<ReportFormat>,
-    /// Where report files go (default: reports/merged).
-    #[arg(long)]
-    pub output_dir: Option<std::path::PathBuf>,
-    /// Exit 1 when a failing finding has at least this severity.
-    #[arg(long, value_enum, default_value = "high")]
-    pub fail_on: crate::finding::Severity,
-    /// Terminal width for the table (default: the terminal's, else 120).
-    #[arg(long)]
-    pub width: Option<u16>,
-    /// Above this many failing and errored findings the printed table summarises them.
-    #[arg(long, value_name = "N", default_value_t = crate::report::table::DEFAULT_MAX_ROWS)]
-    pub max_rows: usize,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -171,7 +171,7 @@ pub(crate) fn finish_suppressed(cat: &Catalogue, mut report: Report, args: &Scan
         report.apply_baseline(&previous);
     }
     emit(&report, cat, &Emit::of(args, &report), progress)?;
-    Ok(report.exit_code_with(args.fail_on, args.fail_on_new))
+    Ok(report.exit_code_with(args.report.fail_on, args.fail_on_new))
 }
 
 /// Point each control finding at the stack-file line to fix: the setting the control judges
@@ -336,10 +336,10 @@ pub(crate) struct Emit {
 impl Emit {
     fn of(args: &ScanArgs, report: &Report) -> Emit {
         Emit {
-            formats: args.format.clone(),
-            dir: args.output_dir.clone().unwrap_or_else(|| default_output_dir(report)),
-            width: args.width,
-            max_rows: args.max_rows,
+            formats: args.report.format.clone(),
+            dir: args.report.output_dir.clone().unwrap_or_else(|| default_output_dir(report)),
+            width: args.report.width,
+            max_rows: args.report.max_rows,
         }
     }
 }

@@ -72,7 +72,7 @@ pub async fn run(
         concurrency: aws.concurrency.max(1) as usize,
         progress,
     };
-    let out_dir = args.output_dir.clone().unwrap_or_else(|| Path::new("reports").join(if args.organization { "organization" } else { "accounts" }));
+    let out_dir = args.report.output_dir.clone().unwrap_or_else(|| Path::new("reports").join(if args.organization { "organization" } else { "accounts" }));
     progress.note(&format!("scanning {} account(s){}", targets.len(), if skipped.is_empty() { String::new() } else { format!(", {} skipped", skipped.len()) }));
     let reports: Vec<Result<Report>> = stream::iter(targets.iter().map(|t| scan_account(&run, t, &out_dir))).buffer_unordered(ACCOUNTS_AT_ONCE).collect().await;
     let mut parts = Vec::new();
@@ -84,7 +84,8 @@ pub async fn run(
     let skipped: Vec<AccountResult> = skipped.iter().map(|s| AccountResult::skipped(&s.account, &s.reason)).collect();
     let mut merged = merge(cat, parts, skipped).map_err(Error::usage)?;
     merged.started_at = started;
-    let args = ScanArgs { output_dir: Some(out_dir), ..args.clone() };
+    let mut args = args.clone();
+    args.report.output_dir = Some(out_dir);
     crate::scan::finish_suppressed(cat, merged, &args, progress)
 }
 
@@ -179,7 +180,7 @@ async fn scan_account(run: &Run<'_>, t: &Target, out_dir: &Path) -> Result<Repor
         crate::scan::apply_suppressions(&mut report, s, run.cat)?;
     }
     let dir = out_dir.join("accounts").join(&t.account);
-    crate::scan::write_reports(&report, run.cat, &run.args.format, &dir)?;
+    crate::scan::write_reports(&report, run.cat, &run.args.report.format, &dir)?;
     Ok(report)
 }
 
@@ -245,14 +246,14 @@ pub fn merge_command(args: &MergeArgs, progress: &Progress) -> Result<u8> {
     }
     let merged = merge(&cat, parts, vec![]).map_err(Error::usage)?;
     let how = crate::scan::Emit {
-        formats: args.format.clone(),
-        dir: args.output_dir.clone().unwrap_or_else(|| Path::new("reports").join("merged")),
-        width: args.width,
-        max_rows: args.max_rows,
+        formats: args.report.format.clone(),
+        dir: args.report.output_dir.clone().unwrap_or_else(|| Path::new("reports").join("merged")),
+        width: args.report.width,
+        max_rows: args.report.max_rows,
     };
     for e in &merged.expired_suppressions {
         eprintln!("{}:{}: suppression of {} on {} expired on {}: it no longer applies", e.source.path, e.source.line, e.control, e.resource, e.expired);
     }
     crate::scan::emit(&merged, &cat, &how, progress)?;
-    Ok(merged.exit_code(args.fail_on))
+    Ok(merged.exit_code(args.report.fail_on))
 }
