@@ -1,7 +1,9 @@
 //! AWS → State, one module per service. Collectors do not judge: they map SDK output into the
 //! model, mark what they could not read as Unknown, and record calls, timings and errors.
-//! Services and regions are collected concurrently; every API call (each page) takes a permit
-//! of one shared semaphore, so `--concurrency` bounds the load on the account.
+//! Services and regions are collected concurrently; every API call (each page) takes a slot of
+//! its (service, region) AIMD window (`aws::limiter`: grows while calls succeed, halves on
+//! throttling) and a permit of one shared semaphore, so `--concurrency` bounds the load on the
+//! account.
 
 mod apigw;
 mod cloudtrail;
@@ -26,6 +28,7 @@ pub mod stats;
 pub use crate::semantics::secret_values::env_var;
 pub use stats::{CollectionError, CollectionStats, Recorder};
 
+use crate::aws::limiter::{self, Limiter};
 use crate::aws::{self, AwsOptions, Clients};
 use crate::error::Error;
 use crate::model::{Meta, Observed, State};
@@ -77,7 +80,7 @@ pub struct Ctx {
     pub rec: Arc<Recorder>,
     /// Where the calls and the services' ends are reported (the collectors never print).
     pub progress: crate::progress::Progress,
-    sem: Arc<Semaphore>,
+    limiter: Arc<Limiter>,
     /// Concurrency for per-resource detail calls.
     pub fan_out: usize,
 }
@@ -134,7 +137,19 @@ impl Ctx {
         reason
     }
 
-    /// One API call: bounded by the semaphore, counted, and on failure recorded and turned into
+    /// Run one SDK call in its (service, region) window and the global budget; count it, its
+    /// retries and its throttled attempts, and adapt the window to them.
+    async fn bounded<F: Future>(&self, service: &str, operation: &str, fut: F) -> F::Output {
+        let permit = self.limiter.acquire(service, &self.region).await;
+        self.rec.call(service, operation);
+        self.progress.call(service, &self.region);
+        let (out, probe) = limiter::observe(fut).await;
+        self.rec.attempts(service, probe.attempts(), probe.throttles());
+        permit.finish(probe.throttles());
+        out
+    }
+
+    /// One API call: bounded by its window and the budget, counted, and on failure recorded and turned into
     /// the reason string that Unknown fields carry.
     pub async fn call<T, E>(
         &self,
@@ -146,10 +161,8 @@ impl Ctx {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let _permit = self.sem.acquire().await.expect("semaphore open");
-        self.rec.call(service, operation);
-        self.progress.call(service, &self.region);
-        fut.await.map_err(|e| self.record(service, operation, resource, e))
+        let out = self.bounded(service, operation, fut).await;
+        out.map_err(|e| self.record(service, operation, resource, e))
     }
 
     /// Like `call`, but the listed `not_found` codes mean "no such thing": Ok(None).
@@ -164,10 +177,7 @@ impl Ctx {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let _permit = self.sem.acquire().await.expect("semaphore open");
-        self.rec.call(service, operation);
-        self.progress.call(service, &self.region);
-        match fut.await {
+        match self.bounded(service, operation, fut).await {
             Ok(v) => Ok(Some(v)),
             Err(e) if crate::error::sdk_code(&e).is_some_and(|c| not_found.contains(&c)) => Ok(None),
             Err(e) => Err(self.record(service, operation, resource, e)),
@@ -187,12 +197,14 @@ impl Ctx {
         let mut out = Vec::new();
         loop {
             let page = {
-                let _permit = self.sem.acquire().await.expect("semaphore open");
-                let next = stream.next().await;
+                let permit = self.limiter.acquire(service, &self.region).await;
+                let (next, probe) = limiter::observe(stream.next()).await;
                 if next.is_some() {
                     self.rec.call(service, operation);
                     self.progress.call(service, &self.region);
                 }
+                self.rec.attempts(service, probe.attempts(), probe.throttles());
+                permit.finish(probe.throttles());
                 next
             };
             match page {
@@ -300,6 +312,7 @@ pub async fn collect(opts: &Options) -> Result<Collected, Error> {
         regions = aws::enabled_regions(&first).await.map_err(|e| Error::Incomplete(Box::new(e)))?;
         rec.call("ec2", "DescribeRegions");
     }
+    let limiter = Arc::new(Limiter::from_env(sem.clone(), opts.concurrency));
     let mut contexts = Vec::new();
     for region in &regions {
         let cfg = aws::load_config(&AwsOptions { region: region.clone().into_nonempty(), ..opts.aws.clone() }, None).await;
@@ -312,7 +325,7 @@ pub async fn collect(opts: &Options) -> Result<Collected, Error> {
             scope: opts.scope.clone(),
             rec: rec.clone(),
             progress: opts.progress.clone(),
-            sem: sem.clone(),
+            limiter: limiter.clone(),
             fan_out: opts.concurrency.max(1),
         }));
     }
@@ -403,7 +416,7 @@ pub(crate) mod testing {
             scope: Scope::default(),
             rec: Arc::new(Recorder::default()),
             progress: Default::default(),
-            sem: Arc::new(Semaphore::new(4)),
+            limiter: Arc::new(Limiter::new(Arc::new(Semaphore::new(4)), 4)),
             fan_out: 4,
         }
     }
