@@ -195,24 +195,63 @@ impl Ctx {
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         let mut out = Vec::new();
-        loop {
-            let page = {
-                let permit = self.limiter.acquire(service, &self.region).await;
-                let (next, probe) = limiter::observe(stream.next()).await;
-                if next.is_some() {
-                    self.rec.call(service, operation);
-                    self.progress.call(service, &self.region);
-                }
-                self.rec.attempts(service, probe.attempts(), probe.throttles());
-                permit.finish(probe.throttles());
-                next
-            };
-            match page {
-                None => return Ok(out),
-                Some(Ok(p)) => out.push(p),
-                Some(Err(e)) => return Err(self.record(service, operation, None, e)),
-            }
+        while let Some(p) = self.next_page(service, operation, &mut stream).await {
+            out.push(p?);
         }
+        Ok(out)
+    }
+
+    /// The next page of a listing: one counted call in its window; an error is recorded.
+    async fn next_page<T, E>(
+        &self,
+        service: &str,
+        operation: &str,
+        stream: &mut PaginationStream<Result<T, SdkError<E, HttpResponse>>>,
+    ) -> Option<Result<T, String>>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let permit = self.limiter.acquire(service, &self.region).await;
+        let (next, probe) = limiter::observe(stream.next()).await;
+        if next.is_some() {
+            self.rec.call(service, operation);
+            self.progress.call(service, &self.region);
+        }
+        self.rec.attempts(service, probe.attempts(), probe.throttles());
+        permit.finish(probe.throttles());
+        next.map(|page| page.map_err(|e| self.record(service, operation, None, e)))
+    }
+
+    /// A listing pipelined with the per-item work that follows it: `each` starts on page 1's
+    /// items (at most `fan_out` in flight) while page 2 is fetched. Results keep the listing's
+    /// order. A page that fails fails the whole listing (`Err`, as `pages`), whatever was done.
+    pub async fn pages_each<T, E, I, U, Fut>(
+        &self,
+        service: &str,
+        operation: &str,
+        mut stream: PaginationStream<Result<T, SdkError<E, HttpResponse>>>,
+        items: impl Fn(&T) -> Vec<I>,
+        each: impl Fn(I) -> Fut,
+    ) -> Result<Vec<U>, String>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        Fut: Future<Output = U>,
+    {
+        use futures::stream::StreamExt;
+        let (tx, rx) = futures::channel::mpsc::unbounded::<I>();
+        let list = async move {
+            let tx = tx;
+            while let Some(page) = self.next_page(service, operation, &mut stream).await {
+                for item in items(&page?) {
+                    // the receiver lives until the listing ends
+                    let _ = tx.unbounded_send(item);
+                }
+            }
+            Ok::<(), String>(())
+        };
+        let work = rx.map(each).buffered(self.fan_out.max(1)).collect::<Vec<U>>();
+        let (listed, out) = futures::join!(list, work);
+        listed.map(|()| out)
     }
 }
 
