@@ -597,3 +597,91 @@ mod registry_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod limiter_tests {
+    use super::testing::ctx;
+    use crate::aws::limiter::{AttemptObserver, START};
+    use aws_sdk_kms::operation::describe_key::DescribeKeyOutput;
+    use aws_sdk_kms::operation::list_keys::{ListKeysError, ListKeysOutput};
+    use aws_sdk_kms::types::{KeyListEntry, KeyMetadata};
+    use aws_sdk_kms::Client;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use std::time::Duration;
+
+    fn client(rules: &[&aws_smithy_mocks::Rule]) -> Client {
+        mock_client!(aws_sdk_kms, RuleMode::MatchAny, rules, |c| c
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(4).with_initial_backoff(Duration::from_millis(1)))
+            .interceptor(AttemptObserver))
+    }
+
+    /// Throttled attempts, which the SDK retries itself, halve the window and are counted.
+    #[tokio::test]
+    async fn throttled_attempts_shrink_the_window_and_count_as_throttles_and_retries() {
+        let describe = mock!(Client::describe_key)
+            .sequence()
+            .http_status(400, Some(r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.into()))
+            .times(2)
+            .output(|| DescribeKeyOutput::builder().key_metadata(KeyMetadata::builder().key_id("k1").build().unwrap()).build())
+            .build();
+        let kms = client(&[&describe]);
+        let c = ctx(|cl| cl.kms = kms.clone());
+        assert_eq!(c.limiter.window("kms", "us-east-1"), START);
+        let out = c.call("kms", "DescribeKey", Some("key/k1"), kms.describe_key().key_id("k1").send()).await;
+        assert!(out.is_ok(), "retried through the throttles: {out:?}");
+        assert_eq!(c.limiter.window("kms", "us-east-1"), START / 2, "a throttled call halves the window");
+        let (stats, errors) = c.rec.finish(Default::default(), Default::default());
+        assert!(errors.is_empty());
+        assert_eq!(stats.throttles.get("kms"), Some(&2));
+        assert_eq!(stats.retries.get("kms"), Some(&2));
+        assert_eq!(stats.api_calls["kms"]["DescribeKey"], 1, "one call, three attempts");
+        // clean calls grow it back (+1 per window's worth), and count nothing
+        let ok = mock!(Client::describe_key).then_output(|| DescribeKeyOutput::builder().build());
+        let kms = client(&[&ok]);
+        for _ in 0..3 {
+            c.call("kms", "DescribeKey", None, kms.describe_key().key_id("k1").send()).await.unwrap();
+        }
+        assert_eq!(c.limiter.window("kms", "us-east-1"), START / 2 + 1);
+        let (again, _) = c.rec.finish(Default::default(), Default::default());
+        assert_eq!((again.throttles, again.retries), (stats.throttles, stats.retries));
+    }
+
+    fn page(ids: &[&str], next: Option<&str>) -> ListKeysOutput {
+        let mut b = ListKeysOutput::builder().truncated(next.is_some());
+        for id in ids {
+            b = b.keys(KeyListEntry::builder().key_id(*id).build());
+        }
+        if let Some(m) = next {
+            b = b.next_marker(m);
+        }
+        b.build()
+    }
+
+    /// Items of every page, in listing order; a page that fails fails the listing.
+    #[tokio::test]
+    async fn pages_each_keeps_listing_order_and_fails_with_any_page() {
+        let p1 = mock!(Client::list_keys).match_requests(|r| r.marker().is_none()).then_output(|| page(&["a", "b", "c"], Some("m1")));
+        let p2 = mock!(Client::list_keys).match_requests(|r| r.marker() == Some("m1")).then_output(|| page(&["d", "e"], None));
+        let kms = client(&[&p1, &p2]);
+        let c = ctx(|cl| cl.kms = kms.clone());
+        let ids = |p: &ListKeysOutput| p.keys().iter().filter_map(|k| k.key_id().map(str::to_string)).collect();
+        let out = c
+            .pages_each("kms", "ListKeys", kms.list_keys().into_paginator().send(), ids, |id: String| async move {
+                // later items finish first: the order must still be the listing's
+                tokio::time::sleep(Duration::from_millis(if id == "a" { 30 } else { 1 })).await;
+                id.to_uppercase()
+            })
+            .await;
+        assert_eq!(out, Ok(vec!["A".to_string(), "B".into(), "C".into(), "D".into(), "E".into()]));
+        assert_eq!(super::testing::calls(&c, "kms", "ListKeys"), 2);
+
+        let p1 = mock!(Client::list_keys).match_requests(|r| r.marker().is_none()).then_output(|| page(&["a"], Some("m1")));
+        let p2 = mock!(Client::list_keys)
+            .match_requests(|r| r.marker() == Some("m1"))
+            .then_error(|| ListKeysError::generic(aws_smithy_types::error::ErrorMetadata::builder().code("AccessDeniedException").build()));
+        let kms = client(&[&p1, &p2]);
+        let c = ctx(|cl| cl.kms = kms.clone());
+        let out = c.pages_each("kms", "ListKeys", kms.list_keys().into_paginator().send(), ids, |id: String| async move { id }).await;
+        assert!(out.as_ref().is_err_and(|e| e.contains("AccessDeniedException")), "{out:?}");
+    }
+}
