@@ -142,6 +142,7 @@ fn stats() -> CollectionStats {
         service_seconds: BTreeMap::from([("kms".to_string(), 0.25), ("secretsmanager".to_string(), 0.5)]),
         resources: BTreeMap::from([("kms:key".to_string(), 1), ("secretsmanager:secret".to_string(), 1)]),
         wall_seconds: 1.5,
+        ..Default::default()
     }
 }
 

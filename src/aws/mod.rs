@@ -4,6 +4,7 @@
 //! default credential chain. No emulator-specific code paths.
 
 pub mod accounts;
+pub mod limiter;
 pub mod operations;
 pub mod retry;
 #[cfg(test)]
@@ -109,6 +110,7 @@ macro_rules! read_client {
             $krate::config::Builder::from($cfg)
                 .retry_classifier(retry::ReadRetryClassifier)
                 .interceptor(retry::CompleteAnswerCheck)
+                .interceptor(limiter::AttemptObserver)
                 .interceptor(operations::RegisteredOnly { registry: operations::SCAN, what: "scan" })
                 .build(),
         )

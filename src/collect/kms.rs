@@ -1,6 +1,6 @@
 //! KMS: keys (manager, state, spec), rotation status, key policy, tags, aliases.
 
-use super::{fan_out, tag_map, Ctx};
+use super::{tag_map, Ctx};
 use crate::model::kms::{Key, Kms, Manager};
 use crate::model::Observed;
 use aws_sdk_kms::types::KeyManagerType;
@@ -9,15 +9,7 @@ use std::collections::BTreeMap;
 pub async fn collect(ctx: &Ctx) -> Kms {
     let mut out = Kms::default();
     let kms = &ctx.clients.kms;
-    let pages = match ctx.pages("kms", "ListKeys", kms.list_keys().into_paginator().send()).await {
-        Ok(p) => p,
-        Err(e) => {
-            out.aliases.insert(ctx.region.clone(), Observed::Unknown(e.clone()));
-            out.keys.fail(&ctx.region, e);
-            return out;
-        }
-    };
-    let ids: Vec<String> = pages.iter().flat_map(|p| p.keys()).filter_map(|k| k.key_id().map(str::to_string)).collect();
+    // aliases first: each key's description needs them, and starts while ListKeys pages on
     let aliases: Observed<BTreeMap<String, String>> = ctx
         .pages("kms", "ListAliases", kms.list_aliases().into_paginator().send())
         .await
@@ -33,7 +25,15 @@ pub async fn collect(ctx: &Ctx) -> Kms {
         }
         by
     });
-    let keys = fan_out(ctx, ids, |id| key(ctx, id, &by_key)).await;
+    let ids = |p: &aws_sdk_kms::operation::list_keys::ListKeysOutput| p.keys().iter().filter_map(|k| k.key_id().map(str::to_string)).collect();
+    let keys = match ctx.pages_each("kms", "ListKeys", kms.list_keys().into_paginator().send(), ids, |id| key(ctx, id, &by_key)).await {
+        Ok(k) => k,
+        Err(e) => {
+            out.aliases.insert(ctx.region.clone(), Observed::Unknown(e.clone()));
+            out.keys.fail(&ctx.region, e);
+            return out;
+        }
+    };
     for k in keys {
         match k {
             Listed::InScope(k) => out.keys.insert(*k),
@@ -236,7 +236,9 @@ mod tests {
         let denied = mock!(Client::list_keys).then_error(|| {
             aws_sdk_kms::operation::list_keys::ListKeysError::generic(aws_smithy_types::error::ErrorMetadata::builder().code("AccessDeniedException").build())
         });
-        let kms = client(&[&denied]);
+        // aliases are listed first (key descriptions start while ListKeys pages on)
+        let aliases = mock!(Client::list_aliases).then_output(|| ListAliasesOutput::builder().build());
+        let kms = client(&[&denied, &aliases]);
         let c = ctx(|cl| cl.kms = kms);
         let out = collect(&c).await;
         assert!(out.keys.is_empty());

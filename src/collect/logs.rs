@@ -1,25 +1,52 @@
 //! CloudWatch Logs: log groups with KMS key and retention (both in DescribeLogGroups).
 
-use super::{fan_out, tag_map, Ctx};
+use super::{tag_map, Ctx};
 use crate::model::logs::{LogGroup, Logs};
 use crate::model::Observed;
 
 pub async fn collect(ctx: &Ctx) -> Logs {
     let mut out = Logs::default();
     let l = &ctx.clients.logs;
-    let groups = match ctx.pages("logs", "DescribeLogGroups", l.describe_log_groups().into_paginator().send()).await {
-        Ok(pages) => pages.iter().flat_map(|p| p.log_groups().to_vec()).collect::<Vec<_>>(),
+    // pipelined: page 1's groups are tagged while page 2 is listed
+    let listing = ctx.pages_each(
+        "logs",
+        "DescribeLogGroups",
+        l.describe_log_groups().into_paginator().send(),
+        |p| p.log_groups().to_vec(),
+        |g| async move {
+            // a log group without a name or ARN cannot be judged or even named: the listing is incomplete
+            if g.log_group_name().is_none() || g.arn().is_none() {
+                return None;
+            }
+            Some(group(ctx, g).await)
+        },
+    );
+    let found = match listing.await {
+        Ok(found) => found,
         Err(e) => {
             out.log_groups.fail(&ctx.region, e);
             return out;
         }
     };
-    // a log group without a name or ARN cannot be judged or even named: the listing is incomplete
-    let (groups, nameless): (Vec<_>, Vec<_>) = groups.into_iter().partition(|g| g.log_group_name().is_some() && g.arn().is_some());
-    if !nameless.is_empty() {
-        out.log_groups.fail(&ctx.region, format!("logs:DescribeLogGroups returned {} log group(s) without a name or ARN", nameless.len()));
+    let nameless = found.iter().filter(|g| g.is_none()).count();
+    if nameless > 0 {
+        out.log_groups.fail(&ctx.region, format!("logs:DescribeLogGroups returned {nameless} log group(s) without a name or ARN"));
     }
-    let found = fan_out(ctx, groups, |g| async move {
+    for g in found.into_iter().flatten() {
+        match g {
+            Ok(g) => out.log_groups.insert(g),
+            Err(arn) => {
+                out.out_of_scope.insert(arn);
+            }
+        }
+    }
+    out
+}
+
+/// One listed log group with its tags; Err(ARN) when out of scope.
+async fn group(ctx: &Ctx, g: aws_sdk_cloudwatchlogs::types::LogGroup) -> Result<LogGroup, String> {
+    let l = &ctx.clients.logs;
+    {
         let name = g.log_group_name().unwrap_or_default().to_string();
         let arn = g.arn().unwrap_or_default().trim_end_matches(":*").to_string();
         // an absent `tags` map is a log group without tags (ListTagsForResource returns the
@@ -40,15 +67,5 @@ pub async fn collect(ctx: &Ctx) -> Logs {
             kms_key_id: g.kms_key_id().map(str::to_string),
             retention_days: g.retention_in_days(),
         })
-    })
-    .await;
-    for g in found {
-        match g {
-            Ok(g) => out.log_groups.insert(g),
-            Err(arn) => {
-                out.out_of_scope.insert(arn);
-            }
-        }
     }
-    out
 }

@@ -1,7 +1,9 @@
 //! AWS → State, one module per service. Collectors do not judge: they map SDK output into the
 //! model, mark what they could not read as Unknown, and record calls, timings and errors.
-//! Services and regions are collected concurrently; every API call (each page) takes a permit
-//! of one shared semaphore, so `--concurrency` bounds the load on the account.
+//! Services and regions are collected concurrently; every API call (each page) takes a slot of
+//! its (service, region) AIMD window (`aws::limiter`: grows while calls succeed, halves on
+//! throttling) and a permit of one shared semaphore, so `--concurrency` bounds the load on the
+//! account.
 
 mod apigw;
 mod cloudtrail;
@@ -26,6 +28,7 @@ pub mod stats;
 pub use crate::semantics::secret_values::env_var;
 pub use stats::{CollectionError, CollectionStats, Recorder};
 
+use crate::aws::limiter::{self, Limiter};
 use crate::aws::{self, AwsOptions, Clients};
 use crate::error::Error;
 use crate::model::{Meta, Observed, State};
@@ -77,7 +80,7 @@ pub struct Ctx {
     pub rec: Arc<Recorder>,
     /// Where the calls and the services' ends are reported (the collectors never print).
     pub progress: crate::progress::Progress,
-    sem: Arc<Semaphore>,
+    limiter: Arc<Limiter>,
     /// Concurrency for per-resource detail calls.
     pub fan_out: usize,
 }
@@ -134,7 +137,19 @@ impl Ctx {
         reason
     }
 
-    /// One API call: bounded by the semaphore, counted, and on failure recorded and turned into
+    /// Run one SDK call in its (service, region) window and the global budget; count it, its
+    /// retries and its throttled attempts, and adapt the window to them.
+    async fn bounded<F: Future>(&self, service: &str, operation: &str, fut: F) -> F::Output {
+        let permit = self.limiter.acquire(service, &self.region).await;
+        self.rec.call(service, operation);
+        self.progress.call(service, &self.region);
+        let (out, probe) = limiter::observe(fut).await;
+        self.rec.attempts(service, probe.attempts(), probe.throttles());
+        permit.finish(probe.throttles());
+        out
+    }
+
+    /// One API call: bounded by its window and the budget, counted, and on failure recorded and turned into
     /// the reason string that Unknown fields carry.
     pub async fn call<T, E>(
         &self,
@@ -146,10 +161,8 @@ impl Ctx {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let _permit = self.sem.acquire().await.expect("semaphore open");
-        self.rec.call(service, operation);
-        self.progress.call(service, &self.region);
-        fut.await.map_err(|e| self.record(service, operation, resource, e))
+        let out = self.bounded(service, operation, fut).await;
+        out.map_err(|e| self.record(service, operation, resource, e))
     }
 
     /// Like `call`, but the listed `not_found` codes mean "no such thing": Ok(None).
@@ -164,10 +177,7 @@ impl Ctx {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let _permit = self.sem.acquire().await.expect("semaphore open");
-        self.rec.call(service, operation);
-        self.progress.call(service, &self.region);
-        match fut.await {
+        match self.bounded(service, operation, fut).await {
             Ok(v) => Ok(Some(v)),
             Err(e) if crate::error::sdk_code(&e).is_some_and(|c| not_found.contains(&c)) => Ok(None),
             Err(e) => Err(self.record(service, operation, resource, e)),
@@ -185,22 +195,63 @@ impl Ctx {
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         let mut out = Vec::new();
-        loop {
-            let page = {
-                let _permit = self.sem.acquire().await.expect("semaphore open");
-                let next = stream.next().await;
-                if next.is_some() {
-                    self.rec.call(service, operation);
-                    self.progress.call(service, &self.region);
-                }
-                next
-            };
-            match page {
-                None => return Ok(out),
-                Some(Ok(p)) => out.push(p),
-                Some(Err(e)) => return Err(self.record(service, operation, None, e)),
-            }
+        while let Some(p) = self.next_page(service, operation, &mut stream).await {
+            out.push(p?);
         }
+        Ok(out)
+    }
+
+    /// The next page of a listing: one counted call in its window; an error is recorded.
+    async fn next_page<T, E>(
+        &self,
+        service: &str,
+        operation: &str,
+        stream: &mut PaginationStream<Result<T, SdkError<E, HttpResponse>>>,
+    ) -> Option<Result<T, String>>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let permit = self.limiter.acquire(service, &self.region).await;
+        let (next, probe) = limiter::observe(stream.next()).await;
+        if next.is_some() {
+            self.rec.call(service, operation);
+            self.progress.call(service, &self.region);
+        }
+        self.rec.attempts(service, probe.attempts(), probe.throttles());
+        permit.finish(probe.throttles());
+        next.map(|page| page.map_err(|e| self.record(service, operation, None, e)))
+    }
+
+    /// A listing pipelined with the per-item work that follows it: `each` starts on page 1's
+    /// items (at most `fan_out` in flight) while page 2 is fetched. Results keep the listing's
+    /// order. A page that fails fails the whole listing (`Err`, as `pages`), whatever was done.
+    pub async fn pages_each<T, E, I, U, Fut>(
+        &self,
+        service: &str,
+        operation: &str,
+        mut stream: PaginationStream<Result<T, SdkError<E, HttpResponse>>>,
+        items: impl Fn(&T) -> Vec<I>,
+        each: impl Fn(I) -> Fut,
+    ) -> Result<Vec<U>, String>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        Fut: Future<Output = U>,
+    {
+        use futures::stream::StreamExt;
+        let (tx, rx) = futures::channel::mpsc::unbounded::<I>();
+        let list = async move {
+            let tx = tx;
+            while let Some(page) = self.next_page(service, operation, &mut stream).await {
+                for item in items(&page?) {
+                    // the receiver lives until the listing ends
+                    let _ = tx.unbounded_send(item);
+                }
+            }
+            Ok::<(), String>(())
+        };
+        let work = rx.map(each).buffered(self.fan_out.max(1)).collect::<Vec<U>>();
+        let (listed, out) = futures::join!(list, work);
+        listed.map(|()| out)
     }
 }
 
@@ -300,6 +351,7 @@ pub async fn collect(opts: &Options) -> Result<Collected, Error> {
         regions = aws::enabled_regions(&first).await.map_err(|e| Error::Incomplete(Box::new(e)))?;
         rec.call("ec2", "DescribeRegions");
     }
+    let limiter = Arc::new(Limiter::from_env(sem.clone(), opts.concurrency));
     let mut contexts = Vec::new();
     for region in &regions {
         let cfg = aws::load_config(&AwsOptions { region: region.clone().into_nonempty(), ..opts.aws.clone() }, None).await;
@@ -312,7 +364,7 @@ pub async fn collect(opts: &Options) -> Result<Collected, Error> {
             scope: opts.scope.clone(),
             rec: rec.clone(),
             progress: opts.progress.clone(),
-            sem: sem.clone(),
+            limiter: limiter.clone(),
             fan_out: opts.concurrency.max(1),
         }));
     }
@@ -403,7 +455,7 @@ pub(crate) mod testing {
             scope: Scope::default(),
             rec: Arc::new(Recorder::default()),
             progress: Default::default(),
-            sem: Arc::new(Semaphore::new(4)),
+            limiter: Arc::new(Limiter::new(Arc::new(Semaphore::new(4)), 4)),
             fan_out: 4,
         }
     }
@@ -543,5 +595,93 @@ mod registry_tests {
                 assert!(listed.contains(&t.as_str()), "{path}: resource type {t} is not in the registry's {} entry ({listed:?})", s.name);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod limiter_tests {
+    use super::testing::ctx;
+    use crate::aws::limiter::{AttemptObserver, START};
+    use aws_sdk_kms::operation::describe_key::DescribeKeyOutput;
+    use aws_sdk_kms::operation::list_keys::{ListKeysError, ListKeysOutput};
+    use aws_sdk_kms::types::{KeyListEntry, KeyMetadata};
+    use aws_sdk_kms::Client;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use std::time::Duration;
+
+    fn client(rules: &[&aws_smithy_mocks::Rule]) -> Client {
+        mock_client!(aws_sdk_kms, RuleMode::MatchAny, rules, |c| c
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(4).with_initial_backoff(Duration::from_millis(1)))
+            .interceptor(AttemptObserver))
+    }
+
+    /// Throttled attempts, which the SDK retries itself, halve the window and are counted.
+    #[tokio::test]
+    async fn throttled_attempts_shrink_the_window_and_count_as_throttles_and_retries() {
+        let describe = mock!(Client::describe_key)
+            .sequence()
+            .http_status(400, Some(r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.into()))
+            .times(2)
+            .output(|| DescribeKeyOutput::builder().key_metadata(KeyMetadata::builder().key_id("k1").build().unwrap()).build())
+            .build();
+        let kms = client(&[&describe]);
+        let c = ctx(|cl| cl.kms = kms.clone());
+        assert_eq!(c.limiter.window("kms", "us-east-1"), START);
+        let out = c.call("kms", "DescribeKey", Some("key/k1"), kms.describe_key().key_id("k1").send()).await;
+        assert!(out.is_ok(), "retried through the throttles: {out:?}");
+        assert_eq!(c.limiter.window("kms", "us-east-1"), START / 2, "a throttled call halves the window");
+        let (stats, errors) = c.rec.finish(Default::default(), Default::default());
+        assert!(errors.is_empty());
+        assert_eq!(stats.throttles.get("kms"), Some(&2));
+        assert_eq!(stats.retries.get("kms"), Some(&2));
+        assert_eq!(stats.api_calls["kms"]["DescribeKey"], 1, "one call, three attempts");
+        // clean calls grow it back (+1 per window's worth), and count nothing
+        let ok = mock!(Client::describe_key).then_output(|| DescribeKeyOutput::builder().build());
+        let kms = client(&[&ok]);
+        for _ in 0..3 {
+            c.call("kms", "DescribeKey", None, kms.describe_key().key_id("k1").send()).await.unwrap();
+        }
+        assert_eq!(c.limiter.window("kms", "us-east-1"), START / 2 + 1);
+        let (again, _) = c.rec.finish(Default::default(), Default::default());
+        assert_eq!((again.throttles, again.retries), (stats.throttles, stats.retries));
+    }
+
+    fn page(ids: &[&str], next: Option<&str>) -> ListKeysOutput {
+        let mut b = ListKeysOutput::builder().truncated(next.is_some());
+        for id in ids {
+            b = b.keys(KeyListEntry::builder().key_id(*id).build());
+        }
+        if let Some(m) = next {
+            b = b.next_marker(m);
+        }
+        b.build()
+    }
+
+    /// Items of every page, in listing order; a page that fails fails the listing.
+    #[tokio::test]
+    async fn pages_each_keeps_listing_order_and_fails_with_any_page() {
+        let p1 = mock!(Client::list_keys).match_requests(|r| r.marker().is_none()).then_output(|| page(&["a", "b", "c"], Some("m1")));
+        let p2 = mock!(Client::list_keys).match_requests(|r| r.marker() == Some("m1")).then_output(|| page(&["d", "e"], None));
+        let kms = client(&[&p1, &p2]);
+        let c = ctx(|cl| cl.kms = kms.clone());
+        let ids = |p: &ListKeysOutput| p.keys().iter().filter_map(|k| k.key_id().map(str::to_string)).collect();
+        let out = c
+            .pages_each("kms", "ListKeys", kms.list_keys().into_paginator().send(), ids, |id: String| async move {
+                // later items finish first: the order must still be the listing's
+                tokio::time::sleep(Duration::from_millis(if id == "a" { 30 } else { 1 })).await;
+                id.to_uppercase()
+            })
+            .await;
+        assert_eq!(out, Ok(vec!["A".to_string(), "B".into(), "C".into(), "D".into(), "E".into()]));
+        assert_eq!(super::testing::calls(&c, "kms", "ListKeys"), 2);
+
+        let p1 = mock!(Client::list_keys).match_requests(|r| r.marker().is_none()).then_output(|| page(&["a"], Some("m1")));
+        let p2 = mock!(Client::list_keys)
+            .match_requests(|r| r.marker() == Some("m1"))
+            .then_error(|| ListKeysError::generic(aws_smithy_types::error::ErrorMetadata::builder().code("AccessDeniedException").build()));
+        let kms = client(&[&p1, &p2]);
+        let c = ctx(|cl| cl.kms = kms.clone());
+        let out = c.pages_each("kms", "ListKeys", kms.list_keys().into_paginator().send(), ids, |id: String| async move { id }).await;
+        assert!(out.as_ref().is_err_and(|e| e.contains("AccessDeniedException")), "{out:?}");
     }
 }

@@ -16,6 +16,12 @@ pub struct CollectionStats {
     /// resource type → count in scope
     pub resources: BTreeMap<String, usize>,
     pub wall_seconds: f64,
+    /// service → throttled answers (each throttled attempt counts; the SDK retried them)
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub throttles: BTreeMap<String, u64>,
+    /// service → retries (attempts beyond the first of each call)
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub retries: BTreeMap<String, u64>,
 }
 
 /// Thread-safe recorder the collectors write to.
@@ -24,6 +30,8 @@ pub struct Recorder {
     calls: Mutex<BTreeMap<String, BTreeMap<String, u64>>>,
     seconds: Mutex<BTreeMap<String, f64>>,
     errors: Mutex<Vec<CollectionError>>,
+    throttles: Mutex<BTreeMap<String, u64>>,
+    retries: Mutex<BTreeMap<String, u64>>,
 }
 
 impl Recorder {
@@ -34,6 +42,16 @@ impl Recorder {
 
     pub fn time(&self, service: &str, d: Duration) {
         *self.seconds.lock().expect("stats lock").entry(service.to_string()).or_default() += d.as_secs_f64();
+    }
+
+    /// What the SDK did for one call: its attempts and the throttled answers among them.
+    pub fn attempts(&self, service: &str, attempts: u32, throttles: u32) {
+        if attempts > 1 {
+            *self.retries.lock().expect("stats lock").entry(service.to_string()).or_default() += u64::from(attempts - 1);
+        }
+        if throttles > 0 {
+            *self.throttles.lock().expect("stats lock").entry(service.to_string()).or_default() += u64::from(throttles);
+        }
     }
 
     pub fn error(&self, e: CollectionError) {
@@ -53,6 +71,8 @@ impl Recorder {
                 service_seconds: self.seconds.lock().expect("stats lock").clone(),
                 resources,
                 wall_seconds: wall.as_secs_f64(),
+                throttles: self.throttles.lock().expect("stats lock").clone(),
+                retries: self.retries.lock().expect("stats lock").clone(),
             },
             errors,
         )
