@@ -23,6 +23,7 @@ pub mod scan_accounts;
 pub mod semantics;
 pub mod spec;
 pub mod suppress;
+pub mod timings;
 pub mod vocab;
 
 pub use commands::run;

@@ -56,7 +56,7 @@ pub async fn run(aws: &AwsArgs, args: &ScanArgs, progress: &Progress) -> Result<
     }
     let (state, mut scope, stats, errors) = match &args.from_snapshot {
         Some(path) => {
-            let snap = read_snapshot(path)?;
+            let snap = crate::timings::phase("load", || read_snapshot(path))?;
             let scope = Scope {
                 stack: stack.as_ref().map(|s| s.name.clone()).or(snap.stack.clone()),
                 stack_file: None,
@@ -104,8 +104,9 @@ pub async fn run(aws: &AwsArgs, args: &ScanArgs, progress: &Progress) -> Result<
         }
     };
     scope.stack_file = stack.as_ref().map(|s| s.source.path.clone());
-    let findings = evaluate(&cat, &state, stack.as_ref(), &frameworks);
-    finish(&cat, stack.as_ref(), Report::new(&cat, scope, findings, errors, stats, started, now()), args, progress)
+    let findings = crate::timings::phase("evaluate", || evaluate(&cat, &state, stack.as_ref(), &frameworks));
+    let report = crate::timings::phase("report", || Report::new(&cat, scope, findings, errors, stats, started, now()));
+    finish(&cat, stack.as_ref(), report, args, progress)
 }
 
 /// The catalogue's findings on `state`, and with a stack, located on its lines and with drift.
@@ -115,7 +116,8 @@ pub(crate) fn evaluate(cat: &Catalogue, state: &crate::model::State, stack: Opti
     if let Some(s) = stack {
         locate(&mut findings, s, cat);
         // drift from the same State: no second round of API calls
-        findings.extend(crate::components::drift(&crate::spec::desired::desired(s), state, s, cat, frameworks));
+        let drift = crate::timings::phase("drift", || crate::components::drift(&crate::spec::desired::desired(s), state, s, cat, frameworks));
+        findings.extend(drift);
     }
     findings
 }
@@ -361,7 +363,7 @@ pub(crate) fn write_reports(report: &Report, cat: &Catalogue, formats: &[ReportF
     // SARIF stays within GitHub's limits and points at the JSON report (beside it) for the rest.
     let sarif_opts = sarif_options(formats);
     for f in formats {
-        let (name, text) = match f {
+        let (name, text) = crate::timings::phase(&format!("render {}", format_name(*f)), || match f {
             // the file keeps every row; the terminal gets a summary at scale
             ReportFormat::Table => (
                 "tapaudit.txt",
@@ -371,12 +373,22 @@ pub(crate) fn write_reports(report: &Report, cat: &Catalogue, formats: &[ReportF
             ReportFormat::Sarif => ("tapaudit.sarif", report::sarif::to_sarif_string_with(report, cat, &sarif_opts)),
             ReportFormat::Html => ("tapaudit.html", report::html::render(report, cat)),
             ReportFormat::Oscal => ("tapaudit.oscal.json", report::oscal::to_oscal_string(report, cat)),
-        };
+        });
         let path = dir.join(name);
-        write_file(&path, &text)?;
+        crate::timings::phase(&format!("write {}", format_name(*f)), || write_file(&path, &text))?;
         written.push(path.display().to_string());
     }
     Ok(written)
+}
+
+fn format_name(f: ReportFormat) -> &'static str {
+    match f {
+        ReportFormat::Table => "table",
+        ReportFormat::Json => "json",
+        ReportFormat::Sarif => "sarif",
+        ReportFormat::Html => "html",
+        ReportFormat::Oscal => "oscal",
+    }
 }
 
 fn sarif_options(formats: &[ReportFormat]) -> report::SarifOptions {
@@ -389,7 +401,8 @@ pub(crate) fn emit(report: &Report, cat: &Catalogue, how: &Emit, progress: &Prog
     let written = write_reports(report, cat, &how.formats, &how.dir)?;
     if how.formats.contains(&ReportFormat::Table) {
         let opts = report::table::TableOptions { width, color, max_rows: how.max_rows, full_list: written.clone() };
-        println!("{}", report::table::render_with(report, &opts));
+        let text = crate::timings::phase("render stdout table", || report::table::render_with(report, &opts));
+        println!("{text}");
     } else if let [only] = how.formats.as_slice() {
         let text = match only {
             ReportFormat::Json => report.to_json(),
