@@ -1,4 +1,7 @@
 //! CloudWatch Logs: log groups with KMS key and retention (both in DescribeLogGroups).
+//!
+//! Calls: DescribeLogGroups pages (limit=50, the maximum); ListTagsForResource per group only in
+//! a stack-scoped scan, where the scope needs the tags. See bench/minimum-calls.md.
 
 use super::{fan_out, tag_map, Ctx};
 use crate::model::logs::{LogGroup, Logs};
@@ -7,7 +10,7 @@ use crate::model::Observed;
 pub async fn collect(ctx: &Ctx) -> Logs {
     let mut out = Logs::default();
     let l = &ctx.clients.logs;
-    let groups = match ctx.pages("logs", "DescribeLogGroups", l.describe_log_groups().into_paginator().send()).await {
+    let groups = match ctx.pages("logs", "DescribeLogGroups", l.describe_log_groups().limit(50).into_paginator().send()).await {
         Ok(pages) => pages.iter().flat_map(|p| p.log_groups().to_vec()).collect::<Vec<_>>(),
         Err(e) => {
             out.log_groups.fail(&ctx.region, e);
@@ -24,11 +27,16 @@ pub async fn collect(ctx: &Ctx) -> Logs {
         let arn = g.arn().unwrap_or_default().trim_end_matches(":*").to_string();
         // an absent `tags` map is a log group without tags (ListTagsForResource returns the
         // map only when there is one)
-        let tags: Observed<_> = ctx
-            .call("logs", "ListTagsForResource", Some(&name), l.list_tags_for_resource().resource_arn(&arn).send())
-            .await
-            .map(|t| t.tags().map(|m| tag_map(m.iter().map(|(k, v)| (k.as_str(), v.as_str())))).unwrap_or_default())
-            .into();
+        // account-wide: no verdict reads a log group's tags and DescribeLogGroups does not
+        // return them, so they are not read (one call per group saved)
+        let tags: Observed<_> = if ctx.scope.account_wide() {
+            Observed::Unknown("not read: an account-wide scan needs no log group tags".into())
+        } else {
+            ctx.call("logs", "ListTagsForResource", Some(&name), l.list_tags_for_resource().resource_arn(&arn).send())
+                .await
+                .map(|t| t.tags().map(|m| tag_map(m.iter().map(|(k, v)| (k.as_str(), v.as_str())))).unwrap_or_default())
+                .into()
+        };
         if !ctx.scope.wants(&tags) {
             return Err(arn);
         }
