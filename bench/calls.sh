@@ -7,6 +7,7 @@
 #   bench/calls.sh [N]            (default 1000)
 #   BEFORE_BIN=/path/to/tapaudit bench/calls.sh N   also scans the same account with another
 #                                 binary (e.g. main's) and prints its calls side by side.
+#   BENCH_PORT=P                  the emulator's loopback port (default: a free one).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -14,7 +15,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tapaudit/target}"
 n="${1:-1000}"
 [ -n "${AFTER_BIN:-}" ] || { cargo build --locked --release --bin tapaudit >&2; AFTER_BIN="$CARGO_TARGET_DIR/release/tapaudit"; }
 python="$(scripts/emulator.sh venv)"
-port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port="${BENCH_PORT:-$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}"
 scripts/emulator.sh start "$port" >/dev/null 2>&1
 work=$(mktemp -d)
 trap 'scripts/emulator.sh stop "$port" >/dev/null 2>&1; rm -rf "$work"' EXIT
