@@ -163,13 +163,13 @@ pub async fn collect(ctx: &Ctx) -> Ec2 {
 async fn network(ctx: &Ctx) -> Ec2 {
     let e = &ctx.clients.ec2;
     let (vpcs, subnets, rts, igws, nats, sgs, fls) = tokio::join!(
-        ctx.pages("ec2", "DescribeVpcs", e.describe_vpcs().into_paginator().send()),
-        ctx.pages("ec2", "DescribeSubnets", e.describe_subnets().into_paginator().send()),
-        ctx.pages("ec2", "DescribeRouteTables", e.describe_route_tables().into_paginator().send()),
-        ctx.pages("ec2", "DescribeInternetGateways", e.describe_internet_gateways().into_paginator().send()),
-        ctx.pages("ec2", "DescribeNatGateways", e.describe_nat_gateways().into_paginator().send()),
-        ctx.pages("ec2", "DescribeSecurityGroups", e.describe_security_groups().into_paginator().send()),
-        ctx.pages("ec2", "DescribeFlowLogs", e.describe_flow_logs().into_paginator().send()),
+        ctx.pages("ec2", "DescribeVpcs", e.describe_vpcs().max_results(1000).into_paginator().send()),
+        ctx.pages("ec2", "DescribeSubnets", e.describe_subnets().max_results(1000).into_paginator().send()),
+        ctx.pages("ec2", "DescribeRouteTables", e.describe_route_tables().max_results(100).into_paginator().send()),
+        ctx.pages("ec2", "DescribeInternetGateways", e.describe_internet_gateways().max_results(1000).into_paginator().send()),
+        ctx.pages("ec2", "DescribeNatGateways", e.describe_nat_gateways().max_results(1000).into_paginator().send()),
+        ctx.pages("ec2", "DescribeSecurityGroups", e.describe_security_groups().max_results(1000).into_paginator().send()),
+        ctx.pages("ec2", "DescribeFlowLogs", e.describe_flow_logs().max_results(1000).into_paginator().send()),
     );
     let mut out = Ec2::default();
     let mut scoped_vpcs = BTreeSet::new();

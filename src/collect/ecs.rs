@@ -152,7 +152,7 @@ pub fn task_definition(ctx: &Ctx, requested: &str, td: &aws_sdk_ecs::types::Task
 pub async fn collect(ctx: &Ctx) -> Ecs {
     let ecs = &ctx.clients.ecs;
     let mut out = Ecs::default();
-    let arns = match ctx.pages("ecs", "ListClusters", ecs.list_clusters().into_paginator().send()).await {
+    let arns = match ctx.pages("ecs", "ListClusters", ecs.list_clusters().max_results(100).into_paginator().send()).await {
         Ok(pages) => pages.iter().flat_map(|p| p.cluster_arns().to_vec()).collect::<Vec<_>>(),
         Err(e) => {
             out.clusters.fail(&ctx.region, e.clone());
@@ -192,7 +192,7 @@ pub async fn collect(ctx: &Ctx) -> Ecs {
     }
     // services of every cluster (in scope or not: a tagged service may run in a shared cluster)
     for cluster_arn in &arns {
-        let names = match ctx.pages("ecs", "ListServices", ecs.list_services().cluster(cluster_arn).into_paginator().send()).await {
+        let names = match ctx.pages("ecs", "ListServices", ecs.list_services().cluster(cluster_arn).max_results(100).into_paginator().send()).await {
             Ok(pages) => pages.iter().flat_map(|p| p.service_arns().to_vec()).collect::<Vec<_>>(),
             Err(e) => {
                 out.services.fail(&ctx.region, e);
@@ -235,7 +235,10 @@ pub async fn collect(ctx: &Ctx) -> Ecs {
     // no service of the stack was found, to find its tagged task definitions)
     let mut task_defs = run_by_services.clone();
     if ctx.scope.stack.is_none() || run_by_services.is_empty() {
-        match ctx.pages("ecs", "ListTaskDefinitions", ecs.list_task_definitions().status(TaskDefinitionStatus::Active).into_paginator().send()).await {
+        match ctx
+            .pages("ecs", "ListTaskDefinitions", ecs.list_task_definitions().status(TaskDefinitionStatus::Active).max_results(100).into_paginator().send())
+            .await
+        {
             Ok(pages) => task_defs.extend(pages.iter().flat_map(|p| p.task_definition_arns().to_vec())),
             Err(e) => out.task_definitions.fail(&ctx.region, e),
         }

@@ -15,6 +15,10 @@ use aws_sdk_elasticache::types::{CacheCluster as SdkCluster, ReplicationGroup as
 use std::collections::BTreeMap;
 
 async fn tags(ctx: &Ctx, arn: &str) -> Observed<BTreeMap<String, String>> {
+    // account-wide: no verdict reads a cache's tags, so they are not read
+    if ctx.scope.account_wide() {
+        return Observed::Unknown("not read: an account-wide scan needs no cache tags".into());
+    }
     ctx.call("elasticache", "ListTagsForResource", Some(arn), ctx.clients.elasticache.list_tags_for_resource().resource_name(arn).send())
         .await
         .map(|t| tag_map(t.tag_list().iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or(""))))))
@@ -175,9 +179,9 @@ pub async fn collect(ctx: &Ctx) -> ElastiCache {
     let ec = &ctx.clients.elasticache;
     let mut out = ElastiCache::default();
     let (groups, clusters) = tokio::join!(
-        ctx.pages("elasticache", GROUPS, ec.describe_replication_groups().into_paginator().send()),
+        ctx.pages("elasticache", GROUPS, ec.describe_replication_groups().max_records(100).into_paginator().send()),
         // node info: the Availability Zone of every node (how a Memcached cluster is spread)
-        ctx.pages("elasticache", CLUSTERS, ec.describe_cache_clusters().show_cache_node_info(true).into_paginator().send()),
+        ctx.pages("elasticache", CLUSTERS, ec.describe_cache_clusters().show_cache_node_info(true).max_records(100).into_paginator().send()),
     );
     // the member clusters of replication groups: their security groups and subnet group
     let listed: Members = match &clusters {

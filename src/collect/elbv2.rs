@@ -44,6 +44,10 @@ fn tags_of(tags: &BTreeMap<String, Tags>, arn: &str) -> Tags {
 async fn resource_tags(ctx: &Ctx, arns: &[String]) -> BTreeMap<String, Tags> {
     let elb = &ctx.clients.elbv2;
     let mut tags = BTreeMap::new();
+    // account-wide: no verdict reads load balancer or target group tags, so they are not read
+    if ctx.scope.account_wide() {
+        return arns.iter().map(|a| (a.clone(), Observed::Unknown("not read: an account-wide scan needs no load balancer tags".into()))).collect();
+    }
     for chunk in arns.chunks(20) {
         match ctx.call("elbv2", "DescribeTags", None, elb.describe_tags().set_resource_arns(Some(chunk.to_vec())).send()).await {
             Ok(d) => {
@@ -139,11 +143,18 @@ fn rfc3339(d: Option<&aws_smithy_types::DateTime>) -> Option<String> {
 /// every field Unknown with its reason.
 async fn certificate(ctx: &Ctx, arn: String) -> Certificate {
     let acm = &ctx.clients.acm;
-    let (detail, tags) = tokio::join!(
-        ctx.call("acm", "DescribeCertificate", Some(&arn), acm.describe_certificate().certificate_arn(&arn).send()),
-        ctx.call("acm", "ListTagsForCertificate", Some(&arn), acm.list_tags_for_certificate().certificate_arn(&arn).send()),
-    );
-    let tags: Tags = tags.map(|t| tag_map(t.tags().iter().map(|t| (t.key(), t.value().unwrap_or(""))))).into();
+    // account-wide: no verdict reads a certificate's tags, so they are not read
+    let list_tags = async {
+        if ctx.scope.account_wide() {
+            return Observed::Unknown("not read: an account-wide scan needs no certificate tags".into());
+        }
+        ctx.call("acm", "ListTagsForCertificate", Some(&arn), acm.list_tags_for_certificate().certificate_arn(&arn).send())
+            .await
+            .map(|t| tag_map(t.tags().iter().map(|t| (t.key(), t.value().unwrap_or("")))))
+            .into()
+    };
+    let (detail, tags) = tokio::join!(ctx.call("acm", "DescribeCertificate", Some(&arn), acm.describe_certificate().certificate_arn(&arn).send()), list_tags);
+    let tags: Tags = tags;
     let id = arn.rsplit('/').next().unwrap_or(&arn).to_string();
     let op = "DescribeCertificate";
     match detail.and_then(|d| d.certificate().cloned().ok_or_else(|| format!("acm:DescribeCertificate returned no Certificate for {arn}"))) {
@@ -169,7 +180,7 @@ async fn certificate(ctx: &Ctx, arn: String) -> Certificate {
 /// Target groups, tagged and scoped like load balancers.
 async fn target_groups(ctx: &Ctx, out: &mut Elbv2) {
     let elb = &ctx.clients.elbv2;
-    let groups = match ctx.pages("elbv2", "DescribeTargetGroups", elb.describe_target_groups().into_paginator().send()).await {
+    let groups = match ctx.pages("elbv2", "DescribeTargetGroups", elb.describe_target_groups().page_size(400).into_paginator().send()).await {
         Ok(pages) => pages.iter().flat_map(|p| p.target_groups().to_vec()).collect::<Vec<_>>(),
         Err(e) => return out.target_groups.fail(&ctx.region, e),
     };
@@ -213,7 +224,7 @@ async fn target_groups(ctx: &Ctx, out: &mut Elbv2) {
 pub async fn collect(ctx: &Ctx) -> Elbv2 {
     let elb = &ctx.clients.elbv2;
     let mut out = Elbv2::default();
-    let lbs = match ctx.pages("elbv2", "DescribeLoadBalancers", elb.describe_load_balancers().into_paginator().send()).await {
+    let lbs = match ctx.pages("elbv2", "DescribeLoadBalancers", elb.describe_load_balancers().page_size(400).into_paginator().send()).await {
         Ok(pages) => pages.iter().flat_map(|p| p.load_balancers().to_vec()).collect::<Vec<_>>(),
         Err(e) => {
             out.load_balancers.fail(&ctx.region, e.clone());

@@ -375,7 +375,8 @@ pub async fn collect(ctx: &Ctx) -> Iam {
 async fn identities(ctx: &Ctx, account_wide: bool) -> Iam {
     let iam = &ctx.clients.iam;
     let mut out = Iam::default();
-    let mut request = iam.get_account_authorization_details().filter(EntityType::Role).filter(EntityType::User).filter(EntityType::LocalManagedPolicy);
+    let mut request =
+        iam.get_account_authorization_details().max_items(1000).filter(EntityType::Role).filter(EntityType::User).filter(EntityType::LocalManagedPolicy);
     if account_wide {
         request = request.filter(EntityType::Group);
     }
@@ -466,7 +467,7 @@ async fn user_details(ctx: &Ctx, users: Vec<UserParts>) -> Vec<User> {
     }
     let iam = &ctx.clients.iam;
     let last_used = ctx
-        .pages("iam", "ListUsers", iam.list_users().into_paginator().send())
+        .pages("iam", "ListUsers", iam.list_users().max_items(1000).into_paginator().send())
         .await
         .and_then(|pages| password_last_used(pages.iter().flat_map(|p| p.users())));
     let last_used = &last_used;

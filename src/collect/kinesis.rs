@@ -7,7 +7,7 @@ use crate::model::Observed;
 pub async fn collect(ctx: &Ctx) -> Kinesis {
     let mut out = Kinesis::default();
     let k = &ctx.clients.kinesis;
-    let names = match ctx.pages("kinesis", "ListStreams", k.list_streams().into_paginator().send()).await {
+    let names = match ctx.pages("kinesis", "ListStreams", k.list_streams().limit(10000).into_paginator().send()).await {
         Ok(pages) => pages.iter().flat_map(|p| p.stream_names().to_vec()).collect::<Vec<_>>(),
         Err(e) => {
             out.streams.fail(&ctx.region, e);
@@ -22,11 +22,15 @@ pub async fn collect(ctx: &Ctx) -> Kinesis {
 
 async fn stream(ctx: &Ctx, name: String) -> Option<Stream> {
     let k = &ctx.clients.kinesis;
-    let tags: Observed<_> = ctx
-        .call("kinesis", "ListTagsForStream", Some(&name), k.list_tags_for_stream().stream_name(&name).send())
-        .await
-        .map(|t| tag_map(t.tags().iter().map(|t| (t.key(), t.value().unwrap_or_default()))))
-        .into();
+    // account-wide: no verdict reads a stream's tags, so they are not read
+    let tags: Observed<_> = if ctx.scope.account_wide() {
+        Observed::Unknown("not read: an account-wide scan needs no stream tags".into())
+    } else {
+        ctx.call("kinesis", "ListTagsForStream", Some(&name), k.list_tags_for_stream().stream_name(&name).send())
+            .await
+            .map(|t| tag_map(t.tags().iter().map(|t| (t.key(), t.value().unwrap_or_default()))))
+            .into()
+    };
     if !ctx.scope.wants(&tags) {
         return None;
     }

@@ -1,4 +1,8 @@
 //! KMS: keys (manager, state, spec), rotation status, key policy, tags, aliases.
+//!
+//! Calls: ListKeys (Limit=1000) and ListAliases (Limit=100) pages, then per key DescribeKey;
+//! per customer key GetKeyPolicy, GetKeyRotationStatus (symmetric, not pending deletion) and,
+//! only in a stack-scoped scan (scope needs them), ListResourceTags. See bench/minimum-calls.md.
 
 use super::{tag_map, Ctx};
 use crate::model::kms::{Key, Kms, Manager};
@@ -11,7 +15,7 @@ pub async fn collect(ctx: &Ctx) -> Kms {
     let kms = &ctx.clients.kms;
     // aliases first: each key's description needs them, and starts while ListKeys pages on
     let aliases: Observed<BTreeMap<String, String>> = ctx
-        .pages("kms", "ListAliases", kms.list_aliases().into_paginator().send())
+        .pages("kms", "ListAliases", kms.list_aliases().limit(100).into_paginator().send())
         .await
         .map(|pages| {
             // aliases without a target (AWS-managed aliases not yet created) name no key
@@ -26,7 +30,7 @@ pub async fn collect(ctx: &Ctx) -> Kms {
         by
     });
     let ids = |p: &aws_sdk_kms::operation::list_keys::ListKeysOutput| p.keys().iter().filter_map(|k| k.key_id().map(str::to_string)).collect();
-    let keys = match ctx.pages_each("kms", "ListKeys", kms.list_keys().into_paginator().send(), ids, |id| key(ctx, id, &by_key)).await {
+    let keys = match ctx.pages_each("kms", "ListKeys", kms.list_keys().limit(1000).into_paginator().send(), ids, |id| key(ctx, id, &by_key)).await {
         Ok(k) => k,
         Err(e) => {
             out.aliases.insert(ctx.region.clone(), Observed::Unknown(e.clone()));
@@ -92,6 +96,8 @@ async fn key(ctx: &Ctx, id: String, by_key: &Observed<BTreeMap<String, Vec<Strin
     let arn = m.arn().map(str::to_string).unwrap_or(arn);
     let tags = match manager {
         Observed::Known(Manager::Aws) => Observed::Known(BTreeMap::new()), // AWS-managed keys cannot carry tags
+        // account-wide: no verdict reads a key's tags, so they are not read (one call per key saved)
+        _ if ctx.scope.account_wide() => Observed::Unknown("not read: an account-wide scan needs no key tags".into()),
         _ => ctx
             .call("kms", "ListResourceTags", Some(&id), kms.list_resource_tags().key_id(&id).send())
             .await
@@ -203,7 +209,9 @@ mod tests {
             .match_requests(|r| r.policy_name() == Some("default"))
             .then_output(|| GetKeyPolicyOutput::builder().policy(r#"{"Version":"2012-10-17","Statement":[]}"#).build());
         let kms = client(&[&page1, &page2, &aliases, &describe_k1, &describe_k2, &tags, &rotation_k1, &rotation_k2, &policy]);
-        let c = ctx(|cl| cl.kms = kms);
+        let mut c = ctx(|cl| cl.kms = kms);
+        // stack-scoped, so the tags are read (the scope needs them)
+        c.scope = crate::collect::Scope { stack: Some("dev".into()) };
         let out = collect(&c).await;
 
         assert_eq!(out.keys.len(), 2, "both pages collected");
@@ -284,5 +292,78 @@ mod tests {
         let out = collect(&c).await;
         assert!(out.keys.is_empty());
         assert_eq!(out.out_of_scope.iter().collect::<Vec<_>>(), vec!["arn:aws:kms:us-east-1:123456789012:key/k1"]);
+    }
+
+    /// Issue 11: N customer keys in an account-wide scan cost exactly the minimum of
+    /// bench/minimum-calls.md: one ListKeys and one ListAliases page, then DescribeKey,
+    /// GetKeyPolicy and GetKeyRotationStatus per key. No tag call: the tags are Unknown
+    /// ("not read"), never an empty map, and the keys are kept.
+    #[tokio::test]
+    async fn an_account_wide_scan_makes_three_calls_per_customer_key_and_reads_no_tags() {
+        const N: usize = 25;
+        let list = mock!(Client::list_keys).match_requests(|r| r.limit() == Some(1000)).then_output(|| {
+            let mut b = ListKeysOutput::builder().truncated(false);
+            for i in 0..N {
+                b = b.keys(KeyListEntry::builder().key_id(format!("k{i}")).build());
+            }
+            b.build()
+        });
+        let aliases = mock!(Client::list_aliases).match_requests(|r| r.limit() == Some(100)).then_output(|| ListAliasesOutput::builder().build());
+        let describe = mock!(Client::describe_key).then_output(|| DescribeKeyOutput::builder().key_metadata(metadata("k")).build());
+        let rotation = mock!(Client::get_key_rotation_status).then_output(|| GetKeyRotationStatusOutput::builder().key_rotation_enabled(true).build());
+        let policy = mock!(Client::get_key_policy).then_output(|| GetKeyPolicyOutput::builder().policy(r#"{"Statement":[]}"#).build());
+        let tags = mock!(Client::list_resource_tags).then_output(|| ListResourceTagsOutput::builder().build());
+        let kms = client(&[&list, &aliases, &describe, &rotation, &policy, &tags]);
+        let c = ctx(|cl| cl.kms = kms);
+        assert!(c.scope.account_wide());
+        let out = collect(&c).await;
+        assert_eq!(list.num_calls() + aliases.num_calls(), 2, "the maximum page sizes were requested");
+        assert_eq!(calls(&c, "kms", "ListKeys") + calls(&c, "kms", "ListAliases"), 2);
+        for op in ["DescribeKey", "GetKeyPolicy", "GetKeyRotationStatus"] {
+            assert_eq!(calls(&c, "kms", op), N as u64, "{op}: one per key");
+        }
+        assert_eq!(calls(&c, "kms", "ListResourceTags"), 0, "no verdict needs a key's tags");
+        assert_eq!(tags.num_calls(), 0);
+        let (stats, _) = c.rec.finish(Default::default(), Default::default());
+        assert_eq!(stats.total_api_calls, 2 + 3 * N as u64);
+        // the metadata mock names every key k, so the keys collapse onto one ARN; what matters is
+        // that each kept key has Unknown tags
+        assert!(!out.keys.is_empty());
+        for k in out.keys.iter() {
+            match &k.meta.tags {
+                Observed::Unknown(r) => assert!(r.starts_with("not read"), "{r}"),
+                other => panic!("tags must be Unknown when not read, got {other:?}"),
+            }
+        }
+    }
+
+    /// A stack-scoped scan still reads each customer key's tags: the scope needs them.
+    #[tokio::test]
+    async fn a_stack_scoped_scan_reads_one_tag_call_per_customer_key() {
+        let list = mock!(Client::list_keys).then_output(|| {
+            ListKeysOutput::builder()
+                .keys(KeyListEntry::builder().key_id("k1").build())
+                .keys(KeyListEntry::builder().key_id("k2").build())
+                .truncated(false)
+                .build()
+        });
+        let aliases = mock!(Client::list_aliases).then_output(|| ListAliasesOutput::builder().build());
+        let d1 = mock!(Client::describe_key)
+            .match_requests(|r| r.key_id() == Some("k1"))
+            .then_output(|| DescribeKeyOutput::builder().key_metadata(metadata("k1")).build());
+        let d2 = mock!(Client::describe_key)
+            .match_requests(|r| r.key_id() == Some("k2"))
+            .then_output(|| DescribeKeyOutput::builder().key_metadata(metadata("k2")).build());
+        let tags = mock!(Client::list_resource_tags)
+            .then_output(|| ListResourceTagsOutput::builder().tags(Tag::builder().tag_key("tapaudit:stack").tag_value("dev").build().unwrap()).build());
+        let rotation = mock!(Client::get_key_rotation_status).then_output(|| GetKeyRotationStatusOutput::builder().key_rotation_enabled(true).build());
+        let policy = mock!(Client::get_key_policy).then_output(|| GetKeyPolicyOutput::builder().policy(r#"{"Statement":[]}"#).build());
+        let kms = client(&[&list, &aliases, &d1, &d2, &tags, &rotation, &policy]);
+        let mut c = ctx(|cl| cl.kms = kms);
+        c.scope = crate::collect::Scope { stack: Some("dev".into()) };
+        let out = collect(&c).await;
+        assert_eq!(calls(&c, "kms", "ListResourceTags"), 2);
+        assert_eq!(out.keys.len(), 2);
+        assert!(out.keys.iter().all(|k| k.meta.stack() == Some("dev")));
     }
 }

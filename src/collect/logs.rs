@@ -1,4 +1,7 @@
 //! CloudWatch Logs: log groups with KMS key and retention (both in DescribeLogGroups).
+//!
+//! Calls: DescribeLogGroups pages (limit=50, the maximum); ListTagsForResource per group only in
+//! a stack-scoped scan, where the scope needs the tags. See bench/minimum-calls.md.
 
 use super::{tag_map, Ctx};
 use crate::model::logs::{LogGroup, Logs};
@@ -11,7 +14,7 @@ pub async fn collect(ctx: &Ctx) -> Logs {
     let listing = ctx.pages_each(
         "logs",
         "DescribeLogGroups",
-        l.describe_log_groups().into_paginator().send(),
+        l.describe_log_groups().limit(50).into_paginator().send(),
         |p| p.log_groups().to_vec(),
         |g| async move {
             // a log group without a name or ARN cannot be judged or even named: the listing is incomplete
@@ -51,11 +54,16 @@ async fn group(ctx: &Ctx, g: aws_sdk_cloudwatchlogs::types::LogGroup) -> Result<
         let arn = g.arn().unwrap_or_default().trim_end_matches(":*").to_string();
         // an absent `tags` map is a log group without tags (ListTagsForResource returns the
         // map only when there is one)
-        let tags: Observed<_> = ctx
-            .call("logs", "ListTagsForResource", Some(&name), l.list_tags_for_resource().resource_arn(&arn).send())
-            .await
-            .map(|t| t.tags().map(|m| tag_map(m.iter().map(|(k, v)| (k.as_str(), v.as_str())))).unwrap_or_default())
-            .into();
+        // account-wide: no verdict reads a log group's tags and DescribeLogGroups does not
+        // return them, so they are not read (one call per group saved)
+        let tags: Observed<_> = if ctx.scope.account_wide() {
+            Observed::Unknown("not read: an account-wide scan needs no log group tags".into())
+        } else {
+            ctx.call("logs", "ListTagsForResource", Some(&name), l.list_tags_for_resource().resource_arn(&arn).send())
+                .await
+                .map(|t| t.tags().map(|m| tag_map(m.iter().map(|(k, v)| (k.as_str(), v.as_str())))).unwrap_or_default())
+                .into()
+        };
         if !ctx.scope.wants(&tags) {
             return Err(arn);
         }

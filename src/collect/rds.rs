@@ -154,9 +154,9 @@ async fn databases(ctx: &Ctx) -> Rds {
     let r = &ctx.clients.rds;
     let mut out = Rds::default();
     let (instances, clusters, groups) = tokio::join!(
-        ctx.pages("rds", INSTANCES, r.describe_db_instances().into_paginator().send()),
-        ctx.pages("rds", CLUSTERS, r.describe_db_clusters().into_paginator().send()),
-        ctx.pages("rds", "DescribeDBSubnetGroups", r.describe_db_subnet_groups().into_paginator().send()),
+        ctx.pages("rds", INSTANCES, r.describe_db_instances().max_records(100).into_paginator().send()),
+        ctx.pages("rds", CLUSTERS, r.describe_db_clusters().max_records(100).into_paginator().send()),
+        ctx.pages("rds", "DescribeDBSubnetGroups", r.describe_db_subnet_groups().max_records(100).into_paginator().send()),
     );
     let mut wanted_params: BTreeSet<(String, &'static str)> = BTreeSet::new();
     let mut wanted_groups: BTreeSet<String> = BTreeSet::new();

@@ -76,6 +76,10 @@ async fn region_of(ctx: &Ctx, name: &str, listed: Option<&str>) -> Result<String
 }
 
 async fn tags(ctx: &Ctx, name: &str) -> Observed<BTreeMap<String, String>> {
+    // account-wide: no verdict reads a bucket's tags, so they are not read
+    if ctx.scope.account_wide() {
+        return Observed::Unknown("not read: an account-wide scan needs no bucket tags".into());
+    }
     let s3 = &ctx.clients.s3;
     ctx.call_opt("s3", "GetBucketTagging", Some(name), &["NoSuchTagSet"], s3.get_bucket_tagging().bucket(name).send())
         .await

@@ -41,7 +41,7 @@ fn secret(ctx: &Ctx, s: &SecretListEntry, name: &str, t: Observed<BTreeMap<Strin
 pub async fn collect(ctx: &Ctx) -> Secrets {
     let mut out = Secrets::default();
     let sm = &ctx.clients.secrets;
-    match ctx.pages("secretsmanager", "ListSecrets", sm.list_secrets().into_paginator().send()).await {
+    match ctx.pages("secretsmanager", "ListSecrets", sm.list_secrets().max_results(100).into_paginator().send()).await {
         Err(e) => out.secrets.fail(&ctx.region, e),
         Ok(pages) => {
             let mut nameless = 0;

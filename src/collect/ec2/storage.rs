@@ -41,7 +41,7 @@ async fn permissions(ctx: &Ctx, id: &str) -> Observed<Vec<VolumePermission>> {
 async fn snapshots(ctx: &Ctx) -> Collection<Snapshot> {
     let e = &ctx.clients.ec2;
     let mut out = Collection::default();
-    let pages = match ctx.pages("ec2", "DescribeSnapshots", e.describe_snapshots().owner_ids("self").into_paginator().send()).await {
+    let pages = match ctx.pages("ec2", "DescribeSnapshots", e.describe_snapshots().owner_ids("self").max_results(1000).into_paginator().send()).await {
         Ok(p) => p,
         Err(r) => {
             out.fail(&ctx.region, r);
