@@ -208,7 +208,7 @@ fn source(state: &State, region: &str, peer: &str) -> Source {
 /// A prefix-list peer is its entries; an unknown or unreadable list is Unknown, never empty.
 fn prefix_list_source(state: &State, region: &str, id: &str) -> Source {
     let lists = &state.ec2.prefix_lists;
-    match lists.iter().find(|p| p.meta.id == id && p.meta.region == region) {
+    match lists.by_id(id).into_iter().find(|p| p.meta.id == id && p.meta.region == region) {
         Some(pl) => match pl.entries.get() {
             Ok(entries) => match entries.iter().map(|c| net::parse_cidr(c)).collect::<Result<Vec<_>, _>>() {
                 Ok(nets) => Source::Nets(nets),

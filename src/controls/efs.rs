@@ -86,11 +86,12 @@ fn tls_enforced(state: &State, _: &Params) -> Vec<Verdict> {
 /// The VPC a mount target lives in and its CIDR: the mount target's own VpcId, else its
 /// subnet's VPC, resolved in the State.
 fn vpc_cidr(state: &State, region: &str, mt: &MountTarget) -> Result<(String, IpNet), String> {
-    let subnet_vpc = || state.ec2.subnets.iter().find(|s| s.meta.id == mt.subnet_id && s.meta.region == region).map(|s| s.vpc_id.clone());
+    let subnet_vpc =
+        || state.ec2.subnets.by_id(&mt.subnet_id).into_iter().find(|s| s.meta.id == mt.subnet_id && s.meta.region == region).map(|s| s.vpc_id.clone());
     let Some(vpc_id) = mt.vpc_id.clone().or_else(subnet_vpc) else {
         return Err(format!("the VPC of mount target {} (subnet {}) is not known", mt.id, mt.subnet_id));
     };
-    match state.ec2.vpcs.iter().find(|v| v.meta.id == vpc_id && v.meta.region == region) {
+    match state.ec2.vpcs.by_id(&vpc_id).into_iter().find(|v| v.meta.id == vpc_id && v.meta.region == region) {
         Some(v) => net::parse_cidr(&v.cidr).map(|n| (vpc_id.clone(), n)).map_err(|e| format!("VPC {vpc_id}: {e}")),
         None => Err(match state.ec2.vpcs.failed_in(region) {
             Some(reason) => format!("VPC {vpc_id}: VPCs could not be listed in {region}: {reason}"),
@@ -110,7 +111,7 @@ fn peer_nets(state: &State, region: &str, peer: &str) -> Result<Option<Vec<IpNet
     }
     if let Some(id) = peer.strip_prefix("pl:") {
         let lists = &state.ec2.prefix_lists;
-        return match lists.iter().find(|p| p.meta.id == id && p.meta.region == region) {
+        return match lists.by_id(id).into_iter().find(|p| p.meta.id == id && p.meta.region == region) {
             Some(pl) => match pl.entries.get() {
                 Ok(entries) => entries.iter().map(|c| net::parse_cidr(c)).collect::<Result<Vec<_>, _>>().map(Some),
                 Err(reason) => Err(format!("entries of prefix list {id} could not be read: {reason}")),
@@ -134,7 +135,7 @@ fn outside_nfs(state: &State, region: &str, mt: &MountTarget) -> (Vec<String>, V
     };
     let vpc = vpc_cidr(state, region, mt);
     for gid in groups {
-        let Some(sg) = state.ec2.security_groups.iter().find(|g| g.meta.id == *gid && g.meta.region == region) else {
+        let Some(sg) = state.ec2.security_groups.by_id(gid).into_iter().find(|g| g.meta.id == *gid && g.meta.region == region) else {
             unknown.push(match state.ec2.security_groups.failed_in(region) {
                 Some(reason) => format!("security group {gid}: security groups could not be listed in {region}: {reason}"),
                 None => format!("security group {gid} of mount target {} is not in the State", mt.id),

@@ -72,20 +72,22 @@ pub fn subnet_route_table<'a>(
     vpc_id: Option<&str>,
     region: &str,
 ) -> Result<&'a crate::model::ec2::RouteTable, String> {
-    if let Some(rt) = ec2.route_tables.iter().find(|rt| rt.subnet_ids.iter().any(|s| s == subnet_id)) {
+    if let Some(rt) =
+        ec2.route_tables.lookup("subnet", subnet_id, |rt| rt.subnet_ids.clone()).into_iter().find(|rt| rt.subnet_ids.iter().any(|s| s == subnet_id))
+    {
         return Ok(rt);
     }
     if let Some(reason) = ec2.route_tables.failed_in(region) {
         return Err(format!("route tables could not be listed in {region}: {reason}"));
     }
-    let subnet_vpc = ec2.subnets.iter().find(|s| s.meta.id == subnet_id).map(|s| s.vpc_id.as_str());
+    let subnet_vpc = ec2.subnets.by_id(subnet_id).into_iter().find(|s| s.meta.id == subnet_id).map(|s| s.vpc_id.as_str());
     let Some(vpc) = subnet_vpc.or(vpc_id) else {
         return Err(match ec2.subnets.failed_in(region) {
             Some(reason) => format!("subnet {subnet_id}: subnets could not be listed in {region}: {reason}"),
             None => format!("subnet {subnet_id} is not in the State, so its VPC and route table are unknown"),
         });
     };
-    let tables: Vec<_> = ec2.route_tables.iter().filter(|rt| rt.vpc_id == vpc).collect();
+    let tables: Vec<_> = ec2.route_tables.lookup("vpc", vpc, |rt| vec![rt.vpc_id.clone()]).into_iter().filter(|rt| rt.vpc_id == vpc).collect();
     if let Some(main) = tables.iter().find(|rt| rt.main == crate::model::Observed::Known(true)) {
         return Ok(main);
     }

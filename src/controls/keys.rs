@@ -82,7 +82,12 @@ pub fn resolve_key<'a>(state: &'a State, owner: &Meta, reference: &str) -> KeyRe
         (Some(alias), None) => {
             // the key's own alias list first (the desired State carries it there), then the
             // region's alias listing
-            if let Some(k) = kms.keys.iter().find(|k| k.meta.region == p.region && k.aliases.known().is_some_and(|a| a.iter().any(|x| x == alias))) {
+            if let Some(k) = kms
+                .keys
+                .lookup("alias", alias, |k| k.aliases.known().cloned().unwrap_or_default())
+                .into_iter()
+                .find(|k| k.meta.region == p.region && k.aliases.known().is_some_and(|a| a.iter().any(|x| x == alias)))
+            {
                 k.meta.id.clone()
             } else {
                 match kms.aliases.get(&p.region) {
@@ -100,7 +105,8 @@ pub fn resolve_key<'a>(state: &'a State, owner: &Meta, reference: &str) -> KeyRe
         }
         (None, None) => unreachable!("parse yields an alias or a key id"),
     };
-    let found = kms.keys.iter().find(|k| k.meta.region == p.region && (k.meta.id == key_id || k.meta.arn.ends_with(&format!(":key/{key_id}"))));
+    let found =
+        kms.keys.by_id(&key_id).into_iter().find(|k| k.meta.region == p.region && (k.meta.id == key_id || k.meta.arn.ends_with(&format!(":key/{key_id}"))));
     match found {
         Some(k) => match &k.manager {
             Observed::Known(Manager::Customer) => KeyRef::Customer(k),

@@ -183,7 +183,10 @@ fn not_publicly_accessible(state: &State, _: &Params) -> Vec<Verdict> {
 /// an internet gateway, by its explicit route table or else its VPC's main table.
 fn private_subnets_only(state: &State, _: &Params) -> Vec<Verdict> {
     instances(state, |i| {
-        let group = i.subnet_group.as_deref().and_then(|g| state.rds.subnet_groups.iter().find(|sg| sg.meta.id == g || sg.meta.name.as_deref() == Some(g)));
+        let group = i
+            .subnet_group
+            .as_deref()
+            .and_then(|g| id_or_name(&state.rds.subnet_groups, g).into_iter().find(|sg| sg.meta.id == g || sg.meta.name.as_deref() == Some(g)));
         let subnets: Vec<&str> = if !i.subnet_ids.is_empty() {
             i.subnet_ids.iter().map(String::as_str).collect()
         } else if let Some(g) = group {
@@ -263,9 +266,18 @@ fn log_exports(state: &State, _: &Params) -> Vec<Verdict> {
     })
 }
 
+/// The items of `c` whose id or name is `key` (indexed).
+fn id_or_name<'a, T: crate::model::Resource>(c: &'a crate::model::Collection<T>, key: &str) -> Vec<&'a T> {
+    c.lookup("id-or-name", key, |t| {
+        let m = t.meta();
+        m.name.iter().cloned().chain([m.id.clone()]).collect()
+    })
+}
+
 /// The parameter group `name` as the State holds it (the one of the right scope first).
 fn parameter_group<'a>(state: &'a State, name: &str, scope: &str) -> Option<&'a ParameterGroup> {
-    let named: Vec<_> = state.rds.parameter_groups.iter().filter(|g| g.meta.id == name || g.meta.name.as_deref() == Some(name)).collect();
+    let named: Vec<_> =
+        id_or_name(&state.rds.parameter_groups, name).into_iter().filter(|g| g.meta.id == name || g.meta.name.as_deref() == Some(name)).collect();
     named.iter().find(|g| g.scope == scope).or(named.first()).copied()
 }
 
@@ -367,7 +379,7 @@ fn placed<'a>(state: &'a State, c: &'a DbCluster) -> Vec<Placed<'a>> {
         .iter()
         .map(|m| {
             let id = m.instance_id.as_str();
-            let zone = match state.rds.instances.iter().find(|i| i.meta.id == id && i.meta.region == c.meta.region) {
+            let zone = match state.rds.instances.by_id(id).into_iter().find(|i| i.meta.id == id && i.meta.region == c.meta.region) {
                 Some(i) => i.availability_zone.get().map(String::as_str).map_err(|r| format!("{id}: {r}")),
                 None => Err(match state.rds.instances.failed_in(&c.meta.region) {
                     Some(reason) => format!("{id}: DB instances could not be listed in {}: {reason}", c.meta.region),

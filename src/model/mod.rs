@@ -24,7 +24,7 @@ pub mod secrets;
 
 pub use registry::{Reach, Scoping};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Version of the snapshot format (`--save-snapshot`); bumped on incompatible changes (for the
 /// strict reader, any change to what a snapshot holds). Each version's shape is checked in as
@@ -148,11 +148,69 @@ pub struct Collection<T> {
     pub items: BTreeMap<String, T>,
     /// Always written and required on read: a snapshot without it cannot claim "no failures".
     pub failures: Vec<CollectionFailure>,
+    /// Indexes built on first use by [`Collection::lookup`] (never serialized or compared).
+    #[serde(skip)]
+    lookups: Lookups,
 }
 
 impl<T> Default for Collection<T> {
     fn default() -> Self {
-        Collection { items: BTreeMap::new(), failures: Vec::new() }
+        Collection { items: BTreeMap::new(), failures: Vec::new(), lookups: Lookups::default() }
+    }
+}
+
+/// Index name → (the item count it was built for, key → ARNs). Controls look resources up by
+/// id, by subnet, by name; a scan over every item per lookup made evaluation quadratic.
+#[derive(Default)]
+struct Lookups(std::sync::Mutex<HashMap<&'static str, (usize, HashMap<String, Vec<String>>)>>);
+
+impl Clone for Lookups {
+    fn clone(&self) -> Self {
+        Lookups::default()
+    }
+}
+
+impl PartialEq for Lookups {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Lookups {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Lookups")
+    }
+}
+
+impl<T: Resource> Collection<T> {
+    /// The items whose `keys_of` include `key`, in ARN order, through an index built on first
+    /// use (and again when the number of items changed). `name` identifies `keys_of`: one name,
+    /// one function. Callers still check what they need of each item.
+    pub fn lookup(&self, name: &'static str, key: &str, keys_of: impl Fn(&T) -> Vec<String>) -> Vec<&T> {
+        let mut cache = self.lookups.0.lock().unwrap_or_else(|e| e.into_inner());
+        let fresh = cache.get(name).is_some_and(|(n, _)| *n == self.items.len());
+        if !fresh {
+            let mut index: HashMap<String, Vec<String>> = HashMap::new();
+            for (arn, item) in &self.items {
+                let mut keys = keys_of(item);
+                keys.sort();
+                keys.dedup();
+                for k in keys {
+                    index.entry(k).or_default().push(arn.clone());
+                }
+            }
+            cache.insert(name, (self.items.len(), index));
+        }
+        cache.get(name).and_then(|(_, index)| index.get(key)).map(|arns| arns.iter().filter_map(|a| self.items.get(a)).collect()).unwrap_or_default()
+    }
+
+    /// The items with this id or whose ARN ends in `/<id>` or `:<id>` (see [`Collection::lookup`]).
+    pub fn by_id(&self, id: &str) -> Vec<&T> {
+        self.lookup("id", id, |t| {
+            let m = t.meta();
+            let last = m.arn.rsplit(['/', ':']).next().unwrap_or_default().to_string();
+            vec![m.id.clone(), last]
+        })
     }
 }
 
@@ -363,5 +421,29 @@ mod tests {
         assert_eq!(serde_json::to_string(&k).unwrap(), r#"{"known":true}"#);
         assert_eq!(serde_json::to_string(&u).unwrap(), r#"{"unknown":"AccessDenied"}"#);
         assert_eq!(serde_json::from_str::<Observed<bool>>(r#"{"unknown":"x"}"#).unwrap(), Observed::Unknown("x".into()));
+    }
+}
+
+#[cfg(test)]
+mod lookup_tests {
+    /// An index answers what a scan over the items answers, and is rebuilt when items come or go.
+    #[test]
+    fn lookups_equal_a_scan_and_follow_changes() {
+        let mut s = crate::controls::testing::fixture();
+        let subnets = &s.ec2.subnets;
+        for want in subnets.iter() {
+            let got = subnets.by_id(&want.meta.id);
+            let scanned: Vec<_> = subnets.iter().filter(|x| x.meta.id == want.meta.id).collect();
+            assert_eq!(got.iter().map(|x| &x.meta.arn).collect::<Vec<_>>(), scanned.iter().map(|x| &x.meta.arn).collect::<Vec<_>>());
+        }
+        assert!(subnets.by_id("subnet-nowhere").is_empty());
+        let first = s.ec2.subnets.iter().next().unwrap().clone();
+        let mut copy = first.clone();
+        copy.meta.id = "subnet-added".into();
+        copy.meta.arn = format!("{}-added", first.meta.arn);
+        s.ec2.subnets.insert(copy);
+        assert_eq!(s.ec2.subnets.by_id("subnet-added").len(), 1, "an item added after the index was built is found");
+        s.ec2.subnets.retain(|x| x.meta.id != "subnet-added");
+        assert!(s.ec2.subnets.by_id("subnet-added").is_empty(), "nor is a removed one kept");
     }
 }
