@@ -51,7 +51,16 @@ pub async fn run(aws: &AwsArgs, args: &ScanArgs, progress: &Progress) -> Result<
         };
         return check_desired(stack, &cat, &frameworks, args, started, progress);
     }
-    if !args.accounts.is_empty() || args.organization || args.role_arn.is_some() {
+    let several = !args.accounts.is_empty() || args.organization || args.role_arn.is_some();
+    if !several {
+        // options of a multi-account scan without one: refused, never silently ignored
+        for (given, flag) in [(args.shard.is_some(), "--shard"), (args.role_name.is_some(), "--role-name"), (args.external_id.is_some(), "--external-id")] {
+            if given {
+                return Err(Error::usage(format!("{flag} needs --accounts, --organization or --role-arn")));
+            }
+        }
+    }
+    if several {
         return crate::scan_accounts::run(aws, args, progress, &cat, stack.as_ref(), &frameworks, started).await;
     }
     let (state, mut scope, stats, errors) = match &args.from_snapshot {

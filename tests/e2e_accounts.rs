@@ -279,6 +279,8 @@ async fn a_role_is_assumed_only_with_its_external_id_and_accounts_are_listed_by_
         (vec!["--accounts", "12345", "--role-name", AUDIT_ROLE], "not a 12-digit AWS account id"),
         (vec!["--role-arn", "arn:aws:iam::123456789012:user/x"], "not an IAM role ARN"),
         (vec!["--organization", "--role-name", AUDIT_ROLE, "--shard", "5/4"], "--shard"),
+        (vec!["--shard", "1/2"], "--shard needs --accounts"),
+        (vec!["--external-id", "x"], "--external-id needs --accounts"),
     ] {
         let run = scan(&emu, &tmp.path().join("bad"), &args);
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
