@@ -26,7 +26,7 @@ for line in open(f"{work}/err-{n}"):
     m = re.match(r"timing: (.+) ([0-9.]+) s, peak rss (\d+) KiB", line)
     if m:
         phases[m.group(1)] = (float(m.group(2)), int(m.group(3)))
-wall, rss = re.match(r"wall ([0-9.]+) rss (\d+)", open(f"{work}/time-{n}").read()).groups()
+wall, rss = re.search(r"wall ([0-9.]+) rss (\d+)", open(f"{work}/time-{n}").read()).groups()
 r = json.load(open(f"{work}/out-{n}/tapaudit.json"))
 res = sum(r["stats"]["resources"].values())
 s = r["summary"]["findings"]
