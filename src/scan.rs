@@ -14,11 +14,11 @@ use crate::spec::Stack;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
-fn catalogue() -> Result<Catalogue> {
+pub(crate) fn catalogue() -> Result<Catalogue> {
     Catalogue::load().map_err(|e| Error::usage(format!("internal: control catalogue: {e}")))
 }
 
@@ -161,6 +161,13 @@ fn finish(cat: &Catalogue, stack: Option<&Stack>, mut report: Report, args: &Sca
     finish_suppressed(cat, report, args, progress)
 }
 
+/// One stderr line per suppression past its expiry.
+pub(crate) fn warn_expired(report: &Report) {
+    for e in &report.expired_suppressions {
+        eprintln!("{}:{}: suppression of {} on {} expired on {}: it no longer applies", e.source.path, e.source.line, e.control, e.resource, e.expired);
+    }
+}
+
 /// The stack file's suppressions on `report`'s findings (those past their expiry listed).
 pub(crate) fn apply_suppressions(report: &mut Report, stack: &Stack, cat: &Catalogue) -> Result<()> {
     let suppressions = crate::suppress::load(stack, cat)?;
@@ -172,9 +179,7 @@ pub(crate) fn apply_suppressions(report: &mut Report, stack: &Stack, cat: &Catal
 /// `finish` of a report whose suppressions are applied: warn of the expired ones, apply the
 /// baseline, render, and compute the exit code.
 pub(crate) fn finish_suppressed(cat: &Catalogue, mut report: Report, args: &ScanArgs, progress: &Progress) -> Result<u8> {
-    for e in &report.expired_suppressions {
-        eprintln!("{}:{}: suppression of {} on {} expired on {}: it no longer applies", e.source.path, e.source.line, e.control, e.resource, e.expired);
-    }
+    warn_expired(&report);
     if let Some(path) = &args.baseline {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
         let previous: Report =

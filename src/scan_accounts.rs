@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::report::merge::{merge, AccountResult};
 use crate::report::{Report, Scope, Source};
+use crate::scan::now;
 use crate::spec::Stack;
 use aws_config::SdkConfig;
 use futures::stream::{self, StreamExt};
@@ -26,10 +27,6 @@ use tokio::sync::Semaphore;
 /// Accounts collected at the same time. Their calls share one budget; this bounds how many
 /// accounts' States are held in memory at once.
 pub const ACCOUNTS_AT_ONCE: usize = 4;
-
-fn now() -> String {
-    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
 
 /// Everything one account's scan needs besides its target.
 struct Run<'a> {
@@ -236,7 +233,7 @@ fn collection_error(e: &Error, role_arn: &str, account: &str) -> CollectionError
 
 /// `tapaudit merge`: the JSON reports as one, rendered and judged like a scan's.
 pub fn merge_command(args: &MergeArgs, progress: &Progress) -> Result<u8> {
-    let cat = Catalogue::load().map_err(|e| Error::usage(format!("internal: control catalogue: {e}")))?;
+    let cat = crate::scan::catalogue()?;
     let mut parts = Vec::new();
     for path in &args.reports {
         let label = path.display().to_string();
@@ -251,9 +248,7 @@ pub fn merge_command(args: &MergeArgs, progress: &Progress) -> Result<u8> {
         width: args.report.width,
         max_rows: args.report.max_rows,
     };
-    for e in &merged.expired_suppressions {
-        eprintln!("{}:{}: suppression of {} on {} expired on {}: it no longer applies", e.source.path, e.source.line, e.control, e.resource, e.expired);
-    }
+    crate::scan::warn_expired(&merged);
     crate::scan::emit(&merged, &cat, &how, progress)?;
     Ok(merged.exit_code(args.report.fail_on))
 }
