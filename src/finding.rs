@@ -111,7 +111,9 @@ pub struct Finding {
     pub title: String,
     pub resource: FindingResource,
     /// framework id → requirement ids (only the frameworks in scope)
-    pub frameworks: BTreeMap<String, Vec<String>>,
+    /// Framework id → requirement ids; one map per control, shared by its findings.
+    #[serde(with = "shared")]
+    pub frameworks: Frameworks,
     pub message: String,
     pub evidence: Evidence,
     /// The stack-file line that declared the resource or setting, when known.
@@ -123,6 +125,24 @@ pub struct Finding {
     /// Against `--baseline`: `new`, `unchanged` or `absent` (fixed since the baseline).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline_state: Option<BaselineState>,
+}
+
+/// Framework id → requirement ids of a finding's control.
+pub type Frameworks = std::sync::Arc<BTreeMap<String, Vec<String>>>;
+
+/// serde for an `Arc<T>` as for a `T` (without serde's `rc` feature, which would rebuild every
+/// crate that uses serde).
+mod shared {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::sync::Arc;
+
+    pub fn serialize<T: Serialize, S: Serializer>(v: &Arc<T>, s: S) -> Result<S::Ok, S::Error> {
+        T::serialize(v, s)
+    }
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Arc<T>, D::Error> {
+        T::deserialize(d).map(Arc::new)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -268,33 +268,34 @@ fn write_snapshot(path: &Path, c: &collect::Collected, stack: Option<String>) ->
 /// Load a snapshot; corrupt, incomplete, older or newer files get a one-line error naming the
 /// file and the JSON path of what is wrong (`snapshot.json: state.rds: missing`).
 pub fn read_snapshot(path: &Path) -> Result<Snapshot> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
-    parse_snapshot(&path.display().to_string(), &text)
+    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
+    parse_snapshot_bytes(&path.display().to_string(), &bytes)
 }
 
 /// The pure part of [`read_snapshot`]: `label` names the file in errors.
 pub fn parse_snapshot(label: &str, text: &str) -> Result<Snapshot> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| Error::usage(format!("{label}:{}: not a tapaudit snapshot: invalid JSON: {e}", e.line())))?;
-    match value.get("snapshot_version").and_then(|v| v.as_u64()) {
-        None => return Err(Error::usage(format!("{label}: not a tapaudit snapshot (no snapshot_version)"))),
-        Some(v) if v > SNAPSHOT_VERSION as u64 => {
-            return Err(Error::usage(format!("{label}: snapshot version {v} is newer than this tapaudit understands ({SNAPSHOT_VERSION}); upgrade tapaudit")))
+    parse_snapshot_bytes(label, text.as_bytes())
+}
+
+/// [`parse_snapshot`] of the file's bytes. One pass: the text is read straight into the model,
+/// strictly ([`crate::model::strict`]: serde reads a missing `Option` field as `None`, and every
+/// field the model writes must be in the file, or the snapshot claims "none" where it says
+/// nothing). Only when that fails is the file read again, for the error to give: invalid JSON
+/// first (with its line), then a missing, older or newer version, then what is wrong.
+pub fn parse_snapshot_bytes(label: &str, bytes: &[u8]) -> Result<Snapshot> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parsed = serde_path_to_error::deserialize::<_, Snapshot>(crate::model::strict::Strict(&mut de));
+    let snap = match parsed {
+        Ok(snap) => match de.end() {
+            Ok(()) => snap,
+            Err(e) => return Err(Error::usage(format!("{label}:{}: not a tapaudit snapshot: invalid JSON: {e}", e.line()))),
+        },
+        Err(e) => {
+            check_version(label, bytes)?;
+            return Err(Error::usage(format!("{label}: {}", snapshot_problem(&e))));
         }
-        Some(v) if v < SNAPSHOT_VERSION as u64 => {
-            return Err(Error::usage(format!(
-                "{label}: snapshot version {v} is older than this tapaudit reads ({SNAPSHOT_VERSION}): it may omit evidence; take a new snapshot with --save-snapshot"
-            )))
-        }
-        Some(_) => {}
-    }
-    let snap: Snapshot = serde_path_to_error::deserialize(&value).map_err(|e| Error::usage(format!("{label}: {}", snapshot_problem(&e))))?;
-    // serde reads a missing Option field as None: every field the model writes must be in the
-    // file, or the snapshot claims "none" where it says nothing
-    let written = serde_json::to_value(&snap).map_err(|e| Error::usage(format!("{label}: cannot re-serialize the snapshot: {e}")))?;
-    if let Some(path) = first_missing(&value, &written, String::new()) {
-        return Err(Error::usage(format!("{label}: {path}: missing")));
-    }
+    };
+    version_problem(label, Some(snap.snapshot_version as u64))?;
     let services: Vec<&str> = snap.services.iter().map(String::as_str).collect();
     if let Some(missing) = crate::model::SERVICES.iter().find(|s| !services.contains(s)) {
         return Err(Error::usage(format!("{label}: services: {missing} was not collected in this snapshot, so nothing about it is known")));
@@ -302,18 +303,30 @@ pub fn parse_snapshot(label: &str, text: &str) -> Result<Snapshot> {
     Ok(snap)
 }
 
-/// The path of the first field that `written` (the parsed snapshot, serialized again) has and
-/// `given` (the file) lacks.
-fn first_missing(given: &serde_json::Value, written: &serde_json::Value, path: String) -> Option<String> {
-    use serde_json::Value;
-    let join = |k: &str| if path.is_empty() { k.to_string() } else { format!("{path}.{k}") };
-    match (given, written) {
-        (Value::Object(g), Value::Object(w)) => w.iter().find_map(|(k, wv)| match g.get(k) {
-            None => Some(join(k)),
-            Some(gv) => first_missing(gv, wv, join(k)),
-        }),
-        (Value::Array(g), Value::Array(w)) => g.iter().zip(w).enumerate().find_map(|(i, (gv, wv))| first_missing(gv, wv, join(&i.to_string()))),
-        _ => None,
+/// For a file the strict read refused: invalid JSON, or a version other than this one's, is
+/// the error to give before any detail of its shape.
+fn check_version(label: &str, bytes: &[u8]) -> Result<()> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        snapshot_version: Option<serde_json::Value>,
+    }
+    match serde_json::from_slice::<Probe>(bytes) {
+        Err(e) if e.is_syntax() || e.is_eof() => Err(Error::usage(format!("{label}:{}: not a tapaudit snapshot: invalid JSON: {e}", e.line()))),
+        Err(_) => version_problem(label, None),
+        Ok(p) => version_problem(label, p.snapshot_version.as_ref().and_then(serde_json::Value::as_u64)),
+    }
+}
+
+fn version_problem(label: &str, version: Option<u64>) -> Result<()> {
+    match version {
+        None => Err(Error::usage(format!("{label}: not a tapaudit snapshot (no snapshot_version)"))),
+        Some(v) if v > SNAPSHOT_VERSION as u64 => {
+            Err(Error::usage(format!("{label}: snapshot version {v} is newer than this tapaudit understands ({SNAPSHOT_VERSION}); upgrade tapaudit")))
+        }
+        Some(v) if v < SNAPSHOT_VERSION as u64 => Err(Error::usage(format!(
+            "{label}: snapshot version {v} is older than this tapaudit reads ({SNAPSHOT_VERSION}): it may omit evidence; take a new snapshot with --save-snapshot"
+        ))),
+        Some(_) => Ok(()),
     }
 }
 
@@ -371,28 +384,55 @@ pub(crate) fn default_output_dir(report: &Report) -> PathBuf {
     Path::new("reports").join(name)
 }
 
-/// Write every format's file under `dir`; their paths.
+/// Write every format's file under `dir`; their paths, in the order of `formats`. The formats
+/// render at the same time, one thread each (they only read the report); the JSON report is
+/// streamed to its file, never held as text.
 pub(crate) fn write_reports(report: &Report, cat: &Catalogue, formats: &[ReportFormat], dir: &Path) -> Result<Vec<String>> {
-    let mut written = Vec::new();
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.display().to_string(), source })?;
     // SARIF stays within GitHub's limits and points at the JSON report (beside it) for the rest.
     let sarif_opts = sarif_options(formats);
-    for f in formats {
-        let (name, text) = crate::timings::phase(&format!("render {}", format_name(*f)), || match f {
-            // the file keeps every row; the terminal gets a summary at scale
-            ReportFormat::Table => (
-                "tapaudit.txt",
-                report::table::render_with(report, &report::table::TableOptions { width: Some(120), max_rows: usize::MAX, ..Default::default() }),
-            ),
-            ReportFormat::Json => ("tapaudit.json", report.to_json()),
-            ReportFormat::Sarif => ("tapaudit.sarif", report::sarif::to_sarif_string_with(report, cat, &sarif_opts)),
-            ReportFormat::Html => ("tapaudit.html", report::html::render(report, cat)),
-            ReportFormat::Oscal => ("tapaudit.oscal.json", report::oscal::to_oscal_string(report, cat)),
-        });
+    let write_one = |f: ReportFormat| -> Result<String> {
+        let name = match f {
+            ReportFormat::Table => "tapaudit.txt",
+            ReportFormat::Json => "tapaudit.json",
+            ReportFormat::Sarif => "tapaudit.sarif",
+            ReportFormat::Html => "tapaudit.html",
+            ReportFormat::Oscal => "tapaudit.oscal.json",
+        };
         let path = dir.join(name);
-        crate::timings::phase(&format!("write {}", format_name(*f)), || write_file(&path, &text))?;
-        written.push(path.display().to_string());
-    }
-    Ok(written)
+        crate::timings::phase(&format!("render and write {}", format_name(f)), || match f {
+            // the file keeps every row; the terminal gets a summary at scale
+            ReportFormat::Table => write_file(
+                &path,
+                &report::table::render_with(report, &report::table::TableOptions { width: Some(120), max_rows: usize::MAX, ..Default::default() }),
+            ),
+            ReportFormat::Json => stream_file(&path, |w| report.write_json(w)),
+            ReportFormat::Sarif => write_bytes(&path, &report::sarif::to_sarif_bytes(report, cat, &sarif_opts)),
+            ReportFormat::Html => write_file(&path, &report::html::render(report, cat)),
+            ReportFormat::Oscal => write_file(&path, &report::oscal::to_oscal_string(report, cat)),
+        })?;
+        Ok(path.display().to_string())
+    };
+    let results: Vec<Result<String>> = crate::timings::phase("reports", || {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = formats.iter().map(|&f| scope.spawn(move || write_one(f))).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        })
+    });
+    results.into_iter().collect()
+}
+
+/// Write `path` through `fill` (buffered), naming the file in any error.
+fn stream_file(path: &Path, fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> Result<()> {
+    let io = |source| Error::Io { path: path.display().to_string(), source };
+    let file = std::fs::File::create(path).map_err(io)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    fill(&mut out).map_err(io)?;
+    std::io::Write::flush(&mut out).map_err(io)
+}
+
+fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).map_err(|source| Error::Io { path: path.display().to_string(), source })
 }
 
 fn format_name(f: ReportFormat) -> &'static str {
@@ -419,7 +459,8 @@ pub(crate) fn emit(report: &Report, cat: &Catalogue, how: &Emit, progress: &Prog
         println!("{text}");
     } else if let [only] = how.formats.as_slice() {
         let text = match only {
-            ReportFormat::Json => report.to_json(),
+            // streamed: a large report is never held as text
+            ReportFormat::Json => return print_json(report).map(|()| progress.note(&format!("reports written: {}", written.join(", ")))),
             ReportFormat::Html => report::html::render(report, cat),
             ReportFormat::Oscal => report::oscal::to_oscal_string(report, cat),
             _ => report::sarif::to_sarif_string_with(report, cat, &sarif_options(&how.formats)),
@@ -428,6 +469,13 @@ pub(crate) fn emit(report: &Report, cat: &Catalogue, how: &Emit, progress: &Prog
     }
     progress.note(&format!("reports written: {}", written.join(", ")));
     Ok(())
+}
+
+/// The JSON report on stdout, as it is produced.
+fn print_json(report: &Report) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    report.write_json(&mut out).and_then(|()| out.write_all(b"\n")).and_then(|()| out.flush()).map_err(|source| Error::Io { path: "stdout".into(), source })
 }
 
 /// The terminal's width when stdout is one (COLUMNS wins, as shells set it for this).
@@ -558,6 +606,47 @@ pub(crate) mod snapshot_tests {
         let v = snapshot_json();
         let snap = parse_snapshot("snap.json", &v.to_string()).unwrap();
         assert_eq!(snap.state, crate::controls::testing::fixture());
+    }
+
+    /// Deleting any key anywhere (inside Observed values too) is refused, or is a deletion of
+    /// data (a map entry, an optional label) that the parsed snapshot reproduces exactly: never
+    /// a field read as `None` or a default.
+    #[test]
+    fn no_field_can_go_missing_silently() {
+        fn paths(v: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+            if let Value::Object(m) = v {
+                for (k, c) in m {
+                    at.push(k.clone());
+                    out.push(at.clone());
+                    paths(c, at, out);
+                    at.pop();
+                }
+            } else if let Value::Array(a) = v {
+                for (i, c) in a.iter().enumerate() {
+                    at.push(i.to_string());
+                    paths(c, at, out);
+                    at.pop();
+                }
+            }
+        }
+        let base = snapshot_json();
+        let mut all = Vec::new();
+        paths(&base, &mut Vec::new(), &mut all);
+        assert!(all.len() > 1000, "the fixture has many keys ({})", all.len());
+        let (mut refused, mut silent) = (0, Vec::new());
+        for p in &all {
+            let mut v = base.clone();
+            let (last, parents) = p.split_last().unwrap();
+            let node = parents.iter().fold(&mut v, |n, k| if n.is_array() { &mut n[k.parse::<usize>().unwrap()] } else { &mut n[k.as_str()] });
+            node.as_object_mut().unwrap().remove(last);
+            match parse_snapshot("snap.json", &v.to_string()) {
+                Err(_) => refused += 1,
+                Ok(snap) if serde_json::to_value(&snap).unwrap() == v => {}
+                Ok(_) => silent.push(p.join(".")),
+            }
+        }
+        assert!(silent.is_empty(), "keys whose absence is read as a value: {silent:#?}");
+        assert!(refused > all.len() / 2, "most keys are fields ({refused} of {})", all.len());
     }
 
     #[test]

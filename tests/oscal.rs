@@ -238,7 +238,7 @@ fn small_document_snapshot() {
             severity: meta.severity,
             title: meta.title.clone(),
             resource: key.clone(),
-            frameworks: meta.frameworks.iter().filter(|(fw, _)| *fw == "fedramp-moderate").map(|(a, b)| (a.clone(), b.clone())).collect(),
+            frameworks: std::sync::Arc::new(meta.frameworks.iter().filter(|(fw, _)| *fw == "fedramp-moderate").map(|(a, b)| (a.clone(), b.clone())).collect()),
             message: msg.into(),
             evidence: Evidence { observed, expected: json!(true) },
             location: None,

@@ -47,7 +47,9 @@ fn finding(cat: &Catalogue, control: &str, status: Status, resource: FindingReso
         severity: meta.severity,
         title: meta.title.clone(),
         resource,
-        frameworks: meta.frameworks.iter().filter(|(f, _)| FRAMEWORKS.contains(&f.as_str())).map(|(f, r)| (f.clone(), r.clone())).collect(),
+        frameworks: std::sync::Arc::new(
+            meta.frameworks.iter().filter(|(f, _)| FRAMEWORKS.contains(&f.as_str())).map(|(f, r)| (f.clone(), r.clone())).collect(),
+        ),
         message: message.to_string(),
         evidence: Evidence { observed, expected },
         location: None,

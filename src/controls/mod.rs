@@ -31,7 +31,7 @@ pub use catalogue::{Catalogue, ControlMeta};
 pub use helpers::*;
 pub use keys::{customer_key_verdict, resolve_key, KeyRef};
 
-use crate::finding::{Evidence, Finding, FindingResource, Kind, Status};
+use crate::finding::{Evidence, Finding, FindingResource, Frameworks, Kind, Status};
 use crate::model::{Collection, Meta, Resource, State};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -146,7 +146,8 @@ pub struct Selection {
 /// Run every selected control over the State.
 pub fn evaluate(catalogue: &Catalogue, state: &State, selection: &Selection) -> Vec<Finding> {
     let registry = registry();
-    let mut findings = Vec::new();
+    // the controls to run, in catalogue order
+    let mut jobs = Vec::new();
     for (id, meta) in &catalogue.controls {
         if meta.service == "drift" {
             continue;
@@ -158,9 +159,13 @@ pub fn evaluate(catalogue: &Catalogue, state: &State, selection: &Selection) -> 
         }
         let Some(control) = registry.get(id.as_str()) else { continue };
         let params = Params(catalogue.parameters(meta, &selection.frameworks, &selection.overrides));
-        for v in control(state, &params) {
-            findings.push(Finding {
-                control_id: id.clone(),
+        jobs.push((id, meta, *control, Frameworks::new(frameworks), params));
+    }
+    let run = |(id, meta, control, frameworks, params): &(&String, &ControlMeta, ControlFn, Frameworks, Params)| -> Vec<Finding> {
+        control(state, params)
+            .into_iter()
+            .map(|v| Finding {
+                control_id: (*id).clone(),
                 kind: Kind::Control,
                 status: v.status,
                 severity: meta.severity,
@@ -172,9 +177,44 @@ pub fn evaluate(catalogue: &Catalogue, state: &State, selection: &Selection) -> 
                 location: None,
                 suppression: None,
                 baseline_state: None,
-            });
+            })
+            .collect()
+    };
+    // controls are pure and independent: as many at once as there are cores, taken in turn
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, jobs.len().max(1));
+    let mut per_control: Vec<Vec<Finding>> = (0..jobs.len()).map(|_| Vec::new()).collect();
+    let mut took_by_control = Vec::new();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(job) = jobs.get(i) else { return done };
+                        let started = std::time::Instant::now();
+                        let findings = run(job);
+                        done.push((i, findings, started.elapsed()));
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            for (i, findings, took) in w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)) {
+                per_control[i] = findings;
+                took_by_control.push((took, jobs[i].0.as_str()));
+            }
+        }
+    });
+    if crate::timings::enabled() {
+        // the slowest controls, for the benchmark
+        took_by_control.sort_by(|a, b| b.cmp(a));
+        for (took, id) in took_by_control.iter().take(8) {
+            eprintln!("timing:   control {id} {:.3} s", took.as_secs_f64());
         }
     }
+    let mut findings: Vec<Finding> = per_control.into_iter().flatten().collect();
     sort_findings(&mut findings);
     findings
 }

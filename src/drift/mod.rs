@@ -101,7 +101,8 @@ impl Drift<'_> {
     #[allow(clippy::too_many_arguments)] // one call site per kind; a struct would only rename these
     fn finding(&mut self, control: &str, status: Status, resource: FindingResource, message: String, field: &str, want: Value, got: Value, setting: &str) {
         let Some(meta) = self.catalogue.controls.get(control) else { return };
-        let frameworks = meta.frameworks.iter().filter(|(f, _)| self.frameworks.contains(f)).map(|(f, r)| (f.clone(), r.clone())).collect();
+        let frameworks =
+            crate::finding::Frameworks::new(meta.frameworks.iter().filter(|(f, _)| self.frameworks.contains(f)).map(|(f, r)| (f.clone(), r.clone())).collect());
         let line = if setting.is_empty() { 1 } else { self.stack.source.line_of(setting) };
         self.out.push(Finding {
             control_id: control.to_string(),

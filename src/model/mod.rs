@@ -21,6 +21,7 @@ pub mod registry;
 pub mod s3;
 pub mod s3control;
 pub mod secrets;
+pub mod strict;
 
 pub use registry::{Reach, Scoping};
 use serde::{Deserialize, Serialize};

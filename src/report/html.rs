@@ -553,7 +553,7 @@ fn row(out: &mut String, f: &Finding) {
     evidence_block(out, "observed", &f.evidence.observed);
     evidence_block(out, "expected", &f.evidence.expected);
     out.push_str("</td><td class=\"reqs\">");
-    for (fw, reqs) in &f.frameworks {
+    for (fw, reqs) in f.frameworks.iter() {
         let _ = write!(out, "<div><span class=\"fw\">{}</span> {}</div>", escape(fw), escape(&reqs.join(", ")));
     }
     out.push_str("</td><td class=\"loc\">");

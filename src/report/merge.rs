@@ -221,7 +221,7 @@ mod tests {
                 logical_id: None,
                 name: None,
             },
-            frameworks: [("fedramp-moderate".to_string(), vec!["SC-12".to_string()])].into(),
+            frameworks: crate::finding::Frameworks::new([("fedramp-moderate".to_string(), vec!["SC-12".to_string()])].into()),
             message: format!("{status:?}"),
             evidence: Evidence { observed: json!(false), expected: json!(true) },
             location: None,

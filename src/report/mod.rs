@@ -290,6 +290,11 @@ impl Report {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a Report always serializes")
     }
+
+    /// [`Report::to_json`]'s text, written to `out` as it is produced.
+    pub fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(out, self).map_err(std::io::Error::other)
+    }
 }
 
 /// The frameworks the summary (and the SARIF rules) cover; see [`Report::new`].

@@ -443,7 +443,7 @@ fn observation(o: &Obs, item_of: &HashMap<String, String>, collected: &str) -> V
         prop("kind", if f.kind == Kind::Drift { "drift" } else { "control" }),
         prop("assessment-status", if f.status == Status::Error { "incomplete" } else { "complete" }),
     ]);
-    for (fw, reqs) in &f.frameworks {
+    for (fw, reqs) in f.frameworks.iter() {
         p.extend(reqs.iter().filter_map(|req| prop_class("requirement", fw, req)));
     }
     if let Some(s) = &f.suppression {
@@ -680,7 +680,7 @@ mod tests {
             severity: meta.severity,
             title: meta.title.clone(),
             resource,
-            frameworks: meta.frameworks.clone(),
+            frameworks: meta.frameworks.clone().into(),
             message: format!("{control} is {}", status.as_str()),
             evidence: Evidence { observed: json!({"enabled": status == Status::Pass}), expected: json!({"enabled": true}) },
             location: None,

@@ -451,8 +451,14 @@ struct Candidate {
 }
 
 /// The report as a SARIF log (one run), results selected to fit `opts` (see the module docs,
-/// "Limits").
+/// "Limits"): the log [`to_sarif_string_with`] writes.
 pub fn to_sarif_with(report: &Report, catalogue: &Catalogue, opts: &SarifOptions) -> Sarif {
+    serde_json::from_slice(&to_sarif_bytes(report, catalogue, opts)).expect("tapaudit reads the SARIF it writes")
+}
+
+/// The text of [`to_sarif_with`]'s log, written once per try at the limits and measured as
+/// written: the results go from the findings to the text without a copy of the whole log.
+pub fn to_sarif_bytes(report: &Report, catalogue: &Catalogue, opts: &SarifOptions) -> Vec<u8> {
     let in_scope: Vec<String> = report.summary.frameworks.iter().map(|f| f.id.clone()).collect();
 
     let mut rules: Vec<ReportingDescriptor> =
@@ -530,7 +536,7 @@ pub fn to_sarif_with(report: &Report, catalogue: &Catalogue, opts: &SarifOptions
     loop {
         let mut kept: Vec<usize> = order[..keep].to_vec();
         kept.sort_unstable();
-        let results: Vec<SarifResult> = kept.iter().map(|&i| candidates[i].result.clone()).collect();
+        let results: Vec<&SarifResult> = kept.iter().map(|&i| &candidates[i].result).collect();
 
         let mut notes = notifications.clone();
         let mut props = run_props.clone();
@@ -548,20 +554,22 @@ pub fn to_sarif_with(report: &Report, catalogue: &Catalogue, opts: &SarifOptions
         if !notes.is_empty() {
             invocation.tool_execution_notifications = Some(notes);
         }
+        // the results are written from `candidates`, not copied into the run
         let run = Run::builder()
             .tool(Tool::builder().driver(driver.clone()).build())
             .automation_details(RunAutomationDetails::builder().id(automation_id(report)).build())
             .invocations(vec![invocation])
-            .results(results)
             .properties(properties(props, None))
             .build();
         let runs = vec![run];
         debug_assert!(runs.len() <= MAX_RUNS_PER_FILE);
-        let sarif = Sarif::builder().schema(SCHEMA_URI.to_string()).version(json!("2.1.0")).runs(runs).build();
+        let log = Sarif::builder().schema(SCHEMA_URI.to_string()).version(json!("2.1.0")).runs(runs).build();
+        let mut text = Vec::new();
+        write_log(&mut text, &log, &results).expect("a SARIF log always serializes");
 
-        let size = gzipped_len(&sarif);
+        let size = gzipped_bytes(&text);
         if size <= opts.max_gzip_bytes || keep == 0 {
-            return sarif;
+            return text;
         }
         // Too big: keep proportionally fewer (5% headroom, at least one fewer) and measure again.
         over_size.get_or_insert((size, keep));
@@ -653,7 +661,7 @@ fn result(report: &Report, f: &Finding, rule_index: usize, occurrence: usize) ->
         ("resourceType".to_string(), json!(r.resource_type)),
         ("resourceId".to_string(), json!(r.id)),
         ("region".to_string(), json!(r.region)),
-        ("frameworks".to_string(), json!(f.frameworks)),
+        ("frameworks".to_string(), json!(*f.frameworks)),
     ]);
     if let Some(l) = &r.logical_id {
         props.insert("logicalId".to_string(), json!(l));
@@ -692,8 +700,20 @@ fn result(report: &Report, f: &Finding, rule_index: usize, occurrence: usize) ->
 }
 
 /// Bytes of [`to_sarif_string`]'s text of `sarif` once gzipped (default level, as the upload
-/// action's zlib), counted while compressing: the text is never held in memory.
+/// action's zlib).
 pub fn gzipped_len(sarif: &Sarif) -> u64 {
+    let mut text = Vec::new();
+    let results: Vec<&SarifResult> = sarif.runs.iter().flat_map(|r| r.results.iter().flatten()).collect();
+    let mut skeleton = sarif.clone();
+    for run in &mut skeleton.runs {
+        run.results = None;
+    }
+    write_log(&mut text, &skeleton, &results).expect("a SARIF log always serializes");
+    gzipped_bytes(&text)
+}
+
+/// The size of `text` gzipped at the default level, counted while compressing.
+fn gzipped_bytes(text: &[u8]) -> u64 {
     struct Count(u64);
     impl std::io::Write for Count {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -704,11 +724,9 @@ pub fn gzipped_len(sarif: &Sarif) -> u64 {
             Ok(())
         }
     }
-    let value = reorder(serde_json::to_value(sarif).expect("a SARIF log always serializes"));
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, flate2::write::GzEncoder::new(Count(0), flate2::Compression::default()));
-    serde_json::to_writer_pretty(&mut out, &value).expect("writing to a counter does not fail");
-    let encoder = out.into_inner().unwrap_or_else(|_| unreachable!("writing to a counter does not fail"));
-    encoder.finish().expect("writing to a counter does not fail").0
+    let mut gz = flate2::write::GzEncoder::new(Count(0), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, text).expect("writing to a counter does not fail");
+    gz.finish().expect("writing to a counter does not fail").0
 }
 
 /// `tool.driver.informationUri`: the crate's `repository` (or `homepage`) from Cargo.toml,
@@ -725,29 +743,45 @@ pub fn to_sarif_string(report: &Report, catalogue: &Catalogue) -> String {
 
 /// [`to_sarif_string`] with [`SarifOptions`].
 pub fn to_sarif_string_with(report: &Report, catalogue: &Catalogue, opts: &SarifOptions) -> String {
-    let value = serde_json::to_value(to_sarif_with(report, catalogue, opts)).expect("a SARIF log always serializes");
-    serde_json::to_string_pretty(&reorder(value)).expect("JSON always serializes")
+    String::from_utf8(to_sarif_bytes(report, catalogue, opts)).expect("serde_json writes UTF-8")
 }
 
-fn reorder(value: Value) -> Value {
-    fn order(mut map: Map<String, Value>, first: &[&str]) -> Map<String, Value> {
-        let mut out = Map::new();
-        for k in first {
-            if let Some(v) = map.remove(*k) {
-                out.insert(k.to_string(), v);
+/// Pretty JSON of `log` (whose runs hold no results) with `results` as its one run's results;
+/// keys ordered for readers: `$schema`, `version`, `runs`, and in the run `tool`,
+/// `automationDetails`, `invocations`, `results`, then the rest. Only the small skeleton goes
+/// through a `Value`; the results are written straight from the structs.
+fn write_log(out: &mut Vec<u8>, log: &Sarif, results: &[&SarifResult]) -> serde_json::Result<()> {
+    let Value::Object(top) = serde_json::to_value(log)? else { unreachable!("a SARIF log is an object") };
+    serde_json::to_writer_pretty(out, &Ordered { map: &top, first: &["$schema", "version", "runs"], results })
+}
+
+/// An object written with `first` keys first; a `runs` array's runs (and a run's `results`,
+/// from `results`) ordered the same way.
+struct Ordered<'a> {
+    map: &'a Map<String, Value>,
+    first: &'a [&'a str],
+    results: &'a [&'a SarifResult],
+}
+
+const RUN_FIRST: &[&str] = &["tool", "automationDetails", "invocations", "results"];
+
+impl serde::Serialize for Ordered<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut out = s.serialize_map(None)?;
+        let rest = self.map.keys().map(String::as_str).filter(|k| !self.first.contains(k));
+        for key in self.first.iter().copied().chain(rest) {
+            match (key, self.map.get(key)) {
+                ("runs", Some(Value::Array(runs))) if self.first.contains(&"runs") => {
+                    let runs: Vec<Ordered> =
+                        runs.iter().filter_map(Value::as_object).map(|map| Ordered { map, first: RUN_FIRST, results: self.results }).collect();
+                    out.serialize_entry(key, &runs)?;
+                }
+                ("results", _) if self.first == RUN_FIRST => out.serialize_entry(key, self.results)?,
+                (_, Some(v)) => out.serialize_entry(key, v)?,
+                (_, None) => {}
             }
         }
-        out.extend(map);
-        out
+        out.end()
     }
-    let Value::Object(top) = value else { return value };
-    let mut top = order(top, &["$schema", "version", "runs"]);
-    if let Some(Value::Array(runs)) = top.get_mut("runs") {
-        for run in runs.iter_mut() {
-            if let Value::Object(m) = std::mem::take(run) {
-                *run = Value::Object(order(m, &["tool", "automationDetails", "invocations", "results"]));
-            }
-        }
-    }
-    Value::Object(top)
 }

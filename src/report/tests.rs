@@ -27,7 +27,7 @@ fn finding(control: &str, status: Status, severity: Severity, frameworks: &[(&st
         severity,
         title: format!("title of {control}"),
         resource: resource(res),
-        frameworks: frameworks.iter().map(|(f, r)| (f.to_string(), r.iter().map(|s| s.to_string()).collect())).collect(),
+        frameworks: crate::finding::Frameworks::new(frameworks.iter().map(|(f, r)| (f.to_string(), r.iter().map(|s| s.to_string()).collect())).collect()),
         message: format!("{control} says {}", status.as_str()),
         evidence: Evidence { observed: json!(false), expected: json!(true) },
         location: None,

@@ -32,7 +32,7 @@ fn finding(control: &str, status: Status, severity: Severity, res: &str) -> Find
             logical_id: Some(format!("{res}-logical")),
             name: None,
         },
-        frameworks,
+        frameworks: frameworks.into(),
         message: format!("{control} says {}", status.as_str()),
         evidence: Evidence { observed: json!(false), expected: json!(true) },
         location: None,
