@@ -283,16 +283,20 @@ pub fn parse_snapshot(label: &str, text: &str) -> Result<Snapshot> {
 /// nothing). Only when that fails is the file read again, for the error to give: invalid JSON
 /// first (with its line), then a missing, older or newer version, then what is wrong.
 pub fn parse_snapshot_bytes(label: &str, bytes: &[u8]) -> Result<Snapshot> {
+    use serde::Deserialize;
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let parsed = serde_path_to_error::deserialize::<_, Snapshot>(crate::model::strict::Strict(&mut de));
-    let snap = match parsed {
-        Ok(snap) => match de.end() {
-            Ok(()) => snap,
-            Err(e) => return Err(Error::usage(format!("{label}:{}: not a tapaudit snapshot: invalid JSON: {e}", e.line()))),
-        },
-        Err(e) => {
+    // the JSON path of an error is tracked only when there is one: tracking costs a copy of
+    // every key
+    let snap = match Snapshot::deserialize(crate::model::strict::Strict(&mut de)).and_then(|snap| de.end().map(|()| snap)) {
+        Ok(snap) => snap,
+        Err(e) if e.is_syntax() || e.is_eof() => return Err(invalid_json(label, &e)),
+        Err(_) => {
             check_version(label, bytes)?;
-            return Err(Error::usage(format!("{label}: {}", snapshot_problem(&e))));
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            return Err(match serde_path_to_error::deserialize::<_, Snapshot>(crate::model::strict::Strict(&mut de)) {
+                Err(e) => Error::usage(format!("{label}: {}", snapshot_problem(&e))),
+                Ok(_) => Error::usage(format!("{label}: not a tapaudit snapshot")),
+            });
         }
     };
     version_problem(label, Some(snap.snapshot_version as u64))?;
@@ -311,10 +315,14 @@ fn check_version(label: &str, bytes: &[u8]) -> Result<()> {
         snapshot_version: Option<serde_json::Value>,
     }
     match serde_json::from_slice::<Probe>(bytes) {
-        Err(e) if e.is_syntax() || e.is_eof() => Err(Error::usage(format!("{label}:{}: not a tapaudit snapshot: invalid JSON: {e}", e.line()))),
+        Err(e) if e.is_syntax() || e.is_eof() => Err(invalid_json(label, &e)),
         Err(_) => version_problem(label, None),
         Ok(p) => version_problem(label, p.snapshot_version.as_ref().and_then(serde_json::Value::as_u64)),
     }
+}
+
+fn invalid_json(label: &str, e: &serde_json::Error) -> Error {
+    Error::usage(format!("{label}:{}: not a tapaudit snapshot: invalid JSON: {e}", e.line()))
 }
 
 fn version_problem(label: &str, version: Option<u64>) -> Result<()> {

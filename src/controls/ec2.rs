@@ -73,8 +73,8 @@ fn flow_logs_enabled(state: &State, _: &Params) -> Vec<Verdict> {
     let logs = &state.ec2.flow_logs;
     each(&state.ec2.vpcs, "ec2:vpc", |vpc| {
         let mine: Vec<(&FlowLog, Result<Option<String>, String>)> = logs
-            .iter()
-            .filter(|f| f.resource_id == vpc.meta.id)
+            .lookup("resource_id", &vpc.meta.id, |f| vec![f.resource_id.clone()])
+            .into_iter()
             .map(|f| (f, if f.traffic_type == "ALL" { delivery(state, f) } else { Ok(Some(format!("captures {} traffic only", f.traffic_type))) }))
             .collect();
         let summary: Vec<Value> = mine

@@ -56,7 +56,8 @@ fn no_public_ip(state: &State, _: &Params) -> Vec<Verdict> {
 /// INACTIVE (deregistered) revision that a service still runs. Other revisions are history and
 /// cannot start new tasks.
 fn in_use(state: &State, td: &TaskDefinition) -> bool {
-    td.status.known().is_none_or(|s| s.eq_ignore_ascii_case("ACTIVE")) || state.ecs.services.iter().any(|s| s.task_definition == td.meta.arn)
+    td.status.known().is_none_or(|s| s.eq_ignore_ascii_case("ACTIVE"))
+        || !state.ecs.services.lookup("task_definition", &td.meta.arn, |s| vec![s.task_definition.clone()]).is_empty()
 }
 
 fn status_text(td: &TaskDefinition) -> &str {

@@ -6,6 +6,7 @@ use super::{each, ControlFn, Params, Verdict};
 use crate::model::elbv2::{Action, Certificate, Listener, LoadBalancer, TargetGroup};
 use crate::model::State;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -213,19 +214,79 @@ fn forwards_to(l: &Listener, tg: &str) -> Result<bool, String> {
     Ok(rules.iter().any(|r| hit(&r.actions)))
 }
 
+/// The HTTPS listeners, read once for all target groups (asking each of them about each group
+/// made the control quadratic): in ARN order, with whether each is on an ALB, indexed by the
+/// groups their actions name and by load balancer, and those whose rules were not read.
+struct HttpsListeners<'a> {
+    listeners: Vec<(&'a Listener, Result<bool, String>)>,
+    by_group: HashMap<&'a str, Vec<usize>>,
+    by_load_balancer: HashMap<&'a str, Vec<usize>>,
+    /// Rules unread, on an ALB or not known not to be: undecided for any group they do not
+    /// name in their default actions.
+    unread: Vec<usize>,
+}
+
+impl<'a> HttpsListeners<'a> {
+    fn of(state: &'a State) -> Self {
+        let listeners: Vec<(&Listener, Result<bool, String>)> =
+            state.elbv2.listeners.iter().filter(|l| l.protocol.eq_ignore_ascii_case("HTTPS")).map(|l| (l, on_alb(state, l))).collect();
+        let (mut by_group, mut by_load_balancer, mut unread) = (HashMap::<&str, Vec<usize>>::new(), HashMap::<&str, Vec<usize>>::new(), Vec::new());
+        for (i, (l, alb)) in listeners.iter().enumerate() {
+            let rules: &[_] = l.rules.known().map(Vec::as_slice).unwrap_or_default();
+            let mut named: Vec<&str> = l
+                .default_actions
+                .iter()
+                .chain(rules.iter().flat_map(|r| r.actions.iter()))
+                .flat_map(|a| a.target_group_arns.iter().map(String::as_str))
+                .collect();
+            named.sort_unstable();
+            named.dedup();
+            for g in named {
+                by_group.entry(g).or_default().push(i);
+            }
+            by_load_balancer.entry(l.load_balancer_arn.as_str()).or_default().push(i);
+            if l.rules.known().is_none() && *alb != Ok(false) {
+                unread.push(i);
+            }
+        }
+        HttpsListeners { listeners, by_group, by_load_balancer, unread }
+    }
+
+    /// The listeners whose verdict on `tg` is not "does not forward there", in ARN order: those
+    /// naming it, those of its load balancers, and (for a group attached to none) the unread
+    /// ones up to the first that does not name it (only the first undecided one is reported).
+    fn candidates(&self, tg: &TargetGroup) -> Vec<&(&'a Listener, Result<bool, String>)> {
+        let named = self.by_group.get(tg.meta.arn.as_str()).map(Vec::as_slice).unwrap_or_default();
+        let mut picked: Vec<usize> = named.to_vec();
+        if tg.load_balancer_arns.is_empty() {
+            if let Some(&first) = self.unread.iter().find(|i| !named.contains(i)) {
+                picked.push(first);
+            }
+        } else {
+            for lb in &tg.load_balancer_arns {
+                picked.extend(self.by_load_balancer.get(lb.as_str()).into_iter().flatten());
+            }
+        }
+        picked.sort_unstable();
+        picked.dedup();
+        picked.into_iter().map(|i| &self.listeners[i]).collect()
+    }
+}
+
 /// A target group that an HTTPS listener of an ALB forwards to (by its default action or by any
 /// listener rule) must speak HTTPS to its targets: otherwise the load balancer terminates TLS
 /// and carries the request on in plaintext. Lambda targets are invoked through the Lambda API
 /// (no protocol). Target groups no HTTPS listener forwards to are not applicable.
 fn target_group_https(state: &State, _: &Params) -> Vec<Verdict> {
+    let https = HttpsListeners::of(state);
     each(&state.elbv2.target_groups, "elbv2:target-group", |tg: &TargetGroup| {
         if tg.target_type.known().is_some_and(|t| t == "lambda") {
             return Verdict::not_applicable(&tg.meta, "lambda target group: targets are invoked through the Lambda API");
         }
         let mut behind = Vec::new();
         let mut undecided = Vec::new();
-        for l in state.elbv2.listeners.iter().filter(|l| l.protocol.eq_ignore_ascii_case("HTTPS")) {
-            match (on_alb(state, l), forwards_to(l, &tg.meta.arn)) {
+        for &(l, ref alb) in https.candidates(tg) {
+            match (alb.clone(), forwards_to(l, &tg.meta.arn)) {
                 (Ok(false), _) | (_, Ok(false)) => {}
                 (Ok(true), Ok(true)) => behind.push(l.meta.id.clone()),
                 (Err(r), _) | (_, Err(r)) => {
@@ -598,6 +659,96 @@ mod tests {
         let unlisted_listeners = crate::controls::testing::unlisted(|s| &mut s.elbv2.listeners);
         assert_eq!(eval("alb-target-group-https", &unlisted_listeners), vec![Status::Error]);
         assert_eq!(eval("alb-target-group-https", &crate::controls::testing::unlisted(|s| &mut s.elbv2.target_groups)), vec![Status::Error]);
+    }
+
+    /// The control as first written (every HTTPS listener asked about every target group): the
+    /// reference that the indexed one must equal.
+    fn target_group_https_per_pair(state: &State) -> Vec<(String, Status, String)> {
+        let verdicts = each(&state.elbv2.target_groups, "elbv2:target-group", |tg: &TargetGroup| {
+            if tg.target_type.known().is_some_and(|t| t == "lambda") {
+                return Verdict::not_applicable(&tg.meta, "lambda");
+            }
+            let (mut behind, mut undecided) = (Vec::new(), Vec::new());
+            for l in state.elbv2.listeners.iter().filter(|l| l.protocol.eq_ignore_ascii_case("HTTPS")) {
+                match (on_alb(state, l), forwards_to(l, &tg.meta.arn)) {
+                    (Ok(false), _) | (_, Ok(false)) => {}
+                    (Ok(true), Ok(true)) => behind.push(l.meta.id.clone()),
+                    (Err(r), _) | (_, Err(r)) => {
+                        if tg.load_balancer_arns.is_empty() || tg.load_balancer_arns.contains(&l.load_balancer_arn) {
+                            undecided.push(r)
+                        }
+                    }
+                }
+            }
+            match (behind.is_empty(), undecided.first()) {
+                (true, Some(r)) => Verdict::error(&tg.meta, format!("whether an HTTPS listener forwards to this target group is unknown: {r}")),
+                (true, None) => Verdict::not_applicable(&tg.meta, "none"),
+                (false, _) => Verdict::pass(&tg.meta, behind.join(", "), json!(null)),
+            }
+        });
+        verdicts.into_iter().map(|v| (v.resource.arn, v.status, if v.status == Status::Error { v.message } else { String::new() })).collect()
+    }
+
+    /// Many listeners and groups in every combination (rules read or not, on an ALB, an NLB or
+    /// an unknown type, naming groups by default action or by rule, groups attached or not):
+    /// the indexed control decides each group as the per-pair one does, listener for listener.
+    #[test]
+    fn target_group_https_indexed_equals_per_pair() {
+        let mut s = fixture();
+        let base_l = s.elbv2.listeners.iter().find(|l| l.protocol == "HTTPS").unwrap().clone();
+        let base_tg = s.elbv2.target_groups.iter().next().unwrap().clone();
+        let base_lb = s.elbv2.load_balancers.iter().next().unwrap().clone();
+        let lbs: Vec<String> = (0..4).map(|i| format!("{}-{i}", base_lb.meta.arn)).collect();
+        for (i, arn) in lbs.iter().enumerate() {
+            let mut lb = base_lb.clone();
+            lb.meta.arn = arn.clone();
+            lb.lb_type = match i {
+                0 | 1 => Observed::Known("application".into()),
+                2 => Observed::Known("network".into()),
+                _ => Observed::Unknown("DescribeLoadBalancers did not report Type".into()),
+            };
+            s.elbv2.load_balancers.insert(lb);
+        }
+        let groups: Vec<String> = (0..15).map(|i| format!("{}-{i:02}", base_tg.meta.arn)).collect();
+        for (i, arn) in groups.iter().enumerate() {
+            let mut tg = base_tg.clone();
+            tg.meta.arn = arn.clone();
+            tg.protocol = Observed::Known(if i % 2 == 0 { "HTTPS" } else { "HTTP" }.into());
+            tg.load_balancer_arns = if i % 3 == 0 { vec![] } else { vec![lbs[i % 4].clone()] };
+            s.elbv2.target_groups.insert(tg);
+        }
+        for i in 0..40 {
+            let mut l = base_l.clone();
+            l.meta.arn = format!("{}-{i:02}", base_l.meta.arn);
+            l.meta.id = format!("listener-{i:02}");
+            // one in five on a load balancer that is not in the State
+            l.load_balancer_arn =
+                if i % 5 == 4 { "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/gone/1".into() } else { lbs[i % 4].clone() };
+            l.default_actions = vec![forward(&[groups[i % 6].as_str()])];
+            l.rules = if i % 3 == 1 {
+                Observed::Unknown("AccessDenied".into())
+            } else {
+                Observed::Known(vec![rule("10", vec![forward(&[groups[6 + (i * 7) % 5].as_str()])])])
+            };
+            s.elbv2.listeners.insert(l);
+        }
+        let indexed: Vec<(String, Status, String)> =
+            eval_verdicts(&s).into_iter().map(|(a, st, m)| (a, st, if st == Status::Error { m } else { String::new() })).collect();
+        let reference = target_group_https_per_pair(&s);
+        assert_eq!(indexed, reference);
+        for st in [Status::Pass, Status::Fail, Status::Error, Status::NotApplicable] {
+            let reference_status = if st == Status::Fail { Status::Pass } else { st };
+            assert!(reference.iter().any(|(_, s, _)| *s == reference_status), "the mix has a {reference_status:?} group");
+        }
+    }
+
+    /// (arn, status, message) of the indexed control, with a fail counted as the reference's
+    /// pass (the reference stops at "some HTTPS listener forwards here").
+    fn eval_verdicts(s: &State) -> Vec<(String, Status, String)> {
+        super::target_group_https(s, &Params::default())
+            .into_iter()
+            .map(|v| (v.resource.arn, if v.status == Status::Fail { Status::Pass } else { v.status }, v.message))
+            .collect()
     }
 
     const CERT: &str = "arn:aws:acm:us-east-1:123456789012:certificate/8c3a1f52-6e2b-4d1c-9a57-2f0e4b7d9c11";

@@ -42,7 +42,7 @@ pub fn log_group_arn_parts(arn: &str) -> Option<(&str, &str, &str)> {
 /// groups could not be listed.
 pub fn log_group_exists(state: &crate::model::State, region: &str, account: &str, name: &str) -> Result<bool, String> {
     let groups = &state.logs.log_groups;
-    if groups.iter().any(|g| g.meta.region == region && g.meta.id == name) {
+    if groups.by_id(name).iter().any(|g| g.meta.region == region && g.meta.id == name) {
         return Ok(true);
     }
     let outside = format!(":logs:{region}:{account}:log-group:{name}");

@@ -66,12 +66,16 @@ fn permission_documents<'a>(
 /// describes what an Allow statement grants that it should not (one line per finding, none when
 /// it is fine).
 fn judge_permissions(state: &State, offence: impl Fn(&Value) -> Vec<String>, pass_msg: &'static str, expected: Value) -> Vec<Verdict> {
+    // a managed policy is attached to many principals: judge each of its statements once (the
+    // statements are the State's own values, so their address identifies them)
+    let judged: std::cell::RefCell<std::collections::HashMap<*const Value, std::rc::Rc<Vec<String>>>> = Default::default();
+    let offences_of = |s: &Value| judged.borrow_mut().entry(s as *const Value).or_insert_with(|| std::rc::Rc::new(offence(s))).clone();
     let judge = |meta: &Meta, inline: &Observed<BTreeMap<String, Value>>, attached: &Observed<Vec<String>>| {
         let (docs, unread) = permission_documents(state, inline, attached);
         let mut offending: Vec<String> = Vec::new();
         for (source, statements) in &docs {
             for s in statements.iter().filter(|s| pol::is_allow(s)) {
-                offending.extend(offence(s).into_iter().map(|o| format!("{source}, statement {}: {o}", pol::sid(s))));
+                offending.extend(offences_of(s).iter().map(|o| format!("{source}, statement {}: {o}", pol::sid(s))));
             }
         }
         let sources: Vec<&str> = docs.iter().map(|(s, _)| s.as_str()).collect();
