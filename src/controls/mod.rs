@@ -214,16 +214,54 @@ pub fn evaluate(catalogue: &Catalogue, state: &State, selection: &Selection) -> 
             eprintln!("timing:   control {id} {:.3} s", took.as_secs_f64());
         }
     }
-    let mut findings: Vec<Finding> = per_control.into_iter().flatten().collect();
+    // one allocation of the exact size (a collected flatten grows by doubling and copying)
+    let mut findings: Vec<Finding> = Vec::with_capacity(per_control.iter().map(Vec::len).sum());
+    for control in per_control {
+        findings.extend(control);
+    }
     sort_findings(&mut findings);
     findings
 }
 
 /// Stable order: status (fail, error, pass, n/a), severity, control, resource.
+/// Findings are large: their order is found by sorting indices (stable), and each finding is
+/// then moved once, along the cycles of that permutation.
 pub fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        (a.status, a.severity, &a.control_id, &a.resource.arn, &a.resource.id).cmp(&(b.status, b.severity, &b.control_id, &b.resource.arn, &b.resource.id))
-    });
+    fn key(f: &Finding) -> (Status, crate::finding::Severity, &str, &str, &str) {
+        (f.status, f.severity, f.control_id.as_str(), f.resource.arn.as_str(), f.resource.id.as_str())
+    }
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by(|&a, &b| key(&findings[a]).cmp(&key(&findings[b])));
+    apply_order(findings, &order);
+}
+
+/// Rearrange `items` so that position k holds what was at `order[k]` (a permutation).
+fn apply_order<T>(items: &mut [T], order: &[usize]) {
+    let mut placed = vec![false; items.len()];
+    for start in 0..items.len() {
+        let mut k = start;
+        while !placed[k] {
+            placed[k] = true;
+            let from = order[k];
+            if from == start {
+                break;
+            }
+            items.swap(k, from);
+            k = from;
+        }
+    }
+}
+
+#[cfg(test)]
+mod order_tests {
+    #[test]
+    fn apply_order_moves_each_item_where_the_order_says() {
+        for order in [vec![], vec![0], vec![1, 0], vec![2, 0, 1], vec![3, 1, 0, 2, 5, 4], vec![4, 3, 2, 1, 0]] {
+            let mut items: Vec<usize> = (0..order.len()).map(|i| i * 10).collect();
+            super::apply_order(&mut items, &order);
+            assert_eq!(items, order.iter().map(|i| i * 10).collect::<Vec<_>>(), "{order:?}");
+        }
+    }
 }
 
 #[cfg(test)]

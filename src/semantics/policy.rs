@@ -118,19 +118,22 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 /// absorbed by a `*` (or, for `?`, a `?`) in `general`.
 pub fn pattern_covers(general: &str, specific: &str) -> bool {
     let (g, s) = (chars_lower(general), chars_lower(specific));
-    // cov[i][j]: g[i..] covers s[j..]
-    let mut cov = vec![vec![false; s.len() + 1]; g.len() + 1];
-    cov[g.len()][s.len()] = true;
+    // cov(i, j): g[i..] covers s[j..]. Row i needs only row i + 1: two rows, one allocation.
+    let width = s.len() + 1;
+    let mut rows = vec![false; 2 * width];
+    let (mut next, mut this) = rows.split_at_mut(width);
+    next[s.len()] = true;
     for i in (0..g.len()).rev() {
         for j in (0..=s.len()).rev() {
-            cov[i][j] = match g[i] {
-                '*' => cov[i + 1][j] || (j < s.len() && cov[i][j + 1]),
-                '?' => j < s.len() && s[j] != '*' && cov[i + 1][j + 1],
-                c => j < s.len() && s[j] == c && cov[i + 1][j + 1],
+            this[j] = match g[i] {
+                '*' => next[j] || (j < s.len() && this[j + 1]),
+                '?' => j < s.len() && s[j] != '*' && next[j + 1],
+                c => j < s.len() && s[j] == c && next[j + 1],
             };
         }
+        std::mem::swap(&mut next, &mut this);
     }
-    cov[0][0]
+    next[0]
 }
 
 /// A pattern that matches every string (`*`, `**`).
@@ -866,16 +869,16 @@ pub fn data_service_grants(statement: &Value) -> Vec<String> {
         .iter()
         .filter(|svc| resources.every_of(svc))
         .filter_map(|svc| {
-            let on = if resources.every() { resource_words(&resources) } else { format!("every {} resource ({})", svc.prefix, resource_list(&resources)) };
+            let on = || if resources.every() { resource_words(&resources) } else { format!("every {} resource ({})", svc.prefix, resource_list(&resources)) };
             if actions.includes_all_of(svc.prefix) {
                 let via = match &actions {
                     Actions::AllExcept(n) => format!("NotAction [{}]", n.join(", ")),
                     a => a.matching(&format!("{}:AnyAction", svc.prefix)),
                 };
-                return Some(format!("allows every {} action ({via}) on {on}", svc.prefix));
+                return Some(format!("allows every {} action ({via}) on {}", svc.prefix, on()));
             }
             let hit: Vec<String> = svc.sensitive.iter().filter(|a| actions.includes(a)).map(|a| format!("{a} (via {})", actions.matching(a))).collect();
-            (!hit.is_empty()).then(|| format!("allows {} on {on}", hit.join(", ")))
+            (!hit.is_empty()).then(|| format!("allows {} on {}", hit.join(", "), on()))
         })
         .collect()
 }
