@@ -222,6 +222,20 @@ impl Actions {
         }
     }
 
+    /// False only when no action of `service` can be among these: an `Action` list whose every
+    /// pattern names another service without a wildcard in its service part. A quick test
+    /// before the exact ones; true for any `NotAction`.
+    pub fn may_name(&self, service: &str) -> bool {
+        match self {
+            Actions::Only(p) => p.iter().any(|p| match p.split_once(':') {
+                // compared as glob_match compares (full Unicode lowercase: "\u{212A}MS" is kms)
+                Some((head, _)) => head.contains(['*', '?']) || chars_lower(head) == chars_lower(service),
+                None => p.contains(['*', '?']),
+            }),
+            Actions::AllExcept(_) => true,
+        }
+    }
+
     /// The patterns that match `action`, for messages ("kinesis:Get*").
     pub fn matching(&self, action: &str) -> String {
         match self {
@@ -867,7 +881,7 @@ pub fn data_service_grants(statement: &Value) -> Vec<String> {
     let (Ok(actions), Ok(resources)) = (Actions::of(statement), Resources::of(statement)) else { return vec![] };
     DATA_SERVICES
         .iter()
-        .filter(|svc| resources.every_of(svc))
+        .filter(|svc| actions.may_name(svc.prefix) && resources.every_of(svc))
         .filter_map(|svc| {
             let on = || if resources.every() { resource_words(&resources) } else { format!("every {} resource ({})", svc.prefix, resource_list(&resources)) };
             if actions.includes_all_of(svc.prefix) {
@@ -1028,6 +1042,32 @@ mod tests {
 
     fn policy(statements: Value) -> Value {
         json!({"Version": "2012-10-17", "Statement": statements})
+    }
+
+    #[test]
+    fn may_name_is_false_only_where_nothing_of_the_service_can_match() {
+        let only = |p: &[&str]| Actions::Only(p.iter().map(|s| s.to_string()).collect());
+        for (patterns, service, want) in [
+            (vec!["s3:GetObject"], "kms", false),
+            (vec!["s3:*", "logs:PutLogEvents"], "kms", false),
+            (vec!["KMS:Decrypt"], "kms", true),
+            (vec!["*"], "kms", true),
+            (vec!["k*:Decrypt"], "kms", true),
+            (vec!["km?:*"], "kms", true),
+            (vec!["kmsx:Decrypt"], "kms", false),
+            (vec!["kms"], "kms", false),
+            (vec!["\u{212A}MS:Decrypt"], "kms", true),
+            (vec![], "kms", false),
+        ] {
+            assert_eq!(only(&patterns).may_name(service), want, "{patterns:?} {service}");
+            // the quick test never hides what the exact ones find
+            if !want {
+                let a = only(&patterns);
+                assert!(!a.includes_all_of(service) && !a.includes(&format!("{service}:Decrypt")), "{patterns:?}");
+            }
+        }
+        assert!(only(&["\u{212A}MS:Decrypt"]).includes("kms:Decrypt"), "the exact test lowercases the Kelvin sign too");
+        assert!(Actions::AllExcept(vec!["kms:*".into()]).may_name("kms"), "a NotAction is judged by the exact tests");
     }
 
     #[test]
