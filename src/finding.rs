@@ -110,8 +110,8 @@ pub struct Finding {
     pub severity: Severity,
     pub title: String,
     pub resource: FindingResource,
-    /// framework id → requirement ids (only the frameworks in scope)
-    /// Framework id → requirement ids; one map per control, shared by its findings.
+    /// framework id → requirement ids (only the frameworks in scope); one map per control,
+    /// shared by its findings
     #[serde(with = "shared")]
     pub frameworks: Frameworks,
     pub message: String,

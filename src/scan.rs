@@ -355,7 +355,7 @@ fn snapshot_problem(e: &serde_path_to_error::Error<serde_json::Error>) -> String
     }
 }
 
-fn write_file(path: &Path, text: &str) -> Result<()> {
+fn write_file(path: &Path, text: impl AsRef<[u8]>) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.display().to_string(), source })?;
     }
@@ -415,7 +415,7 @@ pub(crate) fn write_reports(report: &Report, cat: &Catalogue, formats: &[ReportF
                 &report::table::render_with(report, &report::table::TableOptions { width: Some(120), max_rows: usize::MAX, ..Default::default() }),
             ),
             ReportFormat::Json => stream_file(&path, |w| report.write_json(w)),
-            ReportFormat::Sarif => write_bytes(&path, &report::sarif::to_sarif_bytes(report, cat, &sarif_opts)),
+            ReportFormat::Sarif => write_file(&path, report::sarif::to_sarif_bytes(report, cat, &sarif_opts)),
             ReportFormat::Html => write_file(&path, &report::html::render(report, cat)),
             ReportFormat::Oscal => write_file(&path, &report::oscal::to_oscal_string(report, cat)),
         })?;
@@ -437,10 +437,6 @@ fn stream_file(path: &Path, fill: impl FnOnce(&mut dyn std::io::Write) -> std::i
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     fill(&mut out).map_err(io)?;
     std::io::Write::flush(&mut out).map_err(io)
-}
-
-fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes).map_err(|source| Error::Io { path: path.display().to_string(), source })
 }
 
 fn format_name(f: ReportFormat) -> &'static str {

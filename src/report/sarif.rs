@@ -752,34 +752,49 @@ pub fn to_sarif_string_with(report: &Report, catalogue: &Catalogue, opts: &Sarif
 /// through a `Value`; the results are written straight from the structs.
 fn write_log(out: &mut Vec<u8>, log: &Sarif, results: &[&SarifResult]) -> serde_json::Result<()> {
     let Value::Object(top) = serde_json::to_value(log)? else { unreachable!("a SARIF log is an object") };
-    serde_json::to_writer_pretty(out, &Ordered { map: &top, first: &["$schema", "version", "runs"], results })
+    serde_json::to_writer_pretty(out, &Ordered { map: &top, level: Level::Log, results })
 }
 
-/// An object written with `first` keys first; a `runs` array's runs (and a run's `results`,
-/// from `results`) ordered the same way.
+/// Which object [`Ordered`] writes: the log or one of its runs.
+#[derive(Clone, Copy)]
+enum Level {
+    Log,
+    Run,
+}
+
+impl Level {
+    fn first(self) -> &'static [&'static str] {
+        match self {
+            Level::Log => &["$schema", "version", "runs"],
+            Level::Run => &["tool", "automationDetails", "invocations", "results"],
+        }
+    }
+}
+
+/// An object written with its level's keys first: the log's `runs` as ordered runs, a run's
+/// `results` from `results`.
 struct Ordered<'a> {
     map: &'a Map<String, Value>,
-    first: &'a [&'a str],
+    level: Level,
     results: &'a [&'a SarifResult],
 }
-
-const RUN_FIRST: &[&str] = &["tool", "automationDetails", "invocations", "results"];
 
 impl serde::Serialize for Ordered<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
+        let first = self.level.first();
         let mut out = s.serialize_map(None)?;
-        let rest = self.map.keys().map(String::as_str).filter(|k| !self.first.contains(k));
-        for key in self.first.iter().copied().chain(rest) {
-            match (key, self.map.get(key)) {
-                ("runs", Some(Value::Array(runs))) if self.first.contains(&"runs") => {
+        let rest = self.map.keys().map(String::as_str).filter(|k| !first.contains(k));
+        for key in first.iter().copied().chain(rest) {
+            match (self.level, key, self.map.get(key)) {
+                (Level::Log, "runs", Some(Value::Array(runs))) => {
                     let runs: Vec<Ordered> =
-                        runs.iter().filter_map(Value::as_object).map(|map| Ordered { map, first: RUN_FIRST, results: self.results }).collect();
+                        runs.iter().filter_map(Value::as_object).map(|map| Ordered { map, level: Level::Run, results: self.results }).collect();
                     out.serialize_entry(key, &runs)?;
                 }
-                ("results", _) if self.first == RUN_FIRST => out.serialize_entry(key, self.results)?,
-                (_, Some(v)) => out.serialize_entry(key, v)?,
-                (_, None) => {}
+                (Level::Run, "results", _) => out.serialize_entry(key, self.results)?,
+                (_, _, Some(v)) => out.serialize_entry(key, v)?,
+                (_, _, None) => {}
             }
         }
         out.end()
