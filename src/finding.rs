@@ -96,10 +96,25 @@ impl From<&Meta> for FindingResource {
     }
 }
 
+mod json;
+pub use json::Json;
+
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Evidence {
-    pub observed: serde_json::Value,
-    pub expected: serde_json::Value,
+    pub observed: Json,
+    pub expected: Json,
+}
+
+impl Evidence {
+    /// Both sides, held compactly; when they are equal (a pass), one value shared by both.
+    pub fn new(observed: serde_json::Value, expected: serde_json::Value) -> Self {
+        if observed == expected {
+            let one = Json::from(observed);
+            Evidence { observed: one.clone(), expected: one }
+        } else {
+            Evidence { observed: observed.into(), expected: expected.into() }
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

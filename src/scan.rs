@@ -114,6 +114,9 @@ pub async fn run(aws: &AwsArgs, args: &ScanArgs, progress: &Progress) -> Result<
     };
     scope.stack_file = stack.as_ref().map(|s| s.source.path.clone());
     let findings = crate::timings::phase("evaluate", || evaluate(&cat, &state, stack.as_ref(), &frameworks));
+    // the findings own what they say: the State (a third of a large scan's memory) goes before
+    // the reports are rendered
+    drop(state);
     let report = crate::timings::phase("report", || Report::new(&cat, scope, findings, errors, stats, started, now()));
     finish(&cat, stack.as_ref(), report, args, progress)
 }

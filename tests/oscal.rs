@@ -240,7 +240,7 @@ fn small_document_snapshot() {
             resource: key.clone(),
             frameworks: std::sync::Arc::new(meta.frameworks.iter().filter(|(fw, _)| *fw == "fedramp-moderate").map(|(a, b)| (a.clone(), b.clone())).collect()),
             message: msg.into(),
-            evidence: Evidence { observed, expected: json!(true) },
+            evidence: Evidence::new(observed, json!(true)),
             location: None,
             suppression: None,
             baseline_state: None,

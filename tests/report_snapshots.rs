@@ -51,7 +51,7 @@ fn finding(cat: &Catalogue, control: &str, status: Status, resource: FindingReso
             meta.frameworks.iter().filter(|(f, _)| FRAMEWORKS.contains(&f.as_str())).map(|(f, r)| (f.clone(), r.clone())).collect(),
         ),
         message: message.to_string(),
-        evidence: Evidence { observed, expected },
+        evidence: Evidence::new(observed, expected),
         location: None,
         suppression: None,
         baseline_state: None,

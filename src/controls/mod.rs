@@ -173,7 +173,7 @@ pub fn evaluate(catalogue: &Catalogue, state: &State, selection: &Selection) -> 
                 resource: v.resource,
                 frameworks: frameworks.clone(),
                 message: v.message,
-                evidence: Evidence { observed: v.observed, expected: v.expected },
+                evidence: Evidence::new(v.observed, v.expected),
                 location: None,
                 suppression: None,
                 baseline_state: None,

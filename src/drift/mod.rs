@@ -113,7 +113,7 @@ impl Drift<'_> {
             resource,
             frameworks,
             message,
-            evidence: Evidence { observed: json!({"field": field, "value": got}), expected: json!({"field": field, "value": want}) },
+            evidence: Evidence::new(json!({"field": field, "value": got}), json!({"field": field, "value": want})),
             location: Some(SourceRef { path: self.stack.source.path.clone(), line }),
             suppression: None,
             baseline_state: None,

@@ -483,9 +483,9 @@ fn groups(out: &mut String, catalogue: &Catalogue, findings: &[&Finding], budget
     }
 }
 
-fn evidence_block(out: &mut String, label: &str, v: &serde_json::Value) {
+fn evidence_block(out: &mut String, label: &str, v: &crate::finding::Json) {
     let text = match v {
-        serde_json::Value::String(s) => s.clone(),
+        crate::finding::Json::String(s) => s.to_string(),
         other => serde_json::to_string_pretty(other).unwrap_or_default(),
     };
     let (text, was_cut) = cut(&text, MAX_EVIDENCE_CHARS);

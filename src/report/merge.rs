@@ -223,7 +223,7 @@ mod tests {
             },
             frameworks: crate::finding::Frameworks::new([("fedramp-moderate".to_string(), vec!["SC-12".to_string()])].into()),
             message: format!("{status:?}"),
-            evidence: Evidence { observed: json!(false), expected: json!(true) },
+            evidence: Evidence::new(json!(false), json!(true)),
             location: None,
             suppression: None,
             baseline_state: None,

@@ -458,7 +458,7 @@ fn observation(o: &Obs, item_of: &HashMap<String, String>, collected: &str) -> V
     let item = item_of.get(&resource_key(f)).cloned().unwrap_or_default();
     let subject_title = if r.arn.is_empty() { line(resource_label(r), &r.id) } else { r.arn.clone() };
     m.insert("subjects".into(), json!([{"subject-uuid": item, "type": "inventory-item", "title": subject_title}]));
-    let compact = |v: &Value| serde_json::to_string(v).expect("JSON values serialize");
+    let compact = |v: &crate::finding::Json| serde_json::to_string(v).expect("JSON values serialize");
     let evidence_text = match f.status {
         Status::Error => "The evidence could not be read; the observed value says why. The check was not evaluated.",
         _ => "The configuration tapaudit read (observed) and what the control expects (expected), as JSON.",
@@ -682,7 +682,7 @@ mod tests {
             resource,
             frameworks: meta.frameworks.clone().into(),
             message: format!("{control} is {}", status.as_str()),
-            evidence: Evidence { observed: json!({"enabled": status == Status::Pass}), expected: json!({"enabled": true}) },
+            evidence: Evidence::new(json!({"enabled": status == Status::Pass}), json!({"enabled": true})),
             location: None,
             suppression: None,
             baseline_state: None,

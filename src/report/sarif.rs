@@ -50,7 +50,7 @@
 
 use super::{one_line, resource_label, resource_phrase, Report, Source};
 use crate::controls::{Catalogue, ControlMeta};
-use crate::finding::{Finding, Kind, Severity, Status};
+use crate::finding::{Finding, Json, Kind, Severity, Status};
 use serde_json::{json, Map, Value};
 use serde_sarif::sarif::{
     ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString, Notification, PhysicalLocation, PropertyBag, Region,
@@ -118,13 +118,13 @@ pub fn drift_field(f: &Finding) -> String {
     }
     let (exp, obs) = (&f.evidence.expected, &f.evidence.observed);
     for side in [exp, obs] {
-        if let Some(field) = side.get("field").and_then(Value::as_str) {
+        if let Some(field) = side.get("field").and_then(Json::as_str) {
             return field.to_string();
         }
     }
-    match (exp.as_object(), obs.as_object()) {
+    match (exp.keys(), obs.keys()) {
         (Some(e), Some(o)) => {
-            let mut keys: Vec<&str> = e.keys().chain(o.keys()).map(String::as_str).collect();
+            let mut keys: Vec<&str> = e.chain(o).collect();
             keys.sort_unstable();
             keys.dedup();
             keys.join(",")

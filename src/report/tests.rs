@@ -29,7 +29,7 @@ fn finding(control: &str, status: Status, severity: Severity, frameworks: &[(&st
         resource: resource(res),
         frameworks: crate::finding::Frameworks::new(frameworks.iter().map(|(f, r)| (f.to_string(), r.iter().map(|s| s.to_string()).collect())).collect()),
         message: format!("{control} says {}", status.as_str()),
-        evidence: Evidence { observed: json!(false), expected: json!(true) },
+        evidence: Evidence::new(json!(false), json!(true)),
         location: None,
         suppression: None,
         baseline_state: None,
@@ -163,7 +163,7 @@ fn fingerprint_ignores_message_line_evidence_and_status() {
     let mut b = a.clone();
     b.message = "a different wording".into();
     b.location = Some(SourceRef { path: "stacks/dev.toml".into(), line: 42 });
-    b.evidence = Evidence { observed: json!("x"), expected: json!("y") };
+    b.evidence = Evidence::new(json!("x"), json!("y"));
     b.status = Status::Error;
     b.severity = Severity::High;
     b.title = "retitled".into();
@@ -188,24 +188,24 @@ fn fingerprint_ignores_message_line_evidence_and_status() {
 fn fingerprint_of_drift_depends_on_field_not_values() {
     let mut d = finding("drift-changed", Status::Fail, Severity::Medium, &[(FR, &["CM-2"])], "a");
     d.kind = Kind::Drift;
-    d.evidence = Evidence { observed: json!({"field": "rotation", "value": false}), expected: json!({"field": "rotation", "value": true}) };
+    d.evidence = Evidence::new(json!({"field": "rotation", "value": false}), json!({"field": "rotation", "value": true}));
     let mut same_field = d.clone();
-    same_field.evidence.observed = json!({"field": "rotation", "value": "something else"});
+    same_field.evidence.observed = json!({"field": "rotation", "value": "something else"}).into();
     same_field.location = Some(SourceRef { path: "stacks/dev.toml".into(), line: 7 });
     same_field.message = "changed again".into();
     assert_eq!(drift_field(&d), "rotation");
     assert_eq!(fingerprint(&d), fingerprint(&same_field));
     let mut other_field = d.clone();
-    other_field.evidence = Evidence { observed: json!({"field": "deletion_window", "value": 7}), expected: json!({"field": "deletion_window", "value": 30}) };
+    other_field.evidence = Evidence::new(json!({"field": "deletion_window", "value": 7}), json!({"field": "deletion_window", "value": 30}));
     assert_ne!(fingerprint(&d), fingerprint(&other_field));
     // fallback: keys of the two evidence objects
     let mut keyed = d.clone();
-    keyed.evidence = Evidence { observed: json!({"retention_days": 7}), expected: json!({"retention_days": 30}) };
+    keyed.evidence = Evidence::new(json!({"retention_days": 7}), json!({"retention_days": 30}));
     assert_eq!(drift_field(&keyed), "retention_days");
     // a control finding's evidence never enters its fingerprint
     let c = finding("kms-key-rotation-enabled", Status::Fail, Severity::Medium, &[(FR, &["SC-12"])], "a");
     let mut c2 = c.clone();
-    c2.evidence = Evidence { observed: json!({"field": "x"}), expected: json!({"field": "y"}) };
+    c2.evidence = Evidence::new(json!({"field": "x"}), json!({"field": "y"}));
     assert_eq!(drift_field(&c2), "");
     assert_eq!(fingerprint(&c), fingerprint(&c2));
 }

@@ -34,7 +34,7 @@ fn finding(control: &str, status: Status, severity: Severity, res: &str) -> Find
         },
         frameworks: frameworks.into(),
         message: format!("{control} says {}", status.as_str()),
-        evidence: Evidence { observed: json!(false), expected: json!(true) },
+        evidence: Evidence::new(json!(false), json!(true)),
         location: None,
         suppression: None,
         baseline_state: None,
@@ -75,7 +75,7 @@ fn sample() -> Vec<Finding> {
     evil.resource.name = Some(EVIL.into());
     evil.resource.id = EVIL.into();
     evil.message = format!("message {EVIL}");
-    evil.evidence = Evidence { observed: json!({ "policy": EVIL }), expected: json!(EVIL) };
+    evil.evidence = Evidence::new(json!({ "policy": EVIL }), json!(EVIL));
     evil.location = Some(SourceRef { path: "stacks/dev.toml".into(), line: 12 });
     let mut suppressed = finding("kms-key-rotation-enabled", Status::Fail, Severity::Medium, "k2");
     suppressed.suppression = Some(AppliedSuppression {
@@ -84,7 +84,7 @@ fn sample() -> Vec<Finding> {
         source: SourceRef { path: ".tapaudit-ignore.toml".into(), line: 3 },
     });
     let mut drift = finding("drift-changed", Status::Fail, Severity::Medium, "k3");
-    drift.evidence = Evidence { observed: json!({"field": "rotation", "value": false}), expected: json!({"field": "rotation", "value": true}) };
+    drift.evidence = Evidence::new(json!({"field": "rotation", "value": false}), json!({"field": "rotation", "value": true}));
     vec![
         evil,
         suppressed,
