@@ -10,7 +10,10 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tapaudit/target}"
 profile="${BENCH_PROFILE:-release}"
-if [ "$profile" = release ]; then cargo build --locked --release --bin tapaudit >&2; else cargo build --locked --all-targets >&2; fi
+# TAPAUDIT_BIN names a binary already built (nothing is built then)
+if [ -z "${TAPAUDIT_BIN:-}" ]; then
+  if [ "$profile" = release ]; then cargo build --locked --release --bin tapaudit >&2; else cargo build --locked --all-targets >&2; fi
+fi
 bin="${TAPAUDIT_BIN:-$CARGO_TARGET_DIR/$profile/tapaudit}"
 sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(1000 10000 100000)
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT

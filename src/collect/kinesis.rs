@@ -74,7 +74,7 @@ async fn stream(ctx: &Ctx, name: String) -> Option<Stream> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collect::testing::ctx;
+    use crate::collect::testing::{calls, ctx};
     use aws_sdk_kinesis::operation::describe_stream_summary::DescribeStreamSummaryOutput;
     use aws_sdk_kinesis::operation::list_streams::ListStreamsOutput;
     use aws_sdk_kinesis::operation::list_tags_for_stream::ListTagsForStreamOutput;
@@ -124,5 +124,83 @@ mod tests {
         assert_eq!(s.retention_hours, Observed::Known(48));
         assert_eq!(s.open_shards, Observed::Known(2));
         assert_eq!(s.status, Observed::Known("ACTIVE".to_string()));
+    }
+
+    fn summary_of(name: &str) -> StreamDescriptionSummary {
+        StreamDescriptionSummary::builder()
+            .stream_name(name)
+            .stream_arn(format!("arn:aws:kinesis:us-east-1:123456789012:stream/{name}"))
+            .stream_status(StreamStatus::Active)
+            .retention_period_hours(24)
+            .stream_creation_timestamp(aws_smithy_types::DateTime::from_secs(0))
+            .set_enhanced_monitoring(Some(vec![]))
+            .encryption_type(EncryptionType::None)
+            .open_shard_count(1)
+            .build()
+            .unwrap()
+    }
+
+    /// Issue 11: N streams in an account-wide scan cost the minimum of bench/minimum-calls.md,
+    /// one ListStreams page of the largest size (10,000) and one DescribeStreamSummary per
+    /// stream. No tag call: the tags are Unknown ("not read"), never an empty map, and every
+    /// stream is kept.
+    #[tokio::test]
+    async fn an_account_wide_scan_makes_one_list_page_and_one_summary_per_stream_and_reads_no_tags() {
+        const N: usize = 30;
+        let list = mock!(Client::list_streams)
+            .match_requests(|r| r.limit() == Some(10000))
+            .then_output(|| (0..N).fold(ListStreamsOutput::builder(), |b, i| b.stream_names(format!("s{i}"))).has_more_streams(false).build().unwrap());
+        let summary = mock!(Client::describe_stream_summary).then_compute_output(|r| {
+            DescribeStreamSummaryOutput::builder().stream_description_summary(summary_of(r.stream_name().unwrap_or_default())).build()
+        });
+        let tags =
+            mock!(Client::list_tags_for_stream).then_output(|| ListTagsForStreamOutput::builder().set_tags(Some(vec![])).has_more_tags(false).build().unwrap());
+        let k = mock_client!(aws_sdk_kinesis, RuleMode::MatchAny, [&list, &summary, &tags]);
+        let c = ctx(|cl| cl.kinesis = k);
+        assert!(c.scope.account_wide());
+        let out = collect(&c).await;
+        assert_eq!(list.num_calls(), 1, "one page of the largest size");
+        assert_eq!(calls(&c, "kinesis", "ListStreams"), 1);
+        assert_eq!(calls(&c, "kinesis", "DescribeStreamSummary"), N as u64, "one per stream");
+        assert_eq!(calls(&c, "kinesis", "ListTagsForStream"), 0, "no verdict needs a stream's tags");
+        assert_eq!(tags.num_calls(), 0);
+        let (stats, _) = c.rec.finish(Default::default(), Default::default());
+        assert_eq!(stats.total_api_calls, 1 + N as u64);
+        assert_eq!(out.streams.len(), N, "every listed stream is kept");
+        for s in out.streams.iter() {
+            match &s.meta.tags {
+                Observed::Unknown(r) => assert!(r.starts_with("not read"), "{r}"),
+                other => panic!("tags must be Unknown when not read, got {other:?}"),
+            }
+        }
+    }
+
+    /// A stack-scoped scan reads one tag call per stream (the scope needs them) and describes
+    /// only the streams in scope.
+    #[tokio::test]
+    async fn a_stack_scoped_scan_reads_one_tag_call_per_stream_and_describes_only_its_own() {
+        const N: usize = 12;
+        let list = mock!(Client::list_streams)
+            .then_output(|| (0..N).fold(ListStreamsOutput::builder(), |b, i| b.stream_names(format!("s{i}"))).has_more_streams(false).build().unwrap());
+        // even-numbered streams are the stack's
+        let tags = mock!(Client::list_tags_for_stream).then_compute_output(|r| {
+            let i: usize = r.stream_name().unwrap_or_default().trim_start_matches('s').parse().unwrap();
+            let mut b = ListTagsForStreamOutput::builder().set_tags(Some(vec![])).has_more_tags(false);
+            if i % 2 == 0 {
+                b = b.tags(Tag::builder().key("tapaudit:stack").value("dev").build().unwrap());
+            }
+            b.build().unwrap()
+        });
+        let summary = mock!(Client::describe_stream_summary).then_compute_output(|r| {
+            DescribeStreamSummaryOutput::builder().stream_description_summary(summary_of(r.stream_name().unwrap_or_default())).build()
+        });
+        let k = mock_client!(aws_sdk_kinesis, RuleMode::MatchAny, [&list, &tags, &summary]);
+        let mut c = ctx(|cl| cl.kinesis = k);
+        c.scope = crate::collect::Scope { stack: Some("dev".into()) };
+        let out = collect(&c).await;
+        assert_eq!(calls(&c, "kinesis", "ListTagsForStream"), N as u64);
+        assert_eq!(calls(&c, "kinesis", "DescribeStreamSummary"), (N / 2) as u64, "only the stack's streams are described");
+        assert_eq!(out.streams.len(), N / 2);
+        assert!(out.streams.iter().all(|s| s.meta.stack() == Some("dev")));
     }
 }

@@ -31,7 +31,7 @@ pub use catalogue::{Catalogue, ControlMeta};
 pub use helpers::*;
 pub use keys::{customer_key_verdict, resolve_key, KeyRef};
 
-use crate::finding::{Evidence, Finding, FindingResource, Frameworks, Kind, Status};
+use crate::finding::{Evidence, Finding, FindingResource, Frameworks, Json, Kind, Status};
 use crate::model::{Collection, Meta, Resource, State};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -54,27 +54,30 @@ pub struct Verdict {
     pub resource: FindingResource,
     pub status: Status,
     pub message: String,
-    pub observed: Value,
-    pub expected: Value,
+    /// Held compactly from the start: a large scan holds hundreds of thousands of verdicts.
+    pub observed: Json,
+    pub expected: Json,
 }
 
 impl Verdict {
-    fn new(m: &Meta, status: Status, message: impl Into<String>, observed: Value, expected: Value) -> Self {
+    fn new(m: &Meta, status: Status, message: impl Into<String>, observed: Json, expected: Json) -> Self {
         Verdict { resource: m.into(), status, message: message.into(), observed, expected }
     }
+    /// Expected is what was observed: one value, shared by both sides.
     pub fn pass(m: &Meta, message: impl Into<String>, observed: Value) -> Self {
+        let observed = Json::from(observed);
         Verdict::new(m, Status::Pass, message, observed.clone(), observed)
     }
     pub fn fail(m: &Meta, message: impl Into<String>, observed: Value, expected: Value) -> Self {
-        Verdict::new(m, Status::Fail, message, observed, expected)
+        Verdict::new(m, Status::Fail, message, observed.into(), expected.into())
     }
     /// The evidence could not be read.
     pub fn error(m: &Meta, reason: impl Into<String>) -> Self {
         let reason = reason.into();
-        Verdict::new(m, Status::Error, format!("evidence could not be read: {reason}"), Value::Null, Value::Null)
+        Verdict::new(m, Status::Error, format!("evidence could not be read: {reason}"), Json::Null, Json::Null)
     }
     pub fn not_applicable(m: &Meta, message: impl Into<String>) -> Self {
-        Verdict::new(m, Status::NotApplicable, message, Value::Null, Value::Null)
+        Verdict::new(m, Status::NotApplicable, message, Json::Null, Json::Null)
     }
     /// A listing failed: every resource of this type in the region is unknown.
     pub fn collection_error(resource_type: &str, region: &str, reason: &str) -> Self {
@@ -89,8 +92,8 @@ impl Verdict {
             },
             status: Status::Error,
             message: format!("{resource_type} resources in {region} could not be listed: {reason}"),
-            observed: Value::Null,
-            expected: Value::Null,
+            observed: Json::Null,
+            expected: Json::Null,
         }
     }
 }
@@ -173,7 +176,7 @@ pub fn evaluate(catalogue: &Catalogue, state: &State, selection: &Selection) -> 
                 resource: v.resource,
                 frameworks: frameworks.clone(),
                 message: v.message,
-                evidence: Evidence::new(v.observed, v.expected),
+                evidence: Evidence { observed: v.observed, expected: v.expected },
                 location: None,
                 suppression: None,
                 baseline_state: None,

@@ -442,9 +442,13 @@ pub fn to_sarif(report: &Report, catalogue: &Catalogue) -> Sarif {
     to_sarif_with(report, catalogue, &SarifOptions::default())
 }
 
-/// A result before selection: the result, and what ranks it.
-struct Candidate {
-    result: SarifResult,
+/// A result before selection: what builds it (its finding, rule and occurrence number) and
+/// what ranks it. The result itself is built only when it is written, and only if it is kept:
+/// a large scan has far more candidates than a run may hold.
+struct Candidate<'a> {
+    finding: &'a Finding,
+    rule_index: usize,
+    occurrence: usize,
     severity: Severity,
     /// A baseline finding that is gone (fixed): ranked after every present one.
     absent: bool,
@@ -482,7 +486,7 @@ pub fn to_sarif_bytes(report: &Report, catalogue: &Catalogue, opts: &SarifOption
         };
         let n = seen.entry(fingerprint_input(f)).or_insert(0);
         *n += 1;
-        candidates.push(Candidate { result: result(report, f, rule_index, *n), severity: f.severity, absent });
+        candidates.push(Candidate { finding: f, rule_index, occurrence: *n, severity: f.severity, absent });
     }
 
     let mut driver = ToolComponent::builder()
@@ -536,7 +540,7 @@ pub fn to_sarif_bytes(report: &Report, catalogue: &Catalogue, opts: &SarifOption
     loop {
         let mut kept: Vec<usize> = order[..keep].to_vec();
         kept.sort_unstable();
-        let results: Vec<&SarifResult> = kept.iter().map(|&i| &candidates[i].result).collect();
+        let results = Results { report, kept: kept.iter().map(|&i| &candidates[i]).collect() };
 
         let mut notes = notifications.clone();
         let mut props = run_props.clone();
@@ -750,9 +754,26 @@ pub fn to_sarif_string_with(report: &Report, catalogue: &Catalogue, opts: &Sarif
 /// keys ordered for readers: `$schema`, `version`, `runs`, and in the run `tool`,
 /// `automationDetails`, `invocations`, `results`, then the rest. Only the small skeleton goes
 /// through a `Value`; the results are written straight from the structs.
-fn write_log(out: &mut Vec<u8>, log: &Sarif, results: &[&SarifResult]) -> serde_json::Result<()> {
+fn write_log<R: serde::Serialize>(out: &mut Vec<u8>, log: &Sarif, results: &R) -> serde_json::Result<()> {
     let Value::Object(top) = serde_json::to_value(log)? else { unreachable!("a SARIF log is an object") };
     serde_json::to_writer_pretty(out, &Ordered { map: &top, level: Level::Log, results })
+}
+
+/// A run's kept results, in the report's order, each built as it is written and dropped after.
+struct Results<'a> {
+    report: &'a Report,
+    kept: Vec<&'a Candidate<'a>>,
+}
+
+impl serde::Serialize for Results<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut out = s.serialize_seq(Some(self.kept.len()))?;
+        for c in &self.kept {
+            out.serialize_element(&result(self.report, c.finding, c.rule_index, c.occurrence))?;
+        }
+        out.end()
+    }
 }
 
 /// Which object [`Ordered`] writes: the log or one of its runs.
@@ -773,13 +794,13 @@ impl Level {
 
 /// An object written with its level's keys first: the log's `runs` as ordered runs, a run's
 /// `results` from `results`.
-struct Ordered<'a> {
+struct Ordered<'a, R> {
     map: &'a Map<String, Value>,
     level: Level,
-    results: &'a [&'a SarifResult],
+    results: &'a R,
 }
 
-impl serde::Serialize for Ordered<'_> {
+impl<R: serde::Serialize> serde::Serialize for Ordered<'_, R> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let first = self.level.first();
@@ -788,7 +809,7 @@ impl serde::Serialize for Ordered<'_> {
         for key in first.iter().copied().chain(rest) {
             match (self.level, key, self.map.get(key)) {
                 (Level::Log, "runs", Some(Value::Array(runs))) => {
-                    let runs: Vec<Ordered> =
+                    let runs: Vec<Ordered<R>> =
                         runs.iter().filter_map(Value::as_object).map(|map| Ordered { map, level: Level::Run, results: self.results }).collect();
                     out.serialize_entry(key, &runs)?;
                 }
