@@ -134,9 +134,10 @@ pub struct Finding {
     /// The stack-file line that declared the resource or setting, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<SourceRef>,
-    /// Set when a suppression (with its reason) accepts this failing finding.
+    /// Set when a suppression (with its reason) accepts this failing finding. Boxed: few
+    /// findings have one, and every finding would carry its size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub suppression: Option<AppliedSuppression>,
+    pub suppression: Option<Box<AppliedSuppression>>,
     /// Against `--baseline`: `new`, `unchanged` or `absent` (fixed since the baseline).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline_state: Option<BaselineState>,

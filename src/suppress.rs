@@ -108,7 +108,7 @@ pub fn apply(findings: &mut [Finding], suppressions: &[Suppression], today: Date
         }
         for f in findings.iter_mut() {
             if f.status == Status::Fail && f.suppression.is_none() && f.control_id == s.spec.control && selects(&s.spec.resource, f) {
-                f.suppression = Some(AppliedSuppression { reason: s.spec.reason.clone(), expires: s.spec.expires.clone(), source: s.source.clone() });
+                f.suppression = Some(Box::new(AppliedSuppression { reason: s.spec.reason.clone(), expires: s.spec.expires.clone(), source: s.source.clone() }));
             }
         }
     }

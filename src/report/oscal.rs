@@ -902,11 +902,11 @@ mod tests {
         let cat = cat();
         let meta = &cat.controls["kms-key-rotation-enabled"];
         let mut suppressed = finding(&cat, "kms-key-rotation-enabled", Status::Fail, key("b"));
-        suppressed.suppression = Some(AppliedSuppression {
+        suppressed.suppression = Some(Box::new(AppliedSuppression {
             reason: "legacy key, retired in Q1".into(),
             expires: None,
             source: crate::model::SourceRef { path: "x.toml".into(), line: 3 },
-        });
+        }));
         let doc = to_oscal(&report(&cat, vec![finding(&cat, "kms-key-rotation-enabled", Status::Fail, key("a")), suppressed]), &cat);
         let res = result(&doc);
         let risks = res["risks"].as_array().unwrap();

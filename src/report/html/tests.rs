@@ -78,11 +78,11 @@ fn sample() -> Vec<Finding> {
     evil.evidence = Evidence::new(json!({ "policy": EVIL }), json!(EVIL));
     evil.location = Some(SourceRef { path: "stacks/dev.toml".into(), line: 12 });
     let mut suppressed = finding("kms-key-rotation-enabled", Status::Fail, Severity::Medium, "k2");
-    suppressed.suppression = Some(AppliedSuppression {
+    suppressed.suppression = Some(Box::new(AppliedSuppression {
         reason: format!("accepted {EVIL}"),
         expires: Some("2099-01-01".into()),
         source: SourceRef { path: ".tapaudit-ignore.toml".into(), line: 3 },
-    });
+    }));
     let mut drift = finding("drift-changed", Status::Fail, Severity::Medium, "k3");
     drift.evidence = Evidence::new(json!({"field": "rotation", "value": false}), json!({"field": "rotation", "value": true}));
     vec![
