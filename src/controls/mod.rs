@@ -164,29 +164,25 @@ pub fn evaluate(catalogue: &Catalogue, state: &State, selection: &Selection) -> 
         let params = Params(catalogue.parameters(meta, &selection.frameworks, &selection.overrides));
         jobs.push((id, meta, *control, Frameworks::new(frameworks), params));
     }
-    let run = |(id, meta, control, frameworks, params): &(&String, &ControlMeta, ControlFn, Frameworks, Params)| -> Vec<Finding> {
-        control(state, params)
-            .into_iter()
-            .map(|v| Finding {
-                control_id: (*id).clone(),
-                kind: Kind::Control,
-                status: v.status,
-                severity: meta.severity,
-                title: meta.title.clone(),
-                resource: v.resource,
-                frameworks: frameworks.clone(),
-                message: v.message,
-                evidence: Evidence { observed: v.observed, expected: v.expected },
-                location: None,
-                suppression: None,
-                baseline_state: None,
-            })
-            .collect()
+    type Job<'a> = (&'a String, &'a ControlMeta, ControlFn, Frameworks, Params);
+    let finding = |(id, meta, _, frameworks, _): &Job, v: Verdict| Finding {
+        control_id: (*id).clone(),
+        kind: Kind::Control,
+        status: v.status,
+        severity: meta.severity,
+        title: meta.title.clone(),
+        resource: v.resource,
+        frameworks: frameworks.clone(),
+        message: v.message,
+        evidence: Evidence { observed: v.observed, expected: v.expected },
+        location: None,
+        suppression: None,
+        baseline_state: None,
     };
     // controls are pure and independent: as many at once as there are cores, taken in turn
     let next = std::sync::atomic::AtomicUsize::new(0);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, jobs.len().max(1));
-    let mut per_control: Vec<Vec<Finding>> = (0..jobs.len()).map(|_| Vec::new()).collect();
+    let mut per_control: Vec<Vec<Verdict>> = (0..jobs.len()).map(|_| Vec::new()).collect();
     let mut took_by_control = Vec::new();
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
@@ -195,17 +191,17 @@ pub fn evaluate(catalogue: &Catalogue, state: &State, selection: &Selection) -> 
                     let mut done = Vec::new();
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(job) = jobs.get(i) else { return done };
+                        let Some((_, _, control, _, params)) = jobs.get(i) else { return done };
                         let started = std::time::Instant::now();
-                        let findings = run(job);
-                        done.push((i, findings, started.elapsed()));
+                        let verdicts = control(state, params);
+                        done.push((i, verdicts, started.elapsed()));
                     }
                 })
             })
             .collect();
         for w in workers {
-            for (i, findings, took) in w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)) {
-                per_control[i] = findings;
+            for (i, verdicts, took) in w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)) {
+                per_control[i] = verdicts;
                 took_by_control.push((took, jobs[i].0.as_str()));
             }
         }
@@ -217,10 +213,12 @@ pub fn evaluate(catalogue: &Catalogue, state: &State, selection: &Selection) -> 
             eprintln!("timing:   control {id} {:.3} s", took.as_secs_f64());
         }
     }
-    // one allocation of the exact size (a collected flatten grows by doubling and copying)
+    // one allocation of the exact size (a collected flatten grows by doubling and copying);
+    // the verdicts, smaller than findings, become findings only here, and each control's
+    // verdicts are freed as they are turned: a large scan never holds its findings twice
     let mut findings: Vec<Finding> = Vec::with_capacity(per_control.iter().map(Vec::len).sum());
-    for control in per_control {
-        findings.extend(control);
+    for (job, verdicts) in jobs.iter().zip(per_control) {
+        findings.extend(verdicts.into_iter().map(|v| finding(job, v)));
     }
     sort_findings(&mut findings);
     findings
