@@ -15,7 +15,7 @@ const MI_OPTION_PURGE_DELAY: std::os::raw::c_int = 15;
 /// mimalloc 3 keeps freed memory for a second (`purge_delay`, 1000 ms) before it gives it back
 /// to the system. A scan of a large snapshot is a few seconds of building and dropping large
 /// values (the snapshot's bytes after parsing, the State before the reports), so that second
-/// held a fifth of its peak memory (bench/evaluation.md). 0: given back when freed.
+/// held an eighth of its peak memory (bench/evaluation.md). 0: given back when freed.
 fn return_freed_memory_at_once() {
     // SAFETY: sets one of mimalloc's options, which it reads on each purge decision
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) }
