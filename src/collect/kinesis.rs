@@ -74,7 +74,7 @@ async fn stream(ctx: &Ctx, name: String) -> Option<Stream> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collect::testing::{calls, ctx};
+    use crate::collect::testing::{assert_tags_not_read, calls, ctx, total_calls};
     use aws_sdk_kinesis::operation::describe_stream_summary::DescribeStreamSummaryOutput;
     use aws_sdk_kinesis::operation::list_streams::ListStreamsOutput;
     use aws_sdk_kinesis::operation::list_tags_for_stream::ListTagsForStreamOutput;
@@ -164,15 +164,9 @@ mod tests {
         assert_eq!(calls(&c, "kinesis", "DescribeStreamSummary"), N as u64, "one per stream");
         assert_eq!(calls(&c, "kinesis", "ListTagsForStream"), 0, "no verdict needs a stream's tags");
         assert_eq!(tags.num_calls(), 0);
-        let (stats, _) = c.rec.finish(Default::default(), Default::default());
-        assert_eq!(stats.total_api_calls, 1 + N as u64);
+        assert_eq!(total_calls(&c), 1 + N as u64);
         assert_eq!(out.streams.len(), N, "every listed stream is kept");
-        for s in out.streams.iter() {
-            match &s.meta.tags {
-                Observed::Unknown(r) => assert!(r.starts_with("not read"), "{r}"),
-                other => panic!("tags must be Unknown when not read, got {other:?}"),
-            }
-        }
+        assert_tags_not_read(out.streams.iter().map(|s| &s.meta));
     }
 
     /// A stack-scoped scan reads one tag call per stream (the scope needs them) and describes

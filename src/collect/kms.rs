@@ -148,7 +148,7 @@ async fn key(ctx: &Ctx, id: String, by_key: &Observed<BTreeMap<String, Vec<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collect::testing::{calls, ctx};
+    use crate::collect::testing::{assert_tags_not_read, calls, ctx, total_calls};
     use aws_sdk_kms::operation::describe_key::DescribeKeyOutput;
     use aws_sdk_kms::operation::get_key_policy::GetKeyPolicyOutput;
     use aws_sdk_kms::operation::get_key_rotation_status::{GetKeyRotationStatusError, GetKeyRotationStatusOutput};
@@ -324,17 +324,11 @@ mod tests {
         }
         assert_eq!(calls(&c, "kms", "ListResourceTags"), 0, "no verdict needs a key's tags");
         assert_eq!(tags.num_calls(), 0);
-        let (stats, _) = c.rec.finish(Default::default(), Default::default());
-        assert_eq!(stats.total_api_calls, 2 + 3 * N as u64);
+        assert_eq!(total_calls(&c), 2 + 3 * N as u64);
         // the metadata mock names every key k, so the keys collapse onto one ARN; what matters is
         // that each kept key has Unknown tags
         assert!(!out.keys.is_empty());
-        for k in out.keys.iter() {
-            match &k.meta.tags {
-                Observed::Unknown(r) => assert!(r.starts_with("not read"), "{r}"),
-                other => panic!("tags must be Unknown when not read, got {other:?}"),
-            }
-        }
+        assert_tags_not_read(out.keys.iter().map(|k| &k.meta));
     }
 
     /// A stack-scoped scan still reads each customer key's tags: the scope needs them.

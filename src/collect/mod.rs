@@ -464,6 +464,21 @@ pub(crate) mod testing {
         let (stats, _) = ctx.rec.finish(Default::default(), Default::default());
         stats.api_calls.get(service).and_then(|m| m.get(op)).copied().unwrap_or(0)
     }
+
+    /// Every call the context recorded, of every service.
+    pub fn total_calls(ctx: &Ctx) -> u64 {
+        ctx.rec.finish(Default::default(), Default::default()).0.total_api_calls
+    }
+
+    /// Each resource's tags are Unknown ("not read"), never an empty map: no call read them.
+    pub fn assert_tags_not_read<'a>(metas: impl IntoIterator<Item = &'a crate::model::Meta>) {
+        for m in metas {
+            match &m.tags {
+                crate::model::Observed::Unknown(r) => assert!(r.starts_with("not read"), "{}: {r}", m.id),
+                other => panic!("{}: tags must be Unknown when not read, got {other:?}", m.id),
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -449,7 +449,6 @@ struct Candidate<'a> {
     finding: &'a Finding,
     rule_index: usize,
     occurrence: usize,
-    severity: Severity,
     /// A baseline finding that is gone (fixed): ranked after every present one.
     absent: bool,
 }
@@ -486,7 +485,7 @@ pub fn to_sarif_bytes(report: &Report, catalogue: &Catalogue, opts: &SarifOption
         };
         let n = seen.entry(fingerprint_input(f)).or_insert(0);
         *n += 1;
-        candidates.push(Candidate { finding: f, rule_index, occurrence: *n, severity: f.severity, absent });
+        candidates.push(Candidate { finding: f, rule_index, occurrence: *n, absent });
     }
 
     let mut driver = ToolComponent::builder()
@@ -532,7 +531,7 @@ pub fn to_sarif_bytes(report: &Report, catalogue: &Catalogue, opts: &SarifOption
 
     // Most severe first: present before absent, then severity, then the report's order.
     let mut order: Vec<usize> = (0..candidates.len()).collect();
-    order.sort_by_key(|&i| (candidates[i].absent, candidates[i].severity, i));
+    order.sort_by_key(|&i| (candidates[i].absent, candidates[i].finding.severity, i));
 
     let total = candidates.len();
     let mut keep = total.min(opts.max_results);
@@ -600,7 +599,7 @@ fn capped_note(opts: &SarifOptions, total: usize, keep: usize, omitted: &[&Candi
         if c.absent {
             absent += 1;
         } else {
-            *by_severity.entry(c.severity).or_default() += 1;
+            *by_severity.entry(c.finding.severity).or_default() += 1;
         }
     }
     let mut parts: Vec<String> = by_severity.iter().filter(|(_, n)| **n > 0).map(|(s, n)| format!("{n} {}", s.as_str())).collect();
